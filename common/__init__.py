@@ -1,0 +1,1 @@
+"""What the three services and the gateway really share."""

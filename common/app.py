@@ -1,0 +1,65 @@
+"""The one way a ruralnet component becomes an ASGI app."""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from common.auth import require_principal
+from common.db import make_engine, make_sessionmaker
+from common.errors import install_error_handlers
+from common.health import ReadinessCheck
+from common.health import router as health_router
+from common.logging import configure_logging
+from common.middleware import RequestContextMiddleware
+from common.migrations import migration_head
+from common.settings import ComponentSettings
+
+ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    *,
+    settings: ComponentSettings,
+    schema: str,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    public_routers: Sequence[APIRouter] = (),
+    readiness_checks: Sequence[ReadinessCheck] = (),
+    extra_lifespan: ExtraLifespan | None = None,
+) -> FastAPI:
+    """Build a component: ``routers`` need the internal token, ``public_routers`` do not."""
+    configure_logging(json=settings.json_logs)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(
+            settings.database_url,
+            application_name=f"ruralnet-{settings.component}",
+            pool_size=settings.db_pool_size,
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            if extra_lifespan is None:
+                yield
+            else:
+                async with extra_lifespan(app):
+                    yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.schema = schema
+    app.state.migration_head = migration_head(schema)
+    app.state.readiness_checks = list(readiness_checks)
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    for router in public_routers:
+        app.include_router(router)
+    for router in routers:
+        app.include_router(router, dependencies=[Depends(require_principal)])
+    return app

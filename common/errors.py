@@ -1,0 +1,450 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Code below the router raises a :class:`Problem` subclass; one set of handlers renders every
+error the same way: our own problems, request validation (a pointer to each bad field),
+unknown routes, wrong methods, malformed JSON, an unreachable database (503 with
+``Retry-After``) and, as a last resort, bugs (500, with no stack trace in the body).
+A client that sends ``Accept-Language: zh`` gets Chinese titles and messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from common.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger(__name__)
+
+
+class FieldProblem(BaseModel):
+    """One bad field: where it is, what is wrong, in words and as a stable code."""
+
+    location: str = Field(description="body, query, path or header", examples=["body"])
+    pointer: str = Field(
+        description="JSON Pointer into that location", examples=["/operator/phone"]
+    )
+    field: str = Field(description="dotted field name", examples=["operator.phone"])
+    code: str = Field(examples=["invalid_phone"])
+    detail: str = Field(examples=["not a mainland mobile number"])
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, with a stable machine ``code`` and per-field errors."""
+
+    type: str = Field(examples=["urn:ruralnet:problem:validation_failed"])
+    title: str = Field(examples=["Validation failed"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["1 field is invalid: body.tier"])
+    code: str = Field(examples=["validation_failed"])
+    instance: str | None = Field(default=None, examples=["/v1/stations"])
+    request_id: str | None = None
+    field: str | None = Field(default=None, description="the bad field, when there is one")
+    errors: list[FieldProblem] | None = None
+
+
+def field_problem(field: str, code: str, detail: str, *, location: str = "body") -> dict[str, str]:
+    """A per-field error for a domain rule, e.g. ``field_problem("phone", "invalid_phone", …)``."""
+    parts = [p for p in field.replace("[", ".").replace("]", "").split(".") if p]
+    return {
+        "location": location,
+        "pointer": "/" + "/".join(parts),
+        "field": field,
+        "code": code,
+        "detail": detail,
+    }
+
+
+class Problem(Exception):
+    """Base of every error a client may see. Subclasses fix the status and default code."""
+
+    status: ClassVar[int] = 400
+    code: str = "bad_request"
+    title: ClassVar[str] = "Bad request"
+    title_zh: ClassVar[str] = "请求有误"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        detail_zh: str | None = None,
+        code: str | None = None,
+        field: str | None = None,
+        location: str = "body",
+        errors: Sequence[Mapping[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.detail_zh = detail_zh
+        if code is not None:
+            self.code = code
+        self.field = field
+        self.errors = list(errors or [])
+        if field is not None and not self.errors:
+            self.errors = [field_problem(field, self.code, detail, location=location)]
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+    @classmethod
+    def openapi(cls, description: str | None = None) -> dict[int | str, dict[str, Any]]:
+        return {
+            cls.status: {
+                "model": ProblemDetails,
+                "description": description or cls.title,
+                "content": {PROBLEM_JSON: {}},
+            }
+        }
+
+
+class BadRequest(Problem):
+    status = 400
+    code = "bad_request"
+    title, title_zh = "Bad request", "请求有误"
+
+
+class Unauthorized(Problem):
+    status = 401
+    code = "unauthorized"
+    title, title_zh = "Authentication required", "需要身份认证"
+
+
+class Forbidden(Problem):
+    status = 403
+    code = "forbidden"
+    title, title_zh = "Forbidden", "无权操作"
+
+
+class NotFound(Problem):
+    status = 404
+    code = "not_found"
+    title, title_zh = "Not found", "未找到"
+
+
+class Conflict(Problem):
+    status = 409
+    code = "conflict"
+    title, title_zh = "Conflict", "冲突"
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    code = "precondition_failed"
+    title, title_zh = "Precondition failed", "前置条件不满足"
+
+
+class PreconditionRequired(Problem):
+    status = 428
+    code = "precondition_required"
+    title, title_zh = "Precondition required", "缺少前置条件"
+
+
+class Unprocessable(Problem):
+    status = 422
+    code = "unprocessable"
+    title, title_zh = "Unprocessable request", "无法处理的请求"
+
+
+class BadGateway(Problem):
+    status = 502
+    code = "bad_gateway"
+    title, title_zh = "Bad gateway", "上游服务出错"
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    code = "service_unavailable"
+    title, title_zh = "Service unavailable", "服务暂不可用"
+
+
+class GatewayTimeout(Problem):
+    status = 504
+    code = "gateway_timeout"
+    title, title_zh = "Gateway timeout", "上游服务超时"
+
+
+def wants_chinese(request: Request) -> bool:
+    """True when the client prefers Chinese (``Accept-Language: zh``, ``zh-CN;q=0.9`` …)."""
+    header = request.headers.get("accept-language", "")
+    best, best_q = "", -1.0
+    for part in header.split(","):
+        lang, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if q > best_q:
+            best, best_q = lang.strip().lower(), q
+    return best.startswith("zh")
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Sequence[Mapping[str, str]] | None = None,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:ruralnet:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = list(errors)
+    if extensions:
+        body.update(extensions)
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
+    )
+
+
+async def _handle_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    zh = wants_chinese(request)
+    errors = exc.errors
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title_zh if zh else exc.title,
+        detail=(exc.detail_zh or exc.detail) if zh else exc.detail,
+        errors=errors,
+        field=exc.field or (errors[0]["field"] if len(errors) == 1 else None),
+        headers=exc.headers,
+        extensions=exc.extensions,
+    )
+
+
+# Chinese messages for the pydantic error types a client is likely to meet.
+_ZH_VALIDATION = {
+    "missing": "缺少必填字段",
+    "string_too_short": "长度不能少于 {min_length}",
+    "string_too_long": "长度不能超过 {max_length}",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为字符串",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为布尔值",
+    "greater_than": "必须大于 {gt}",
+    "greater_than_equal": "必须大于或等于 {ge}",
+    "less_than": "必须小于 {lt}",
+    "less_than_equal": "必须小于或等于 {le}",
+    "enum": "取值应为 {expected} 之一",
+    "literal_error": "取值应为 {expected} 之一",
+    "date_from_datetime_parsing": "日期格式不正确",
+    "date_parsing": "日期格式不正确",
+    "datetime_parsing": "时间格式不正确",
+    "extra_forbidden": "不允许的字段",
+    "list_type": "应为数组",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "value_error": "取值无效:{error}",
+    "uuid_parsing": "不是有效的 UUID",
+}
+
+
+def _zh_message(error: Mapping[str, Any]) -> str:
+    template = _ZH_VALIDATION.get(error.get("type", ""))
+    if template is None:
+        return "取值无效"
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return "取值无效"
+
+
+def _pointer_parts(loc: Sequence[Any]) -> tuple[str, list[str]]:
+    location = str(loc[0]) if loc else "body"
+    return location, [str(p) for p in loc[1:]]
+
+
+async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    zh = wants_chinese(request)
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        err = next(e for e in raw if e.get("type") == "json_invalid")
+        reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+        return problem_response(
+            request,
+            status=400,
+            code="malformed_json",
+            title="请求体不是有效的 JSON" if zh else "Malformed JSON",
+            detail=(
+                f"请求体不是有效的 JSON:{reason}" if zh else f"The body is not valid JSON: {reason}"
+            ),
+            errors=[field_problem("body", "malformed_json", str(reason), location="body")],
+        )
+    errors = []
+    for e in raw:
+        location, parts = _pointer_parts(e.get("loc", ()))
+        errors.append(
+            {
+                "location": location,
+                "pointer": "/" + "/".join(parts),
+                "field": ".".join(parts) or location,
+                "code": str(e.get("type", "invalid")),
+                "detail": _zh_message(e) if zh else str(e.get("msg", "invalid value")),
+            }
+        )
+    names = ", ".join(
+        f"{e['location']}.{e['field']}" if e["field"] != e["location"] else e["field"]
+        for e in errors
+    )
+    if zh:
+        detail = f"{len(errors)} 个字段无效:{names}"
+    else:
+        detail = f"{len(errors)} field{'s' if len(errors) != 1 else ''} invalid: {names}"
+    return problem_response(
+        request,
+        status=422,
+        code="validation_failed",
+        title="字段校验失败" if zh else "Validation failed",
+        detail=detail,
+        errors=errors,
+        field=errors[0]["field"] if len(errors) == 1 else None,
+    )
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request", "请求有误"),
+    401: ("unauthorized", "Authentication required", "需要身份认证"),
+    403: ("forbidden", "Forbidden", "无权操作"),
+    404: ("not_found", "Not found", "未找到"),
+    405: ("method_not_allowed", "Method not allowed", "不支持该请求方法"),
+    406: ("not_acceptable", "Not acceptable", "无法提供所要求的格式"),
+    413: ("payload_too_large", "Payload too large", "请求体过大"),
+    415: ("unsupported_media_type", "Unsupported media type", "不支持的内容类型"),
+}
+
+
+async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    zh = wants_chinese(request)
+    code, title, title_zh = _HTTP_CODES.get(
+        exc.status_code, ("http_error", "HTTP error", "请求错误")
+    )
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        detail = (
+            f"没有这个地址:{request.method} {request.url.path}"
+            if zh
+            else f"No route for {request.method} {request.url.path}"
+        )
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("allow", "")
+        detail = (
+            f"{request.url.path} 不支持 {request.method},可用:{allowed}"
+            if zh
+            else f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+        )
+    else:
+        detail = str(exc.detail)
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=code,
+        title=title_zh if zh else title,
+        detail=detail,
+        headers=exc.headers,
+    )
+
+
+DATABASE_RETRY_AFTER = "5"
+
+
+def _is_database_down(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc,
+        sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | OSError,
+    )
+
+
+async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
+    zh = wants_chinese(request)
+    if _is_database_down(exc):
+        log.warning("database unavailable", error=type(exc).__name__)
+        return problem_response(
+            request,
+            status=503,
+            code="database_unavailable",
+            title="数据库暂不可用" if zh else "Database unavailable",
+            detail="数据库暂时无法访问,请稍后重试"
+            if zh
+            else "The database cannot be reached; retry later",
+            headers={"Retry-After": DATABASE_RETRY_AFTER},
+        )
+    if isinstance(exc, sa_exc.IntegrityError):
+        # Domain code checks its rules first; reaching here means a concurrent writer won.
+        log.info("integrity conflict", error=str(getattr(exc, "orig", exc)).splitlines()[0])
+        return problem_response(
+            request,
+            status=409,
+            code="conflict",
+            title="冲突" if zh else "Conflict",
+            detail="与已有数据冲突,请刷新后重试"
+            if zh
+            else "Conflicts with existing data; reload and retry",
+        )
+    if isinstance(exc, sa_exc.DataError):
+        return problem_response(
+            request,
+            status=422,
+            code="invalid_value",
+            title="取值无效" if zh else "Invalid value",
+            detail="某个取值超出允许范围"
+            if zh
+            else "A value is out of the range the database accepts",
+        )
+    return await _handle_unexpected(request, exc)
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=exc)
+    zh = wants_chinese(request)
+    return problem_response(
+        request,
+        status=500,
+        code="internal_error",
+        title="内部错误" if zh else "Internal error",
+        detail="服务器内部错误,已记录" if zh else "An internal error occurred and was logged",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _handle_problem)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, _handle_database)
+    app.add_exception_handler(OSError, _handle_database)
+    app.add_exception_handler(Exception, _handle_unexpected)

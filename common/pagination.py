@@ -1,0 +1,94 @@
+"""Keyset (cursor) pagination.
+
+A cursor is the sort key of the last row served, base64url-encoded JSON: opaque to clients,
+stable under inserts, and cheap for the database (``WHERE (k1, k2) > (:v1, :v2) ORDER BY
+k1, k2 LIMIT n+1``) however deep the page.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+
+from common.errors import BadRequest
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
+        raise BadRequest(
+            "cursor is not one this API handed out",
+            detail_zh="游标无效",
+            code="invalid_cursor",
+            field="cursor",
+            location="query",
+        ) from e
+    if not isinstance(values, list) or len(values) != arity:
+        raise BadRequest(
+            "cursor is not one this API handed out",
+            detail_zh="游标无效",
+            code="invalid_cursor",
+            field="cursor",
+            location="query",
+        )
+    return values
+
+
+class PageParams(BaseModel):
+    cursor: str | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+
+
+def page_params(
+    cursor: Annotated[
+        str | None, Query(description="the `next` cursor of the previous page", max_length=512)
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"page size, at most {MAX_PAGE_SIZE}")
+    ] = DEFAULT_PAGE_SIZE,
+) -> PageParams:
+    return PageParams(cursor=cursor, limit=limit)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None = Field(
+        default=None, description="URL of the next page; absent on the last page"
+    )
+
+
+def keyset(
+    stmt: Select[Any], keys: Sequence[ColumnElement[Any]], params: PageParams
+) -> Select[Any]:
+    """Order by ``keys`` (which must be unique together), start after the cursor, fetch n+1."""
+    if params.cursor is not None:
+        after = decode_cursor(params.cursor, arity=len(keys))
+        stmt = stmt.where(tuple_(*keys) > tuple_(*after))
+    return stmt.order_by(*keys).limit(params.limit + 1)
+
+
+def next_link(request: Request, rows: Sequence[Any], params: PageParams, key_of: Any) -> str | None:
+    """The ``next`` URL when the query returned more than a page (``keyset`` asks for n+1)."""
+    if len(rows) <= params.limit:
+        return None
+    last = rows[params.limit - 1]
+    return str(request.url.include_query_params(cursor=encode_cursor(key_of(last))))

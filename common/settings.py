@@ -1,0 +1,76 @@
+"""Settings: one pydantic-settings class per component, each with its own env prefix.
+
+Variables every component reads alike have one shared name and may be overridden per
+component with its prefix: ``DATABASE_URL`` (``STATIONS_DATABASE_URL`` wins for stations),
+``RURALNET_ENV`` and ``RURALNET_INTERNAL_SECRET``.
+"""
+
+import os
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:54329/ruralnet"
+DEV_INTERNAL_SECRET = "development-only-internal-secret-change-me"
+
+Environment = Literal["development", "test", "production"]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def async_database_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` URLs as SQLAlchemy's asyncpg dialect wants them."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError(f"not a PostgreSQL URL: {url.split('://')[0]}://…")
+
+
+def plain_database_url(url: str) -> str:
+    """The same URL for libpq and raw asyncpg (no SQLAlchemy dialect suffix)."""
+    return "postgresql://" + async_database_url(url)[len("postgresql+asyncpg://") :]
+
+
+class ComponentSettings(BaseSettings):
+    """Base of every component's settings; subclasses set ``env_prefix``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    component: str = "ruralnet"
+    environment: Environment = Field(
+        default_factory=lambda: _env("RURALNET_ENV", "development")  # type: ignore[arg-type,return-value]
+    )
+    database_url: str = Field(default_factory=lambda: _env("DATABASE_URL", DEV_DATABASE_URL))
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    internal_secret: SecretStr = Field(
+        default_factory=lambda: SecretStr(_env("RURALNET_INTERNAL_SECRET", DEV_INTERNAL_SECRET))
+    )
+    # Lifetime of the signed token the gateway hands to services for one request.
+    internal_token_ttl_seconds: int = Field(default=60, ge=5, le=3600)
+    log_json: bool | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_url(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Self:
+        if self.environment != "development":
+            for name, value in self.secrets().items():
+                if value.startswith("development-only"):
+                    raise ValueError(
+                        f"{name} still has its development default; set it for "
+                        f"environment={self.environment}"
+                    )
+        return self
+
+    def secrets(self) -> dict[str, str]:
+        return {"internal_secret": self.internal_secret.get_secret_value()}
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.environment != "development"

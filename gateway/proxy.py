@@ -1,0 +1,161 @@
+"""Forwarding to the services: ``/{service}/…`` goes to that service with the prefix removed.
+
+``GET /stations/v1/divisions/141124000000`` → stations ``GET /v1/divisions/141124000000``.
+One pooled httpx client with explicit timeouts; the caller's token is exchanged for a
+short-lived internal token; the request id is passed on; responses are streamed back.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from common.auth import mint_internal_token
+from common.errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
+from common.logging import get_logger
+from common.middleware import REQUEST_ID_HEADER
+from gateway.auth import authenticate
+from gateway.settings import GatewaySettings
+
+log = get_logger(__name__)
+router = APIRouter(tags=["proxy"])
+
+# RFC 9110 §7.6.1 connection-specific headers, plus the ones we set ourselves.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "authorization",
+        "x-request-id",
+    }
+)
+RETRY_AFTER = "5"
+
+
+def make_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
+        limits=httpx.Limits(
+            max_connections=settings.upstream_pool_size,
+            max_keepalive_connections=settings.upstream_pool_size,
+        ),
+        follow_redirects=False,
+    )
+
+
+@asynccontextmanager
+async def upstream_client(app: FastAPI) -> AsyncIterator[None]:
+    async with make_upstream_client(app.state.settings) as client:
+        app.state.upstream = client
+        yield
+
+
+def _service_url(request: Request, service: str) -> str:
+    urls = request.app.state.settings.service_urls()
+    if service not in urls:
+        raise NotFound(
+            f"No service {service!r}; the gateway routes /{{service}}/… to one of: "
+            f"{', '.join(urls)}",
+            detail_zh=f"没有服务 {service!r}",
+            code="unknown_service",
+        )
+    return urls[service]
+
+
+@router.api_route(
+    "/{service}/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    summary="Forward to a service",
+    description="`/stations/…`, `/logistics/…` and `/training/…` go to that service, "
+    "with the caller's identity exchanged for an internal token.",
+    responses={
+        **ServiceUnavailable.openapi("the service cannot be reached"),
+        **BadGateway.openapi("the service broke the connection"),
+        **GatewayTimeout.openapi("the service did not answer in time"),
+    },
+)
+async def forward(service: str, path: str, request: Request) -> StreamingResponse:
+    base = _service_url(request, service)
+    principal = authenticate(request)
+    settings: GatewaySettings = request.app.state.settings
+    token = mint_internal_token(
+        principal,
+        secret=settings.internal_secret.get_secret_value(),
+        ttl_seconds=settings.internal_token_ttl_seconds,
+    )
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
+    headers += [
+        ("authorization", f"Bearer {token}"),
+        (REQUEST_ID_HEADER, request.state.request_id),
+        ("x-forwarded-for", request.client.host if request.client else ""),
+        ("x-forwarded-proto", request.url.scheme),
+    ]
+    client: httpx.AsyncClient = request.app.state.upstream
+    upstream_request = client.build_request(
+        request.method,
+        f"{base}/{path}",
+        params=request.url.query,
+        headers=headers,
+        content=await request.body(),
+    )
+    try:
+        upstream = await client.send(upstream_request, stream=True)
+    except httpx.ConnectError as e:
+        log.warning("service unreachable", service=service, error=type(e).__name__)
+        raise ServiceUnavailable(
+            f"The {service} service cannot be reached; retry later",
+            detail_zh=f"{service} 服务暂时无法访问,请稍后重试",
+            code="service_unreachable",
+            headers={"Retry-After": RETRY_AFTER},
+            service=service,
+        ) from e
+    except httpx.TimeoutException as e:
+        log.warning("service timed out", service=service, error=type(e).__name__)
+        raise GatewayTimeout(
+            f"The {service} service did not answer in time",
+            detail_zh=f"{service} 服务响应超时",
+            code="service_timeout",
+            service=service,
+        ) from e
+    except httpx.TransportError as e:
+        log.warning("service connection failed", service=service, error=type(e).__name__)
+        raise BadGateway(
+            f"The {service} service broke the connection",
+            detail_zh=f"{service} 服务连接异常",
+            code="service_error",
+            service=service,
+        ) from e
+    response_headers = {
+        k: v
+        for k, v in upstream.headers.items()
+        if k.lower() not in _HOP_BY_HOP or k.lower() == "content-length"
+    }
+    return StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        headers=response_headers,
+        background=BackgroundTask(upstream.aclose),
+    )
+
+
+async def check_services(request: Request) -> tuple[bool, dict[str, object]]:
+    client: httpx.AsyncClient = request.app.state.upstream
+    results: dict[str, str] = {}
+    for name, base in request.app.state.settings.service_urls().items():
+        try:
+            response = await client.get(f"{base}/readyz", timeout=2.0)
+            results[name] = "ready" if response.status_code == 200 else "not ready"
+        except httpx.HTTPError:
+            results[name] = "unreachable"
+    return all(v == "ready" for v in results.values()), {"services": results}

@@ -1,0 +1,3 @@
+from ruralnet.cli import app
+
+app()

@@ -1,0 +1,108 @@
+"""``ruralnet run``: the whole system on one machine, stopped as a whole by Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from ruralnet.devdb import port_in_use
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    app: str
+    port: int
+
+
+COMPONENTS = (
+    Component("stations", "services.stations.app:create", 8001),
+    Component("logistics", "services.logistics.app:create", 8002),
+    Component("training", "services.training.app:create", 8003),
+    Component("gateway", "gateway.app:create", 8000),
+)
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def check_ports(host: str) -> None:
+    taken = [c for c in COMPONENTS if port_in_use(c.port, host)]
+    if taken:
+        names = ", ".join(f"{c.port} ({c.name})" for c in taken)
+        raise PortTaken(
+            f"port {names} already in use on {host}: another ruralnet or another program "
+            "holds it. Stop it and run again."
+        )
+
+
+def _wait_healthy(host: str, component: Component, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{component.name} exited with code {process.returncode}")
+        try:
+            if httpx.get(f"http://{host}:{component.port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{component.name} did not answer /healthz within 30 s")
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for p in processes:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for p in processes:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def run_components(host: str, env: dict[str, str]) -> int:
+    """Start the four apps, print where they are, and wait; returns the exit code."""
+    check_ports(host)
+    processes: list[subprocess.Popen[bytes]] = []
+    interrupted = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for component in COMPONENTS:
+            command = [
+                sys.executable, "-m", "uvicorn", component.app, "--factory",
+                "--host", host, "--port", str(component.port), "--no-access-log",
+            ]  # fmt: skip
+            # A process group of its own: Ctrl-C reaches us alone and we stop the apps in order.
+            processes.append(
+                subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True)
+            )
+        for component, process in zip(COMPONENTS, processes, strict=True):
+            _wait_healthy(host, component, process)
+        print("\nruralnet is running:", flush=True)
+        for component in COMPONENTS:
+            print(f"  {component.name:<10} http://{host}:{component.port}/docs", flush=True)
+        print("Press Ctrl-C to stop everything.\n", flush=True)
+        while not interrupted:
+            for component, process in zip(COMPONENTS, processes, strict=True):
+                if process.poll() is not None:
+                    print(f"{component.name} exited with code {process.returncode}; stopping")
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        _stop_all(processes)
+        for s, handler in previous.items():
+            signal.signal(s, handler)

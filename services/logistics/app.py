@@ -1,0 +1,19 @@
+"""The logistics service: carriers, depots, coverage and parcel volumes.
+Run: ``uvicorn services.logistics.app:create --factory``.
+"""
+
+from fastapi import FastAPI
+
+from common.app import create_app
+from services.logistics.base import SCHEMA
+from services.logistics.settings import LogisticsSettings
+
+
+def create(settings: LogisticsSettings | None = None) -> FastAPI:
+    return create_app(
+        settings=settings or LogisticsSettings(),
+        schema=SCHEMA,
+        title="ruralnet logistics",
+        description="Carriers, depots, courier coverage of townships and villages, parcel volumes.",
+        routers=[],
+    )
