@@ -6,6 +6,11 @@ from fastapi import FastAPI
 
 from common.app import create_app
 from services.stations.base import SCHEMA
+from services.stations.changes.router import router as changes_router
+from services.stations.divisions.router import router as divisions_router
+from services.stations.indicators.router import router as indicators_router
+from services.stations.registry.router import router as registry_router
+from services.stations.reports.router import router as reports_router
 from services.stations.settings import StationsSettings
 
 
@@ -15,5 +20,11 @@ def create(settings: StationsSettings | None = None) -> FastAPI:
         schema=SCHEMA,
         title="ruralnet stations",
         description="Administrative divisions and the county–township–village station registry.",
-        routers=[],
+        routers=[
+            divisions_router,
+            registry_router,
+            reports_router,
+            indicators_router,
+            changes_router,
+        ],
     )

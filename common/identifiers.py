@@ -1,0 +1,173 @@
+"""Chinese identifiers: NBS statistical division codes, mobile numbers, unified social credit
+codes (GB 32100) and resident ID numbers (GB 11643), with the masks we show them under.
+
+The checksum algorithms come from python-stdnum (``stdnum.cn.uscc``, ``stdnum.cn.ric``).
+"""
+
+import re
+from enum import StrEnum
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+
+class DivisionLevel(StrEnum):
+    """统计用区划 levels; the level follows from the trailing zeros of the 12-digit code."""
+
+    PROVINCE = "province"
+    PREFECTURE = "prefecture"
+    COUNTY = "county"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
+
+
+class DivisionClass(StrEnum):
+    """What a township- or village-level unit is, by its sequence digits (NBS rules)."""
+
+    SUBDISTRICT = "subdistrict"  # 街道, township seq 001–099
+    TOWN = "town"  # 镇, 100–199
+    TOWNSHIP = "township"  # 乡, 200–399
+    TOWNSHIP_LIKE = "township_like"  # farms, development zones …, 400–599
+    RESIDENTS_COMMITTEE = "residents_committee"  # 居委会, village seq 001–199 (urban)
+    VILLAGE_COMMITTEE = "village_committee"  # 村委会/嘎查, 200–399: what coverage counts
+    OTHER = "other"  # 400–599 unconfirmed or virtual units, and anything else
+
+
+# Digits of each level in the 12-digit code: province 2, prefecture 2, county 2, township 3, village 3.
+PREFIX_LENGTH = {
+    DivisionLevel.PROVINCE: 2,
+    DivisionLevel.PREFECTURE: 4,
+    DivisionLevel.COUNTY: 6,
+    DivisionLevel.TOWNSHIP: 9,
+    DivisionLevel.VILLAGE: 12,
+}
+_CODE = re.compile(r"^\d{12}$")
+
+
+class InvalidDivisionCode(ValueError):
+    pass
+
+
+def normalize_division_code(raw: str) -> str:
+    """A 12-digit code from a full code or a short one (2, 4, 6, 9 digits, zero-padded)."""
+    code = raw.strip()
+    if len(code) in (2, 4, 6, 9) and code.isdigit():
+        code = code.ljust(12, "0")
+    if not _CODE.match(code):
+        raise InvalidDivisionCode(f"{raw!r} is not a 12-digit statistical division code")
+    if code[:2] == "00":
+        raise InvalidDivisionCode(f"{raw!r} has no province")
+    return code
+
+
+def division_level(code: str) -> DivisionLevel:
+    if code[9:] != "000":
+        level = DivisionLevel.VILLAGE
+    elif code[6:9] != "000":
+        level = DivisionLevel.TOWNSHIP
+    elif code[4:6] != "00":
+        level = DivisionLevel.COUNTY
+    elif code[2:4] != "00":
+        level = DivisionLevel.PREFECTURE
+    else:
+        level = DivisionLevel.PROVINCE
+    # A village needs its township, a township its county, …: no holes in the hierarchy.
+    segments = (code[2:4], code[4:6], code[6:9])
+    depth = list(DivisionLevel).index(level)  # 0 for a province … 4 for a village
+    if any(set(segment) == {"0"} for segment in segments[: min(depth, 3)]):
+        raise InvalidDivisionCode(f"{code} skips a level")
+    return level
+
+
+def division_prefix(code: str) -> str:
+    """The significant digits: the prefix every code below this division starts with."""
+    return code[: PREFIX_LENGTH[division_level(code)]]
+
+
+def parent_code(code: str) -> str | None:
+    level = division_level(code)
+    if level is DivisionLevel.PROVINCE:
+        return None
+    shorter = list(PREFIX_LENGTH.values())[list(PREFIX_LENGTH).index(level) - 1]
+    return code[:shorter].ljust(12, "0")
+
+
+def county_code(code: str) -> str:
+    return code[:6].ljust(12, "0")
+
+
+def division_class(code: str) -> DivisionClass | None:
+    level = division_level(code)
+    if level is DivisionLevel.TOWNSHIP:
+        seq = int(code[6:9])
+        if seq < 100:
+            return DivisionClass.SUBDISTRICT
+        if seq < 200:
+            return DivisionClass.TOWN
+        if seq < 400:
+            return DivisionClass.TOWNSHIP
+        if seq < 600:
+            return DivisionClass.TOWNSHIP_LIKE
+        return DivisionClass.OTHER
+    if level is DivisionLevel.VILLAGE:
+        seq = int(code[9:12])
+        if seq < 200:
+            return DivisionClass.RESIDENTS_COMMITTEE
+        if seq < 400:
+            return DivisionClass.VILLAGE_COMMITTEE
+        return DivisionClass.OTHER
+    return None
+
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_mobile(raw: str) -> str:
+    """A mainland mobile number (11 digits starting 13–19), without +86, spaces or dashes."""
+    phone = re.sub(r"[\s\-]", "", raw)
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("0086"):
+        phone = phone[4:]
+    if not _MOBILE.match(phone):
+        raise ValueError("not a mainland mobile number (11 digits starting 13–19)")
+    return phone
+
+
+def normalize_credit_code(raw: str) -> str:
+    """A unified social credit code (统一社会信用代码, GB 32100) with a valid check character."""
+    try:
+        return str(uscc.validate(raw.strip().upper()))
+    except ValidationError as e:
+        raise ValueError(f"not a valid unified social credit code: {e}") from e
+
+
+def normalize_resident_id(raw: str) -> str:
+    """A resident ID number (GB 11643) with a valid check digit and birth date."""
+    try:
+        return str(ric.validate(raw.strip().upper()))
+    except ValidationError as e:
+        raise ValueError(f"not a valid resident ID number: {e}") from e
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678: enough to recognise, not to call."""
+    if not phone:
+        return phone
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
+
+
+def mask_resident_id(number: str | None) -> str | None:
+    """110105********002X: region and check digits kept, birth date hidden."""
+    if not number:
+        return number
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_name(name: str | None) -> str | None:
+    """张*明 / 王*: the family name and, for long names, the last character."""
+    if not name:
+        return name
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
