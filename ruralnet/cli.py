@@ -71,7 +71,7 @@ def run(
 
 def _load_demo(url: str) -> None:
     """The bundled seed regions; a no-op once loaded."""
-    from services.stations.seed import load_seed_regions
+    from services.stations.divisions.seed import load_seed_regions
 
     asyncio.run(load_seed_regions(url))
 

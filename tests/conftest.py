@@ -23,7 +23,8 @@ from tests.support import INTERNAL_SECRET, JWT_SECRET
 os.environ["RURALNET_ENV"] = "test"
 os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
 os.environ["GATEWAY_JWT_SECRET"] = JWT_SECRET
-TEST_DATABASE = "ruralnet_test"
+# Parallel runs on one cluster each name their own database.
+TEST_DATABASE = os.environ.get("RURALNET_TEST_DATABASE", "ruralnet_test")
 
 
 def _test_url() -> tuple[str, Cluster | None]:
@@ -39,7 +40,7 @@ def _test_url() -> tuple[str, Cluster | None]:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     from ruralnet.cli import migrate_all
-    from services.stations.seed import load_seed_regions
+    from services.stations.divisions.seed import load_seed_regions
 
     url, started = _test_url()
     asyncio.run(ensure_database(url, fresh=True))
