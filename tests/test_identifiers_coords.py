@@ -1,0 +1,131 @@
+"""Chinese identifiers and map coordinate systems, against published reference values."""
+
+import math
+
+import pytest
+
+from common.coords import CRS, from_wgs84, gcj02_to_bd09, to_wgs84, wgs84_to_gcj02
+from common.identifiers import (
+    DivisionClass,
+    DivisionLevel,
+    InvalidDivisionCode,
+    division_class,
+    division_level,
+    mask_name,
+    mask_phone,
+    mask_resident_id,
+    normalize_credit_code,
+    normalize_division_code,
+    normalize_mobile,
+    normalize_resident_id,
+    parent_code,
+)
+
+# (wgs lon, wgs lat, gcj lon, gcj lat): the vectors the eviltransform implementations share.
+GCJ_VECTORS = [
+    (121.5272106, 31.1774276, 121.531541859215, 31.17530398364597),  # Shanghai
+    (113.912316, 22.543847, 113.9171764808363, 22.540796131694766),  # Shenzhen
+    (116.377817, 39.911954, 116.38404722455657, 39.91334545536069),  # Beijing
+]
+
+
+@pytest.mark.parametrize(("lon", "lat", "glon", "glat"), GCJ_VECTORS)
+def test_gcj02_reference_points(lon: float, lat: float, glon: float, glat: float) -> None:
+    assert wgs84_to_gcj02(lon, lat) == pytest.approx((glon, glat), abs=1e-9)
+    assert to_wgs84(glon, glat, CRS.GCJ02) == pytest.approx((lon, lat), abs=1e-8)
+
+
+def test_bd09_reference_point() -> None:
+    bd = gcj02_to_bd09(121.531541859215, 31.17530398364597)
+    assert bd == pytest.approx((121.53801568643858, 31.181328606874466), abs=1e-9)
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dlat = math.radians(b[1] - a[1])
+    dlon = math.radians(b[0] - a[0]) * math.cos(math.radians(a[1]))
+    return 6_371_000 * math.hypot(dlat, dlon)
+
+
+@pytest.mark.parametrize(
+    "point",
+    [(111.14, 37.52), (119.92, 28.45), (100.80, 22.01), (116.5, 31.75), (87.6, 43.8)],
+)
+def test_round_trips_and_offsets(point: tuple[float, float]) -> None:
+    for crs in CRS:
+        back = to_wgs84(*from_wgs84(*point, crs), crs)
+        assert _metres(point, back) < 0.5
+    # GCJ-02 moves a point a few hundred metres inside China; BD-09 moves it further.
+    gcj = _metres(point, from_wgs84(*point, CRS.GCJ02))
+    bd = _metres(point, from_wgs84(*point, CRS.BD09))
+    assert 100 < gcj < 700
+    assert bd > gcj
+
+
+def test_no_offset_outside_china() -> None:
+    tokyo = (139.6917, 35.6895)
+    assert from_wgs84(*tokyo, CRS.GCJ02) == tokyo
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "cls", "parent"),
+    [
+        ("140000000000", DivisionLevel.PROVINCE, None, None),
+        ("141100000000", DivisionLevel.PREFECTURE, None, "140000000000"),
+        ("141124000000", DivisionLevel.COUNTY, None, "141100000000"),
+        ("141124001000", DivisionLevel.TOWNSHIP, DivisionClass.SUBDISTRICT, "141124000000"),
+        ("141124100000", DivisionLevel.TOWNSHIP, DivisionClass.TOWN, "141124000000"),
+        ("141124200000", DivisionLevel.TOWNSHIP, DivisionClass.TOWNSHIP, "141124000000"),
+        ("141124400000", DivisionLevel.TOWNSHIP, DivisionClass.TOWNSHIP_LIKE, "141124000000"),
+        ("141124100001", DivisionLevel.VILLAGE, DivisionClass.RESIDENTS_COMMITTEE, "141124100000"),
+        ("141124100201", DivisionLevel.VILLAGE, DivisionClass.VILLAGE_COMMITTEE, "141124100000"),
+        ("141124100401", DivisionLevel.VILLAGE, DivisionClass.OTHER, "141124100000"),
+    ],
+)
+def test_division_codes(
+    code: str, level: DivisionLevel, cls: DivisionClass | None, parent: str | None
+) -> None:
+    assert division_level(code) is level
+    assert division_class(code) is cls
+    assert parent_code(code) == parent
+
+
+@pytest.mark.parametrize("raw", ["1411", "141124", "141124100"])
+def test_short_codes_are_padded(raw: str) -> None:
+    assert normalize_division_code(raw) == raw.ljust(12, "0")
+
+
+@pytest.mark.parametrize(
+    "raw", ["14112", "14112410020", "1411241002011", "14112410020x", "001124000000"]
+)
+def test_bad_codes(raw: str) -> None:
+    with pytest.raises(InvalidDivisionCode):
+        normalize_division_code(raw)
+
+
+@pytest.mark.parametrize("code", ["140000100000", "141124000201", "140024000000"])
+def test_codes_that_skip_a_level(code: str) -> None:
+    with pytest.raises(InvalidDivisionCode):
+        division_level(code)
+
+
+def test_mobile_numbers() -> None:
+    assert normalize_mobile("+86 138-0013-8000") == "13800138000"
+    for bad in ("12800138000", "1380013800", "010-12345678"):
+        with pytest.raises(ValueError, match="mobile"):
+            normalize_mobile(bad)
+
+
+def test_credit_codes_and_resident_ids() -> None:
+    assert normalize_credit_code(" 91350100m000100y43 ") == "91350100M000100Y43"
+    with pytest.raises(ValueError, match="credit code"):
+        normalize_credit_code("91350100M000100Y44")
+    assert normalize_resident_id("11010519491231002x") == "11010519491231002X"
+    with pytest.raises(ValueError, match="resident ID"):
+        normalize_resident_id("110105194912310021")
+
+
+def test_masks() -> None:
+    assert mask_phone("13800138000") == "138****8000"
+    assert mask_resident_id("11010519491231002X") == "110105********002X"
+    assert mask_name("张三丰") == "张*丰"
+    assert mask_name("王五") == "王*"
