@@ -71,10 +71,13 @@ def division_level(code: str) -> DivisionLevel:
         level = DivisionLevel.PREFECTURE
     else:
         level = DivisionLevel.PROVINCE
-    # A village needs its township, a township its county, …: no holes in the hierarchy.
-    segments = (code[2:4], code[4:6], code[6:9])
-    depth = list(DivisionLevel).index(level)  # 0 for a province … 4 for a village
-    if any(set(segment) == {"0"} for segment in segments[: min(depth, 3)]):
+    # A village needs its township, a county its prefecture …: no holes in the hierarchy,
+    # except the county digits: prefecture-level cities without counties (不设区的地级市:
+    # 东莞 4419, 中山 4420, 儋州 4604) list their townships directly, e.g. 441900003000.
+    if level is DivisionLevel.VILLAGE and code[6:9] == "000":
+        raise InvalidDivisionCode(f"{code} skips a level")
+    below_prefecture = level not in (DivisionLevel.PROVINCE, DivisionLevel.PREFECTURE)
+    if below_prefecture and code[2:4] == "00":
         raise InvalidDivisionCode(f"{code} skips a level")
     return level
 

@@ -9,6 +9,8 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
@@ -27,27 +29,45 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _invalid_cursor() -> BadRequest:
+    return BadRequest(
+        "cursor is not one this API handed out",
+        detail_zh="游标无效",
+        code="invalid_cursor",
+        field="cursor",
+        location="query",
+    )
+
+
 def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError) as e:
-        raise BadRequest(
-            "cursor is not one this API handed out",
-            detail_zh="游标无效",
-            code="invalid_cursor",
-            field="cursor",
-            location="query",
-        ) from e
+        raise _invalid_cursor() from e
     if not isinstance(values, list) or len(values) != arity:
-        raise BadRequest(
-            "cursor is not one this API handed out",
-            detail_zh="游标无效",
-            code="invalid_cursor",
-            field="cursor",
-            location="query",
-        )
+        raise _invalid_cursor()
     return values
+
+
+def _typed(value: Any, column: ColumnElement[Any]) -> Any:
+    """A decoded cursor value as its key column's type; a forged one is a 400, not a 500."""
+    try:
+        expected = column.type.python_type
+    except NotImplementedError:
+        return value
+    try:
+        if expected is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if expected is str and isinstance(value, str) and "\x00" not in value:
+            return value
+        if expected in (date, datetime) and isinstance(value, str):
+            return expected.fromisoformat(value)
+        if expected is Decimal and isinstance(value, str | int | float):
+            return Decimal(str(value))
+    except (ValueError, InvalidOperation) as e:
+        raise _invalid_cursor() from e
+    raise _invalid_cursor()
 
 
 class PageParams(BaseModel):
@@ -82,7 +102,8 @@ def keyset(
     """Order by ``keys`` (which must be unique together), start after the cursor, fetch n+1."""
     if params.cursor is not None:
         after = decode_cursor(params.cursor, arity=len(keys))
-        stmt = stmt.where(tuple_(*keys) > tuple_(*after))
+        typed = [_typed(value, key) for value, key in zip(after, keys, strict=True)]
+        stmt = stmt.where(tuple_(*keys) > tuple_(*typed))
     return stmt.order_by(*keys).limit(params.limit + 1)
 
 

@@ -13,10 +13,12 @@ from common.migrations import COMPONENTS, alembic_config
 from common.settings import DEV_DATABASE_URL, async_database_url
 from ruralnet.devdb import Cluster, ClusterError, ensure_database
 from ruralnet.runner import PortTaken, run_components
+from services.stations.divisions.cli import app as stations_app
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 db_app = typer.Typer(no_args_is_help=True, help="The private development cluster.")
 app.add_typer(db_app, name="db")
+app.add_typer(stations_app, name="stations")
 
 
 def _fail(message: str) -> None:

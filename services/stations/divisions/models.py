@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
@@ -74,6 +75,7 @@ class DivisionFlag(Base):
     poverty_county: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     poor_village: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     demonstration_year: Mapped[int | None] = mapped_column(SmallInteger)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     updated_by: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()

@@ -58,7 +58,8 @@ class MonthlyReport(_Figures, Base):
     __tablename__ = "monthly_report"
     __table_args__ = (
         UniqueConstraint("station_id", "month"),
-        Index("ix_monthly_report_month", "month"),
+        # Rates and overdue lists count a month's reports per station from this index alone.
+        Index("ix_monthly_report_month_station_id", "month", "station_id"),
         *_checks(),
     )
 

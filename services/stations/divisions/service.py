@@ -1,0 +1,754 @@
+"""The rules of the divisions domain: which codes are valid, which flags fit which level, who
+may set them, and how a bulk upload is read and answered row by row. Flushes, never commits.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.auth import Principal, Role
+from common.changefeed import record_change
+from common.errors import BadRequest, Forbidden, NotFound, Problem, Unprocessable
+from common.etag import check_if_match
+from common.identifiers import (
+    PREFIX_LENGTH,
+    DivisionLevel,
+    InvalidDivisionCode,
+    division_level,
+    normalize_division_code,
+)
+from common.pagination import PageParams
+from services.stations.authz import require_division_writer
+from services.stations.changes.models import StationsChangeEvent
+from services.stations.divisions import repository
+from services.stations.divisions.models import Division, DivisionFlag
+from services.stations.divisions.repository import DivisionRecord, FlagValues, SearchFilters
+from services.stations.divisions.schemas import (
+    BulkFlagsResult,
+    DivisionDetail,
+    DivisionFlags,
+    DivisionRef,
+    DivisionSummary,
+    FlagRow,
+    FlagRowResult,
+    FlagsUpdate,
+    RowProblem,
+)
+
+# The 电子商务进农村综合示范 programme named its first batch of demonstration counties in 2014.
+DEMONSTRATION_FIRST_YEAR = 2014
+MAX_BULK_ROWS = 5000
+FLAG_FIELDS = ("poverty_county", "poor_village", "demonstration_year")
+FLAG_TOPIC = "division_flag"
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    code = "unsupported_media_type"
+    title, title_zh = "Unsupported media type", "不支持的内容类型"
+
+
+# ---------------------------------------------------------------------------------------------
+# Codes
+
+
+def parse_code(raw: str, *, field_name: str = "code", location: str = "path") -> str:
+    """A 12-digit code from a full or short code; 422 ``invalid_division_code`` otherwise."""
+    try:
+        code = normalize_division_code(raw)
+        division_level(code)
+    except InvalidDivisionCode as e:
+        hint = ""
+        if "E+" in raw.upper():
+            hint = " (a spreadsheet turned it into a number: format the column as text)"
+        raise Unprocessable(
+            f"{e}{hint}; send 12 digits, or the 2, 4, 6 or 9 significant ones",
+            detail_zh=f"{raw!r} 不是有效的统计用区划代码(12 位,或 2/4/6/9 位简码)",
+            code="invalid_division_code",
+            field=field_name,
+            location=location,
+        ) from e
+    return code
+
+
+def parse_under(raw: str) -> str:
+    """The significant digits of an ancestor: a 12-digit code, or any leading digits."""
+    digits = raw.strip()
+    if not digits.isascii() or not digits.isdigit() or not 1 <= len(digits) <= 12:
+        raise Unprocessable(
+            f"under must be a division code or its leading digits, not {raw!r}",
+            detail_zh="under 应为区划代码或其前几位数字",
+            code="invalid_division_code",
+            field="under",
+            location="query",
+        )
+    if len(digits) < 12:
+        return digits
+    code = parse_code(digits, field_name="under", location="query")
+    return code[: PREFIX_LENGTH[division_level(code)]]
+
+
+def division_not_found(code: str, *, field_name: str = "code", location: str = "path") -> NotFound:
+    return NotFound(
+        f"no division {code}",
+        detail_zh=f"没有区划代码 {code}",
+        code="division_not_found",
+        field=field_name,
+        location=location,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def flag_version(flags: DivisionFlag | None) -> int:
+    return 0 if flags is None else flags.version
+
+
+def flags_out(flags: DivisionFlag | None) -> DivisionFlags:
+    if flags is None:
+        return DivisionFlags()
+    return DivisionFlags(
+        poverty_county=flags.poverty_county,
+        poor_village=flags.poor_village,
+        demonstration_year=flags.demonstration_year,
+        version=flag_version(flags),
+        updated_by=flags.updated_by,
+        updated_at=flags.updated_at,
+    )
+
+
+def summary_out(division: Division, flags: DivisionFlag | None) -> DivisionSummary:
+    return DivisionSummary(
+        code=division.code,
+        name=division.name,
+        level=DivisionLevel(division.level),
+        division_class=division.division_class,
+        parent_code=division.parent_code,
+        since_edition=division.since_edition,
+        until_edition=division.until_edition,
+        current=division.until_edition is None,
+        flags=flags_out(flags),
+    )
+
+
+async def get_record(session: AsyncSession, code: str) -> DivisionRecord:
+    record = await repository.get_record(session, code)
+    if record is None:
+        raise division_not_found(code)
+    return record
+
+
+def _ancestor_codes(code: str) -> list[str]:
+    own = PREFIX_LENGTH[division_level(code)]
+    codes = {code[:n].ljust(12, "0") for n in PREFIX_LENGTH.values() if n < own}
+    codes.discard(code)  # a township of 东莞 441900003000 has no county of its own
+    return sorted(codes)
+
+
+async def get_detail(session: AsyncSession, record: DivisionRecord) -> DivisionDetail:
+    division = record.division
+    ancestors = await repository.get_divisions(session, _ancestor_codes(division.code))
+    summary = summary_out(division, record.flags)
+    return DivisionDetail(
+        **summary.model_dump(),
+        ancestors=[
+            DivisionRef(code=a.code, name=a.name, level=DivisionLevel(a.level)) for a in ancestors
+        ],
+        county_level=record.county_level,
+        has_boundary=record.has_boundary,
+    )
+
+
+async def search(
+    session: AsyncSession, filters: SearchFilters, params: PageParams
+) -> list[tuple[Division, DivisionFlag | None]]:
+    rows = await repository.search(session, filters, params)
+    return [(row[0], row[1]) for row in rows]
+
+
+async def children(
+    session: AsyncSession, code: str, *, include_retired: bool, params: PageParams
+) -> list[tuple[Division, DivisionFlag | None]]:
+    rows = await repository.children(session, code, include_retired=include_retired, params=params)
+    return [(row[0], row[1]) for row in rows]
+
+
+async def boundary_feature(session: AsyncSession, code: str, *, simplify: float | None) -> str:
+    """The county's boundary as an RFC 7946 Feature (JSON text: the geometry is not re-parsed)."""
+    row = await repository.get_boundary(session, code, simplify=simplify)
+    if row is None:
+        raise division_not_found(code)
+    if row.geometry is None:
+        record = await get_record(session, code)
+        if not record.county_level:
+            raise NotFound(
+                f"{code} ({row.name}) is a {row.level}; boundaries are kept for county-level "
+                "units only",
+                detail_zh=f"{code}({row.name})不是县级区划,只有县级区划有边界",
+                code="not_county_level",
+                field="code",
+                location="path",
+            )
+        raise NotFound(
+            f"no boundary is on file for the county {code} ({row.name})",
+            detail_zh=f"县级区划 {code}({row.name})暂无边界数据",
+            code="boundary_not_found",
+            field="code",
+            location="path",
+        )
+    properties = {"code": row.code, "name": row.name, "level": row.level, "source": row.source}
+    return (
+        '{"type":"Feature","id":' + json.dumps(row.code) + ',"bbox":' + json.dumps(row.bbox)
+        + ',"properties":' + json.dumps(properties, ensure_ascii=False)
+        + ',"geometry":' + row.geometry + "}"
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags
+
+
+@dataclass
+class FlagRequest:
+    """One requested change: the flags it names (``given``), or why it could not be read."""
+
+    row: int
+    raw_code: str | None
+    given: dict[str, Any] = field(default_factory=dict)
+    problem: RowProblem | None = None
+    if_match: str | None = None
+
+
+@dataclass
+class FlagOutcome:
+    code: str
+    outcome: Literal["changed", "unchanged", "would_change"]
+    flags: DivisionFlags
+
+
+def _row_problem(problem: Problem, *, chinese: bool = False) -> RowProblem:
+    detail = (problem.detail_zh or problem.detail) if chinese else problem.detail
+    return RowProblem(status=problem.status, code=problem.code, field=problem.field, detail=detail)
+
+
+_LEVEL_ZH = {
+    "province": "省级",
+    "prefecture": "地级",
+    "county": "县级",
+    "township": "乡级",
+    "village": "村级",
+}
+
+
+def _wrong_level(code: str, level: str, flag: str, wanted: str) -> Unprocessable:
+    wanted_zh = "县级区划" if wanted.startswith("county") else "村级区划"
+    return Unprocessable(
+        f"{code} is a {level}; {flag} is for {wanted}",
+        detail_zh=f"{code} 是{_LEVEL_ZH.get(level, level)}区划,{flag} 只适用于{wanted_zh}",
+        code="flag_wrong_level",
+        field=flag,
+    )
+
+
+def check_flags(record: DivisionRecord, new: FlagValues, *, today: date | None = None) -> None:
+    """The flag rules: poverty county and demonstration year on county-level units, poor
+    village on villages, a plausible batch year, nothing set on a retired code."""
+    division = record.division
+    code, level = division.code, division.level
+    if division.until_edition is not None and (
+        new.poverty_county or new.poor_village or new.demonstration_year is not None
+    ):
+        raise Unprocessable(
+            f"{code} was retired after edition {division.until_edition}; flags can only be "
+            "cleared on it",
+            detail_zh=f"{code} 已于 {division.until_edition} 版后停用,只能清除标记",
+            code="division_retired",
+            field="code",
+        )
+    if new.poverty_county and not record.county_level:
+        raise _wrong_level(code, level, "poverty_county", "county-level units")
+    if new.demonstration_year is not None and not record.county_level:
+        raise _wrong_level(code, level, "demonstration_year", "county-level units")
+    if new.poor_village and level != DivisionLevel.VILLAGE:
+        raise _wrong_level(code, level, "poor_village", "villages")
+    year, this_year = new.demonstration_year, (today or date.today()).year
+    if year is not None and not DEMONSTRATION_FIRST_YEAR <= year <= this_year:
+        raise Unprocessable(
+            f"demonstration_year {year} is implausible: batches were named from "
+            f"{DEMONSTRATION_FIRST_YEAR} to {this_year}",
+            detail_zh=f"示范县批次年份 {year} 不合理,应在 {DEMONSTRATION_FIRST_YEAR}–{this_year} 之间",
+            code="implausible_year",
+            field="demonstration_year",
+        )
+
+
+def _values(code: str, flags: DivisionFlag | None) -> FlagValues:
+    if flags is None:
+        return FlagValues(code, False, False, None)
+    return FlagValues(code, flags.poverty_county, flags.poor_village, flags.demonstration_year)
+
+
+def require_flag_writer_role(principal: Principal) -> None:
+    """Only officials and admins set flags (officials inside their subtree, row by row)."""
+    if principal.role not in (Role.ADMIN, Role.OFFICIAL):
+        raise Forbidden(
+            f"role {principal.role} may not set division flags",
+            detail_zh=f"角色 {principal.role} 无权设置区划标记",
+            code="role_forbidden",
+        )
+
+
+async def apply_flags(
+    session: AsyncSession,
+    principal: Principal,
+    requests: Sequence[FlagRequest],
+    *,
+    dry_run: bool,
+    code_location: str = "body",
+) -> list[FlagOutcome | Problem | RowProblem]:
+    """Check every request, then write the ones that change something, each with its change
+    event in the same transaction. A refused request does not stop the others: its place in
+    the answer holds the problem (a ``RowProblem`` when the row could not even be read)."""
+    require_flag_writer_role(principal)
+    results: list[FlagOutcome | Problem | RowProblem | None] = [None] * len(requests)
+    codes: dict[int, str] = {}
+    first_row: dict[str, int] = {}
+    for i, request in enumerate(requests):
+        if request.problem is not None:
+            results[i] = request.problem
+            continue
+        try:
+            code = parse_code(request.raw_code or "", location=code_location)
+        except Problem as e:
+            results[i] = e
+            continue
+        if code in first_row:
+            results[i] = Unprocessable(
+                f"{code} is already in row {first_row[code]}",
+                detail_zh=f"{code} 与第 {first_row[code]} 行重复",
+                code="duplicate_row",
+                field="code",
+            )
+            continue
+        first_row[code] = request.row
+        codes[i] = code
+
+    wanted = sorted(set(codes.values()))
+    records = await repository.get_records(session, wanted)
+    current = await repository.lock_flags(session, [c for c in wanted if c in records])
+    writes: list[tuple[int, FlagValues, FlagValues]] = []
+    for i, code in codes.items():
+        request = requests[i]
+        try:
+            record = records.get(code)
+            if record is None:
+                raise division_not_found(code, location=code_location)
+            require_division_writer(principal, code)
+            before = _values(code, current.get(code))
+            after = FlagValues(
+                code,
+                request.given.get("poverty_county", before.poverty_county),
+                request.given.get("poor_village", before.poor_village),
+                request.given.get("demonstration_year", before.demonstration_year),
+            )
+            if after != before:
+                check_flags(record, after)
+            if request.if_match is not None:
+                check_if_match(request.if_match, flag_version(current.get(code)))
+        except Problem as e:
+            results[i] = e
+            continue
+        if after == before:
+            results[i] = FlagOutcome(code, "unchanged", flags_out(current.get(code)))
+        elif dry_run:
+            would = flags_out(current.get(code)).model_copy(
+                update={f: getattr(after, f) for f in FLAG_FIELDS}
+            )
+            results[i] = FlagOutcome(code, "would_change", would)
+        else:
+            writes.append((i, before, after))
+
+    if writes:
+        stamped = await repository.upsert_flags(
+            session, [after for _, _, after in writes], updated_by=principal.subject
+        )
+        for i, before, after in writes:
+            updated_at, version = stamped[after.code]
+            results[i] = _record_flag_change(
+                session, principal, records[after.code], before, after, updated_at, version
+            )
+        await session.flush()
+    return [r for r in results if r is not None]
+
+
+def _record_flag_change(
+    session: AsyncSession,
+    principal: Principal,
+    record: DivisionRecord,
+    before: FlagValues,
+    after: FlagValues,
+    updated_at: datetime,
+    version: int,
+) -> FlagOutcome:
+    record_change(
+        session,
+        StationsChangeEvent,
+        topic=FLAG_TOPIC,
+        key=after.code,
+        action="flags_set",
+        version=version,
+        payload={
+            "code": after.code,
+            "name": record.division.name,
+            "level": record.division.level,
+            "poverty_county": after.poverty_county,
+            "poor_village": after.poor_village,
+            "demonstration_year": after.demonstration_year,
+            "previous": {
+                "poverty_county": before.poverty_county,
+                "poor_village": before.poor_village,
+                "demonstration_year": before.demonstration_year,
+            },
+            "updated_by": principal.subject,
+            "updated_at": updated_at.isoformat(),
+        },
+    )
+    flags = DivisionFlags(
+        poverty_county=after.poverty_county,
+        poor_village=after.poor_village,
+        demonstration_year=after.demonstration_year,
+        version=version,
+        updated_by=principal.subject,
+        updated_at=updated_at,
+    )
+    return FlagOutcome(after.code, "changed", flags)
+
+
+async def set_flags(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    update: FlagsUpdate,
+    *,
+    if_match: str | None,
+) -> DivisionFlags:
+    """``PUT …/flags``: replace one division's flag set, or raise the problem."""
+    request = FlagRequest(row=1, raw_code=code, given=update.model_dump(), if_match=if_match)
+    (result,) = await apply_flags(
+        session, principal, [request], dry_run=False, code_location="path"
+    )
+    if isinstance(result, Problem):
+        raise result
+    assert isinstance(result, FlagOutcome)
+    return result.flags
+
+
+async def bulk_set_flags(
+    session: AsyncSession,
+    principal: Principal,
+    requests: Sequence[FlagRequest],
+    *,
+    dry_run: bool,
+    chinese: bool = False,
+) -> BulkFlagsResult:
+    results = await apply_flags(session, principal, requests, dry_run=dry_run)
+    rows: list[FlagRowResult] = []
+    for request, result in zip(requests, results, strict=True):
+        if isinstance(result, FlagOutcome):
+            rows.append(
+                FlagRowResult(
+                    row=request.row,
+                    code=result.code,
+                    ok=True,
+                    outcome=result.outcome,
+                    flags=result.flags,
+                )
+            )
+            continue
+        problem = (
+            result if isinstance(result, RowProblem) else _row_problem(result, chinese=chinese)
+        )
+        rows.append(
+            FlagRowResult(row=request.row, code=request.raw_code, ok=False, problem=problem)
+        )
+    ok = sum(1 for r in rows if r.ok)
+    return BulkFlagsResult(
+        dry_run=dry_run,
+        rows=len(rows),
+        ok=ok,
+        failed=len(rows) - ok,
+        changed=sum(1 for r in rows if r.outcome in ("changed", "would_change")),
+        results=rows,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a bulk upload: JSON array, NDJSON or CSV (officials' spreadsheets)
+
+
+class BulkBody:
+    """Turns a request body into ``FlagRequest`` rows, or a 4xx problem naming what is wrong."""
+
+    # Header names officials' spreadsheets use, English or Chinese.
+    COLUMNS: ClassVar[dict[str, str]] = {
+        "code": "code",
+        "区划代码": "code",
+        "统计用区划代码": "code",
+        "代码": "code",
+        "name": "name",
+        "名称": "name",
+        "区划名称": "name",
+        "poverty_county": "poverty_county",
+        "国家级贫困县": "poverty_county",
+        "贫困县": "poverty_county",
+        "poor_village": "poor_village",
+        "建档立卡贫困村": "poor_village",
+        "贫困村": "poor_village",
+        "demonstration_year": "demonstration_year",
+        "示范县批次年份": "demonstration_year",
+        "示范县年份": "demonstration_year",
+        "示范年份": "demonstration_year",
+    }
+    TRUE: ClassVar[frozenset[str]] = frozenset({"1", "true", "t", "yes", "y", "是", "√", "✓"})
+    FALSE: ClassVar[frozenset[str]] = frozenset({"0", "false", "f", "no", "n", "否", "×"})
+    NO_YEAR: ClassVar[frozenset[str]] = frozenset({"none", "null", "-", "无", "否", "0"})
+
+    @classmethod
+    def parse(cls, content_type: str | None, body: bytes) -> list[FlagRequest]:
+        media_type, _, params = (content_type or "").partition(";")
+        media_type = media_type.strip().lower()
+        charset = None
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip().strip('"')
+        if media_type in ("application/json", ""):
+            requests = cls._json(cls._decode(body, charset or "utf-8"))
+        elif media_type in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+            requests = cls._ndjson(cls._decode(body, charset or "utf-8"))
+        elif media_type in ("text/csv", "application/csv"):
+            requests = cls._csv(cls._decode_csv(body, charset))
+        else:
+            raise UnsupportedMediaType(
+                f"send application/json, application/x-ndjson or text/csv, not {media_type}",
+                detail_zh="请使用 application/json、application/x-ndjson 或 text/csv",
+                field="Content-Type",
+                location="header",
+            )
+        if not requests:
+            raise Unprocessable(
+                "the batch has no rows",
+                detail_zh="没有任何数据行",
+                code="empty_batch",
+                field="body",
+            )
+        if len(requests) > MAX_BULK_ROWS:
+            raise Unprocessable(
+                f"{len(requests)} rows; send at most {MAX_BULK_ROWS} per request",
+                detail_zh=f"每次最多 {MAX_BULK_ROWS} 行",
+                code="too_many_rows",
+                field="body",
+            )
+        return requests
+
+    @staticmethod
+    def _decode(body: bytes, charset: str) -> str:
+        try:
+            return body.decode("utf-8-sig" if charset.lower() in ("utf-8", "utf8") else charset)
+        except (UnicodeDecodeError, LookupError) as e:
+            raise BadRequest(
+                f"the body is not valid {charset}",
+                detail_zh=f"请求体不是有效的 {charset} 文本",
+                code="bad_encoding",
+                field="body",
+            ) from e
+
+    @classmethod
+    def _decode_csv(cls, body: bytes, charset: str | None) -> str:
+        if charset is not None:
+            return cls._decode(body, charset)
+        try:
+            return body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        # Excel on Chinese Windows saves CSV as GBK unless told otherwise.
+        try:
+            return body.decode("gb18030")
+        except UnicodeDecodeError as e:
+            raise Unprocessable(
+                "the CSV is neither UTF-8 nor GBK; save it as 'CSV UTF-8'",
+                detail_zh="CSV 文件编码无法识别,请另存为 UTF-8 编码的 CSV",
+                code="bad_csv",
+                field="body",
+            ) from e
+
+    @staticmethod
+    def _from_item(row: int, item: Any) -> FlagRequest:
+        try:
+            parsed = FlagRow.model_validate(item)
+        except ValidationError as e:
+            error = e.errors()[0]
+            where = ".".join(str(p) for p in error["loc"]) or None
+            raw = item.get("code") if isinstance(item, dict) else None
+            return FlagRequest(
+                row=row,
+                raw_code=raw if isinstance(raw, str) else None,
+                problem=RowProblem(
+                    status=422, code=error["type"], field=where, detail=error["msg"]
+                ),
+            )
+        given: dict[str, Any] = {}
+        for name in FLAG_FIELDS:
+            if name not in parsed.model_fields_set:
+                continue
+            value = getattr(parsed, name)
+            if value is None and name != "demonstration_year":
+                return FlagRequest(
+                    row=row,
+                    raw_code=parsed.code,
+                    problem=RowProblem(
+                        status=422,
+                        code="flag_null",
+                        field=name,
+                        detail=f"{name} must be true or false (leave it out to keep it)",
+                    ),
+                )
+            given[name] = value
+        return FlagRequest(row=row, raw_code=parsed.code, given=given)
+
+    @classmethod
+    def _json(cls, text: str) -> list[FlagRequest]:
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise BadRequest(
+                f"The body is not valid JSON: {e}",
+                detail_zh=f"请求体不是有效的 JSON:{e}",
+                code="malformed_json",
+                field="body",
+            ) from e
+        if not isinstance(items, list):
+            raise Unprocessable(
+                "the body must be a JSON array of rows",
+                detail_zh="请求体应为 JSON 数组",
+                code="expected_array",
+                field="body",
+            )
+        return [cls._from_item(i, item) for i, item in enumerate(items, 1)]
+
+    @classmethod
+    def _ndjson(cls, text: str) -> list[FlagRequest]:
+        requests = []
+        lines = [line for line in text.splitlines() if line.strip()]
+        for i, line in enumerate(lines, 1):
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as e:
+                problem = RowProblem(status=400, code="malformed_json", field=None, detail=str(e))
+                requests.append(FlagRequest(row=i, raw_code=None, problem=problem))
+                continue
+            requests.append(cls._from_item(i, item))
+        return requests
+
+    @classmethod
+    def _csv(cls, text: str) -> list[FlagRequest]:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return []
+            columns = []
+            for raw in header:
+                name = raw.strip().lower()
+                if name not in cls.COLUMNS:
+                    raise Unprocessable(
+                        f"unknown column {raw!r}; known: code, name, {', '.join(FLAG_FIELDS)}",
+                        detail_zh=f"未知的列 {raw!r}",
+                        code="csv_unknown_column",
+                        field=raw.strip() or "header",
+                    )
+                columns.append(cls.COLUMNS[name])
+            if "code" not in columns:
+                raise Unprocessable(
+                    "the CSV needs a 'code' column",
+                    detail_zh="CSV 缺少 code(区划代码)列",
+                    code="csv_missing_column",
+                    field="code",
+                )
+            if not set(FLAG_FIELDS) & set(columns):
+                raise Unprocessable(
+                    f"the CSV names no flag column; add one of {', '.join(FLAG_FIELDS)}",
+                    detail_zh="CSV 没有任何标记列",
+                    code="csv_missing_column",
+                    field="poverty_county",
+                )
+            requests = []
+            for i, cells in enumerate(reader, 1):
+                if not any(cell.strip() for cell in cells):
+                    continue  # blank spreadsheet rows
+                requests.append(cls._csv_row(i, columns, cells))
+            return requests
+        except csv.Error as e:
+            raise Unprocessable(
+                f"the CSV cannot be read at line {reader.line_num}: {e}",
+                detail_zh=f"CSV 第 {reader.line_num} 行格式错误",
+                code="bad_csv",
+                field="body",
+            ) from e
+
+    @classmethod
+    def _csv_row(cls, row: int, columns: list[str], cells: list[str]) -> FlagRequest:
+        values = dict(zip(columns, (c.strip() for c in cells), strict=False))
+        code = values.get("code") or None
+        if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+            return FlagRequest(
+                row=row,
+                raw_code=code,
+                problem=RowProblem(
+                    status=422,
+                    code="csv_extra_cells",
+                    field=None,
+                    detail=f"{len(cells)} cells but the header names {len(columns)} columns",
+                ),
+            )
+        given: dict[str, Any] = {}
+        for name in ("poverty_county", "poor_village"):
+            cell = values.get(name, "")
+            if not cell:
+                continue
+            if cell.lower() in cls.TRUE:
+                given[name] = True
+            elif cell.lower() in cls.FALSE:
+                given[name] = False
+            else:
+                problem = RowProblem(
+                    status=422,
+                    code="invalid_boolean",
+                    field=name,
+                    detail=f"{cell!r} is not a yes/no value (1/0, true/false, 是/否)",
+                )
+                return FlagRequest(row=row, raw_code=code, problem=problem)
+        year = values.get("demonstration_year", "")
+        if year:
+            if year.lower() in cls.NO_YEAR:
+                given["demonstration_year"] = None
+            elif year.isascii() and year.isdigit():
+                given["demonstration_year"] = int(year)
+            else:
+                problem = RowProblem(
+                    status=422,
+                    code="invalid_year",
+                    field="demonstration_year",
+                    detail=f"{year!r} is not a year",
+                )
+                return FlagRequest(row=row, raw_code=code, problem=problem)
+        return FlagRequest(row=row, raw_code=code, given=given)
