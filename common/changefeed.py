@@ -5,8 +5,8 @@ Why not ``id > cursor``: an id is taken from a sequence before commit, so a tran
 took id 5 and commits after the one that took id 6 would be skipped by a consumer already
 past 6. Instead every event records its transaction id (``pg_current_xact_id()``) and the
 feed is ordered by ``(txid, id)`` and hands out only events of transactions older than the
-oldest one still running (``pg_snapshot_xmin(pg_current_snapshot())``): every such
-transaction has finished, so no event can later appear before the cursor.
+oldest one of this database still running (see ``_HORIZON``): every such transaction has
+finished, so no event can later appear before the cursor.
 The order is per transaction, not strictly by commit time; each event carries the entity's
 ``version`` so a consumer keeps the newest state whatever order two writers of one entity
 are seen in.
@@ -25,6 +25,24 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from common.errors import BadRequest
 
 MAX_FEED_PAGE = 1000
+
+
+# The oldest transaction that may still add an event to this database's feeds: the oldest
+# one in flight in our snapshot, leaving out those that pg_stat_activity shows running in
+# another database (a long transaction there must not hold our feeds back). A transaction
+# it cannot place (ended meanwhile, or another role's without pg_read_all_stats) counts as
+# ours, which only delays delivery. Evaluated once per query, in the query's own snapshot.
+_HORIZON = """(
+    SELECT LEAST(
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+        (SELECT min(x::text::bigint)
+         FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+         WHERE NOT EXISTS (
+             SELECT 1 FROM pg_stat_activity a
+             WHERE a.backend_xid = xid(x) AND a.datname IS DISTINCT FROM current_database()
+         ))
+    )
+)"""
 
 
 class ChangeEventMixin:
@@ -112,7 +130,7 @@ async def read_changes(
     limit: int,
     topics: list[str] | None = None,
 ) -> ChangePage:
-    horizon = text("(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)")
+    horizon = text(_HORIZON)
     stmt = select(model).where(model.txid < horizon)
     if after is not None:
         stmt = stmt.where(tuple_(model.txid, model.id) > tuple_(*decode_feed_cursor(after)))

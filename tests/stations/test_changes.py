@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 
 from common.auth import Role
+from common.settings import plain_database_url
 from tests.support import internal_headers
 
 INSERT = """
@@ -51,7 +52,9 @@ async def test_a_late_commit_is_not_skipped(stations: httpx.AsyncClient, db: asy
     assert again == []
 
 
-async def test_a_rolled_back_event_never_appears(stations: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+async def test_a_rolled_back_event_never_appears(
+    stations: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
     async with db.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
@@ -120,3 +123,20 @@ async def test_bad_cursor_and_topic(stations: httpx.AsyncClient) -> None:
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "limit"
     assert (await stations.get("/v1/changes")).status_code == 401
+
+
+async def test_a_long_transaction_in_another_database_does_not_hold_the_feed(
+    stations: httpx.AsyncClient, db: asyncpg.Pool, database_url: str
+) -> None:
+    other = await asyncpg.connect(plain_database_url(database_url).rsplit("/", 1)[0] + "/postgres")
+    try:
+        tx = other.transaction()
+        await tx.start()
+        await other.fetchval("SELECT pg_current_xact_id()")  # takes a transaction id
+        async with db.acquire() as conn:
+            await conn.fetchval(INSERT, "here", "{}")
+        events, _ = await _read_all(stations, None)
+        assert [e["key"] for e in events] == ["here"]
+        await tx.rollback()
+    finally:
+        await other.close()
