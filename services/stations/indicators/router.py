@@ -1,3 +1,94 @@
-from fastapi import APIRouter
+"""Network indicators per county, prefecture, province or the nation, computed in SQL."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from common.db import SessionDep
+from common.errors import BadRequest, NotFound, Unprocessable
+from common.pagination import Page, PageParams, next_link, page_params
+from services.stations.indicators import service
+from services.stations.indicators.schemas import Gap, GapKind, NetworkIndicators, Sales
+from services.stations.reports.router import DivisionQuery, MonthQueryDep
+from services.stations.reports.schemas import parse_month
+from services.stations.reports.service import add_months, last_finished_month
 
 router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+_DIVISION_PROBLEMS = {
+    **NotFound.openapi("no such division"),
+    **Unprocessable.openapi("a malformed division code or month"),
+}
+
+
+@router.get(
+    "/network",
+    summary="Network indicators of a division",
+    description=(
+        "Stations by tier and status; township coverage (镇, 乡 and township-like units with "
+        "an operating or accepted township station, 街道 not counted); village-committee "
+        "coverage (seq 200–399, with an operating or accepted village point); the same over "
+        "registered poor villages; and the reporting rate of a finished month (default the "
+        "last one). Only current division codes count in denominators."
+    ),
+    responses=_DIVISION_PROBLEMS,
+)
+async def network(
+    session: SessionDep, month: MonthQueryDep, division: DivisionQuery = None
+) -> NetworkIndicators:
+    where = await service.resolve_division(session, division)
+    return await service.network(session, where, month)
+
+
+@router.get(
+    "/sales",
+    summary="Upward and downward sales of a division by month",
+    description=(
+        "Sums of the monthly reports of every station in the division, for each month from "
+        "`from` to `to` (default: the last 12 finished months), and their total."
+    ),
+    response_model_by_alias=True,
+    responses=_DIVISION_PROBLEMS,
+)
+async def sales(
+    session: SessionDep,
+    division: DivisionQuery = None,
+    first: Annotated[
+        str | None, Query(alias="from", description="YYYY-MM", examples=["2026-01"])
+    ] = None,
+    last: Annotated[
+        str | None, Query(alias="to", description="YYYY-MM", examples=["2026-09"])
+    ] = None,
+) -> Sales:
+    last_month = parse_month(last, field="to", location="query") if last else last_finished_month()
+    first_month = (
+        parse_month(first, field="from", location="query") if first else add_months(last_month, -11)
+    )
+    where = await service.resolve_division(session, division)
+    return await service.sales(session, where, first_month, last_month)
+
+
+@router.get(
+    "/gaps/{kind}",
+    summary="Units of a division without an operating station",
+    description=(
+        "`townships`: townships (not 街道) without an operating or accepted township station; "
+        "`villages`: village committees without such a village point; `poor_villages`: "
+        "registered poor villages without one. By division code; keyset-paginated. Each gap "
+        "names the planned, building or suspended station it may already have."
+    ),
+    responses={**_DIVISION_PROBLEMS, **BadRequest.openapi("bad cursor")},
+)
+async def gaps(
+    request: Request,
+    session: SessionDep,
+    kind: Annotated[GapKind, Path(description="which gap list")],
+    params: PageDep,
+    division: DivisionQuery = None,
+) -> Page[Gap]:
+    where = await service.resolve_division(session, division)
+    rows = await service.gaps(session, where, kind, params)
+    return Page(
+        items=rows[: params.limit], next=next_link(request, rows, params, lambda row: [row.code])
+    )

@@ -1,0 +1,223 @@
+"""Network indicators per division (county, prefecture, province) or the nation.
+
+Everything is counted in SQL (``repository``); this module resolves the division, fills
+in the months and turns counts into rates.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.errors import BadRequest, NotFound, Unprocessable
+from common.identifiers import (
+    InvalidDivisionCode,
+    division_level,
+    division_prefix,
+    normalize_division_code,
+)
+from common.pagination import PageParams, decode_cursor
+from services.stations.indicators import repository
+from services.stations.indicators.repository import Scope
+from services.stations.indicators.schemas import (
+    Coverage,
+    DivisionRef,
+    Gap,
+    GapKind,
+    NetworkIndicators,
+    OverdueStation,
+    Reporting,
+    ReportingRate,
+    Sales,
+    SalesFigures,
+    SalesMonth,
+    StationCounts,
+)
+from services.stations.registry.models import StationStatus, StationTier
+from services.stations.reports.schemas import format_month
+from services.stations.reports.service import add_months
+
+NATION = DivisionRef(code=None, name="全国", level="nation")
+MAX_SALES_MONTHS = 120
+
+
+@dataclass(frozen=True)
+class DivisionScope:
+    division: DivisionRef
+    scope: Scope
+
+
+async def resolve_division(session: AsyncSession, raw: str | None) -> DivisionScope:
+    """A division from its 12-digit code or its significant prefix (``1411``); the nation
+    when absent. 422 ``invalid_division`` for a malformed code, 404 when no such division."""
+    if raw is None or not raw.strip():
+        return DivisionScope(NATION, Scope(None))
+    try:
+        code = normalize_division_code(raw)
+        division_level(code)
+    except InvalidDivisionCode as e:
+        raise Unprocessable(
+            f"division: {e}; give a code or its prefix, like 1411 or 141124",
+            detail_zh="division 应为统计用区划代码或其前缀,例如 1411、141124",
+            code="invalid_division",
+            field="division",
+            location="query",
+        ) from e
+    row = await repository.division(session, code)
+    if row is None:
+        raise NotFound(
+            f"no division {code}",
+            detail_zh=f"区划 {code} 不存在",
+            code="division_not_found",
+            field="division",
+            location="query",
+        )
+    return DivisionScope(
+        DivisionRef(code=row.code, name=row.name, level=row.level),
+        Scope(division_prefix(code)),
+    )
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _coverage(covered: int, total: int) -> Coverage:
+    return Coverage(
+        covered=covered, total=total, uncovered=total - covered, rate=_rate(covered, total)
+    )
+
+
+def _reporting(month: date, expected: int, reported: int) -> Reporting:
+    return Reporting(
+        month=format_month(month),
+        expected=expected,
+        reported=reported,
+        overdue=expected - reported,
+        rate=_rate(reported, expected),
+    )
+
+
+def _station_counts(rows: Sequence[Sequence[object]]) -> StationCounts:
+    by_tier = {str(tier): {str(status): 0 for status in StationStatus} for tier in StationTier}
+    by_status = {str(status): 0 for status in StationStatus}
+    total = 0
+    for tier, status, count in rows:
+        n = int(count)  # type: ignore[call-overload]
+        by_tier.setdefault(str(tier), {})[str(status)] = n
+        by_status[str(status)] = by_status.get(str(status), 0) + n
+        total += n
+    return StationCounts(total=total, by_tier=by_tier, by_status=by_status)
+
+
+async def network(session: AsyncSession, where: DivisionScope, month: date) -> NetworkIndicators:
+    row = await repository.network(
+        session, where.scope, month=month, next_month=add_months(month, 1)
+    )
+    return NetworkIndicators(
+        division=where.division,
+        stations=_station_counts(row["station_counts"]),
+        township_coverage=_coverage(row["townships_covered"], row["townships"]),
+        village_coverage=_coverage(row["villages_covered"], row["villages"]),
+        poor_village_coverage=_coverage(row["poor_villages_covered"], row["poor_villages"]),
+        reporting=_reporting(month, row["expected"], row["reported"]),
+    )
+
+
+async def reporting_rate(session: AsyncSession, where: DivisionScope, month: date) -> ReportingRate:
+    row = await repository.reporting(
+        session, where.scope, month=month, next_month=add_months(month, 1)
+    )
+    figures = _reporting(month, row["expected"], row["reported"])
+    return ReportingRate(division=where.division, **figures.model_dump())
+
+
+def _after_code(params: PageParams) -> str:
+    """The code a keyset page starts after ('' for the first page)."""
+    if params.cursor is None:
+        return ""
+    [after] = decode_cursor(params.cursor, arity=1)
+    if not isinstance(after, str):
+        raise BadRequest(
+            "cursor is not one this API handed out",
+            detail_zh="游标无效",
+            code="invalid_cursor",
+            field="cursor",
+            location="query",
+        )
+    return after
+
+
+async def overdue(
+    session: AsyncSession, where: DivisionScope, month: date, params: PageParams
+) -> list[OverdueStation]:
+    """Stations that should have reported for ``month`` and did not, by code (n+1 rows)."""
+    rows = await repository.overdue(
+        session,
+        where.scope,
+        month=month,
+        next_month=add_months(month, 1),
+        after=_after_code(params),
+        limit=params.limit + 1,
+    )
+    return [
+        OverdueStation(
+            code=row["code"],
+            name=row["name"],
+            tier=row["tier"],
+            status=row["status"],
+            division_code=row["division_code"],
+            operating_since=format_month(row["operating_since"])
+            if row["operating_since"]
+            else None,
+            last_reported_month=format_month(row["last_reported_month"])
+            if row["last_reported_month"]
+            else None,
+        )
+        for row in rows
+    ]
+
+
+async def sales(session: AsyncSession, where: DivisionScope, first: date, last: date) -> Sales:
+    if first > last:
+        raise Unprocessable(
+            f"from ({format_month(first)}) is after to ({format_month(last)})",
+            detail_zh="起始月份晚于结束月份",
+            code="invalid_range",
+            field="from",
+            location="query",
+        )
+    span = (last.year - first.year) * 12 + last.month - first.month + 1
+    if span > MAX_SALES_MONTHS:
+        raise Unprocessable(
+            f"{span} months asked; at most {MAX_SALES_MONTHS} at once",
+            detail_zh=f"一次最多查询 {MAX_SALES_MONTHS} 个月",
+            code="range_too_long",
+            field="from",
+            location="query",
+        )
+    rows = await repository.sales(session, where.scope, first=first, last=last)
+    # The last row is the ROLLUP total (month NULL).
+    *monthly, total = rows
+    return Sales(
+        division=where.division,
+        first=format_month(first),
+        last=format_month(last),
+        months=[SalesMonth(month=format_month(row["month"]), **_figures(row)) for row in monthly],
+        total=SalesFigures(**_figures(total)),
+    )
+
+
+def _figures(row: RowMapping) -> dict[str, object]:
+    return {name: value for name, value in row.items() if name != "month"}
+
+
+async def gaps(
+    session: AsyncSession, where: DivisionScope, kind: GapKind, params: PageParams
+) -> list[Gap]:
+    rows = await repository.gaps(
+        session, where.scope, kind.value, after=_after_code(params), limit=params.limit + 1
+    )
+    return [Gap.model_validate(dict(row)) for row in rows]

@@ -1,0 +1,261 @@
+"""Queries of the station registry. Only flushes; the request scope commits."""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from geoalchemy2 import Geography
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from common.pagination import PageParams, keyset
+from services.stations.divisions.models import CountyBoundary, Division, DivisionFlag
+from services.stations.registry.models import Station, StationStatus, StationTier, StationTransition
+from services.stations.reports.models import MonthlyReport
+
+_Parent = aliased(Station, name="parent_station")
+_CLOSED = StationStatus.CLOSED.value
+
+
+@dataclass
+class StationRow:
+    """A station with what its representation needs from other rows."""
+
+    station: Station
+    division_name: str
+    parent_code: str | None
+
+
+@dataclass
+class StationQuery:
+    """Filters of the station list; coordinates already in WGS-84."""
+
+    prefix: str | None = None
+    tiers: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    services: Sequence[str] = ()
+    poor_village: bool | None = None
+    demonstration_county: bool | None = None
+    near: tuple[float, float, float] | None = None  # lon, lat, radius in metres
+    bbox: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
+
+
+def _box_around(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """A lon/lat box that surely holds the circle (5 % margin; a degree of latitude is at
+    least 110,574 m, a degree of longitude 111,320 m × cos(latitude))."""
+    dlat = radius_m / 110_574 * 1.05
+    edge = min(89.0, abs(lat) + dlat)
+    dlon = min(180.0, radius_m / (111_320 * math.cos(math.radians(edge))) * 1.05)
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def _rows() -> Select[tuple[Station, str, str | None]]:
+    return (
+        select(Station, Division.name, _Parent.code)
+        .join(Division, Division.code == Station.division_code)
+        .outerjoin(_Parent, _Parent.id == Station.parent_id)
+        # Re-read columns the database set (updated_at, location as WKB) after a flush.
+        .execution_options(populate_existing=True)
+    )
+
+
+async def lock_county(session: AsyncSession, county: str) -> None:
+    """Serialise registry writes within one county (codes, parents, one point per village).
+
+    Registry writes are rare (officials, a few per minute per county), so one transaction-
+    level advisory lock per county is simpler and safer than reasoning about each race.
+    """
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"),
+        {"lock": f"stations:county:{county[:6]}"},
+    )
+
+
+async def division(session: AsyncSession, code: str) -> Division | None:
+    return await session.get(Division, code)
+
+
+async def county_distance_m(
+    session: AsyncSession, county: str, lon: float, lat: float
+) -> float | None:
+    """Geodesic distance in metres from the point to the county's boundary (0 inside it);
+    None when the county has no boundary loaded."""
+    point = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
+    return await session.scalar(
+        select(func.ST_Distance(cast(CountyBoundary.geom, Geography), point)).where(
+            CountyBoundary.county_code == county
+        )
+    )
+
+
+async def last_sequence(session: AsyncSession, division_code: str) -> int:
+    """The highest sequence ever used at a division: stations are never deleted, so a code
+    once given is never given again."""
+    highest = await session.scalar(
+        select(func.max(cast(func.split_part(Station.code, literal("-"), 2), Integer))).where(
+            Station.division_code == division_code
+        )
+    )
+    return int(highest or 0)
+
+
+async def open_village_point(session: AsyncSession, division_code: str) -> Station | None:
+    return await session.scalar(
+        select(Station)
+        .where(
+            Station.division_code == division_code,
+            Station.tier == StationTier.VILLAGE.value,
+            Station.status != _CLOSED,
+        )
+        .limit(1)
+    )
+
+
+async def open_stations_at(
+    session: AsyncSession, tier: StationTier, division_code: str
+) -> list[Station]:
+    """Stations of a tier at one division that are not closed, oldest first."""
+    rows = await session.scalars(
+        select(Station)
+        .where(
+            Station.tier == tier.value,
+            Station.division_code == division_code,
+            Station.status != _CLOSED,
+        )
+        .order_by(Station.id)
+    )
+    return list(rows)
+
+
+async def open_stations_under(
+    session: AsyncSession, tier: StationTier, prefix: str
+) -> list[Station]:
+    rows = await session.scalars(
+        select(Station)
+        .where(
+            Station.tier == tier.value,
+            Station.division_code.startswith(prefix),
+            Station.status != _CLOSED,
+        )
+        .order_by(Station.id)
+    )
+    return list(rows)
+
+
+async def children_under(
+    session: AsyncSession, prefix: str
+) -> list[tuple[int, str, str, int | None]]:
+    """(id, tier, division code, parent id) of open township stations and village points
+    under a division prefix: cheap columns only, to find the few whose parent must change."""
+    rows = await session.execute(
+        select(Station.id, Station.tier, Station.division_code, Station.parent_id).where(
+            Station.division_code.startswith(prefix),
+            Station.tier != StationTier.COUNTY.value,
+            Station.status != _CLOSED,
+        )
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def stations_for_update(session: AsyncSession, ids: Sequence[int]) -> list[Station]:
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Station).where(Station.id.in_(ids)).order_by(Station.id).with_for_update()
+    )
+    return list(rows)
+
+
+async def station_by_code(session: AsyncSession, code: str) -> Station | None:
+    return await session.scalar(select(Station).where(Station.code == code))
+
+
+async def row_by_code(
+    session: AsyncSession, code: str, *, for_update: bool = False
+) -> StationRow | None:
+    stmt = _rows().where(Station.code == code)
+    if for_update:
+        stmt = stmt.with_for_update(of=Station)
+    found = (await session.execute(stmt)).first()
+    return StationRow(found[0], found[1], found[2]) if found else None
+
+
+async def list_rows(
+    session: AsyncSession, query: StationQuery, params: PageParams
+) -> list[StationRow]:
+    stmt = _rows()
+    if query.prefix:
+        stmt = stmt.where(Station.division_code.startswith(query.prefix))
+    if query.tiers:
+        stmt = stmt.where(Station.tier.in_(list(query.tiers)))
+    if query.statuses:
+        stmt = stmt.where(Station.status.in_(list(query.statuses)))
+    if query.services:
+        # The model's ARRAY is the generic type; ``@>`` needs PostgreSQL's.
+        offered = type_coerce(Station.services, PG_ARRAY(String(24)))
+        stmt = stmt.where(offered.contains(list(query.services)))
+    if query.poor_village is not None:
+        # 建档立卡贫困村 flags sit on the village committee a village point stands on.
+        flagged = exists().where(
+            DivisionFlag.code == Station.division_code, DivisionFlag.poor_village.is_(True)
+        )
+        stmt = stmt.where(flagged if query.poor_village else ~flagged)
+    if query.demonstration_county is not None:
+        demonstration = exists().where(
+            DivisionFlag.code == func.rpad(func.left(Station.division_code, 6), 12, "0"),
+            DivisionFlag.demonstration_year.is_not(None),
+        )
+        stmt = stmt.where(demonstration if query.demonstration_county else ~demonstration)
+    if query.bbox is not None:
+        stmt = stmt.where(
+            func.ST_Intersects(Station.location, func.ST_MakeEnvelope(*query.bbox, 4326))
+        )
+    if query.near is not None:
+        lon, lat, radius = query.near
+        point = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
+        # The box lets the planner use the geometry index; the geodesic test decides.
+        box = func.ST_MakeEnvelope(*_box_around(lon, lat, radius), 4326)
+        stmt = stmt.where(
+            Station.location.op("&&")(box),
+            func.ST_DWithin(cast(Station.location, Geography), point, radius),
+        )
+    stmt = keyset(stmt, [Station.code], params)
+    return [StationRow(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
+
+
+async def transitions(
+    session: AsyncSession, station_id: int, params: PageParams | None = None
+) -> list[StationTransition]:
+    stmt = select(StationTransition).where(StationTransition.station_id == station_id)
+    if params is None:
+        stmt = stmt.order_by(StationTransition.id)
+    else:
+        stmt = keyset(stmt, [StationTransition.id], params)
+    return list(await session.scalars(stmt))
+
+
+async def reported_months(
+    session: AsyncSession, station_id: int, first: date, last: date
+) -> set[date]:
+    rows = await session.scalars(
+        select(MonthlyReport.month).where(
+            MonthlyReport.station_id == station_id,
+            MonthlyReport.month >= first,
+            MonthlyReport.month <= last,
+        )
+    )
+    return set(rows)

@@ -1,0 +1,362 @@
+"""Request and response shapes of the station registry.
+
+Field rules that need no database (division code format, mobile number, GB 32100 credit
+code, the service catalogue, the coordinate system) are checked here, each with its own
+error code (``invalid_phone``, ``invalid_credit_code``, ``unknown_service``, ``unknown_crs``,
+``crs_required``, ``invalid_division_code``) so that a client learns every bad field of a
+body in one 422 answer. Rules that need the database live in ``service.py``.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from common.coords import CRS
+from common.identifiers import (
+    InvalidDivisionCode,
+    division_level,
+    normalize_credit_code,
+    normalize_division_code,
+    normalize_mobile,
+)
+from services.stations.registry.models import StationService, StationStatus, StationTier
+
+STATION_CODE_PATTERN = r"^\d{12}-\d{2}$"
+CRS_NAMES = ", ".join(c.value for c in CRS)
+SERVICE_NAMES = ", ".join(s.value for s in StationService)
+
+
+def parse_crs(value: Any) -> Any:
+    """``wgs84`` / ``gcj02`` / ``bd09`` (any case); anything else is ``unknown_crs``."""
+    if value is None or isinstance(value, CRS):
+        return value
+    try:
+        return CRS(str(value).strip().lower())
+    except ValueError:
+        raise PydanticCustomError(
+            "unknown_crs",
+            "unknown coordinate system {value}; one of {names}",
+            {"value": repr(value), "names": CRS_NAMES},
+        ) from None
+
+
+def _parse_division_code(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        code = normalize_division_code(value)
+        division_level(code)
+    except InvalidDivisionCode as e:
+        raise PydanticCustomError("invalid_division_code", "{reason}", {"reason": str(e)}) from None
+    return code
+
+
+def _parse_phone(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return normalize_mobile(value)
+    except ValueError as e:
+        raise PydanticCustomError("invalid_phone", "{reason}", {"reason": str(e)}) from None
+
+
+def _parse_credit_code(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return normalize_credit_code(value)
+    except ValueError as e:
+        raise PydanticCustomError("invalid_credit_code", "{reason}", {"reason": str(e)}) from None
+
+
+def _parse_service(value: Any) -> Any:
+    if isinstance(value, StationService) or not isinstance(value, str):
+        return value
+    try:
+        return StationService(value.strip())
+    except ValueError:
+        raise PydanticCustomError(
+            "unknown_service",
+            "unknown service {value}; one of {names}",
+            {"value": repr(value), "names": SERVICE_NAMES},
+        ) from None
+
+
+DivisionCode = Annotated[
+    str,
+    BeforeValidator(_parse_division_code),
+    Field(
+        description="12-digit statistical division code (a 6- or 9-digit prefix is padded)",
+        examples=["141102100200"],
+    ),
+]
+StationCode = Annotated[
+    str,
+    Field(
+        pattern=STATION_CODE_PATTERN,
+        description="station code: `<12-digit division code>-<2-digit sequence>`",
+        examples=["141102100000-01"],
+    ),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[
+    str,
+    BeforeValidator(_parse_phone),
+    Field(description="mainland mobile number; +86, spaces and dashes are dropped"),
+]
+CreditCode = Annotated[
+    str,
+    BeforeValidator(_parse_credit_code),
+    Field(description="统一社会信用代码, 18 characters with a GB 32100 check character"),
+]
+ServiceItem = Annotated[StationService, BeforeValidator(_parse_service)]
+CrsField = Annotated[CRS | None, BeforeValidator(parse_crs)]
+
+
+class Location(BaseModel):
+    """A point as longitude and latitude in the coordinate system the request names."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    lon: float = Field(ge=-180, le=180, examples=[111.14])
+    lat: float = Field(ge=-90, le=90, examples=[37.52])
+
+
+class OperatorIn(BaseModel):
+    """站长: the person who runs the station (personal data: shown masked to outsiders)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = Field(default=None, examples=["张小明"])
+    phone: Phone | None = Field(default=None, examples=["13812345678"])
+
+
+class CompanyIn(BaseModel):
+    """承办企业: the company that runs the station under contract."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = Field(default=None, examples=["吕梁市电子商务发展有限公司"])
+    credit_code: CreditCode | None = Field(default=None, examples=["91110000802100433B"])
+
+
+def _crs_needed(value: CRS | None, info: ValidationInfo) -> CRS | None:
+    """A location without its coordinate system is the mistake that puts a point in the next
+    village (GCJ-02 is 250–620 m off WGS-84), so ``crs`` is required with ``location``."""
+    if value is None and info.data.get("location") is not None:
+        raise PydanticCustomError(
+            "crs_required",
+            "say which coordinate system the location is in: {names}",
+            {"names": CRS_NAMES},
+        )
+    return value
+
+
+_CREATE_EXAMPLE = {
+    "tier": "village",
+    "division_code": "141102100200",
+    "name": "吴城镇街上村电商服务点",
+    "location": {"lon": 111.1461, "lat": 37.5213},
+    "crs": "gcj02",
+    "address": "吴城镇街上村主街 12 号",
+    "operator": {"name": "张小明", "phone": "13812345678"},
+    "company": {"name": "吕梁市电子商务发展有限公司", "credit_code": "91110000802100433B"},
+    "services": ["online_purchase", "produce_sales", "parcels"],
+}
+
+
+class StationCreate(BaseModel):
+    """A new station. It starts ``planned``; the parent is derived when omitted."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CREATE_EXAMPLE]})
+
+    tier: StationTier = Field(
+        description="county: county centre on a county-level division; township: station on "
+        "a township-level division; village: point on a village committee"
+    )
+    division_code: DivisionCode
+    name: Name = Field(examples=["吴城镇街上村电商服务点"])
+    parent: StationCode | None = Field(
+        default=None,
+        description="parent station code; omitted or null: derived (the township's station, "
+        "else the county centre)",
+    )
+    location: Location | None = None
+    crs: CrsField = Field(
+        default=None,
+        validate_default=True,
+        description=f"coordinate system of `location`, required with it: {CRS_NAMES}",
+    )
+    address: Address | None = None
+    operator: OperatorIn | None = None
+    company: CompanyIn | None = None
+    services: list[ServiceItem] = Field(
+        default_factory=list, max_length=len(StationService), description="from the catalogue"
+    )
+
+    _crs = field_validator("crs")(_crs_needed)
+
+
+class StationPatch(BaseModel):
+    """Changes to a station: only the fields sent change; ``null`` clears an optional one.
+
+    Tier, division and code never change (the code is derived from the division); the
+    status changes through transitions. Operators may send only ``operator``.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"operator": {"phone": "13987654321"}},
+                {"location": {"lon": 111.1468, "lat": 37.5209}, "crs": "gcj02"},
+                {"services": ["parcels", "bill_payment"], "address": "街上村 3 号"},
+            ]
+        },
+    )
+
+    name: Name | None = None
+    parent: StationCode | None = Field(
+        default=None, description="another valid parent; null re-derives the default"
+    )
+    location: Location | None = None
+    crs: CrsField = Field(default=None, validate_default=True)
+    address: Address | None = None
+    operator: OperatorIn | None = None
+    company: CompanyIn | None = None
+    services: list[ServiceItem] | None = Field(default=None, max_length=len(StationService))
+
+    _crs = field_validator("crs")(_crs_needed)
+
+    @field_validator("name", "services")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("null_not_allowed", "may not be null")
+        return value
+
+
+class LocationOut(BaseModel):
+    lon: float = Field(examples=[111.1461])
+    lat: float = Field(examples=[37.5213])
+
+
+class OperatorOut(BaseModel):
+    name: str | None = Field(examples=["张*明"])
+    phone: str | None = Field(examples=["138****5678"])
+    masked: bool = Field(description="true when the caller does not manage the station")
+
+
+class CompanyOut(BaseModel):
+    name: str | None = Field(examples=["吕梁市电子商务发展有限公司"])
+    credit_code: str | None = Field(examples=["91110000802100433B"])
+
+
+class StationOut(BaseModel):
+    """A station as the API shows it. Operator fields are masked for callers who do not
+    manage the station (admins, officials over its division and its own operator do)."""
+
+    code: str = Field(examples=["141102100200-01"])
+    tier: StationTier
+    name: str = Field(examples=["吴城镇街上村电商服务点"])
+    division_code: str = Field(examples=["141102100200"])
+    division_name: str = Field(examples=["街上村委会"])
+    county_code: str = Field(examples=["141102000000"])
+    parent: str | None = Field(description="parent station code", examples=["141102100000-01"])
+    status: StationStatus
+    location: LocationOut | None
+    crs: CRS = Field(description="coordinate system of `location` in this answer")
+    address: str | None
+    operator: OperatorOut | None
+    company: CompanyOut | None
+    services: list[StationService]
+    operating_since: date | None = Field(
+        description="first day of the month it first began operating", examples=["2024-03-01"]
+    )
+    version: int = Field(description="bumped on every change; the ETag is its quoted value")
+    created_at: datetime
+    updated_at: datetime
+
+
+class StationFeedPayload(BaseModel):
+    """What the change feed carries about a station: what a read-only consumer such as
+    logistics needs, never the operator's personal fields. Location in WGS-84."""
+
+    code: str
+    tier: StationTier
+    name: str
+    division_code: str
+    county_code: str
+    township_code: str | None
+    parent: str | None
+    status: StationStatus
+    location: LocationOut | None
+    address: str | None
+    services: list[StationService]
+    operating_since: date | None
+    version: int
+
+
+class TransitionIn(BaseModel):
+    """Move a station along its lifecycle (see ``GET /v1/stations/lifecycle``)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"to": "building", "reason": "施工队已进场"},
+                {"to": "operating", "operating_since": "2024-03-01"},
+                {"to": "accepted", "reason": "县商务局 2024 年第二批验收"},
+                {"to": "suspended", "reason": "站长外出务工,暂停营业"},
+            ]
+        },
+    )
+
+    to: StationStatus
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+        | None
+    ) = Field(default=None, description="why; required for suspended and closed")
+    operating_since: date | None = Field(
+        default=None,
+        description="only with `to: operating` the first time: the month it began operating "
+        "when recorded after the fact (any day of it); default the current month",
+    )
+
+
+class TransitionOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: int
+    from_status: StationStatus | None = Field(alias="from", description="null for registration")
+    to_status: StationStatus = Field(alias="to")
+    reason: str | None
+    actor: str = Field(description="subject of the principal who made it", examples=["user:42"])
+    at: datetime
+
+
+class TransitionResult(BaseModel):
+    transition: TransitionOut
+    station: StationOut
+
+
+class LifecycleRule(BaseModel):
+    status: StationStatus
+    next: list[StationStatus]
+
+
+class Lifecycle(BaseModel):
+    rules: list[LifecycleRule]
+    reason_required: list[StationStatus]
+    notes: list[str]

@@ -1,0 +1,693 @@
+"""Rules of monthly operating reports (月度运营报表).
+
+- One report per station and month; a correction is a new revision, every revision is kept.
+  Sending the figures the report already has changes nothing (``unchanged``): no revision,
+  no event.
+- Only for a finished month: the month is judged in China time (Asia/Shanghai), and the
+  current month is refused until it is over, because its figures are not final yet
+  (``month_not_finished``); a later month is ``future_month``.
+- Only for stations that are operating or accepted (``station_not_operating``, 409), and
+  not for a month before the station began operating (``before_operating``).
+- Figures are non-negative; registered poor households served ≤ households served.
+- Who: the station's own operator, officials over its division, admins (``authz``).
+The single-report endpoint and the bulk upload go through the same code, so a row of an
+upload is judged exactly as the same report sent alone would be.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.auth import Principal, Role
+from common.changefeed import record_change
+from common.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Problem,
+    Unprocessable,
+    field_problem,
+)
+from common.etag import check_if_match
+from services.stations import authz
+from services.stations.changes.models import StationsChangeEvent
+from services.stations.registry.models import ACTIVE_STATUSES, Station
+from services.stations.reports import repository
+from services.stations.reports.models import FIGURES, MonthlyReport, MonthlyReportRevision
+from services.stations.reports.schemas import (
+    STATION_CODE,
+    BulkReportRow,
+    BulkResult,
+    BulkRowResult,
+    BulkSummary,
+    MonthlyReportOut,
+    MonthlyReportRevisionOut,
+    Outcome,
+    ReportFigures,
+    RowProblem,
+    format_month,
+)
+
+CHINA = ZoneInfo("Asia/Shanghai")
+TOPIC = "monthly_report"
+MAX_BULK_ROWS = 5000
+BULK_ROLES = frozenset({Role.ADMIN, Role.OFFICIAL, Role.OPERATOR})
+_ACTIVE = frozenset(str(s) for s in ACTIVE_STATUSES)
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    code = "unsupported_media_type"
+    title, title_zh = "Unsupported media type", "不支持的内容类型"
+
+
+def current_month(now: datetime | None = None) -> date:
+    """The month now running in China (Asia/Shanghai), as its first day."""
+    today = (now or datetime.now(CHINA)).astimezone(CHINA).date()
+    return today.replace(day=1)
+
+
+def previous_month(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
+def add_months(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def last_finished_month(now: datetime | None = None) -> date:
+    return previous_month(current_month(now))
+
+
+def unfinished_month_problem(
+    month: date, *, field: str = "month", location: str = "body", now: datetime | None = None
+) -> Problem | None:
+    """``future_month`` or ``month_not_finished`` for a month that is not over in China."""
+    running = current_month(now)
+    if month > running:
+        return Unprocessable(
+            f"{format_month(month)} is in the future (it is now {format_month(running)} in China)",
+            detail_zh=f"{format_month(month)} 尚未到来(当前为 {format_month(running)})",
+            code="future_month",
+            field=field,
+            location=location,
+        )
+    if month == running:
+        return Unprocessable(
+            f"{format_month(month)} is not over yet; its report can be sent from "
+            f"{format_month(add_months(month, 1))}-01 (China time)",
+            detail_zh=f"{format_month(month)} 尚未结束,次月 1 日起方可填报",
+            code="month_not_finished",
+            field=field,
+            location=location,
+        )
+    return None
+
+
+def require_finished_month(month: date, *, field: str = "month", location: str = "query") -> None:
+    problem = unfinished_month_problem(month, field=field, location=location)
+    if problem is not None:
+        raise problem
+
+
+def station_not_found(code: str, *, location: str = "path") -> NotFound:
+    return NotFound(
+        f"no station {code}",
+        detail_zh=f"站点 {code} 不存在",
+        code="station_not_found",
+        field="station_code",
+        location=location,
+    )
+
+
+def check_station_code(code: str, *, location: str = "path") -> str:
+    if not STATION_CODE.match(code):
+        raise Unprocessable(
+            f"{code!r} is not a station code (12-digit division code, '-', 2 digits)",
+            detail_zh=f"{code!r} 不是有效的站点编码",
+            code="invalid_station_code",
+            field="station_code",
+            location=location,
+        )
+    return code
+
+
+async def get_station(session: AsyncSession, code: str) -> Station:
+    station = await repository.station_by_code(session, check_station_code(code))
+    if station is None:
+        raise station_not_found(code)
+    return station
+
+
+def report_out(station_code: str, report: MonthlyReport) -> MonthlyReportOut:
+    return MonthlyReportOut(
+        station_code=station_code,
+        month=format_month(report.month),
+        revision=report.revision,
+        submitted_by=report.submitted_by,
+        submitted_at=report.submitted_at,
+        **{name: getattr(report, name) for name in FIGURES},
+    )
+
+
+@dataclass
+class Submission:
+    """One report to take: from the single endpoint, or one row of an upload."""
+
+    row: int
+    station_code: str
+    month: date
+    figures: ReportFigures
+    line: int | None = None
+
+
+@dataclass
+class SubmissionResult:
+    row: int
+    line: int | None
+    station_code: str | None
+    month: date | None
+    outcome: Outcome
+    revision: int | None = None
+    report: MonthlyReport | None = None
+    problem: Problem | None = None
+
+
+@dataclass
+class _Plan:
+    submission: Submission
+    station: Station
+    current: MonthlyReport | None
+    result: SubmissionResult
+
+
+def _same_figures(report: MonthlyReport, figures: ReportFigures) -> bool:
+    return all(getattr(report, name) == getattr(figures, name) for name in FIGURES)
+
+
+def _rule_problem(
+    principal: Principal, station: Station, submission: Submission, *, location: str
+) -> Problem | None:
+    """The first rule the submission breaks, in the order a client can fix them."""
+    try:
+        authz.require_report_submitter(principal, station.code, station.division_code)
+    except Forbidden as e:
+        return e
+    month = submission.month
+    problem = unfinished_month_problem(month, location=location)
+    if problem is not None:
+        return problem
+    if station.status not in _ACTIVE:
+        return Conflict(
+            f"station {station.code} is {station.status}; only operating or accepted "
+            "stations send monthly reports",
+            detail_zh=f"站点 {station.code} 当前状态为 {station.status},只有运营中或已验收的站点可以填报",
+            code="station_not_operating",
+            field="station_code",
+            location=location,
+            station_status=station.status,
+        )
+    if station.operating_since is not None and month < station.operating_since.replace(day=1):
+        since = format_month(station.operating_since)
+        return Unprocessable(
+            f"station {station.code} began operating in {since}; no report for "
+            f"{format_month(month)}",
+            detail_zh=f"站点 {station.code} 于 {since} 开始运营,不能填报 {format_month(month)}",
+            code="before_operating",
+            field="month",
+            location=location,
+            operating_since=since,
+        )
+    figures = submission.figures
+    if figures.poor_households_served > figures.households_served:
+        return Unprocessable(
+            f"poor_households_served ({figures.poor_households_served}) exceeds "
+            f"households_served ({figures.households_served})",
+            detail_zh="服务的建档立卡贫困户数不能多于服务户数",
+            code="poor_exceeds_households",
+            field="poor_households_served",
+        )
+    return None
+
+
+async def submit(
+    session: AsyncSession,
+    principal: Principal,
+    submissions: Sequence[Submission],
+    *,
+    dry_run: bool = False,
+    if_match: str | None = None,
+    location: str = "body",
+) -> list[SubmissionResult]:
+    """Judge each submission on its own and, unless ``dry_run``, write those that pass.
+
+    ``if_match`` is for a single submission: the ETag (revision) the client corrected.
+    ``location`` says where station code and month were sent (the single endpoint: path).
+    """
+    stations = await repository.stations_by_codes(
+        session, [s.station_code for s in submissions], lock=not dry_run
+    )
+    keys = [
+        (stations[s.station_code].id, s.month) for s in submissions if s.station_code in stations
+    ]
+    current = await repository.reports_for(session, keys)
+
+    results: list[SubmissionResult] = []
+    plans: list[_Plan] = []
+    seen: dict[tuple[str, date], int] = {}
+    for submission in submissions:
+        result = SubmissionResult(
+            row=submission.row,
+            line=submission.line,
+            station_code=submission.station_code,
+            month=submission.month,
+            outcome="rejected",
+        )
+        results.append(result)
+        station = stations.get(submission.station_code)
+        key = (submission.station_code, submission.month)
+        if key in seen:
+            result.problem = Unprocessable(
+                f"row {seen[key]} already reports {submission.station_code} for "
+                f"{format_month(submission.month)}",
+                detail_zh=f"与第 {seen[key]} 行重复",
+                code="duplicate_row",
+                field="month",
+                first_row=seen[key],
+            )
+            continue
+        seen[key] = submission.row
+        if station is None:
+            result.problem = station_not_found(submission.station_code, location=location)
+            continue
+        result.problem = _rule_problem(principal, station, submission, location=location)
+        if result.problem is not None:
+            continue
+        report = current.get((station.id, submission.month))
+        if if_match is not None:
+            if report is None:
+                result.problem = PreconditionFailed(
+                    "If-Match names a revision but no report exists for this month yet",
+                    detail_zh="该月尚无报表,不能使用 If-Match",
+                    code="stale_version",
+                    field="If-Match",
+                    location="header",
+                )
+                continue
+            try:
+                check_if_match(if_match, report.revision)
+            except PreconditionFailed as e:
+                result.problem = e
+                continue
+        if report is None:
+            result.outcome, result.revision = "created", 1
+        elif _same_figures(report, submission.figures):
+            result.outcome, result.revision, result.report = "unchanged", report.revision, report
+        else:
+            result.outcome, result.revision = "revised", report.revision + 1
+        plans.append(_Plan(submission, station, report, result))
+
+    if not dry_run:
+        await _write(session, principal, [p for p in plans if p.result.outcome != "unchanged"])
+    return results
+
+
+async def _write(session: AsyncSession, principal: Principal, plans: Sequence[_Plan]) -> None:
+    if not plans:
+        return
+    now = await repository.transaction_now(session)
+    created: list[MonthlyReport] = []
+    for plan in plans:
+        figures = plan.submission.figures.model_dump(include=set(FIGURES))
+        if plan.current is None:
+            report = MonthlyReport(
+                station_id=plan.station.id,
+                month=plan.submission.month,
+                revision=1,
+                submitted_by=principal.subject,
+                submitted_at=now,
+                **figures,
+            )
+            created.append(report)
+        else:
+            report = plan.current
+            for name, value in figures.items():
+                setattr(report, name, value)
+            report.revision += 1
+            report.submitted_by = principal.subject
+            report.submitted_at = now
+        plan.result.report = report
+    await repository.add_reports(session, created)
+
+    history = []
+    for plan in plans:
+        report = plan.result.report
+        assert report is not None
+        history.append(
+            MonthlyReportRevision(
+                report_id=report.id,
+                station_id=report.station_id,
+                month=report.month,
+                revision=report.revision,
+                submitted_by=report.submitted_by,
+                submitted_at=report.submitted_at,
+                **{name: getattr(report, name) for name in FIGURES},
+            )
+        )
+        out = report_out(plan.station.code, report)
+        record_change(
+            session,
+            StationsChangeEvent,
+            topic=TOPIC,
+            key=f"{plan.station.code}/{out.month}",
+            action=plan.result.outcome,
+            version=report.revision,
+            payload=out.model_dump(mode="json") | {"division_code": plan.station.division_code},
+        )
+    await repository.add_revisions(session, history)
+
+
+async def submit_report(
+    session: AsyncSession,
+    principal: Principal,
+    station_code: str,
+    month: date,
+    figures: ReportFigures,
+    *,
+    if_match: str | None,
+) -> tuple[Outcome, MonthlyReportOut]:
+    """One report from the operator's app; its problem, if any, is raised."""
+    [result] = await submit(
+        session,
+        principal,
+        [Submission(row=1, station_code=station_code, month=month, figures=figures)],
+        if_match=if_match,
+        location="path",
+    )
+    if result.problem is not None:
+        raise result.problem
+    assert result.report is not None
+    return result.outcome, report_out(station_code, result.report)
+
+
+async def get_report(session: AsyncSession, station: Station, month: date) -> MonthlyReport:
+    report = await repository.report(session, station.id, month)
+    if report is None:
+        raise NotFound(
+            f"station {station.code} has no report for {format_month(month)}",
+            detail_zh=f"站点 {station.code} 没有 {format_month(month)} 的报表",
+            code="report_not_found",
+            field="month",
+            location="path",
+        )
+    return report
+
+
+async def list_revisions(
+    session: AsyncSession, station: Station, month: date
+) -> list[MonthlyReportRevisionOut]:
+    report = await get_report(session, station, month)
+    return [
+        MonthlyReportRevisionOut(
+            revision=row.revision,
+            submitted_by=row.submitted_by,
+            submitted_at=row.submitted_at,
+            **{name: getattr(row, name) for name in FIGURES},
+        )
+        for row in await repository.revisions(session, report.id)
+    ]
+
+
+# --- bulk upload ---------------------------------------------------------------------------
+
+CSV_COLUMNS = ("station_code", "month", *FIGURES)
+
+
+@dataclass
+class RawRow:
+    """One row as it came in: its fields, or why it could not even be read."""
+
+    row: int
+    line: int | None
+    values: dict[str, Any] | None
+    problem: Problem | None = None
+
+
+def _decode_text(body: bytes, charset: str | None) -> str:
+    """UTF-8 (with or without Excel's BOM), else GB 18030: what Chinese Excel saves CSV in."""
+    for encoding in ([charset] if charset else []) + ["utf-8-sig", "gb18030"]:
+        try:
+            return body.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise BadRequest(
+        "the upload is neither UTF-8 nor GB 18030 text",
+        detail_zh="上传内容既不是 UTF-8 也不是 GB18030 编码",
+        code="undecodable_body",
+        field="body",
+    )
+
+
+def _too_many(count: int) -> Unprocessable:
+    return Unprocessable(
+        f"{count} rows; send at most {MAX_BULK_ROWS} per upload",
+        detail_zh=f"共 {count} 行,每次最多 {MAX_BULK_ROWS} 行",
+        code="too_many_rows",
+        field="body",
+    )
+
+
+def _read_csv(text: str) -> list[RawRow]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in (reader.fieldnames or [])]
+    if not header:
+        raise Unprocessable(
+            "the CSV is empty; the first line names the columns",
+            detail_zh="CSV 为空,第一行应为列名",
+            code="empty_batch",
+            field="body",
+        )
+    reader.fieldnames = header
+    missing = [name for name in CSV_COLUMNS if name not in header]
+    if missing:
+        raise Unprocessable(
+            f"the CSV header lacks {', '.join(missing)}",
+            detail_zh=f"CSV 缺少列:{', '.join(missing)}",
+            code="missing_columns",
+            errors=[
+                field_problem(name, "missing_column", "column missing from the header")
+                for name in missing
+            ],
+        )
+    rows = []
+    for index, record in enumerate(reader, start=1):
+        if index > MAX_BULK_ROWS:
+            raise _too_many(index)
+        # Extra columns (a station name for the reader's convenience …) are ignored; an
+        # empty cell counts as a missing value.
+        values = {
+            name: value.strip()
+            for name, value in record.items()
+            if name in CSV_COLUMNS and isinstance(value, str) and value.strip()
+        }
+        rows.append(RawRow(row=index, line=reader.line_num, values=values))
+    return rows
+
+
+def _read_json(text: str) -> list[RawRow]:
+    try:
+        document = json.loads(text, parse_float=Decimal)
+    except ValueError as e:
+        raise BadRequest(
+            f"The body is not valid JSON: {e}",
+            detail_zh="请求体不是有效的 JSON",
+            code="malformed_json",
+            field="body",
+        ) from e
+    if not isinstance(document, list):
+        raise Unprocessable(
+            "send a JSON array of reports",
+            detail_zh="请求体应为报表数组",
+            code="expected_array",
+            field="body",
+        )
+    if len(document) > MAX_BULK_ROWS:
+        raise _too_many(len(document))
+    return [_json_row(index, None, item) for index, item in enumerate(document, start=1)]
+
+
+def _read_ndjson(text: str) -> list[RawRow]:
+    rows: list[RawRow] = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if len(rows) >= MAX_BULK_ROWS:
+            raise _too_many(len(rows) + 1)
+        try:
+            item = json.loads(line, parse_float=Decimal)
+        except ValueError as e:
+            rows.append(
+                RawRow(
+                    row=len(rows) + 1,
+                    line=line_number,
+                    values=None,
+                    problem=BadRequest(f"not valid JSON: {e}", code="malformed_json", field="body"),
+                )
+            )
+            continue
+        rows.append(_json_row(len(rows) + 1, line_number, item))
+    return rows
+
+
+def _json_row(index: int, line: int | None, item: Any) -> RawRow:
+    if isinstance(item, dict):
+        return RawRow(row=index, line=line, values=item)
+    return RawRow(
+        row=index,
+        line=line,
+        values=None,
+        problem=Unprocessable("each report is a JSON object", code="expected_object", field="body"),
+    )
+
+
+def read_upload(content_type: str | None, body: bytes) -> list[RawRow]:
+    """Rows of a bulk upload: a JSON array, NDJSON, or CSV with a header line."""
+    media, _, params = (content_type or "").partition(";")
+    media = media.strip().lower()
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "charset" and value:
+            charset = value.strip('"')
+    if media in ("text/csv", "application/csv"):
+        rows = _read_csv(_decode_text(body, charset))
+    elif media in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+        rows = _read_ndjson(_decode_text(body, charset))
+    elif media == "application/json" or media.endswith("+json"):
+        rows = _read_json(_decode_text(body, charset))
+    else:
+        raise UnsupportedMediaType(
+            f"send application/json, application/x-ndjson or text/csv, not {media or 'nothing'}",
+            detail_zh="请以 application/json、application/x-ndjson 或 text/csv 上传",
+            field="Content-Type",
+            location="header",
+        )
+    if not rows:
+        raise Unprocessable(
+            "the upload holds no reports",
+            detail_zh="上传内容中没有报表",
+            code="empty_batch",
+            field="body",
+        )
+    return rows
+
+
+def _validation_problem(error: ValidationError) -> Unprocessable:
+    errors = []
+    for item in error.errors():
+        parts = [str(p) for p in item.get("loc", ())]
+        name = ".".join(parts) or "body"
+        errors.append(
+            {
+                "location": "body",
+                "pointer": "/" + "/".join(parts),
+                "field": name,
+                "code": str(item.get("type", "invalid")),
+                "detail": str(item.get("msg", "invalid value")),
+            }
+        )
+    first = errors[0]
+    return Unprocessable(
+        f"{first['field']}: {first['detail']}"
+        + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+        code=first["code"],
+        field=first["field"],
+        errors=errors,
+    )
+
+
+def _row_problem(problem: Problem, *, zh: bool) -> RowProblem:
+    return RowProblem(
+        status=problem.status,
+        code=problem.code,
+        field=problem.field or (problem.errors[0]["field"] if problem.errors else None),
+        detail=(problem.detail_zh or problem.detail) if zh else problem.detail,
+        errors=problem.errors if len(problem.errors) > 1 else None,  # type: ignore[arg-type]
+    )
+
+
+def require_bulk_role(principal: Principal) -> None:
+    """Admins and officials upload; an operator may too, for its own station's rows."""
+    if principal.role not in BULK_ROLES:
+        raise Forbidden(
+            f"role {principal.role} may not send monthly reports",
+            detail_zh=f"角色 {principal.role} 无权填报月度报表",
+            code="role_forbidden",
+        )
+
+
+async def submit_bulk(
+    session: AsyncSession, principal: Principal, rows: Sequence[RawRow], *, dry_run: bool, zh: bool
+) -> BulkResult:
+    require_bulk_role(principal)
+    outcomes: dict[int, BulkRowResult] = {}
+    submissions: list[Submission] = []
+    for raw in rows:
+        problem = raw.problem
+        if problem is None:
+            assert raw.values is not None
+            try:
+                parsed = BulkReportRow.model_validate(raw.values)
+            except ValidationError as e:
+                problem = _validation_problem(e)
+            else:
+                submissions.append(
+                    Submission(
+                        row=raw.row,
+                        line=raw.line,
+                        station_code=parsed.station_code,
+                        month=date.fromisoformat(parsed.month + "-01"),
+                        figures=ReportFigures.model_validate(
+                            parsed.model_dump(include=set(FIGURES))
+                        ),
+                    )
+                )
+                continue
+        values = raw.values or {}
+        outcomes[raw.row] = BulkRowResult(
+            row=raw.row,
+            line=raw.line,
+            station_code=values.get("station_code")
+            if isinstance(values.get("station_code"), str)
+            else None,
+            month=values.get("month") if isinstance(values.get("month"), str) else None,
+            outcome="rejected",
+            problem=_row_problem(problem, zh=zh),
+        )
+    for result in await submit(session, principal, submissions, dry_run=dry_run):
+        outcomes[result.row] = BulkRowResult(
+            row=result.row,
+            line=result.line,
+            station_code=result.station_code,
+            month=format_month(result.month) if result.month else None,
+            outcome=result.outcome,
+            revision=result.revision,
+            problem=_row_problem(result.problem, zh=zh) if result.problem else None,
+        )
+    ordered = [outcomes[raw.row] for raw in rows]
+    summary = BulkSummary()
+    for item in ordered:
+        setattr(summary, item.outcome, getattr(summary, item.outcome) + 1)
+    return BulkResult(dry_run=dry_run, summary=summary, results=ordered)
