@@ -6,7 +6,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from common.auth import require_principal
-from common.db import make_engine, make_sessionmaker
+from common.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from common.errors import install_error_handlers
 from common.health import ReadinessCheck
 from common.health import router as health_router
@@ -41,6 +41,7 @@ def create_app(
         )
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.read_sessionmaker = make_read_sessionmaker(engine)
         try:
             if extra_lifespan is None:
                 yield

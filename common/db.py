@@ -4,6 +4,10 @@ The engine and session factory are made in the app's lifespan. A route gets one 
 (``SessionDep``) which the request scope commits once, after the route returns and *before*
 the response is sent (``Depends(scope="function")``): a client never sees a success whose
 commit failed. Services and repositories only ``flush``.
+
+GET and HEAD requests read in autocommit mode: no BEGIN and COMMIT round trips around a
+read. They must not write (nothing would roll it back); each statement sees its own
+snapshot, so a read that needs several consistent statements makes them one query.
 """
 
 from collections.abc import AsyncIterator
@@ -38,7 +42,9 @@ def make_engine(database_url: str, *, application_name: str, pool_size: int = 10
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=10,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip per request): a connection that died
+        # with a database restart fails once, is discarded with its pool, and that request
+        # answers 503 with Retry-After.
         connect_args={
             "timeout": 5,
             "command_timeout": 60,
@@ -51,8 +57,17 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+_READS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
+    state = request.app.state
+    maker = state.read_sessionmaker if request.method in _READS else state.sessionmaker
+    async with maker() as session:
         try:
             yield session
         except BaseException:
