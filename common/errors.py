@@ -209,18 +209,19 @@ def problem_response(
         "code": code,
         "instance": request.url.path,
     }
+    headers = dict(headers or {})
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
+        # A 500 is sent by Starlette's outermost middleware, past the one that echoes the id.
+        headers["X-Request-ID"] = request_id
     if field:
         body["field"] = field
     if errors:
         body["errors"] = list(errors)
     if extensions:
         body.update(extensions)
-    return JSONResponse(
-        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
-    )
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
 async def _handle_problem(request: Request, exc: Exception) -> JSONResponse:
@@ -360,7 +361,8 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
             else f"No route for {request.method} {request.url.path}"
         )
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("allow", "")
+        # Starlette spells it "Allow"; look it up whatever the case.
+        allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
         detail = (
             f"{request.url.path} 不支持 {request.method},可用:{allowed}"
             if zh

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from common.errors import DATABASE_RETRY_AFTER
@@ -33,6 +34,9 @@ async def check_database(request: Request) -> tuple[bool, Any]:
                     text(f'SELECT version_num FROM "{state.schema}".alembic_version')
                 )
             ).scalar_one_or_none()
+    except sa_exc.ProgrammingError:
+        # The database answers, but the schema or its version table is not there yet.
+        current = None
     except Exception as e:  # any failure means "not ready", with its name
         return False, {"database": "unreachable", "error": type(e).__name__}
     expected = state.migration_head

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:54329/ruralnet"
 DEV_INTERNAL_SECRET = "development-only-internal-secret-change-me"
 
+MIN_SECRET_LENGTH = 32
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -37,7 +39,8 @@ def plain_database_url(url: str) -> str:
 class ComponentSettings(BaseSettings):
     """Base of every component's settings; subclasses set ``env_prefix``."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    # A refused value (a database URL with its password) is not repeated in the error.
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 
     component: str = "ruralnet"
     environment: Environment = Field(
@@ -64,6 +67,12 @@ class ComponentSettings(BaseSettings):
                 if value.startswith("development-only"):
                     raise ValueError(
                         f"{name} still has its development default; set it for "
+                        f"environment={self.environment}"
+                    )
+                # An HS256 key that can be guessed signs tokens as well as the real one.
+                if len(value) < MIN_SECRET_LENGTH:
+                    raise ValueError(
+                        f"{name} must be at least {MIN_SECRET_LENGTH} characters for "
                         f"environment={self.environment}"
                     )
         return self

@@ -41,6 +41,10 @@ _HOP_BY_HOP = frozenset(
     }
 )
 RETRY_AFTER = "5"
+# Idle upstream connections are dropped before the services drop them (uvicorn closes a
+# keep-alive connection after 5 s idle): at equal timeouts the gateway sometimes sends on a
+# connection the service is closing, and the caller gets a 502 for a healthy service.
+UPSTREAM_KEEPALIVE_EXPIRY = 3.0
 
 
 def make_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
@@ -49,6 +53,7 @@ def make_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
         limits=httpx.Limits(
             max_connections=settings.upstream_pool_size,
             max_keepalive_connections=settings.upstream_pool_size,
+            keepalive_expiry=UPSTREAM_KEEPALIVE_EXPIRY,
         ),
         follow_redirects=False,
     )
@@ -73,18 +78,6 @@ def _service_url(request: Request, service: str) -> str:
     return urls[service]
 
 
-@router.api_route(
-    "/{service}/{path:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-    summary="Forward to a service",
-    description="`/stations/…`, `/logistics/…` and `/training/…` go to that service, "
-    "with the caller's identity exchanged for an internal token.",
-    responses={
-        **ServiceUnavailable.openapi("the service cannot be reached"),
-        **BadGateway.openapi("the service broke the connection"),
-        **GatewayTimeout.openapi("the service did not answer in time"),
-    },
-)
 async def forward(service: str, path: str, request: Request) -> StreamingResponse:
     base = _service_url(request, service)
     principal = authenticate(request)
@@ -146,6 +139,24 @@ async def forward(service: str, path: str, request: Request) -> StreamingRespons
         status_code=upstream.status_code,
         headers=response_headers,
         background=BackgroundTask(upstream.aclose),
+    )
+
+
+# One route per method: OpenAPI wants a distinct operation id for each (FastAPI derives a
+# route's id from its first method only, so one route for all seven repeats it).
+for _method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+    router.add_api_route(
+        "/{service}/{path:path}",
+        forward,
+        methods=[_method],
+        summary="Forward to a service",
+        description="`/stations/…`, `/logistics/…` and `/training/…` go to that service, "
+        "with the caller's identity exchanged for an internal token.",
+        responses={
+            **ServiceUnavailable.openapi("the service cannot be reached"),
+            **BadGateway.openapi("the service broke the connection"),
+            **GatewayTimeout.openapi("the service did not answer in time"),
+        },
     )
 
 

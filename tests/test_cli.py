@@ -1,0 +1,166 @@
+"""The ``ruralnet`` command: tokens that verify, migrations on a given database, and a clear
+message, not a traceback, when a port the system needs is taken.
+
+The real system is never started here: ``ruralnet run`` is pointed at ports this test holds.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import asyncpg
+import pytest
+from typer.testing import CliRunner
+
+from common.auth import Role, decode_principal
+from common.migrations import COMPONENTS, migration_head
+from common.settings import plain_database_url
+from gateway.auth import USER_AUDIENCE, USER_ISSUER
+from ruralnet import runner
+from ruralnet.cli import app
+from tests.support import JWT_SECRET, drop_database, sibling_database_url
+
+
+def ruralnet(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed command line, in a process of its own, as a person would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "ruralnet", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@contextmanager
+def listening() -> Iterator[int]:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+@contextmanager
+def refusing() -> Iterator[int]:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@contextmanager
+def components_on(taken: set[str]) -> Iterator[tuple[runner.Component, ...]]:
+    """The four components moved to ports of our own; those named in ``taken`` are listened on."""
+    with ExitStack() as stack:
+        moved = tuple(
+            runner.Component(
+                c.name, c.app, stack.enter_context(listening() if c.name in taken else refusing())
+            )
+            for c in runner.COMPONENTS
+        )
+        yield moved
+
+
+def test_token_verifies(database_url: str) -> None:
+    result = ruralnet(
+        "token", "--role", "official", "--subject", "user:9", "--division", "141124",
+        "--hours", "2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    principal = decode_principal(
+        token, secret=JWT_SECRET, issuer=USER_ISSUER, audience=USER_AUDIENCE
+    )
+    assert principal.subject == "user:9"
+    assert principal.role is Role.OFFICIAL
+    assert principal.division == "141124"
+    # Signed with the gateway's user-token secret: no internal token, no other secret.
+    with pytest.raises(Exception, match="invalid"):
+        decode_principal(
+            token, secret="some-other-secret-0123456789abcdef", issuer=USER_ISSUER,
+            audience=USER_AUDIENCE,
+        )  # fmt: skip
+
+
+def test_token_refuses_an_unknown_role() -> None:
+    result = CliRunner().invoke(app, ["token", "--role", "emperor"])
+    assert result.exit_code == 2
+    assert "emperor" in result.output
+    assert "official" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_ports_names_the_port_that_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    with components_on({"logistics"}) as moved:
+        monkeypatch.setattr(runner, "COMPONENTS", moved)
+        with pytest.raises(runner.PortTaken) as caught:
+            runner.check_ports("127.0.0.1")
+    logistics = next(c for c in moved if c.name == "logistics")
+    message = str(caught.value)
+    assert f"port {logistics.port} (logistics) already in use on 127.0.0.1" in message
+    assert "stations" not in message
+    assert "Stop it and run again" in message
+
+
+def test_check_ports_passes_when_all_are_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    with components_on(set()) as moved:
+        monkeypatch.setattr(runner, "COMPONENTS", moved)
+        runner.check_ports("127.0.0.1")
+
+
+def test_run_with_a_port_taken_says_so_without_a_traceback(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DATABASE_URL is the test database (conftest), so no cluster is started or stopped.
+    assert os.environ["DATABASE_URL"] == database_url
+    with components_on({"stations", "gateway"}) as moved:
+        monkeypatch.setattr(runner, "COMPONENTS", moved)
+        result = CliRunner().invoke(app, ["run", "--host", "127.0.0.1"])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    ports = {c.name: c.port for c in moved}
+    assert f"ruralnet: port {ports['stations']} (stations), {ports['gateway']} (gateway)" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+
+
+async def _versions(url: str) -> dict[str, str]:
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        return {
+            c: await conn.fetchval(f'SELECT version_num FROM "{c}".alembic_version')
+            for c in COMPONENTS
+        }
+    finally:
+        await conn.close()
+
+
+async def test_migrate_creates_and_migrates_the_database_it_is_given(database_url: str) -> None:
+    url = sibling_database_url(database_url, "cli_migrate")
+    await drop_database(url)
+    try:
+        result = await asyncio.to_thread(ruralnet, "migrate", env={"DATABASE_URL": url})
+        assert result.returncode == 0, result.stderr
+        assert await _versions(url) == {c: migration_head(c) for c in COMPONENTS}
+    finally:
+        await drop_database(url)
+
+
+def test_migrate_again_is_a_no_op_and_an_unknown_component_is_named(database_url: str) -> None:
+    again = CliRunner().invoke(app, ["migrate"])
+    assert again.exit_code == 0, again.output
+    wrong = CliRunner().invoke(app, ["migrate", "payments"])
+    assert wrong.exit_code == 1
+    assert "unknown component 'payments'" in wrong.output
+    assert "Traceback" not in wrong.output
+
+
+def test_db_url_prints_the_normalised_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal:5432/ruralnet")
+    result = CliRunner().invoke(app, ["db", "url"])
+    assert result.exit_code == 0
+    assert result.output.strip() == "postgresql+asyncpg://app@db.internal:5432/ruralnet"
