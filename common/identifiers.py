@@ -41,7 +41,7 @@ PREFIX_LENGTH = {
     DivisionLevel.TOWNSHIP: 9,
     DivisionLevel.VILLAGE: 12,
 }
-_CODE = re.compile(r"^\d{12}$")
+_CODE = re.compile(r"^[0-9]{12}$")  # ASCII only: \d would take full-width digits
 
 
 class InvalidDivisionCode(ValueError):
@@ -51,7 +51,7 @@ class InvalidDivisionCode(ValueError):
 def normalize_division_code(raw: str) -> str:
     """A 12-digit code from a full code or a short one (2, 4, 6, 9 digits, zero-padded)."""
     code = raw.strip()
-    if len(code) in (2, 4, 6, 9) and code.isdigit():
+    if len(code) in (2, 4, 6, 9) and code.isascii() and code.isdigit():
         code = code.ljust(12, "0")
     if not _CODE.match(code):
         raise InvalidDivisionCode(f"{raw!r} is not a 12-digit statistical division code")

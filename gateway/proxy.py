@@ -5,16 +5,19 @@ One pooled httpx client with explicit timeouts; the caller's token is exchanged 
 short-lived internal token; the request id is passed on; responses are streamed back.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiohttp
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import StreamingResponse
+from httpx_aiohttp import AiohttpTransport
 from starlette.background import BackgroundTask
 
 from common.auth import mint_internal_token
-from common.errors import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
+from common.errors import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable
 from common.logging import get_logger
 from common.middleware import REQUEST_ID_HEADER
 from gateway.auth import authenticate
@@ -48,13 +51,14 @@ UPSTREAM_KEEPALIVE_EXPIRY = 3.0
 
 
 def make_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
+    limits = httpx.Limits(
+        max_connections=settings.upstream_pool_size,
+        max_keepalive_connections=settings.upstream_pool_size,
+        keepalive_expiry=UPSTREAM_KEEPALIVE_EXPIRY,
+    )
     return httpx.AsyncClient(
+        transport=AiohttpTransport(limits=limits, trust_env=False),
         timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
-        limits=httpx.Limits(
-            max_connections=settings.upstream_pool_size,
-            max_keepalive_connections=settings.upstream_pool_size,
-            keepalive_expiry=UPSTREAM_KEEPALIVE_EXPIRY,
-        ),
         follow_redirects=False,
     )
 
@@ -64,6 +68,37 @@ async def upstream_client(app: FastAPI) -> AsyncIterator[None]:
     async with make_upstream_client(app.state.settings) as client:
         app.state.upstream = client
         yield
+
+
+def _upstream_problem(service: str, error: httpx.TransportError) -> Problem:
+    """What a failed call to a service means for the caller.
+
+    The aiohttp transport reports most failures as httpx's ``ConnectTimeout`` whatever they
+    were, so the aiohttp error it wraps (``__cause__``) decides where there is one.
+    """
+    cause = error.__cause__ or error
+    log.warning("service call failed", service=service, error=type(cause).__name__)
+    if isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError):
+        return ServiceUnavailable(
+            f"The {service} service cannot be reached; retry later",
+            detail_zh=f"{service} 服务暂时无法访问,请稍后重试",
+            code="service_unreachable",
+            headers={"Retry-After": RETRY_AFTER},
+            service=service,
+        )
+    if isinstance(cause, httpx.TimeoutException | TimeoutError):
+        return GatewayTimeout(
+            f"The {service} service did not answer in time",
+            detail_zh=f"{service} 服务响应超时",
+            code="service_timeout",
+            service=service,
+        )
+    return BadGateway(
+        f"The {service} service broke the connection",
+        detail_zh=f"{service} 服务连接异常",
+        code="service_error",
+        service=service,
+    )
 
 
 def _service_url(request: Request, service: str) -> str:
@@ -104,31 +139,8 @@ async def forward(service: str, path: str, request: Request) -> StreamingRespons
     )
     try:
         upstream = await client.send(upstream_request, stream=True)
-    except httpx.ConnectError as e:
-        log.warning("service unreachable", service=service, error=type(e).__name__)
-        raise ServiceUnavailable(
-            f"The {service} service cannot be reached; retry later",
-            detail_zh=f"{service} 服务暂时无法访问,请稍后重试",
-            code="service_unreachable",
-            headers={"Retry-After": RETRY_AFTER},
-            service=service,
-        ) from e
-    except httpx.TimeoutException as e:
-        log.warning("service timed out", service=service, error=type(e).__name__)
-        raise GatewayTimeout(
-            f"The {service} service did not answer in time",
-            detail_zh=f"{service} 服务响应超时",
-            code="service_timeout",
-            service=service,
-        ) from e
     except httpx.TransportError as e:
-        log.warning("service connection failed", service=service, error=type(e).__name__)
-        raise BadGateway(
-            f"The {service} service broke the connection",
-            detail_zh=f"{service} 服务连接异常",
-            code="service_error",
-            service=service,
-        ) from e
+        raise _upstream_problem(service, e) from e
     response_headers = {
         k: v
         for k, v in upstream.headers.items()
@@ -162,11 +174,15 @@ for _method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
 
 async def check_services(request: Request) -> tuple[bool, dict[str, object]]:
     client: httpx.AsyncClient = request.app.state.upstream
-    results: dict[str, str] = {}
-    for name, base in request.app.state.settings.service_urls().items():
+
+    async def check(base: str) -> str:
         try:
             response = await client.get(f"{base}/readyz", timeout=2.0)
-            results[name] = "ready" if response.status_code == 200 else "not ready"
         except httpx.HTTPError:
-            results[name] = "unreachable"
+            return "unreachable"
+        return "ready" if response.status_code == 200 else "not ready"
+
+    urls = request.app.state.settings.service_urls()
+    states = await asyncio.gather(*(check(base) for base in urls.values()))
+    results = dict(zip(urls, states, strict=True))
     return all(v == "ready" for v in results.values()), {"services": results}

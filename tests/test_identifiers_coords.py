@@ -95,7 +95,7 @@ def test_short_codes_are_padded(raw: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["14112", "14112410020", "1411241002011", "14112410020x", "001124000000"]
+    "raw", ["14112", "14112410020", "1411241002011", "14112410020x", "001124000000", "１４１１２４"]
 )
 def test_bad_codes(raw: str) -> None:
     with pytest.raises(InvalidDivisionCode):
