@@ -50,20 +50,29 @@ def prepare_database() -> tuple[str, Cluster | None]:
     return url, started
 
 
+def _database() -> tuple[str, Cluster | None]:
+    """``prepare_database`` for a command: a problem a person must fix is one red line."""
+    try:
+        return prepare_database()
+    except ClusterError as e:
+        _fail(str(e))
+        raise  # _fail exits; this keeps type checkers informed
+
+
 @app.command()
 def run(
     host: Annotated[str, typer.Option(help="address the four apps listen on")] = "127.0.0.1",
 ) -> None:
     """Start PostGIS (unless DATABASE_URL is set), migrate, load the demo region, run all apps."""
-    cluster = None
+    url, cluster = _database()
     try:
-        url, cluster = prepare_database()
         typer.echo(f"database: {url.split('@')[-1]}")
         migrate_all(url)
         _load_demo(url)
         code = run_components(host, {"DATABASE_URL": url})
-    except (ClusterError, PortTaken) as e:
-        _fail(str(e))
+    except PortTaken as e:
+        code = 1
+        typer.secho(f"ruralnet: {e}", fg=typer.colors.RED, err=True)
     finally:
         if cluster is not None:
             typer.echo("stopping the private PostGIS cluster")
@@ -82,23 +91,25 @@ def _load_demo(url: str) -> None:
 def migrate(
     component: Annotated[str | None, typer.Argument(help="one component; all when omitted")] = None,
     revision: Annotated[str, typer.Option(help="target revision")] = "head",
+    demo: Annotated[
+        bool, typer.Option(help="then load the bundled demo region (as `ruralnet run` does)")
+    ] = False,
 ) -> None:
     """Run the Alembic migrations of one component or of all four."""
-    url, _ = prepare_database()
+    url, _ = _database()
     for name in [component] if component else COMPONENTS:
         try:
             command.upgrade(alembic_config(name, url), revision)
         except ValueError as e:
             _fail(str(e))
+    if demo:
+        _load_demo(url)
 
 
 @db_app.command("start")
 def db_start() -> None:
     """Start the private PostGIS cluster under .data/ and create the database."""
-    try:
-        url, _ = prepare_database()
-    except ClusterError as e:
-        _fail(str(e))
+    url, _ = _database()
     typer.echo(url)
 
 
