@@ -142,6 +142,12 @@ class PreconditionFailed(Problem):
     title, title_zh = "Precondition failed", "前置条件不满足"
 
 
+class UnsupportedMediaType(Problem):
+    status = 415
+    code = "unsupported_media_type"
+    title, title_zh = "Unsupported media type", "不支持的内容类型"
+
+
 class PreconditionRequired(Problem):
     status = 428
     code = "precondition_required"
@@ -170,6 +176,23 @@ class GatewayTimeout(Problem):
     status = 504
     code = "gateway_timeout"
     title, title_zh = "Gateway timeout", "上游服务超时"
+
+
+def problem_responses(*problems: tuple[type[Problem], str]) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: each problem class with what it means there, e.g.
+    ``problem_responses((NotFound, "`station_not_found`"), (Unprocessable, "…"))``.
+
+    OpenAPI has one entry per status, so two problems of one status share it and their
+    descriptions are joined; merging ``X.openapi()`` dicts by hand keeps only the last.
+    """
+    merged: dict[int | str, dict[str, Any]] = {}
+    for problem, description in problems:
+        for status, entry in problem.openapi(description).items():
+            if status in merged:
+                merged[status]["description"] += "; " + description
+            else:
+                merged[status] = entry
+    return merged
 
 
 def wants_chinese(request: Request) -> bool:

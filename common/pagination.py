@@ -8,7 +8,7 @@ k1, k2 LIMIT n+1``) however deep the page.
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar
@@ -84,6 +84,26 @@ def page_params(
     ] = DEFAULT_PAGE_SIZE,
 ) -> PageParams:
     return PageParams(cursor=cursor, limit=limit)
+
+
+K = TypeVar("K")
+
+
+def cursor_key(params: PageParams, parse: Callable[[Any], K]) -> K | None:
+    """The sort key in the cursor of a list ordered by one key, as ``parse`` makes it;
+    None on the first page.
+
+    ``decode_cursor`` checks the cursor's shape only: a forged key of the wrong type would
+    reach the database and fail there as a 500. ``parse`` raises ``ValueError`` or
+    ``TypeError`` for a key the list never hands out, and the client gets a 400.
+    """
+    if params.cursor is None:
+        return None
+    [value] = decode_cursor(params.cursor, arity=1)
+    try:
+        return parse(value)
+    except (ValueError, TypeError) as e:
+        raise _invalid_cursor() from e
 
 
 T = TypeVar("T")

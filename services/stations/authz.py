@@ -7,8 +7,27 @@
 Personal fields (operator name and phone) are shown only to those who manage the station.
 """
 
+from collections.abc import Collection
+
 from common.auth import Principal, Role
 from common.errors import Forbidden
+
+
+def require_role(
+    principal: Principal, roles: Collection[Role], *, doing: str, doing_zh: str
+) -> None:
+    """403 ``role_forbidden`` for a role that may not do this anywhere, before any scope
+    (division, station) is looked at; ``doing`` completes "role … may not …"."""
+    if principal.role not in roles:
+        raise _role_forbidden(principal, doing, doing_zh)
+
+
+def _role_forbidden(principal: Principal, doing: str, doing_zh: str) -> Forbidden:
+    return Forbidden(
+        f"role {principal.role} may not {doing}",
+        detail_zh=f"角色 {principal.role} 无权{doing_zh}",
+        code="role_forbidden",
+    )
 
 
 def require_division_writer(principal: Principal, division_code: str) -> None:
@@ -23,11 +42,7 @@ def require_division_writer(principal: Principal, division_code: str) -> None:
             detail_zh=f"{division_code} 不在您的管辖范围 {principal.division} 内",
             code="outside_scope",
         )
-    raise Forbidden(
-        f"role {principal.role} may not change the registry",
-        detail_zh=f"角色 {principal.role} 无权修改登记信息",
-        code="role_forbidden",
-    )
+    raise _role_forbidden(principal, "change the registry", "修改登记信息")
 
 
 def is_station_operator(principal: Principal, station_code: str) -> bool:

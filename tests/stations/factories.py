@@ -1,13 +1,18 @@
-"""Rows for tests, written straight into the database (not through the registry API).
+"""What the stations tests share: rows written straight into the database (not through the
+APIs), months counted in China time here rather than by the code under test, and the check
+of a problem answer.
 
 Stations sit on real divisions of the seed regions; their code is ``<division code>-<seq>``.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
+import httpx
 
 from common.identifiers import DivisionLevel, division_level
 
@@ -126,3 +131,28 @@ async def insert_report(
         *args,
     )
     return report_id
+
+
+def months_from_now(offset: int) -> date:
+    """The month ``offset`` months from the one now running in China, as its first day."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    index = today.year * 12 + today.month - 1 + offset
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_text(month: date) -> str:
+    return month.strftime("%Y-%m")
+
+
+def problem(
+    response: httpx.Response, status: int, code: str, field: str | None = None
+) -> dict[str, Any]:
+    """Assert a problem+json answer with this status and code (and field, when given), and
+    return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code, body
+    if field is not None:
+        assert body["field"] == field, body
+    return body

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from common.auth import Role
-from services.stations.registry.service import add_months, china_today
+from tests.stations.factories import insert_report, months_from_now
 from tests.support import internal_headers
 
 # Lüliang 1411, Lishi district 141102 (离石区): townships and village committees.
@@ -104,30 +104,14 @@ async def station_id(db: asyncpg.Pool, code: str) -> int:
 
 
 async def add_reports(db: asyncpg.Pool, code: str, months: list[date]) -> None:
-    """Monthly reports straight into the table (the reports API is built alongside)."""
+    """Monthly reports of a station registered through the API, straight into the tables."""
     sid = await station_id(db, code)
-    await db.executemany(
-        """
-        INSERT INTO stations.monthly_report (station_id, month, revision, submitted_by,
-            upward_amount, upward_orders, downward_amount, downward_orders, parcels_in,
-            parcels_out, households_served, poor_households_served)
-        VALUES ($1, $2, 1, 'test', 1000, 10, 500, 5, 40, 30, 20, 3)
-        """,
-        [(sid, month) for month in months],
-    )
+    for month in months:
+        await insert_report(db, sid, month)
 
 
 def months_ago(count: int) -> date:
-    return add_months(china_today().replace(day=1), -count)
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """Assert a problem+json answer with this status and code, and return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code, body
-    return body
+    return months_from_now(-count)
 
 
 def field_error(response: httpx.Response, field: str, code: str) -> dict[str, Any]:

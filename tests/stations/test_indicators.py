@@ -4,9 +4,8 @@ rows of the real Lüliang list and from the stations and reports this test place
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -15,6 +14,8 @@ import pytest
 from common.auth import Role
 from services.stations.indicators.repository import NETWORK, Scope, compile_for_asyncpg
 from tests.stations.factories import StationRow, flag_poor_village, insert_report, insert_station
+from tests.stations.factories import month_text as _text
+from tests.stations.factories import months_from_now as _month
 from tests.support import internal_headers
 
 STATUSES = ["planned", "building", "operating", "accepted", "suspended", "closed"]
@@ -22,16 +23,6 @@ WEIGHTS = [1, 1, 4, 2, 1, 1]
 ACTIVE = {"operating", "accepted"}
 TOWNSHIP_CLASSES = {"town", "township", "township_like"}
 HEADERS = internal_headers(Role.PLATFORM)
-
-
-def _month(offset: int) -> date:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    index = today.year * 12 + today.month - 1 + offset
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _text(month: date) -> str:
-    return month.strftime("%Y-%m")
 
 
 CURRENT, LAST, EARLIER, OLDER = _month(0), _month(-1), _month(-2), _month(-3)

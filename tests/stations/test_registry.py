@@ -10,6 +10,7 @@ import pytest
 
 from common.auth import Role
 from common.coords import CRS, from_wgs84, wgs84_to_gcj02
+from tests.stations.factories import problem
 from tests.stations.registry_helpers import (
     ADMIN,
     CREDIT_CODE,
@@ -31,7 +32,6 @@ from tests.stations.registry_helpers import (
     move,
     official,
     operator,
-    problem,
 )
 from tests.support import internal_headers
 

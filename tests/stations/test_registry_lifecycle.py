@@ -6,13 +6,10 @@ import asyncpg
 import httpx
 import pytest
 
+from services.stations.months import CHINA_TZ, add_months
 from services.stations.registry.models import StationStatus, StationTransition
-from services.stations.registry.service import (
-    CHINA_TZ,
-    TRANSITIONS,
-    add_months,
-    required_report_months,
-)
+from services.stations.registry.service import TRANSITIONS, required_report_months
+from tests.stations.factories import problem
 from tests.stations.registry_helpers import (
     ADMIN,
     JIESHANG,
@@ -23,7 +20,6 @@ from tests.stations.registry_helpers import (
     field_error,
     months_ago,
     move,
-    problem,
 )
 
 this_month = months_ago(0)

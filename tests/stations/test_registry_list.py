@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from common.coords import wgs84_to_gcj02
+from tests.stations.factories import problem
 from tests.stations.registry_helpers import (
     ADMIN,
     JIESHANG,
@@ -21,7 +22,6 @@ from tests.stations.registry_helpers import (
     field_error,
     located,
     move,
-    problem,
 )
 
 LIN_POINT = (110.89, 37.92)  # inside 临县

@@ -4,6 +4,7 @@ above a station appears or closes."""
 import asyncpg
 import httpx
 
+from tests.stations.factories import problem
 from tests.stations.registry_helpers import (
     ADMIN,
     JIESHANG,
@@ -15,7 +16,6 @@ from tests.stations.registry_helpers import (
     ZAOLIN_VILLAGE,
     create,
     move,
-    problem,
 )
 
 

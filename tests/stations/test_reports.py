@@ -3,32 +3,22 @@ reporting rate and overdue stations — each rule, and each bad input as a speci
 
 import asyncio
 import json
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import asyncpg
 import httpx
 import pytest
 
 from common.auth import Role
-from tests.stations.factories import figures, insert_report, insert_station
+from tests.stations.factories import figures, insert_report, insert_station, problem
+from tests.stations.factories import month_text as _text
+from tests.stations.factories import months_from_now as _month
 from tests.support import internal_headers
 
 VILLAGE = "141124100201"  # 前麻峪村委会, 临泉镇, 临县 (Lüliang)
 OTHER_VILLAGE = "141124100202"  # 后麻峪村委会, same township
 LISHI_VILLAGE = "141102004203"  # 大中局村委会, 离石区: another county of Lüliang
 CODE = f"{VILLAGE}-01"
-
-
-def _month(offset: int) -> date:
-    """The month ``offset`` months from the one now running in China."""
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    index = today.year * 12 + today.month - 1 + offset
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _text(month: date) -> str:
-    return month.strftime("%Y-%m")
 
 
 CURRENT = _month(0)
@@ -47,16 +37,6 @@ def official(division: str) -> dict[str, str]:
 
 def url(month: date | str, station: str = CODE) -> str:
     return f"/v1/stations/{station}/reports/{month if isinstance(month, str) else _text(month)}"
-
-
-def problem(response: httpx.Response, status: int, code: str, field: str | None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code, body
-    if field is not None:
-        assert body["field"] == field, body
-    return body
 
 
 async def _counts(db: asyncpg.Pool) -> tuple[int, int, int]:

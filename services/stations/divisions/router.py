@@ -5,14 +5,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from common.auth import PrincipalDep
+from common.bulk import READ_PROBLEMS
 from common.db import SessionDep
 from common.errors import (
-    PROBLEM_JSON,
     BadRequest,
     Forbidden,
     NotFound,
     PreconditionFailed,
     Unprocessable,
+    problem_responses,
     wants_chinese,
 )
 from common.etag import etag
@@ -59,10 +60,11 @@ IncludeRetired = Annotated[
     bool, Query(description="also codes a newer edition no longer lists (until_edition set)")
 ]
 
-_CODE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **Unprocessable.openapi("`invalid_division_code`: not 12 digits (nor 2, 4, 6, 9), or skips a level"),
-    **NotFound.openapi("`division_not_found`: no such division"),
-}  # fmt: skip
+_INVALID_CODE = (
+    Unprocessable,
+    "`invalid_division_code`: not 12 digits (nor 2, 4, 6, 9), or skips a level",
+)
+_NOT_FOUND = (NotFound, "`division_not_found`: no such division")
 
 
 def _page(request: Request, rows: list[Any], params: PageParams) -> Page[DivisionSummary]:
@@ -78,10 +80,10 @@ def _page(request: Request, rows: list[Any], params: PageParams) -> Page[Divisio
     description="By Chinese name substring (`q`), level, class, ancestor (`under`) and flags; "
     "in code order, keyset-paginated (follow `next`). Retired codes only with "
     "`include_retired=true`.",
-    responses={
-        **Unprocessable.openapi("`invalid_division_code` in `under`, or a bad filter value"),
-        **BadRequest.openapi("`invalid_cursor`"),
-    },
+    responses=problem_responses(
+        (Unprocessable, "`invalid_division_code` in `under`, or a bad filter value"),
+        (BadRequest, "`invalid_cursor`"),
+    ),
 )
 async def search_divisions(
     request: Request,
@@ -161,15 +163,11 @@ _BULK_BODY: dict[str, Any] = {
     "code, field) the single route would have answered. `dry_run=true` checks and writes "
     "nothing. Officials only inside their division; admins anywhere.",
     openapi_extra={"requestBody": _BULK_BODY},
-    responses={
-        **Forbidden.openapi("`role_forbidden`: only officials and admins set flags"),
-        **Unprocessable.openapi(
-            "`bad_csv`, `csv_missing_column`, `csv_unknown_column`, `expected_array`, "
-            "`empty_batch` or `too_many_rows`"
-        ),
-        **BadRequest.openapi("`malformed_json` or `bad_encoding`"),
-        **service.UnsupportedMediaType.openapi("not JSON, NDJSON or CSV"),
-    },
+    responses=problem_responses(
+        (Forbidden, "`role_forbidden`: only officials and admins set flags"),
+        *READ_PROBLEMS,
+        (Unprocessable, "`csv_missing_column`, `csv_unknown_column`"),
+    ),
 )
 async def bulk_set_flags(
     request: Request,
@@ -178,7 +176,7 @@ async def bulk_set_flags(
     dry_run: Annotated[bool, Query(description="check every row, change nothing")] = False,
 ) -> BulkFlagsResult:
     service.require_flag_writer_role(principal)
-    requests = service.BulkBody.parse(request.headers.get("content-type"), await request.body())
+    requests = service.read_flag_requests(request.headers.get("content-type"), await request.body())
     return await service.bulk_set_flags(
         session, principal, requests, dry_run=dry_run, chinese=wants_chinese(request)
     )
@@ -189,7 +187,7 @@ async def bulk_set_flags(
     summary="A division with its ancestors",
     description="Level, class, validity (first and last edition), flags, and the ancestors "
     "province → … → parent.",
-    responses=_CODE_ERRORS,
+    responses=problem_responses(_INVALID_CODE, _NOT_FOUND),
 )
 async def get_division(record: DivisionDep, session: SessionDep) -> DivisionDetail:
     return await service.get_detail(session, record)
@@ -199,7 +197,7 @@ async def get_division(record: DivisionDep, session: SessionDep) -> DivisionDeta
     "/{code}/children",
     summary="The divisions right below one",
     description="In code order, keyset-paginated (follow `next`).",
-    responses={**_CODE_ERRORS, **BadRequest.openapi("`invalid_cursor`")},
+    responses=problem_responses(_INVALID_CODE, _NOT_FOUND, (BadRequest, "`invalid_cursor`")),
 )
 async def list_children(
     request: Request,
@@ -236,13 +234,15 @@ _FEATURE_EXAMPLE = {
     response_class=Response,
     responses={
         200: {"description": "the boundary", "content": {GEOJSON: {"example": _FEATURE_EXAMPLE}}},
-        404: {
-            "description": "`division_not_found`; `not_county_level`: the code is a province, "
-            "prefecture, township or village; `boundary_not_found`: a county with no boundary "
-            "on file",
-            "content": {PROBLEM_JSON: {}},
-        },
-        **Unprocessable.openapi("`invalid_division_code`"),
+        **problem_responses(
+            (
+                NotFound,
+                "`division_not_found`; `not_county_level`: the code is a province, "
+                "prefecture, township or village; `boundary_not_found`: a county with no "
+                "boundary on file",
+            ),
+            (Unprocessable, "`invalid_division_code`"),
+        ),
     },
 )
 async def get_boundary(
@@ -261,7 +261,7 @@ async def get_boundary(
     "/{code}/flags",
     summary="A division's flags",
     description="With an `ETag` to send back as `If-Match` when replacing them.",
-    responses=_CODE_ERRORS,
+    responses=problem_responses(_INVALID_CODE, _NOT_FOUND),
 )
 async def get_flags(record: DivisionDep, response: Response) -> DivisionFlags:
     flags = service.flags_out(record.flags)
@@ -276,14 +276,15 @@ async def get_flags(record: DivisionDep, response: Response) -> DivisionFlags:
     "`poverty_county` and `demonstration_year` (2014 to this year) on county-level units, "
     "`poor_village` on villages. Officials only inside their division; admins anywhere. "
     "`If-Match` is optional; a stale one is 412. Writes a `division_flag` change event.",
-    responses={
-        **_CODE_ERRORS,
-        **Unprocessable.openapi(
-            "`invalid_division_code`, `flag_wrong_level`, `implausible_year` or `division_retired`"
+    responses=problem_responses(
+        (
+            Unprocessable,
+            "`invalid_division_code`, `flag_wrong_level`, `implausible_year` or `division_retired`",
         ),
-        **Forbidden.openapi("`role_forbidden` (not an official or admin) or `outside_scope`"),
-        **PreconditionFailed.openapi("`stale_version`: the flags changed since you read them"),
-    },
+        _NOT_FOUND,
+        (Forbidden, "`role_forbidden` (not an official or admin) or `outside_scope`"),
+        (PreconditionFailed, "`stale_version`: the flags changed since you read them"),
+    ),
 )
 async def put_flags(
     code: ValidCodeDep,

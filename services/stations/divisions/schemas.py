@@ -5,9 +5,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from common.bulk import RowProblem
 from common.identifiers import DivisionClass, DivisionLevel
 
 CODE_EXAMPLE = "141124000000"
+_FLAGS_EXAMPLE = {
+    "poverty_county": True,
+    "poor_village": False,
+    "demonstration_year": 2017,
+    "version": 184502113,
+    "updated_by": "user:42",
+    "updated_at": "2025-11-06T08:15:13Z",
+}
 
 
 class DivisionRef(BaseModel):
@@ -89,14 +98,7 @@ class DivisionDetail(DivisionSummary):
                     "since_edition": 2023,
                     "until_edition": None,
                     "current": True,
-                    "flags": {
-                        "poverty_county": True,
-                        "poor_village": False,
-                        "demonstration_year": 2017,
-                        "version": 184502113,
-                        "updated_by": "user:42",
-                        "updated_at": "2025-11-06T08:15:13Z",
-                    },
+                    "flags": _FLAGS_EXAMPLE,
                     "ancestors": [
                         {"code": "140000000000", "name": "山西省", "level": "province"},
                         {"code": "141100000000", "name": "吕梁市", "level": "prefecture"},
@@ -146,15 +148,6 @@ class FlagRow(BaseModel):
     demonstration_year: int | None = None
 
 
-class RowProblem(BaseModel):
-    """Why one row was refused: the status and code the single route would answer."""
-
-    status: int = Field(examples=[422])
-    code: str = Field(examples=["flag_wrong_level"])
-    field: str | None = Field(default=None, examples=["poverty_county"])
-    detail: str = Field(examples=["141124100000 is a township; poverty_county is for counties"])
-
-
 class FlagRowResult(BaseModel):
     row: int = Field(
         description="1-based position among the rows sent (in a CSV the header is not "
@@ -192,14 +185,7 @@ class BulkFlagsResult(BaseModel):
                             "code": "141124000000",
                             "ok": True,
                             "outcome": "changed",
-                            "flags": {
-                                "poverty_county": True,
-                                "poor_village": False,
-                                "demonstration_year": 2017,
-                                "version": 184502113,
-                                "updated_by": "user:42",
-                                "updated_at": "2025-11-06T08:15:13Z",
-                            },
+                            "flags": _FLAGS_EXAMPLE,
                             "problem": None,
                         },
                         {

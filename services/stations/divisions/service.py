@@ -1,21 +1,20 @@
 """The rules of the divisions domain: which codes are valid, which flags fit which level, who
-may set them, and how a bulk upload is read and answered row by row. Flushes, never commits.
+may set them, what a row of a bulk upload says (``common.bulk`` reads the upload) and how each
+row is answered. Flushes, never commits.
 """
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
+from common.bulk import CsvColumns, RowProblem, Source, read_bulk
 from common.changefeed import record_change
-from common.errors import BadRequest, Forbidden, NotFound, Problem, Unprocessable
+from common.errors import NotFound, Problem, Unprocessable
 from common.etag import check_if_match
 from common.identifiers import (
     PREFIX_LENGTH,
@@ -25,7 +24,7 @@ from common.identifiers import (
     normalize_division_code,
 )
 from common.pagination import PageParams
-from services.stations.authz import require_division_writer
+from services.stations.authz import require_division_writer, require_role
 from services.stations.changes.models import StationsChangeEvent
 from services.stations.divisions import repository
 from services.stations.divisions.models import Division, DivisionFlag
@@ -39,20 +38,12 @@ from services.stations.divisions.schemas import (
     FlagRow,
     FlagRowResult,
     FlagsUpdate,
-    RowProblem,
 )
 
 # The 电子商务进农村综合示范 programme named its first batch of demonstration counties in 2014.
 DEMONSTRATION_FIRST_YEAR = 2014
-MAX_BULK_ROWS = 5000
 FLAG_FIELDS = ("poverty_county", "poor_village", "demonstration_year")
 FLAG_TOPIC = "division_flag"
-
-
-class UnsupportedMediaType(Problem):
-    status = 415
-    code = "unsupported_media_type"
-    title, title_zh = "Unsupported media type", "不支持的内容类型"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,7 +215,7 @@ class FlagRequest:
     row: int
     raw_code: str | None
     given: dict[str, Any] = field(default_factory=dict)
-    problem: RowProblem | None = None
+    problem: Problem | None = None
     if_match: str | None = None
 
 
@@ -233,11 +224,6 @@ class FlagOutcome:
     code: str
     outcome: Literal["changed", "unchanged", "would_change"]
     flags: DivisionFlags
-
-
-def _row_problem(problem: Problem, *, chinese: bool = False) -> RowProblem:
-    detail = (problem.detail_zh or problem.detail) if chinese else problem.detail
-    return RowProblem(status=problem.status, code=problem.code, field=problem.field, detail=detail)
 
 
 _LEVEL_ZH = {
@@ -299,12 +285,9 @@ def _values(code: str, flags: DivisionFlag | None) -> FlagValues:
 
 def require_flag_writer_role(principal: Principal) -> None:
     """Only officials and admins set flags (officials inside their subtree, row by row)."""
-    if principal.role not in (Role.ADMIN, Role.OFFICIAL):
-        raise Forbidden(
-            f"role {principal.role} may not set division flags",
-            detail_zh=f"角色 {principal.role} 无权设置区划标记",
-            code="role_forbidden",
-        )
+    require_role(
+        principal, (Role.ADMIN, Role.OFFICIAL), doing="set division flags", doing_zh="设置区划标记"
+    )
 
 
 async def apply_flags(
@@ -314,12 +297,12 @@ async def apply_flags(
     *,
     dry_run: bool,
     code_location: str = "body",
-) -> list[FlagOutcome | Problem | RowProblem]:
+) -> list[FlagOutcome | Problem]:
     """Check every request, then write the ones that change something, each with its change
     event in the same transaction. A refused request does not stop the others: its place in
-    the answer holds the problem (a ``RowProblem`` when the row could not even be read)."""
+    the answer holds the problem."""
     require_flag_writer_role(principal)
-    results: list[FlagOutcome | Problem | RowProblem | None] = [None] * len(requests)
+    results: list[FlagOutcome | Problem | None] = [None] * len(requests)
     codes: dict[int, str] = {}
     first_row: dict[str, int] = {}
     for i, request in enumerate(requests):
@@ -474,11 +457,13 @@ async def bulk_set_flags(
                 )
             )
             continue
-        problem = (
-            result if isinstance(result, RowProblem) else _row_problem(result, chinese=chinese)
-        )
         rows.append(
-            FlagRowResult(row=request.row, code=request.raw_code, ok=False, problem=problem)
+            FlagRowResult(
+                row=request.row,
+                code=request.raw_code,
+                ok=False,
+                problem=RowProblem.of(result, chinese=chinese),
+            )
         )
     ok = sum(1 for r in rows if r.ok)
     return BulkFlagsResult(
@@ -494,261 +479,121 @@ async def bulk_set_flags(
 # ---------------------------------------------------------------------------------------------
 # Reading a bulk upload: JSON array, NDJSON or CSV (officials' spreadsheets)
 
+# Header names officials' spreadsheets use, besides the field names.
+_FLAG_COLUMN_ALIASES = {
+    "区划代码": "code",
+    "统计用区划代码": "code",
+    "代码": "code",
+    "名称": "name",
+    "区划名称": "name",
+    "国家级贫困县": "poverty_county",
+    "贫困县": "poverty_county",
+    "建档立卡贫困村": "poor_village",
+    "贫困村": "poor_village",
+    "示范县批次年份": "demonstration_year",
+    "示范县年份": "demonstration_year",
+    "示范年份": "demonstration_year",
+}
+_CSV_TRUE = frozenset({"1", "true", "t", "yes", "y", "是", "√", "✓"})
+_CSV_FALSE = frozenset({"0", "false", "f", "no", "n", "否", "×"})
+_CSV_NO_YEAR = frozenset({"none", "null", "-", "无", "否", "0"})
 
-class BulkBody:
-    """Turns a request body into ``FlagRequest`` rows, or a 4xx problem naming what is wrong."""
 
-    # Header names officials' spreadsheets use, English or Chinese.
-    COLUMNS: ClassVar[dict[str, str]] = {
-        "code": "code",
-        "区划代码": "code",
-        "统计用区划代码": "code",
-        "代码": "code",
-        "name": "name",
-        "名称": "name",
-        "区划名称": "name",
-        "poverty_county": "poverty_county",
-        "国家级贫困县": "poverty_county",
-        "贫困县": "poverty_county",
-        "poor_village": "poor_village",
-        "建档立卡贫困村": "poor_village",
-        "贫困村": "poor_village",
-        "demonstration_year": "demonstration_year",
-        "示范县批次年份": "demonstration_year",
-        "示范县年份": "demonstration_year",
-        "示范年份": "demonstration_year",
-    }
-    TRUE: ClassVar[frozenset[str]] = frozenset({"1", "true", "t", "yes", "y", "是", "√", "✓"})
-    FALSE: ClassVar[frozenset[str]] = frozenset({"0", "false", "f", "no", "n", "否", "×"})
-    NO_YEAR: ClassVar[frozenset[str]] = frozenset({"none", "null", "-", "无", "否", "0"})
+def _check_flag_header(fields: Sequence[str]) -> None:
+    """A sheet without a code column, or without any flag, would change nothing."""
+    if "code" not in fields:
+        raise Unprocessable(
+            "the CSV needs a 'code' column",
+            detail_zh="CSV 缺少 code(区划代码)列",
+            code="csv_missing_column",
+            field="code",
+        )
+    if not set(FLAG_FIELDS) & set(fields):
+        raise Unprocessable(
+            f"the CSV names no flag column; add one of {', '.join(FLAG_FIELDS)}",
+            detail_zh="CSV 没有任何标记列",
+            code="csv_missing_column",
+            field="poverty_county",
+        )
 
-    @classmethod
-    def parse(cls, content_type: str | None, body: bytes) -> list[FlagRequest]:
-        media_type, _, params = (content_type or "").partition(";")
-        media_type = media_type.strip().lower()
-        charset = None
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.lower() == "charset" and value:
-                charset = value.strip().strip('"')
-        if media_type in ("application/json", ""):
-            requests = cls._json(cls._decode(body, charset or "utf-8"))
-        elif media_type in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
-            requests = cls._ndjson(cls._decode(body, charset or "utf-8"))
-        elif media_type in ("text/csv", "application/csv"):
-            requests = cls._csv(cls._decode_csv(body, charset))
+
+# A misspelt flag column would silently keep every flag: unknown columns are refused.
+FLAG_COLUMNS = CsvColumns(
+    names=("code", "name", *FLAG_FIELDS),
+    aliases=_FLAG_COLUMN_ALIASES,
+    refuse_unknown=True,
+    check=_check_flag_header,
+)
+
+
+def read_flag_requests(content_type: str | None, body: bytes) -> list[FlagRequest]:
+    """The requests of a bulk upload, one per row, or the problem with the upload."""
+    return [
+        FlagRequest(
+            row=row.row, raw_code=_raw_code(row.value), given=row.parsed or {}, problem=row.problem
+        )
+        for row in read_bulk(content_type, body, FLAG_COLUMNS, _given_flags)
+    ]
+
+
+def _raw_code(value: Any) -> str | None:
+    """The code as the row sent it: a refused row is named by it."""
+    code = value.get("code") if isinstance(value, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _given_flags(value: Any, source: Source) -> dict[str, Any]:
+    """The flags a row names, and only those: the others keep their value."""
+    return _csv_flags(value) if source == "csv" else _json_flags(value)
+
+
+def _json_flags(item: Any) -> dict[str, Any]:
+    parsed = FlagRow.model_validate(item)
+    given: dict[str, Any] = {}
+    for name in FLAG_FIELDS:
+        if name not in parsed.model_fields_set:
+            continue
+        value = getattr(parsed, name)
+        if value is None and name != "demonstration_year":
+            raise Unprocessable(
+                f"{name} must be true or false (leave it out to keep it)",
+                detail_zh=f"{name} 应为 true 或 false(不改请省略)",
+                code="flag_null",
+                field=name,
+            )
+        given[name] = value
+    return given
+
+
+def _csv_flags(cells: dict[str, str]) -> dict[str, Any]:
+    """Spreadsheet words for the flags; an empty cell keeps the flag."""
+    given: dict[str, Any] = {}
+    for name in ("poverty_county", "poor_village"):
+        cell = cells.get(name)
+        if not cell:
+            continue
+        if cell.lower() in _CSV_TRUE:
+            given[name] = True
+        elif cell.lower() in _CSV_FALSE:
+            given[name] = False
         else:
-            raise UnsupportedMediaType(
-                f"send application/json, application/x-ndjson or text/csv, not {media_type}",
-                detail_zh="请使用 application/json、application/x-ndjson 或 text/csv",
-                field="Content-Type",
-                location="header",
-            )
-        if not requests:
             raise Unprocessable(
-                "the batch has no rows",
-                detail_zh="没有任何数据行",
-                code="empty_batch",
-                field="body",
+                f"{cell!r} is not a yes/no value (1/0, true/false, 是/否)",
+                detail_zh=f"{cell!r} 不是 是/否 值(可填 1/0、true/false、是/否)",
+                code="invalid_boolean",
+                field=name,
             )
-        if len(requests) > MAX_BULK_ROWS:
+    year = cells.get("demonstration_year")
+    if year:
+        if year.lower() in _CSV_NO_YEAR:
+            given["demonstration_year"] = None
+        elif year.isascii() and year.isdigit():
+            given["demonstration_year"] = int(year)
+        else:
             raise Unprocessable(
-                f"{len(requests)} rows; send at most {MAX_BULK_ROWS} per request",
-                detail_zh=f"每次最多 {MAX_BULK_ROWS} 行",
-                code="too_many_rows",
-                field="body",
+                f"{year!r} is not a year",
+                detail_zh=f"{year!r} 不是年份",
+                code="invalid_year",
+                field="demonstration_year",
             )
-        return requests
-
-    @staticmethod
-    def _decode(body: bytes, charset: str) -> str:
-        try:
-            return body.decode("utf-8-sig" if charset.lower() in ("utf-8", "utf8") else charset)
-        except (UnicodeDecodeError, LookupError) as e:
-            raise BadRequest(
-                f"the body is not valid {charset}",
-                detail_zh=f"请求体不是有效的 {charset} 文本",
-                code="bad_encoding",
-                field="body",
-            ) from e
-
-    @classmethod
-    def _decode_csv(cls, body: bytes, charset: str | None) -> str:
-        if charset is not None:
-            return cls._decode(body, charset)
-        try:
-            return body.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            pass
-        # Excel on Chinese Windows saves CSV as GBK unless told otherwise.
-        try:
-            return body.decode("gb18030")
-        except UnicodeDecodeError as e:
-            raise Unprocessable(
-                "the CSV is neither UTF-8 nor GBK; save it as 'CSV UTF-8'",
-                detail_zh="CSV 文件编码无法识别,请另存为 UTF-8 编码的 CSV",
-                code="bad_csv",
-                field="body",
-            ) from e
-
-    @staticmethod
-    def _from_item(row: int, item: Any) -> FlagRequest:
-        try:
-            parsed = FlagRow.model_validate(item)
-        except ValidationError as e:
-            error = e.errors()[0]
-            where = ".".join(str(p) for p in error["loc"]) or None
-            raw = item.get("code") if isinstance(item, dict) else None
-            return FlagRequest(
-                row=row,
-                raw_code=raw if isinstance(raw, str) else None,
-                problem=RowProblem(
-                    status=422, code=error["type"], field=where, detail=error["msg"]
-                ),
-            )
-        given: dict[str, Any] = {}
-        for name in FLAG_FIELDS:
-            if name not in parsed.model_fields_set:
-                continue
-            value = getattr(parsed, name)
-            if value is None and name != "demonstration_year":
-                return FlagRequest(
-                    row=row,
-                    raw_code=parsed.code,
-                    problem=RowProblem(
-                        status=422,
-                        code="flag_null",
-                        field=name,
-                        detail=f"{name} must be true or false (leave it out to keep it)",
-                    ),
-                )
-            given[name] = value
-        return FlagRequest(row=row, raw_code=parsed.code, given=given)
-
-    @classmethod
-    def _json(cls, text: str) -> list[FlagRequest]:
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise BadRequest(
-                f"The body is not valid JSON: {e}",
-                detail_zh=f"请求体不是有效的 JSON:{e}",
-                code="malformed_json",
-                field="body",
-            ) from e
-        if not isinstance(items, list):
-            raise Unprocessable(
-                "the body must be a JSON array of rows",
-                detail_zh="请求体应为 JSON 数组",
-                code="expected_array",
-                field="body",
-            )
-        return [cls._from_item(i, item) for i, item in enumerate(items, 1)]
-
-    @classmethod
-    def _ndjson(cls, text: str) -> list[FlagRequest]:
-        requests = []
-        lines = [line for line in text.splitlines() if line.strip()]
-        for i, line in enumerate(lines, 1):
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as e:
-                problem = RowProblem(status=400, code="malformed_json", field=None, detail=str(e))
-                requests.append(FlagRequest(row=i, raw_code=None, problem=problem))
-                continue
-            requests.append(cls._from_item(i, item))
-        return requests
-
-    @classmethod
-    def _csv(cls, text: str) -> list[FlagRequest]:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        try:
-            header = next(reader, None)
-            if header is None:
-                return []
-            columns = []
-            for raw in header:
-                name = raw.strip().lower()
-                if name not in cls.COLUMNS:
-                    raise Unprocessable(
-                        f"unknown column {raw!r}; known: code, name, {', '.join(FLAG_FIELDS)}",
-                        detail_zh=f"未知的列 {raw!r}",
-                        code="csv_unknown_column",
-                        field=raw.strip() or "header",
-                    )
-                columns.append(cls.COLUMNS[name])
-            if "code" not in columns:
-                raise Unprocessable(
-                    "the CSV needs a 'code' column",
-                    detail_zh="CSV 缺少 code(区划代码)列",
-                    code="csv_missing_column",
-                    field="code",
-                )
-            if not set(FLAG_FIELDS) & set(columns):
-                raise Unprocessable(
-                    f"the CSV names no flag column; add one of {', '.join(FLAG_FIELDS)}",
-                    detail_zh="CSV 没有任何标记列",
-                    code="csv_missing_column",
-                    field="poverty_county",
-                )
-            requests = []
-            for i, cells in enumerate(reader, 1):
-                if not any(cell.strip() for cell in cells):
-                    continue  # blank spreadsheet rows
-                requests.append(cls._csv_row(i, columns, cells))
-            return requests
-        except csv.Error as e:
-            raise Unprocessable(
-                f"the CSV cannot be read at line {reader.line_num}: {e}",
-                detail_zh=f"CSV 第 {reader.line_num} 行格式错误",
-                code="bad_csv",
-                field="body",
-            ) from e
-
-    @classmethod
-    def _csv_row(cls, row: int, columns: list[str], cells: list[str]) -> FlagRequest:
-        values = dict(zip(columns, (c.strip() for c in cells), strict=False))
-        code = values.get("code") or None
-        if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
-            return FlagRequest(
-                row=row,
-                raw_code=code,
-                problem=RowProblem(
-                    status=422,
-                    code="csv_extra_cells",
-                    field=None,
-                    detail=f"{len(cells)} cells but the header names {len(columns)} columns",
-                ),
-            )
-        given: dict[str, Any] = {}
-        for name in ("poverty_county", "poor_village"):
-            cell = values.get(name, "")
-            if not cell:
-                continue
-            if cell.lower() in cls.TRUE:
-                given[name] = True
-            elif cell.lower() in cls.FALSE:
-                given[name] = False
-            else:
-                problem = RowProblem(
-                    status=422,
-                    code="invalid_boolean",
-                    field=name,
-                    detail=f"{cell!r} is not a yes/no value (1/0, true/false, 是/否)",
-                )
-                return FlagRequest(row=row, raw_code=code, problem=problem)
-        year = values.get("demonstration_year", "")
-        if year:
-            if year.lower() in cls.NO_YEAR:
-                given["demonstration_year"] = None
-            elif year.isascii() and year.isdigit():
-                given["demonstration_year"] = int(year)
-            else:
-                problem = RowProblem(
-                    status=422,
-                    code="invalid_year",
-                    field="demonstration_year",
-                    detail=f"{year!r} is not a year",
-                )
-                return FlagRequest(row=row, raw_code=code, problem=problem)
-        return FlagRequest(row=row, raw_code=code, given=given)
+    return given

@@ -78,6 +78,18 @@ def _variants(template: str, **extra: str) -> dict[bool, TextClause]:
     }
 
 
+# Which stations should report for :month (see above), one rule for the rate, the network
+# indicators and the overdue list.
+_EXPECTED_TO_REPORT = f"""s.status IN {ACTIVE}
+  AND (s.operating_since IS NULL OR s.operating_since < :next_month)"""
+_REPORTING = f"""
+SELECT count(*) AS expected, count(r.station_id) AS reported
+FROM stations.station s
+LEFT JOIN stations.monthly_report r ON r.station_id = s.id AND r.month = :month
+WHERE {_EXPECTED_TO_REPORT}
+  AND {{s_scope}}
+"""
+
 # Coverage tests each unit against hashed sets (``code IN (SELECT …)`` becomes a hashed
 # SubPlan built once): as fast as a hash join for the nation and, unlike a join, never turned
 # into a nested loop when the planner underestimates a small code range. ``OFFSET 0`` keeps
@@ -122,14 +134,7 @@ coverage AS (
         count(*) FILTER (WHERE poor AND covered) AS poor_villages_covered
     FROM units
 ),
-reporting AS (
-    SELECT count(*) AS expected, count(r.station_id) AS reported
-    FROM stations.station s
-    LEFT JOIN stations.monthly_report r ON r.station_id = s.id AND r.month = :month
-    WHERE s.status IN {ACTIVE}
-      AND (s.operating_since IS NULL OR s.operating_since < :next_month)
-      AND {{s_scope}}
-)
+reporting AS ({_REPORTING})
 SELECT
     (SELECT coalesce(jsonb_agg(jsonb_build_array(tier, status, n)), '[]'::jsonb) FROM counts)
         AS station_counts,
@@ -139,16 +144,7 @@ FROM coverage, reporting
 """
 )
 
-REPORTING = _variants(
-    f"""
-SELECT count(*) AS expected, count(r.station_id) AS reported
-FROM stations.station s
-LEFT JOIN stations.monthly_report r ON r.station_id = s.id AND r.month = :month
-WHERE s.status IN {ACTIVE}
-  AND (s.operating_since IS NULL OR s.operating_since < :next_month)
-  AND {{s_scope}}
-"""
-)
+REPORTING = _variants(_REPORTING)
 
 OVERDUE = _variants(
     f"""
@@ -156,8 +152,7 @@ SELECT s.code, s.name, s.tier, s.status, s.division_code, s.operating_since,
        (SELECT max(r.month) FROM stations.monthly_report r WHERE r.station_id = s.id)
            AS last_reported_month
 FROM stations.station s
-WHERE s.status IN {ACTIVE}
-  AND (s.operating_since IS NULL OR s.operating_since < :next_month)
+WHERE {_EXPECTED_TO_REPORT}
   AND {{s_scope}}
   AND s.code > :after
   AND NOT EXISTS (

@@ -5,21 +5,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from common.db import SessionDep
-from common.errors import BadRequest, NotFound, Unprocessable
+from common.errors import BadRequest, NotFound, Unprocessable, problem_responses
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.indicators import service
 from services.stations.indicators.schemas import Gap, GapKind, NetworkIndicators, Sales
+from services.stations.months import add_months
 from services.stations.reports.router import DivisionQuery, MonthQueryDep
 from services.stations.reports.schemas import parse_month
-from services.stations.reports.service import add_months, last_finished_month
+from services.stations.reports.service import last_finished_month
 
 router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
 
 PageDep = Annotated[PageParams, Depends(page_params)]
-_DIVISION_PROBLEMS = {
-    **NotFound.openapi("no such division"),
-    **Unprocessable.openapi("a malformed division code or month"),
-}
+_DIVISION_PROBLEMS = (
+    (NotFound, "no such division"),
+    (Unprocessable, "a malformed division code or month"),
+)
 
 
 @router.get(
@@ -32,7 +33,7 @@ _DIVISION_PROBLEMS = {
         "registered poor villages; and the reporting rate of a finished month (default the "
         "last one). Only current division codes count in denominators."
     ),
-    responses=_DIVISION_PROBLEMS,
+    responses=problem_responses(*_DIVISION_PROBLEMS),
 )
 async def network(
     session: SessionDep, month: MonthQueryDep, division: DivisionQuery = None
@@ -49,7 +50,7 @@ async def network(
         "`from` to `to` (default: the last 12 finished months), and their total."
     ),
     response_model_by_alias=True,
-    responses=_DIVISION_PROBLEMS,
+    responses=problem_responses(*_DIVISION_PROBLEMS),
 )
 async def sales(
     session: SessionDep,
@@ -78,7 +79,7 @@ async def sales(
         "registered poor villages without one. By division code; keyset-paginated. Each gap "
         "names the planned, building or suspended station it may already have."
     ),
-    responses={**_DIVISION_PROBLEMS, **BadRequest.openapi("bad cursor")},
+    responses=problem_responses(*_DIVISION_PROBLEMS, (BadRequest, "bad cursor")),
 )
 async def gaps(
     request: Request,

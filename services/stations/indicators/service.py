@@ -7,18 +7,20 @@ in the months and turns counts into rates.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.errors import BadRequest, NotFound, Unprocessable
+from common.errors import Unprocessable
 from common.identifiers import (
     InvalidDivisionCode,
     division_level,
     division_prefix,
     normalize_division_code,
 )
-from common.pagination import PageParams, decode_cursor
+from common.pagination import PageParams, cursor_key
+from services.stations.divisions.service import division_not_found
 from services.stations.indicators import repository
 from services.stations.indicators.repository import Scope
 from services.stations.indicators.schemas import (
@@ -35,9 +37,9 @@ from services.stations.indicators.schemas import (
     SalesMonth,
     StationCounts,
 )
+from services.stations.months import add_months
 from services.stations.registry.models import StationStatus, StationTier
 from services.stations.reports.schemas import format_month
-from services.stations.reports.service import add_months
 
 NATION = DivisionRef(code=None, name="全国", level="nation")
 MAX_SALES_MONTHS = 120
@@ -67,13 +69,7 @@ async def resolve_division(session: AsyncSession, raw: str | None) -> DivisionSc
         ) from e
     row = await repository.division(session, code)
     if row is None:
-        raise NotFound(
-            f"no division {code}",
-            detail_zh=f"区划 {code} 不存在",
-            code="division_not_found",
-            field="division",
-            location="query",
-        )
+        raise division_not_found(code, field_name="division", location="query")
     return DivisionScope(
         DivisionRef(code=row.code, name=row.name, level=row.level),
         Scope(division_prefix(code)),
@@ -134,20 +130,15 @@ async def reporting_rate(session: AsyncSession, where: DivisionScope, month: dat
     return ReportingRate(division=where.division, **figures.model_dump())
 
 
+def _code_key(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a code")
+    return value
+
+
 def _after_code(params: PageParams) -> str:
     """The code a keyset page starts after ('' for the first page)."""
-    if params.cursor is None:
-        return ""
-    [after] = decode_cursor(params.cursor, arity=1)
-    if not isinstance(after, str):
-        raise BadRequest(
-            "cursor is not one this API handed out",
-            detail_zh="游标无效",
-            code="invalid_cursor",
-            field="cursor",
-            location="query",
-        )
-    return after
+    return cursor_key(params, _code_key) or ""
 
 
 async def overdue(

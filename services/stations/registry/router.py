@@ -1,6 +1,6 @@
 """``/v1/stations``: the three-tier station registry over HTTP."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -15,8 +15,8 @@ from common.errors import (
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
-    Problem,
     Unprocessable,
+    problem_responses,
 )
 from common.etag import etag
 from common.idempotency import Idempotency, IdempotencyKeyHeader
@@ -42,18 +42,6 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"])
 
 GEOJSON = "application/geo+json"
 MAX_RADIUS_M = 200_000
-
-
-def _responses(*problems: tuple[type[Problem], str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route may answer, one description per status."""
-    merged: dict[int | str, dict[str, Any]] = {}
-    for problem, description in problems:
-        for status, entry in problem.openapi(description).items():
-            if status in merged:
-                merged[status]["description"] += "; " + description
-            else:
-                merged[status] = entry
-    return merged
 
 
 _NOT_FOUND = (NotFound, "`station_not_found`: no station with this code")
@@ -185,7 +173,7 @@ async def lifecycle() -> Lifecycle:
     "`planned` with code `<division>-<NN>`. The parent is derived when omitted. Send "
     "`Idempotency-Key` to make retries safe.",
     response_model=StationOut,
-    responses=_responses(
+    responses=problem_responses(
         (Forbidden, "`role_forbidden`: read-only role; `outside_scope`: outside your division"),
         (
             Conflict,
@@ -234,7 +222,7 @@ async def create_station(
     response_model=Page[StationOut],
     responses={
         200: {"content": _GEOJSON_CONTENT},
-        **_responses(
+        **problem_responses(
             (BadRequest, "`invalid_cursor`"),
             (
                 Unprocessable,
@@ -317,7 +305,7 @@ async def list_stations(
     responses={
         200: {"content": {GEOJSON: {"schema": {"type": "object"}}}},
         304: {"description": "not modified since the ETag in If-None-Match"},
-        **_responses(_NOT_FOUND, _CRS_QUERY),
+        **problem_responses(_NOT_FOUND, _CRS_QUERY),
     },
 )
 async def read_station(
@@ -346,7 +334,7 @@ async def read_station(
     "Officials inside their subtree may change everything but tier, division and status; "
     "the station's own operator only `operator`.",
     response_model=StationOut,
-    responses=_responses(
+    responses=problem_responses(
         _NOT_FOUND,
         (
             Forbidden,
@@ -381,7 +369,7 @@ async def update_station(
     "`GET /v1/stations/lifecycle`. `If-Match` is optional and checked when sent; "
     "`Idempotency-Key` makes retries safe.",
     response_model=TransitionResult,
-    responses=_responses(
+    responses=problem_responses(
         _NOT_FOUND,
         (Forbidden, "`role_forbidden`, `outside_scope`"),
         (
@@ -435,7 +423,7 @@ async def transition_station(
     summary="A station's lifecycle history",
     description="Every transition, oldest first, registration included (from null).",
     response_model=Page[TransitionOut],
-    responses=_responses(_NOT_FOUND, (BadRequest, "`invalid_cursor`")),
+    responses=problem_responses(_NOT_FOUND, (BadRequest, "`invalid_cursor`")),
 )
 async def list_transitions(
     request: Request,

@@ -17,8 +17,8 @@
 """
 
 import re
-from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import WKBElement, WKTElement
@@ -28,14 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.auth import Principal, Role
 from common.changefeed import record_change
 from common.coords import CRS, from_wgs84, outside_china, to_wgs84
-from common.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    Unprocessable,
-    field_problem,
-)
+from common.errors import Conflict, Forbidden, NotFound, Unprocessable, field_problem
 from common.etag import check_if_match
 from common.identifiers import (
     PREFIX_LENGTH,
@@ -49,13 +42,14 @@ from common.identifiers import (
     normalize_division_code,
     parent_code,
 )
-from common.pagination import PageParams, decode_cursor
+from common.pagination import PageParams, cursor_key
 from services.stations.authz import (
     is_station_operator,
     manages_station,
     require_division_writer,
 )
 from services.stations.changes.models import StationsChangeEvent
+from services.stations.months import CHINA_TZ, add_months, china_today
 from services.stations.registry import repository
 from services.stations.registry.models import (
     Station,
@@ -85,8 +79,6 @@ from services.stations.registry.schemas import (
 # the county, but a point in the neighbouring county is kilometres out).
 COUNTY_TOLERANCE_M = 500
 MAX_SEQUENCE = 99
-# Months and "today" follow China Standard Time (UTC+8, no daylight saving).
-CHINA_TZ = timezone(timedelta(hours=8))
 COORDINATE_DECIMALS = 7  # about 1 cm
 
 TIER_LEVEL = {
@@ -121,15 +113,6 @@ TRANSITIONS: dict[StationStatus, frozenset[StationStatus]] = {
 }
 REASON_REQUIRED = frozenset({S.SUSPENDED, S.CLOSED})
 _ORDER = list(StationStatus)
-
-
-def china_today() -> date:
-    return datetime.now(CHINA_TZ).date()
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 # --- authorization -------------------------------------------------------------------
@@ -319,40 +302,29 @@ async def _locked_station(session: AsyncSession, code: str) -> StationRow:
     return row
 
 
-def _check_cursor(params: PageParams, valid: Callable[[Any], bool]) -> None:
-    """``decode_cursor`` checks the shape only; a forged value of the wrong type would reach
-    the database and fail there, so check it against what this list hands out."""
-    if params.cursor is None:
-        return
-    if not valid(decode_cursor(params.cursor, arity=1)[0]):
-        raise BadRequest(
-            "cursor is not one this API handed out",
-            detail_zh="游标无效",
-            code="invalid_cursor",
-            field="cursor",
-            location="query",
-        )
+def _station_code_key(value: Any) -> str:
+    if not (isinstance(value, str) and re.fullmatch(STATION_CODE_PATTERN, value)):
+        raise ValueError("not a station code")
+    return value
 
 
-def _is_station_code(value: Any) -> bool:
-    return isinstance(value, str) and re.fullmatch(STATION_CODE_PATTERN, value) is not None
-
-
-def _is_row_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+def _row_id_key(value: Any) -> int:
+    if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63):
+        raise ValueError("not a row id")
+    return value
 
 
 async def list_stations(
     session: AsyncSession, query: StationQuery, params: PageParams
 ) -> list[StationRow]:
-    _check_cursor(params, _is_station_code)
+    cursor_key(params, _station_code_key)  # a forged cursor is a 400, not a database error
     return await repository.list_rows(session, query, params)
 
 
 async def list_transitions(
     session: AsyncSession, code: str, params: PageParams
 ) -> list[StationTransition]:
-    _check_cursor(params, _is_row_id)
+    cursor_key(params, _row_id_key)
     row = await get_station(session, code)
     return await repository.transitions(session, row.station.id, params)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.auth import PrincipalDep
+from common.bulk import MAX_BULK_ROWS, READ_PROBLEMS
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -16,11 +17,12 @@ from common.errors import (
     NotFound,
     PreconditionFailed,
     Unprocessable,
+    problem_responses,
     wants_chinese,
 )
 from common.etag import etag
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
-from common.pagination import Page, PageParams, decode_cursor, next_link, page_params
+from common.pagination import Page, PageParams, cursor_key, next_link, page_params
 from services.stations import authz
 from services.stations.changes.models import StationsIdempotencyRecord
 from services.stations.indicators import service as indicators
@@ -28,6 +30,7 @@ from services.stations.indicators.schemas import OverdueStation, ReportingRate
 from services.stations.registry.models import Station
 from services.stations.reports import repository, service
 from services.stations.reports.schemas import (
+    FIGURES_EXAMPLE,
     BulkReportRow,
     BulkResult,
     MonthlyReportOut,
@@ -37,7 +40,7 @@ from services.stations.reports.schemas import (
     format_month,
     parse_month,
 )
-from services.stations.reports.service import CSV_COLUMNS, MAX_BULK_ROWS, UnsupportedMediaType
+from services.stations.reports.service import CSV_COLUMNS
 
 router = APIRouter(prefix="/v1", tags=["monthly reports"])
 
@@ -98,14 +101,7 @@ _REPORT_EXAMPLE = {
     "station_code": "141124100201-01",
     "month": "2026-09",
     "revision": 2,
-    "upward_amount": "18650.00",
-    "upward_orders": 214,
-    "downward_amount": "9320.50",
-    "downward_orders": 388,
-    "parcels_in": 1260,
-    "parcels_out": 402,
-    "households_served": 310,
-    "poor_households_served": 42,
+    **FIGURES_EXAMPLE,
     "submitted_by": "user:42",
     "submitted_at": "2026-10-03T09:12:44+08:00",
 }
@@ -132,11 +128,13 @@ _REPORT_EXAMPLE = {
             "content": {"application/json": {"example": _REPORT_EXAMPLE}},
         },
         201: {"model": MonthlyReportOut, "description": "created (revision 1)"},
-        **Forbidden.openapi("not this station's operator, or outside the official's division"),
-        **NotFound.openapi("no such station"),
-        **Conflict.openapi("the station is not operating or accepted"),
-        **PreconditionFailed.openapi("If-Match names an older revision"),
-        **Unprocessable.openapi("a bad month or figure, or a reused Idempotency-Key"),
+        **problem_responses(
+            (Forbidden, "not this station's operator, or outside the official's division"),
+            (NotFound, "no such station"),
+            (Conflict, "the station is not operating or accepted"),
+            (PreconditionFailed, "If-Match names an older revision"),
+            (Unprocessable, "a bad month or figure, or a reused Idempotency-Key"),
+        ),
     },
 )
 async def put_report(
@@ -169,7 +167,7 @@ async def put_report(
     "/stations/{station_code}/reports",
     summary="List a station's monthly reports",
     description="Oldest first, current revision of each month; keyset-paginated.",
-    responses={**NotFound.openapi("no such station"), **BadRequest.openapi("bad cursor")},
+    responses=problem_responses((NotFound, "no such station"), (BadRequest, "bad cursor")),
 )
 async def list_reports(
     request: Request,
@@ -199,19 +197,7 @@ async def list_reports(
 
 
 def _month_cursor(params: PageParams) -> date | None:
-    if params.cursor is None:
-        return None
-    [value] = decode_cursor(params.cursor, arity=1)
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as e:
-        raise BadRequest(
-            "cursor is not one this API handed out",
-            detail_zh="游标无效",
-            code="invalid_cursor",
-            field="cursor",
-            location="query",
-        ) from e
+    return cursor_key(params, lambda value: date.fromisoformat(str(value)))
 
 
 @router.get(
@@ -272,11 +258,11 @@ _CSV_EXAMPLE = (
             },
         }
     },
-    responses={
-        **Forbidden.openapi("a role that does not send reports"),
-        **UnsupportedMediaType.openapi("neither JSON, NDJSON nor CSV"),
-        **Unprocessable.openapi("not an array, no rows, too many rows, CSV columns missing"),
-    },
+    responses=problem_responses(
+        (Forbidden, "a role that does not send reports"),
+        *READ_PROBLEMS,
+        (Unprocessable, "`missing_columns`: CSV columns missing"),
+    ),
 )
 async def bulk_reports(
     request: Request,
@@ -310,10 +296,10 @@ async def bulk_reports(
     summary="Reporting rate of a division for a month",
     description="Stations operating or accepted that began operating by the month (expected), "
     "and how many of them sent its report. Default month: the last finished one.",
-    responses={
-        **NotFound.openapi("no such division"),
-        **Unprocessable.openapi("bad division or month, or a month not over yet"),
-    },
+    responses=problem_responses(
+        (NotFound, "no such division"),
+        (Unprocessable, "bad division or month, or a month not over yet"),
+    ),
 )
 async def reporting_rate(
     session: SessionDep, month: MonthQueryDep, division: DivisionQuery = None
@@ -327,11 +313,11 @@ async def reporting_rate(
     summary="Stations whose report for a month is missing",
     description="Stations expected to report for the month (see the rate) without a report, "
     "by station code; keyset-paginated.",
-    responses={
-        **NotFound.openapi("no such division"),
-        **Unprocessable.openapi("bad division or month, or a month not over yet"),
-        **BadRequest.openapi("bad cursor"),
-    },
+    responses=problem_responses(
+        (NotFound, "no such division"),
+        (Unprocessable, "bad division or month, or a month not over yet"),
+        (BadRequest, "bad cursor"),
+    ),
 )
 async def overdue_stations(
     request: Request,

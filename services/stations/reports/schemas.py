@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from common.errors import FieldProblem, Unprocessable
+from common.bulk import RowProblemWithErrors
+from common.errors import Unprocessable
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 STATION_CODE = re.compile(r"^\d{12}-\d{2}$")
@@ -84,26 +85,22 @@ StationCodeText = Annotated[
 ]
 
 
+FIGURES_EXAMPLE: dict[str, Any] = {
+    "upward_amount": "18650.00",
+    "upward_orders": 214,
+    "downward_amount": "9320.50",
+    "downward_orders": 388,
+    "parcels_in": 1260,
+    "parcels_out": 402,
+    "households_served": 310,
+    "poor_households_served": 42,
+}
+
+
 class ReportFigures(BaseModel):
     """What a station did in one month."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "upward_amount": "18650.00",
-                    "upward_orders": 214,
-                    "downward_amount": "9320.50",
-                    "downward_orders": 388,
-                    "parcels_in": 1260,
-                    "parcels_out": 402,
-                    "households_served": 310,
-                    "poor_households_served": 42,
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [FIGURES_EXAMPLE]})
 
     upward_amount: Amount = Field(description="农产品上行: farm produce sold online, yuan")
     upward_orders: Count = Field(description="orders of farm produce sold online")
@@ -165,18 +162,11 @@ class RevisionList(BaseModel):
 Outcome = Literal["created", "revised", "unchanged", "rejected"]
 
 
-class RowProblem(BaseModel):
-    """Why one row was not taken, as the single-report endpoint would have said it."""
-
-    status: int = Field(examples=[422])
-    code: str = Field(examples=["negative_figure"])
-    field: str | None = Field(default=None, examples=["upward_amount"])
-    detail: str
-    errors: list[FieldProblem] | None = None
-
-
 class BulkRowResult(BaseModel):
-    row: int = Field(description="1-based position in the upload (for CSV: data rows)")
+    row: int = Field(
+        description="1-based position in the upload (for CSV: data rows; a blank spreadsheet "
+        "row keeps its number)"
+    )
     line: int | None = Field(
         default=None, description="CSV or NDJSON only: the line of the file, header = line 1"
     )
@@ -186,7 +176,7 @@ class BulkRowResult(BaseModel):
     revision: int | None = Field(
         default=None, description="the report's revision after this row (predicted on dry runs)"
     )
-    problem: RowProblem | None = None
+    problem: RowProblemWithErrors | None = None
 
 
 class BulkSummary(BaseModel):
@@ -203,17 +193,4 @@ class BulkResult(BaseModel):
 
 
 def bulk_example() -> list[dict[str, Any]]:
-    return [
-        {
-            "station_code": "141124100201-01",
-            "month": "2026-09",
-            "upward_amount": "18650.00",
-            "upward_orders": 214,
-            "downward_amount": "9320.50",
-            "downward_orders": 388,
-            "parcels_in": 1260,
-            "parcels_out": 402,
-            "households_served": 310,
-            "poor_households_served": 42,
-        }
-    ]
+    return [{"station_code": "141124100201-01", "month": "2026-09", **FIGURES_EXAMPLE}]

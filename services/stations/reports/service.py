@@ -14,34 +14,28 @@ The single-report endpoint and the bulk upload go through the same code, so a ro
 upload is judged exactly as the same report sent alone would be.
 """
 
-import csv
-import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
+from common.bulk import BulkRow, CsvColumns, RowProblemWithErrors, Source, read_bulk
 from common.changefeed import record_change
 from common.errors import (
-    BadRequest,
     Conflict,
     Forbidden,
     NotFound,
     PreconditionFailed,
     Problem,
     Unprocessable,
-    field_problem,
 )
 from common.etag import check_if_match
 from services.stations import authz
 from services.stations.changes.models import StationsChangeEvent
+from services.stations.months import add_months, current_month
 from services.stations.registry.models import ACTIVE_STATUSES, Station
 from services.stations.reports import repository
 from services.stations.reports.models import FIGURES, MonthlyReport, MonthlyReportRevision
@@ -55,40 +49,17 @@ from services.stations.reports.schemas import (
     MonthlyReportRevisionOut,
     Outcome,
     ReportFigures,
-    RowProblem,
     format_month,
 )
 
-CHINA = ZoneInfo("Asia/Shanghai")
 TOPIC = "monthly_report"
-MAX_BULK_ROWS = 5000
 BULK_ROLES = frozenset({Role.ADMIN, Role.OFFICIAL, Role.OPERATOR})
 _ACTIVE = frozenset(str(s) for s in ACTIVE_STATUSES)
 
 
-class UnsupportedMediaType(Problem):
-    status = 415
-    code = "unsupported_media_type"
-    title, title_zh = "Unsupported media type", "不支持的内容类型"
-
-
-def current_month(now: datetime | None = None) -> date:
-    """The month now running in China (Asia/Shanghai), as its first day."""
-    today = (now or datetime.now(CHINA)).astimezone(CHINA).date()
-    return today.replace(day=1)
-
-
-def previous_month(month: date) -> date:
-    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
-
-
-def add_months(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def last_finished_month(now: datetime | None = None) -> date:
-    return previous_month(current_month(now))
+    """The latest month a report can be sent for: the default month of the rate."""
+    return add_months(current_month(now), -1)
 
 
 def unfinished_month_problem(
@@ -433,239 +404,53 @@ async def list_revisions(
 # --- bulk upload ---------------------------------------------------------------------------
 
 CSV_COLUMNS = ("station_code", "month", *FIGURES)
+# Other columns (a station name for the reader's convenience …) are ignored.
+REPORT_COLUMNS = CsvColumns(names=CSV_COLUMNS, required=CSV_COLUMNS)
 
 
-@dataclass
-class RawRow:
-    """One row as it came in: its fields, or why it could not even be read."""
-
-    row: int
-    line: int | None
-    values: dict[str, Any] | None
-    problem: Problem | None = None
+def read_upload(content_type: str | None, body: bytes) -> list[BulkRow[BulkReportRow]]:
+    """The reports of a bulk upload, one per row, or the problem with the upload."""
+    return read_bulk(content_type, body, REPORT_COLUMNS, _report_row)
 
 
-def _decode_text(body: bytes, charset: str | None) -> str:
-    """UTF-8 (with or without Excel's BOM), else GB 18030: what Chinese Excel saves CSV in."""
-    for encoding in ([charset] if charset else []) + ["utf-8-sig", "gb18030"]:
-        try:
-            return body.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise BadRequest(
-        "the upload is neither UTF-8 nor GB 18030 text",
-        detail_zh="上传内容既不是 UTF-8 也不是 GB18030 编码",
-        code="undecodable_body",
-        field="body",
-    )
-
-
-def _too_many(count: int) -> Unprocessable:
-    return Unprocessable(
-        f"{count} rows; send at most {MAX_BULK_ROWS} per upload",
-        detail_zh=f"共 {count} 行,每次最多 {MAX_BULK_ROWS} 行",
-        code="too_many_rows",
-        field="body",
-    )
-
-
-def _read_csv(text: str) -> list[RawRow]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in (reader.fieldnames or [])]
-    if not header:
-        raise Unprocessable(
-            "the CSV is empty; the first line names the columns",
-            detail_zh="CSV 为空,第一行应为列名",
-            code="empty_batch",
-            field="body",
-        )
-    reader.fieldnames = header
-    missing = [name for name in CSV_COLUMNS if name not in header]
-    if missing:
-        raise Unprocessable(
-            f"the CSV header lacks {', '.join(missing)}",
-            detail_zh=f"CSV 缺少列:{', '.join(missing)}",
-            code="missing_columns",
-            errors=[
-                field_problem(name, "missing_column", "column missing from the header")
-                for name in missing
-            ],
-        )
-    rows = []
-    for index, record in enumerate(reader, start=1):
-        if index > MAX_BULK_ROWS:
-            raise _too_many(index)
-        # Extra columns (a station name for the reader's convenience …) are ignored; an
-        # empty cell counts as a missing value.
-        values = {
-            name: value.strip()
-            for name, value in record.items()
-            if name in CSV_COLUMNS and isinstance(value, str) and value.strip()
-        }
-        rows.append(RawRow(row=index, line=reader.line_num, values=values))
-    return rows
-
-
-def _read_json(text: str) -> list[RawRow]:
-    try:
-        document = json.loads(text, parse_float=Decimal)
-    except ValueError as e:
-        raise BadRequest(
-            f"The body is not valid JSON: {e}",
-            detail_zh="请求体不是有效的 JSON",
-            code="malformed_json",
-            field="body",
-        ) from e
-    if not isinstance(document, list):
-        raise Unprocessable(
-            "send a JSON array of reports",
-            detail_zh="请求体应为报表数组",
-            code="expected_array",
-            field="body",
-        )
-    if len(document) > MAX_BULK_ROWS:
-        raise _too_many(len(document))
-    return [_json_row(index, None, item) for index, item in enumerate(document, start=1)]
-
-
-def _read_ndjson(text: str) -> list[RawRow]:
-    rows: list[RawRow] = []
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        if len(rows) >= MAX_BULK_ROWS:
-            raise _too_many(len(rows) + 1)
-        try:
-            item = json.loads(line, parse_float=Decimal)
-        except ValueError as e:
-            rows.append(
-                RawRow(
-                    row=len(rows) + 1,
-                    line=line_number,
-                    values=None,
-                    problem=BadRequest(f"not valid JSON: {e}", code="malformed_json", field="body"),
-                )
-            )
-            continue
-        rows.append(_json_row(len(rows) + 1, line_number, item))
-    return rows
-
-
-def _json_row(index: int, line: int | None, item: Any) -> RawRow:
-    if isinstance(item, dict):
-        return RawRow(row=index, line=line, values=item)
-    return RawRow(
-        row=index,
-        line=line,
-        values=None,
-        problem=Unprocessable("each report is a JSON object", code="expected_object", field="body"),
-    )
-
-
-def read_upload(content_type: str | None, body: bytes) -> list[RawRow]:
-    """Rows of a bulk upload: a JSON array, NDJSON, or CSV with a header line."""
-    media, _, params = (content_type or "").partition(";")
-    media = media.strip().lower()
-    charset = None
-    for param in params.split(";"):
-        name, _, value = param.strip().partition("=")
-        if name.lower() == "charset" and value:
-            charset = value.strip('"')
-    if media in ("text/csv", "application/csv"):
-        rows = _read_csv(_decode_text(body, charset))
-    elif media in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
-        rows = _read_ndjson(_decode_text(body, charset))
-    elif media == "application/json" or media.endswith("+json"):
-        rows = _read_json(_decode_text(body, charset))
-    else:
-        raise UnsupportedMediaType(
-            f"send application/json, application/x-ndjson or text/csv, not {media or 'nothing'}",
-            detail_zh="请以 application/json、application/x-ndjson 或 text/csv 上传",
-            field="Content-Type",
-            location="header",
-        )
-    if not rows:
-        raise Unprocessable(
-            "the upload holds no reports",
-            detail_zh="上传内容中没有报表",
-            code="empty_batch",
-            field="body",
-        )
-    return rows
-
-
-def _validation_problem(error: ValidationError) -> Unprocessable:
-    errors = []
-    for item in error.errors():
-        parts = [str(p) for p in item.get("loc", ())]
-        name = ".".join(parts) or "body"
-        errors.append(
-            {
-                "location": "body",
-                "pointer": "/" + "/".join(parts),
-                "field": name,
-                "code": str(item.get("type", "invalid")),
-                "detail": str(item.get("msg", "invalid value")),
-            }
-        )
-    first = errors[0]
-    return Unprocessable(
-        f"{first['field']}: {first['detail']}"
-        + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
-        code=first["code"],
-        field=first["field"],
-        errors=errors,
-    )
-
-
-def _row_problem(problem: Problem, *, zh: bool) -> RowProblem:
-    return RowProblem(
-        status=problem.status,
-        code=problem.code,
-        field=problem.field or (problem.errors[0]["field"] if problem.errors else None),
-        detail=(problem.detail_zh or problem.detail) if zh else problem.detail,
-        errors=problem.errors if len(problem.errors) > 1 else None,  # type: ignore[arg-type]
-    )
+def _report_row(value: Any, source: Source) -> BulkReportRow:
+    """A row of either source is read by the model: it takes the CSV's text as numbers."""
+    if not isinstance(value, dict):
+        raise Unprocessable("each report is a JSON object", code="expected_object", field="body")
+    return BulkReportRow.model_validate(value)
 
 
 def require_bulk_role(principal: Principal) -> None:
     """Admins and officials upload; an operator may too, for its own station's rows."""
-    if principal.role not in BULK_ROLES:
-        raise Forbidden(
-            f"role {principal.role} may not send monthly reports",
-            detail_zh=f"角色 {principal.role} 无权填报月度报表",
-            code="role_forbidden",
-        )
+    authz.require_role(principal, BULK_ROLES, doing="send monthly reports", doing_zh="填报月度报表")
 
 
 async def submit_bulk(
-    session: AsyncSession, principal: Principal, rows: Sequence[RawRow], *, dry_run: bool, zh: bool
+    session: AsyncSession,
+    principal: Principal,
+    rows: Sequence[BulkRow[BulkReportRow]],
+    *,
+    dry_run: bool,
+    zh: bool,
 ) -> BulkResult:
     require_bulk_role(principal)
     outcomes: dict[int, BulkRowResult] = {}
     submissions: list[Submission] = []
     for raw in rows:
-        problem = raw.problem
-        if problem is None:
-            assert raw.values is not None
-            try:
-                parsed = BulkReportRow.model_validate(raw.values)
-            except ValidationError as e:
-                problem = _validation_problem(e)
-            else:
-                submissions.append(
-                    Submission(
-                        row=raw.row,
-                        line=raw.line,
-                        station_code=parsed.station_code,
-                        month=date.fromisoformat(parsed.month + "-01"),
-                        figures=ReportFigures.model_validate(
-                            parsed.model_dump(include=set(FIGURES))
-                        ),
-                    )
+        parsed = raw.parsed
+        if parsed is not None:
+            submissions.append(
+                Submission(
+                    row=raw.row,
+                    line=raw.line,
+                    station_code=parsed.station_code,
+                    month=date.fromisoformat(parsed.month + "-01"),
+                    figures=ReportFigures.model_validate(parsed.model_dump(include=set(FIGURES))),
                 )
-                continue
-        values = raw.values or {}
+            )
+            continue
+        assert raw.problem is not None
+        values = raw.value if isinstance(raw.value, dict) else {}
         outcomes[raw.row] = BulkRowResult(
             row=raw.row,
             line=raw.line,
@@ -674,7 +459,7 @@ async def submit_bulk(
             else None,
             month=values.get("month") if isinstance(values.get("month"), str) else None,
             outcome="rejected",
-            problem=_row_problem(problem, zh=zh),
+            problem=RowProblemWithErrors.of(raw.problem, chinese=zh),
         )
     for result in await submit(session, principal, submissions, dry_run=dry_run):
         outcomes[result.row] = BulkRowResult(
@@ -684,7 +469,7 @@ async def submit_bulk(
             month=format_month(result.month) if result.month else None,
             outcome=result.outcome,
             revision=result.revision,
-            problem=_row_problem(result.problem, zh=zh) if result.problem else None,
+            problem=RowProblemWithErrors.of(result.problem, chinese=zh) if result.problem else None,
         )
     ordered = [outcomes[raw.row] for raw in rows]
     summary = BulkSummary()
