@@ -10,7 +10,7 @@ from alembic import command
 
 from common.auth import Principal, Role
 from common.migrations import COMPONENTS, alembic_config
-from common.settings import DEV_DATABASE_URL, async_database_url
+from common.settings import async_database_url
 from ruralnet.devdb import Cluster, ClusterError, ensure_database
 from ruralnet.runner import PortTaken, run_components
 from services.stations.divisions.cli import app as stations_app
@@ -45,7 +45,7 @@ def prepare_database() -> tuple[str, Cluster | None]:
     else:
         cluster = Cluster()
         started = cluster if cluster.start() else None
-        url = DEV_DATABASE_URL
+        url = cluster.url()
     asyncio.run(ensure_database(url))
     return url, started
 
@@ -122,7 +122,8 @@ def db_stop() -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Print the database URL the components would use."""
-    typer.echo(async_database_url(os.environ.get("DATABASE_URL", DEV_DATABASE_URL)))
+    given = os.environ.get("DATABASE_URL")
+    typer.echo(async_database_url(given) if given else Cluster().url())
 
 
 @app.command()

@@ -49,14 +49,28 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @dataclass(frozen=True)
 class Cluster:
     datadir: Path = DATA_DIR / "pg"
-    port: int = PORT
+    preferred_port: int = PORT
 
     @property
     def bindir(self) -> Path:
         return _bindir()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on when running (postmaster.pid, line 4), else the preferred."""
+        try:
+            return int((self.datadir / "postmaster.pid").read_text().splitlines()[3])
+        except (OSError, IndexError, ValueError):
+            return self.preferred_port
 
     def url(self, database: str = "ruralnet") -> str:
         return f"postgresql+asyncpg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
@@ -99,18 +113,25 @@ class Cluster:
             if result.returncode != 0:
                 raise ClusterError(f"initdb failed:\n{result.stderr or result.stdout}")
 
-    def start(self) -> bool:
-        """Start the cluster unless it runs; True when this call started it."""
+    def start(self, *, any_port: bool = False) -> bool:
+        """Start the cluster unless it runs; True when this call started it.
+
+        ``any_port``: when the preferred port is taken, listen on a free one instead of
+        refusing (the tests take this, so a cluster of another checkout does not stop them).
+        """
         if self.is_running():
             return False
-        if port_in_use(self.port):
-            raise ClusterError(
-                f"port {self.port} is taken by another program; the private PostGIS cluster "
-                "needs it. Stop that program, or set DATABASE_URL to use your own database."
-            )
+        port = self.preferred_port
+        if port_in_use(port):
+            if not any_port:
+                raise ClusterError(
+                    f"port {port} is taken by another program; the private PostGIS cluster "
+                    "needs it. Stop that program, or set DATABASE_URL to use your own database."
+                )
+            port = free_port()
         self._prepare_datadir()
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} "
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {self.datadir} "
             "-c max_connections=200 -c shared_buffers=256MB -c work_mem=32MB "
             "-c maintenance_work_mem=256MB"
         )

@@ -33,7 +33,7 @@ def _test_url() -> tuple[str, Cluster | None]:
         base = async_database_url(given).rsplit("/", 1)[0]
         return f"{base}/{TEST_DATABASE}", None
     cluster = Cluster()
-    started = cluster.start()
+    started = cluster.start(any_port=True)
     return cluster.url(TEST_DATABASE), cluster if started else None
 
 
