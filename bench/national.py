@@ -35,17 +35,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import asyncpg
 from stdnum.cn import uscc
 
 from common.settings import async_database_url, plain_database_url
-from ruralnet.devdb import PROJECT_ROOT, Cluster, ensure_database
+from ruralnet.devdb import SHARED_DATA, Cluster, ensure_database
 
 BENCH_DATABASE = "ruralnet_bench"
 EDITION = 2023
-DATA_DIR = Path(os.environ.get("RURALNET_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+DATA_DIR = SHARED_DATA
 DIVISIONS = DATA_DIR / "divisions"
 BOUNDARIES = DATA_DIR / "boundaries" / "counties.geojson.gz"
 

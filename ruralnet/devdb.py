@@ -18,6 +18,9 @@ from common.settings import plain_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / ".data"
+# The real national data (NBS division list, county boundaries) beside the checkout, as
+# ../shared/data; the national-scale test and the benchmarks read it.
+SHARED_DATA = Path(os.environ.get("RURALNET_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
 PORT = 54329
 SUPERUSER = "postgres"
 

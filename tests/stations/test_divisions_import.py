@@ -21,7 +21,7 @@ from common.identifiers import division_class, division_level, parent_code
 from common.settings import plain_database_url
 from ruralnet.cli import app as cli
 from ruralnet.cli import migrate_all
-from ruralnet.devdb import ensure_database
+from ruralnet.devdb import SHARED_DATA, ensure_database
 from services.stations.divisions.importer import (
     DivisionImportError,
     import_boundaries,
@@ -30,7 +30,6 @@ from services.stations.divisions.importer import (
 from services.stations.divisions.seed import SEED_DIR
 from tests.support import internal_headers
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ADMIN = internal_headers(Role.ADMIN)
 
 # A small list in the layout of shared/data/divisions, with the awkward cases of the real one.
@@ -475,6 +474,10 @@ def _csv_codes(path: Path) -> list[str]:
 
 async def test_national_list_and_boundaries(scratch: asyncpg.Connection) -> None:
     folder = SHARED_DATA / "divisions"
+    assert folder.is_dir(), (
+        f"the national data is not at {SHARED_DATA}: check out shared/ beside the project "
+        "or set RURALNET_SHARED_DATA"
+    )
     files = {
         "province": _csv_codes(folder / "provinces.csv"),
         "prefecture": _csv_codes(folder / "cities.csv"),
