@@ -1,5 +1,12 @@
 """Limits: the least an app can do to answer the same request, under the same server."""
 
+import os
+import struct
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,3 +20,103 @@ async def _healthz(request: Request) -> JSONResponse:
 def bare_starlette() -> Starlette:
     """The JSON our ``/healthz`` answers, with no middleware, error handlers or logging."""
     return Starlette(routes=[Route("/healthz", _healthz)])
+
+
+# --- GET /v1/stations/{code} with raw asyncpg ------------------------------------------------
+
+BARE_DATABASE_URL = "BENCH_BARE_DATABASE_URL"
+
+
+def _point(ewkb: bytes | None) -> dict[str, float] | None:
+    """lon/lat of a PostGIS EWKB point (as ``ST_AsEWKB`` gives it), rounded as the API does."""
+    if ewkb is None:
+        return None
+    order = "<" if ewkb[0] == 1 else ">"
+    (kind,) = struct.unpack_from(order + "I", ewkb, 1)
+    offset = 9 if kind & 0x20000000 else 5  # an SRID follows the type when its flag is set
+    lon, lat = struct.unpack_from(order + "dd", ewkb, offset)
+    return {"lon": round(lon, 7), "lat": round(lat, 7)}
+
+
+def _instant(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _station_json(r: asyncpg.Record) -> dict[str, Any]:
+    """The API's JSON for an admin (nothing masked) in WGS-84, built by hand from the row."""
+    operator = None
+    if r["operator_name"] or r["operator_phone"]:
+        operator = {"name": r["operator_name"], "phone": r["operator_phone"], "masked": False}
+    company = None
+    if r["company_name"] or r["company_credit_code"]:
+        company = {"name": r["company_name"], "credit_code": r["company_credit_code"]}
+    since = r["operating_since"]
+    return {
+        "code": r["code"],
+        "tier": r["tier"],
+        "name": r["name"],
+        "division_code": r["division_code"],
+        "division_name": r["division_name"],
+        "county_code": r["division_code"][:6] + "000000",
+        "parent": r["parent_code"],
+        "status": r["status"],
+        "location": _point(r["location"]),
+        "crs": "wgs84",
+        "address": r["address"],
+        "operator": operator,
+        "company": company,
+        "services": list(r["services"]),
+        "operating_since": since.isoformat() if since is not None else None,
+        "version": r["version"],
+        "created_at": _instant(r["created_at"]),
+        "updated_at": _instant(r["updated_at"]),
+    }
+
+
+async def _station(request: Request) -> JSONResponse:
+    code = request.path_params["code"]
+    app = request.app
+    async with app.state.pool.acquire() as conn:
+        row = await conn.fetchrow(app.state.sql, code)
+    if row is None:
+        return JSONResponse({"code": "station_not_found"}, status_code=404)
+    return JSONResponse(_station_json(row), headers={"ETag": f'"{row["version"]}"'})
+
+
+def bare_station() -> Starlette:
+    """``GET /v1/stations/{code}``: the SELECT the registry runs for it, by raw asyncpg from
+    a pool, and the same JSON the API gives an admin in WGS-84 (and its ETag). No token,
+    session, ORM, model validation, middleware or logging. The database is
+    ``BENCH_BARE_DATABASE_URL``; the pool keeps up to ``BENCH_BARE_POOL_SIZE`` (16)
+    connections."""
+    from common.settings import plain_database_url
+    from services.stations.registry.repository import READ_BY_CODE
+    from services.stations.registry.service import COORDINATE_DECIMALS
+
+    if COORDINATE_DECIMALS != 7:
+        raise RuntimeError("bare_station rounds coordinates to 7 decimals, as the API did")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        compiled = READ_BY_CODE.compile(dialect=_asyncpg_dialect())
+        app.state.sql = compiled.string
+        app.state.pool = await asyncpg.create_pool(
+            plain_database_url(os.environ[BARE_DATABASE_URL]),
+            min_size=1,
+            max_size=int(os.environ.get("BENCH_BARE_POOL_SIZE", "16")),
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return Starlette(
+        routes=[Route("/healthz", _healthz), Route("/v1/stations/{code}", _station)],
+        lifespan=lifespan,
+    )
+
+
+def _asyncpg_dialect() -> Any:
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    return dialect()

@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -83,30 +83,52 @@ class Measurement:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(url: str, load: Load) -> Measurement:
+def _requests(urls: Sequence[str], headers: Mapping[str, str]) -> tuple[str, int, list[bytes]]:
+    """Host, port and the bytes of a GET for each URL (all on one server)."""
+    targets = [urlsplit(url) for url in urls]
+    if not targets or len({t.netloc for t in targets}) != 1:
+        raise ValueError("measure() needs at least one URL, all on the same server")
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    requests = [
+        (
+            f"GET {t.path or '/'}{'?' + t.query if t.query else ''} HTTP/1.1\r\n"
+            f"Host: {t.netloc}\r\nUser-Agent: ruralnet-bench\r\n{extra}\r\n"
+        ).encode()
+        for t in targets
+    ]
+    return targets[0].hostname or "127.0.0.1", targets[0].port or 80, requests
+
+
+async def measure(
+    url: str | Sequence[str], load: Load, *, headers: Mapping[str, str] | None = None
+) -> Measurement:
     """GET ``url`` under ``load`` over ``load.concurrency`` keep-alive connections.
+
+    ``url`` may be a sequence of URLs on one server: request *i* (counted from 0, for the
+    warm-up and again for the measured requests, across all connections) goes to
+    ``url[i % len(url)]``, so two targets measured with lists of the same paths get the same
+    sequence. ``headers`` are sent with every request.
 
     A plain HTTP/1.1 client on asyncio streams, not httpx: on this machine httpx costs ~1 ms
     a request and slows down as connections are added (≈1,000 req/s on one connection, 270
     on 16), so it measured itself rather than the server. This one does ~6,500 and ~11,000
     against the bare app. Answers other than 200 count as errors.
     """
-    target = urlsplit(url)
-    host, port = target.hostname or "127.0.0.1", target.port or 80
-    request = (
-        f"GET {target.path or '/'}{'?' + target.query if target.query else ''} HTTP/1.1\r\n"
-        f"Host: {target.netloc}\r\nUser-Agent: ruralnet-bench\r\n\r\n"
-    ).encode()
+    urls = [url] if isinstance(url, str) else list(url)
+    host, port, requests = _requests(urls, headers or {})
     result = Measurement()
     remaining = load.warmup
+    issued = 0
     deadline = 0.0
 
     async def connection(record: bool) -> None:
-        nonlocal remaining
+        nonlocal remaining, issued
         reader, writer = await asyncio.open_connection(host, port)
         try:
             while remaining > 0 and (not record or time.perf_counter() < deadline):
                 remaining -= 1
+                request = requests[issued % len(requests)]
+                issued += 1
                 sent = time.perf_counter()
                 writer.write(request)
                 status, keep_alive = await _read_response(reader)
@@ -122,6 +144,7 @@ async def measure(url: str, load: Load) -> Measurement:
 
     await asyncio.gather(*(connection(record=False) for _ in range(load.concurrency)))
     remaining = load.requests
+    issued = 0
     started = time.perf_counter()
     deadline = started + load.seconds
     await asyncio.gather(*(connection(record=True) for _ in range(load.concurrency)))
@@ -144,6 +167,28 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     else:
         await reader.readexactly(int(headers.get("content-length", "0")))
     return int(status_line.split()[1]), headers.get("connection", "").lower() != "close"
+
+
+async def measure_calls(call: Callable[[int], Awaitable[object]], load: Load) -> Measurement:
+    """Time ``await call(i)`` one after another, as ``measure`` times requests on one
+    connection: ``load.warmup`` calls first, then at most ``load.requests`` calls and
+    ``load.seconds`` seconds. ``i`` counts from 0 for the warm-up and again for the timed
+    calls. For limits that are not HTTP (raw asyncpg running the API's SQL)."""
+    if load.concurrency != 1:
+        raise ValueError("measure_calls times calls one after another: concurrency 1")
+    for i in range(load.warmup):
+        await call(i)
+    result = Measurement()
+    started = time.perf_counter()
+    deadline = started + load.seconds
+    for i in range(load.requests):
+        if time.perf_counter() >= deadline:
+            break
+        sent = time.perf_counter()
+        await call(i)
+        result.latencies_ms.append((time.perf_counter() - sent) * 1000)
+    result.elapsed_s = time.perf_counter() - started
+    return result
 
 
 def median_of(measurements: Sequence[Measurement], statistic: str) -> float:

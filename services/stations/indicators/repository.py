@@ -18,6 +18,9 @@ Definitions (DESIGN.md, "Indicators"):
 
 The statements are module constants (``NETWORK``, ``REPORTING`` …) so benchmarks can run
 exactly this SQL through raw asyncpg: ``compile_for_asyncpg`` gives the ``$n`` form.
+``NETWORK`` for a division also answers the division's name and level (NULL when there is
+no such division), so the network indicators cost one round trip; the other statements
+take a division ``DIVISION`` has found.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import RowMapping, TextClause, select, text
+from sqlalchemy import ClauseElement, Row, RowMapping, TextClause, bindparam, select, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +60,11 @@ class Scope:
     def nation(self) -> bool:
         return self.prefix is None
 
+    @property
+    def code(self) -> str | None:
+        """The division's own code: its prefix padded with zeros (the range's low end)."""
+        return None if self.prefix is None else self.prefix.ljust(12, "0")
+
     def params(self) -> dict[str, str]:
         if self.prefix is None:
             return {}
@@ -70,8 +78,18 @@ def _variants(template: str, **extra: str) -> dict[bool, TextClause]:
         "s_scope": "s.division_code BETWEEN :lo AND :hi",
         "f_scope": "f.code BETWEEN :lo AND :hi",
         "station_join": "JOIN stations.station s ON s.id = r.station_id",
+        # The division itself (its code is :lo), read in the same statement as its figures.
+        "division_join": " LEFT JOIN stations.division named ON named.code = :lo",
+        "division_columns": ",\n    named.name AS division_name, named.level AS division_level",
     }
-    nation = {"d_scope": "TRUE", "s_scope": "TRUE", "f_scope": "TRUE", "station_join": ""}
+    nation = {
+        "d_scope": "TRUE",
+        "s_scope": "TRUE",
+        "f_scope": "TRUE",
+        "station_join": "",
+        "division_join": "",
+        "division_columns": "",
+    }
     return {
         False: text(template.format(**scoped, **extra)),
         True: text(template.format(**nation, **extra)),
@@ -139,8 +157,8 @@ SELECT
     (SELECT coalesce(jsonb_agg(jsonb_build_array(tier, status, n)), '[]'::jsonb) FROM counts)
         AS station_counts,
     coverage.*,
-    reporting.*
-FROM coverage, reporting
+    reporting.*{{division_columns}}
+FROM coverage, reporting{{division_join}}
 """
 )
 
@@ -243,14 +261,23 @@ GAPS = {
 }
 
 
-def compile_for_asyncpg(statement: TextClause, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+def compile_for_asyncpg(
+    statement: ClauseElement, params: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
     """The statement as asyncpg runs it (``$1``, ``$2`` …) with its arguments in order."""
     compiled = statement.compile(dialect=asyncpg_dialect())
     return compiled.string, [params[name] for name in compiled.positiontup or ()]
 
 
-async def division(session: AsyncSession, code: str) -> Division | None:
-    return await session.scalar(select(Division).where(Division.code == code))
+# A division's code, name and level: a Core statement made once (no ORM entity to load).
+_division = Division.__table__
+DIVISION = select(_division.c.code, _division.c.name, _division.c.level).where(
+    _division.c.code == bindparam("code")
+)
+
+
+async def division(session: AsyncSession, code: str) -> Row[Any] | None:
+    return (await session.execute(DIVISION, {"code": code})).first()
 
 
 async def network(

@@ -38,8 +38,7 @@ _DIVISION_PROBLEMS = (
 async def network(
     session: SessionDep, month: MonthQueryDep, division: DivisionQuery = None
 ) -> NetworkIndicators:
-    where = await service.resolve_division(session, division)
-    return await service.network(session, where, month)
+    return await service.network(session, service.division_scope(division), month)
 
 
 @router.get(

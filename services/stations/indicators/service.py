@@ -51,11 +51,12 @@ class DivisionScope:
     scope: Scope
 
 
-async def resolve_division(session: AsyncSession, raw: str | None) -> DivisionScope:
-    """A division from its 12-digit code or its significant prefix (``1411``); the nation
-    when absent. 422 ``invalid_division`` for a malformed code, 404 when no such division."""
+def division_scope(raw: str | None) -> Scope:
+    """The code range of a division given by its 12-digit code or its significant prefix
+    (``1411``); the nation when absent. 422 ``invalid_division`` for a malformed code. Does
+    not look the division up."""
     if raw is None or not raw.strip():
-        return DivisionScope(NATION, Scope(None))
+        return Scope(None)
     try:
         code = normalize_division_code(raw)
         division_level(code)
@@ -67,13 +68,19 @@ async def resolve_division(session: AsyncSession, raw: str | None) -> DivisionSc
             field="division",
             location="query",
         ) from e
-    row = await repository.division(session, code)
+    return Scope(division_prefix(code))
+
+
+async def resolve_division(session: AsyncSession, raw: str | None) -> DivisionScope:
+    """A division from its 12-digit code or its significant prefix (``1411``); the nation
+    when absent. 422 ``invalid_division`` for a malformed code, 404 when no such division."""
+    scope = division_scope(raw)
+    if scope.code is None:
+        return DivisionScope(NATION, scope)
+    row = await repository.division(session, scope.code)
     if row is None:
-        raise division_not_found(code, field_name="division", location="query")
-    return DivisionScope(
-        DivisionRef(code=row.code, name=row.name, level=row.level),
-        Scope(division_prefix(code)),
-    )
+        raise division_not_found(scope.code, field_name="division", location="query")
+    return DivisionScope(DivisionRef(code=row.code, name=row.name, level=row.level), scope)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -108,12 +115,19 @@ def _station_counts(rows: Sequence[Sequence[object]]) -> StationCounts:
     return StationCounts(total=total, by_tier=by_tier, by_status=by_status)
 
 
-async def network(session: AsyncSession, where: DivisionScope, month: date) -> NetworkIndicators:
-    row = await repository.network(
-        session, where.scope, month=month, next_month=add_months(month, 1)
-    )
+async def network(session: AsyncSession, scope: Scope, month: date) -> NetworkIndicators:
+    """The indicators of a division (``division_scope``) or the nation. The division is
+    looked up by the statement that counts (one round trip): 404 when there is none."""
+    row = await repository.network(session, scope, month=month, next_month=add_months(month, 1))
+    division = NATION
+    if scope.code is not None:
+        if row["division_name"] is None:
+            raise division_not_found(scope.code, field_name="division", location="query")
+        division = DivisionRef(
+            code=scope.code, name=row["division_name"], level=row["division_level"]
+        )
     return NetworkIndicators(
-        division=where.division,
+        division=division,
         stations=_station_counts(row["station_counts"]),
         township_coverage=_coverage(row["townships_covered"], row["townships"]),
         village_coverage=_coverage(row["villages_covered"], row["villages"]),

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    bindparam,
     cast,
     exists,
     func,
@@ -33,7 +34,8 @@ _CLOSED = StationStatus.CLOSED.value
 
 @dataclass
 class StationRow:
-    """A station with what its representation needs from other rows."""
+    """A station with what its representation needs from other rows. ``station`` is the
+    entity, or for a plain read (``read_row``) a Core row with the same attributes."""
 
     station: Station
     division_name: str
@@ -182,6 +184,33 @@ async def stations_for_update(session: AsyncSession, ids: Sequence[int]) -> list
 
 async def station_by_code(session: AsyncSession, code: str) -> Station | None:
     return await session.scalar(select(Station).where(Station.code == code))
+
+
+# One station by code, for GET: a Core statement made once, so a read neither rebuilds the
+# query nor loads an ORM entity (identity map, instance state, ``populate_existing``). The
+# same SELECT as ``_rows`` (``station`` columns, division name, parent code) with labels.
+_station = Station.__table__
+_parent = _station.alias("parent_station")
+_division = Division.__table__
+READ_BY_CODE = (
+    select(
+        *_station.columns,
+        _division.c.name.label("division_name"),
+        _parent.c.code.label("parent_code"),
+    )
+    .join(_division, _division.c.code == _station.c.division_code)
+    .outerjoin(_parent, _parent.c.id == _station.c.parent_id)
+    .where(_station.c.code == bindparam("code"))
+)
+
+
+async def read_row(session: AsyncSession, code: str) -> StationRow | None:
+    """The station ``row_by_code`` finds, to show and not to change: its ``station`` is a
+    Core row (``code``, ``location``, … by name), not an entity."""
+    found = (await session.execute(READ_BY_CODE, {"code": code})).first()
+    if found is None:
+        return None
+    return StationRow(found, found.division_name, found.parent_code)  # type: ignore[arg-type]
 
 
 async def row_by_code(

@@ -48,7 +48,9 @@ _NOT_FOUND = (NotFound, "`station_not_found`: no station with this code")
 _CRS_QUERY = (Unprocessable, "`unknown_crs` (field crs): not wgs84, gcj02 or bd09")
 
 
-def _crs_query(
+# ``async def`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in a
+# worker thread, a hop that costs more than the parsing it does (and far more under load).
+async def _crs_query(
     crs: Annotated[
         str,
         Query(
@@ -86,7 +88,7 @@ IfMatchHeader = Annotated[
 
 
 async def valid_station(code: CodePath, session: SessionDep) -> StationRow:
-    return await service.get_station(session, code)
+    return await service.read_station(session, code)
 
 
 StationDep = Annotated[StationRow, Depends(valid_station)]

@@ -294,6 +294,14 @@ async def get_station(session: AsyncSession, code: str) -> StationRow:
     return row
 
 
+async def read_station(session: AsyncSession, code: str) -> StationRow:
+    """``get_station`` for a plain read (GET): the same row, without loading an entity."""
+    row = await repository.read_row(session, code)
+    if row is None:
+        raise _not_found(code)
+    return row
+
+
 async def _locked_station(session: AsyncSession, code: str) -> StationRow:
     await repository.lock_county(session, code[:6])
     row = await repository.row_by_code(session, code, for_update=True)
