@@ -11,10 +11,8 @@ bare endpoint's), latency on one; the two take turns over three rounds and each 
 the median round's.
 
 Both keep 16 database connections (``STATIONS_DB_POOL_SIZE=16``; the bare pool holds up to
-16): at the service's default pool size (10, with as many overflow connections that
-SQLAlchemy closes as soon as they are returned) 16 concurrent requests open and close a
-connection every few requests. A third process, the API at its default pool size, shows
-what that costs.
+16). A third process, the API at its default pool size (10, no overflow: requests beyond
+it wait for a connection), shows what the default costs.
 """
 
 import random
@@ -132,7 +130,7 @@ async def run(options: Options) -> list[Figure]:
             f"the same at the default pool size ({THROUGHPUT_CONNECTIONS} connections)",
             rps("default_pool"), rps("bare"), "bare Starlette + asyncpg", "req/s",
             higher_is_better=True,
-            note=f"pool 10 + 10 overflow; with pool {POOL_SIZE}: {rps('api'):,.0f} req/s",
+            note=f"pool 10, no overflow; with pool {POOL_SIZE}: {rps('api'):,.0f} req/s",
         ),
         Figure(
             "GET /v1/stations/{code}, p50 (1 connection)",
