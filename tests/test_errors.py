@@ -198,3 +198,27 @@ async def test_the_request_id_is_kept_or_replaced(probe: httpx.AsyncClient) -> N
         assert len(r.headers["x-request-id"]) == 32
     first, second = (await probe.get("/healthz")), (await probe.get("/healthz"))
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+def test_openapi_documents_errors_as_problem_details() -> None:
+    """What /openapi.json says of errors is what the apps send: problem+json, 401 included."""
+    from gateway.app import create as gateway
+    from services.logistics.app import create as logistics
+    from services.stations.app import create as stations
+    from services.training.app import create as training
+
+    for create in (stations, logistics, training, gateway):
+        schema = create().openapi()
+        assert "HTTPValidationError" not in schema["components"]["schemas"]
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                responses = operation["responses"]
+                if operation.get("security"):
+                    assert "401" in responses, (path, method)
+                for status, response in responses.items():
+                    if int(status) >= 400:
+                        assert list(response["content"]) == ["application/problem+json"], (
+                            path,
+                            method,
+                            status,
+                        )
