@@ -12,6 +12,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
+from common.authz import require_division_writer, require_role
 from common.bulk import CsvColumns, RowProblem, Source, read_bulk
 from common.changefeed import record_change
 from common.errors import NotFound, Problem, Unprocessable
@@ -24,7 +25,6 @@ from common.identifiers import (
     normalize_division_code,
 )
 from common.pagination import PageParams
-from services.stations.authz import require_division_writer, require_role
 from services.stations.changes.models import StationsChangeEvent
 from services.stations.divisions import repository
 from services.stations.divisions.models import Division, DivisionFlag

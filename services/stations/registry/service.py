@@ -26,6 +26,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
+from common.authz import require_division_writer
 from common.changefeed import record_change
 from common.coords import CRS, from_wgs84, outside_china, to_wgs84
 from common.errors import Conflict, Forbidden, NotFound, Unprocessable, field_problem
@@ -43,11 +44,7 @@ from common.identifiers import (
     parent_code,
 )
 from common.pagination import PageParams, cursor_key
-from services.stations.authz import (
-    is_station_operator,
-    manages_station,
-    require_division_writer,
-)
+from services.stations.authz import is_station_operator, manages_station
 from services.stations.changes.models import StationsChangeEvent
 from services.stations.months import CHINA_TZ, add_months, china_today
 from services.stations.registry import repository

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
+from common.authz import require_role
 from common.bulk import BulkRow, CsvColumns, RowProblemWithErrors, Source, read_bulk
 from common.changefeed import record_change
 from common.errors import (
@@ -422,7 +423,7 @@ def _report_row(value: Any, source: Source) -> BulkReportRow:
 
 def require_bulk_role(principal: Principal) -> None:
     """Admins and officials upload; an operator may too, for its own station's rows."""
-    authz.require_role(principal, BULK_ROLES, doing="send monthly reports", doing_zh="填报月度报表")
+    require_role(principal, BULK_ROLES, doing="send monthly reports", doing_zh="填报月度报表")
 
 
 async def submit_bulk(

@@ -1,0 +1,51 @@
+"""Authorization rules every service applies alike, from the principal in the internal token.
+
+- admins: everything, everywhere;
+- officials: write only inside their division subtree (403 ``outside_scope`` elsewhere);
+- other roles: what each service grants them, checked with ``require_role`` before any scope.
+
+A service keeps its object-level rules (whose station, whose carrier) in its own ``authz``.
+"""
+
+from collections.abc import Collection
+
+from common.auth import Principal, Role
+from common.errors import Forbidden
+
+
+def role_forbidden(principal: Principal, doing: str, doing_zh: str) -> Forbidden:
+    return Forbidden(
+        f"role {principal.role} may not {doing}",
+        detail_zh=f"角色 {principal.role} 无权{doing_zh}",
+        code="role_forbidden",
+    )
+
+
+def require_role(
+    principal: Principal, roles: Collection[Role], *, doing: str, doing_zh: str
+) -> None:
+    """403 ``role_forbidden`` for a role that may not do this anywhere, before any scope
+    (division, station) is looked at; ``doing`` completes "role … may not …"."""
+    if principal.role not in roles:
+        raise role_forbidden(principal, doing, doing_zh)
+
+
+def require_division_writer(
+    principal: Principal,
+    division_code: str,
+    *,
+    doing: str = "change the registry",
+    doing_zh: str = "修改登记信息",
+) -> None:
+    """Admins, and officials whose subtree holds ``division_code``."""
+    if principal.role is Role.ADMIN:
+        return
+    if principal.role is Role.OFFICIAL:
+        if principal.covers(division_code):
+            return
+        raise Forbidden(
+            f"{division_code} is outside your division {principal.division}",
+            detail_zh=f"{division_code} 不在您的管辖范围 {principal.division} 内",
+            code="outside_scope",
+        )
+    raise role_forbidden(principal, doing, doing_zh)
