@@ -11,7 +11,8 @@ from services.stations.changes.models import StationsChangeEvent
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])
 
-TOPICS = ("station", "monthly_report", "division_flag")
+# division_list: an import changed the division list or the boundaries (docs/adr/0020).
+TOPICS = ("station", "monthly_report", "division_flag", "division_list")
 
 
 @router.get(
