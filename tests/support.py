@@ -6,8 +6,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import asyncpg
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -101,3 +103,17 @@ async def scratch_database(database_url: str, suffix: str) -> AsyncIterator[str]
         yield url
     finally:
         await drop_database(url)
+
+
+def problem(
+    response: httpx.Response, status: int, code: str, field: str | None = None
+) -> dict[str, Any]:
+    """Assert a problem+json answer with this status and code (and field, when given), and
+    return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code, body
+    if field is not None:
+        assert body["field"] == field, body
+    return body
