@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from common.coords import CRS
 from common.identifiers import (
+    STATION_CODE_PATTERN,
     InvalidDivisionCode,
     division_level,
     normalize_credit_code,
@@ -31,7 +32,6 @@ from common.identifiers import (
 )
 from services.stations.registry.models import StationService, StationStatus, StationTier
 
-STATION_CODE_PATTERN = r"^\d{12}-\d{2}$"
 CRS_NAMES = ", ".join(c.value for c in CRS)
 SERVICE_NAMES = ", ".join(s.value for s in StationService)
 
