@@ -165,8 +165,8 @@ for _method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
         forward,
         methods=[_method],
         summary="Forward to a service",
-        description="`/stations/…`, `/logistics/…` and `/training/…` go to that service, "
-        "with the caller's identity exchanged for an internal token.",
+        description="`/stations/…`, `/logistics/…`, `/training/…` and `/programme/…` go to that "
+        "service, with the caller's identity exchanged for an internal token.",
         responses={
             **ServiceUnavailable.openapi("the service cannot be reached"),
             **BadGateway.openapi("the service broke the connection"),

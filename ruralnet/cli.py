@@ -62,7 +62,7 @@ def _database() -> tuple[str, Cluster | None]:
 
 @app.command()
 def run(
-    host: Annotated[str, typer.Option(help="address the four apps listen on")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="address the apps listen on")] = "127.0.0.1",
 ) -> None:
     """Start PostGIS (unless DATABASE_URL is set), migrate, load the demo region, run all apps."""
     url, cluster = _database()
@@ -96,7 +96,7 @@ def migrate(
         bool, typer.Option(help="then load the bundled demo region (as `ruralnet run` does)")
     ] = False,
 ) -> None:
-    """Run the Alembic migrations of one component or of all four."""
+    """Run the Alembic migrations of one component or of all of them."""
     url, _ = _database()
     for name in [component] if component else COMPONENTS:
         try:

@@ -67,11 +67,12 @@ async def _tune(url: str) -> None:
 def _mutable_tables() -> list[str]:
     from gateway.models import Base as GatewayBase
     from services.logistics.models import Base as LogisticsBase
+    from services.programme.models import Base as ProgrammeBase
     from services.stations.models import Base as StationsBase
     from services.training.models import Base as TrainingBase
 
     names = []
-    for base in (StationsBase, LogisticsBase, TrainingBase, GatewayBase):
+    for base in (StationsBase, LogisticsBase, TrainingBase, ProgrammeBase, GatewayBase):
         for table in base.metadata.sorted_tables:
             if not table.info.get("reference"):
                 names.append(f'"{table.schema}"."{table.name}"')
@@ -136,4 +137,19 @@ async def training(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from services.training.settings import TrainingSettings
 
     async for client in _client(create(TrainingSettings(database_url=database_url))):
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def programme_app(database_url: str) -> FastAPI:
+    from services.programme.app import create
+    from services.programme.settings import ProgrammeSettings
+
+    return create(ProgrammeSettings(database_url=database_url))
+
+
+@pytest.fixture(scope="session")
+async def programme(programme_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the programme app (no token: add ``internal_headers(...)``)."""
+    async for client in _client(programme_app):
         yield client

@@ -53,7 +53,7 @@ def refusing() -> Iterator[int]:
 
 @contextmanager
 def components_on(taken: set[str]) -> Iterator[tuple[runner.Component, ...]]:
-    """The four components moved to ports of our own; those named in ``taken`` are listened on."""
+    """The components moved to ports of our own; those named in ``taken`` are listened on."""
     with ExitStack() as stack:
         moved = tuple(
             runner.Component(

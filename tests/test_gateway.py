@@ -2,7 +2,7 @@
 on and back, the caller's token exchanged for an internal one, and what a caller meets when a
 service is down, slow or unknown.
 
-The three services and the gateways run under uvicorn on free loopback ports in this process.
+The services and the gateways run under uvicorn on free loopback ports in this process.
 The training service carries the test-only ``/v1/private`` routes (``tests.probe``) so the
 tests can see what a service received.
 """
@@ -27,6 +27,8 @@ from gateway.proxy import UPSTREAM_KEEPALIVE_EXPIRY
 from gateway.settings import GatewaySettings
 from services.logistics.app import create as create_logistics
 from services.logistics.settings import LogisticsSettings
+from services.programme.app import create as create_programme
+from services.programme.settings import ProgrammeSettings
 from services.stations.app import create as create_stations
 from services.stations.settings import StationsSettings
 from services.training.app import create as create_training
@@ -50,6 +52,7 @@ class System:
     stations: str
     logistics: str
     training: str
+    programme: str
     gateway: str
     # The same gateway, but its logistics URL is a port nobody listens on.
     gateway_without_logistics: str
@@ -67,6 +70,9 @@ def system(database_url: str) -> Iterator[System]:
             serve(create_logistics(LogisticsSettings(database_url=database_url)))
         )
         training = stack.enter_context(serve(training_app))
+        programme = stack.enter_context(
+            serve(create_programme(ProgrammeSettings(database_url=database_url)))
+        )
         dead_port = stack.enter_context(closed_port())
 
         def gateway(logistics_url: str) -> str:
@@ -75,6 +81,7 @@ def system(database_url: str) -> Iterator[System]:
                 stations_url=stations,
                 logistics_url=logistics_url,
                 training_url=training,
+                programme_url=programme,
                 upstream_timeout=UPSTREAM_TIMEOUT,
             )
             return stack.enter_context(serve(create_gateway(settings)))
@@ -83,6 +90,7 @@ def system(database_url: str) -> Iterator[System]:
             stations=stations,
             logistics=logistics,
             training=training,
+            programme=programme,
             gateway=gateway(logistics),
             gateway_without_logistics=gateway(f"http://127.0.0.1:{dead_port}"),
         )
@@ -105,7 +113,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 
 
 async def test_forwards_by_prefix(client: httpx.AsyncClient) -> None:
-    for service in ("stations", "logistics", "training"):
+    for service in ("stations", "logistics", "training", "programme"):
         r = await client.get(f"/{service}/healthz")
         assert r.status_code == 200, (service, r.text)
         assert r.json() == {"status": "ok"}
@@ -297,6 +305,7 @@ async def test_readyz_reports_each_service(system: System) -> None:
         "stations": "ready",
         "logistics": "ready",
         "training": "ready",
+        "programme": "ready",
     }
     assert r.json()["database"] == "ok"
 
@@ -309,6 +318,7 @@ async def test_readyz_reports_each_service(system: System) -> None:
         "stations": "ready",
         "logistics": "unreachable",
         "training": "ready",
+        "programme": "ready",
     }
 
 
