@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from common.auth import require_signed_in
 from common.db import SessionDep
 from common.errors import BadRequest
 
@@ -156,8 +157,10 @@ async def read_changes(
 
 def changes_router(model: type[ChangeEventMixin], topics: Sequence[str]) -> APIRouter:
     """``GET /v1/changes`` of one service: its events in a cursor-safe order, optionally
-    only some of its ``topics``."""
-    router = APIRouter(prefix="/v1/changes", tags=["changes"])
+    only some of its ``topics``. Not for the public: events name who changed what."""
+    router = APIRouter(
+        prefix="/v1/changes", tags=["changes"], dependencies=[Depends(require_signed_in)]
+    )
     known = tuple(topics)
 
     @router.get(

@@ -9,7 +9,7 @@ tests can see what a service received.
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +34,14 @@ from services.stations.settings import StationsSettings
 from services.training.app import create as create_training
 from services.training.settings import TrainingSettings
 from tests import probe
-from tests.support import INTERNAL_SECRET, JWT_SECRET, closed_port, internal_headers, serve
+from tests.support import (
+    INTERNAL_SECRET,
+    JWT_SECRET,
+    closed_port,
+    internal_headers,
+    serve,
+    user_headers,
+)
 
 UPSTREAM_TIMEOUT = 1.0
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -161,43 +168,86 @@ async def test_an_anonymous_caller_gets_the_public_role(client: httpx.AsyncClien
     assert r.json()["principal"]["subject"] == "anonymous"
 
 
+# Tokens are made when each test runs (a lambda each), never at collection.
 @pytest.mark.parametrize(
     ("authorization", "code"),
     [
         (
-            "Bearer "
-            + mint_user_token(
-                Principal(subject="user:1", role=Role.ADMIN),
-                secret="a-forger-guessing-the-secret-0123456789",
+            lambda: (
+                "Bearer "
+                + mint_user_token(
+                    Principal(subject="user:1", role=Role.ADMIN),
+                    secret="a-forger-guessing-the-secret-0123456789",
+                )
             ),
             "token_invalid",
         ),
         (
-            "Bearer "
-            + jwt.encode(
-                {
-                    "iss": USER_ISSUER,
-                    "aud": USER_AUDIENCE,
-                    "sub": "user:1",
-                    "role": "admin",
-                    "iat": int(time.time()) - 7200,
-                    "exp": int(time.time()) - 3600,
-                },
-                JWT_SECRET,
-                "HS256",
+            lambda: (
+                "Bearer "
+                + jwt.encode(
+                    {
+                        "iss": USER_ISSUER,
+                        "aud": USER_AUDIENCE,
+                        "sub": "user:1",
+                        "role": "admin",
+                        "iat": int(time.time()) - 7200,
+                        "exp": int(time.time()) - 3600,
+                    },
+                    JWT_SECRET,
+                    "HS256",
+                )
             ),
             "token_expired",
         ),
-        ("Basic dXNlcjpwYXNz", "token_invalid"),
-        ("Bearer", "token_invalid"),
+        (lambda: "Basic dXNlcjpwYXNz", "token_invalid"),
+        (lambda: "Bearer", "token_invalid"),
     ],
 )
 async def test_a_bad_user_token_is_401_at_the_gateway(
-    client: httpx.AsyncClient, authorization: str, code: str
+    client: httpx.AsyncClient, authorization: Callable[[], str], code: str
 ) -> None:
-    r = await client.get("/training/v1/private/whoami", headers={"Authorization": authorization})
+    r = await client.get("/training/v1/private/whoami", headers={"Authorization": authorization()})
     assert_problem(r, 401, code)
     assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"role": "official"},
+        {"role": "official", "div": ""},
+        {"role": "official", "div": "1"},
+        {"role": "official", "div": "14110"},
+        {"role": "platform", "div": "141124000001"},
+        {"role": "operator"},
+        {"role": "admin", "div": "14"},
+        {"role": "service"},
+        {"role": "public"},
+    ],
+    ids=repr,
+)
+async def test_a_user_token_that_would_widen_a_scope_is_401_at_the_gateway(
+    client: httpx.AsyncClient, claims: dict[str, str]
+) -> None:
+    now = int(time.time())
+    token = jwt.encode(
+        {"iss": USER_ISSUER, "aud": USER_AUDIENCE, "sub": "user:1", "iat": now,
+         "exp": now + 600, **claims},
+        JWT_SECRET,
+        "HS256",
+    )  # fmt: skip
+    r = await client.get(
+        "/training/v1/private/whoami", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert_problem(r, 401, "token_invalid")
+    assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_an_anonymous_write_is_401_at_the_gateway(client: httpx.AsyncClient) -> None:
+    r = await client.post("/stations/v1/stations", json={"tier": "village"})
+    assert_problem(r, 401, "authentication_required")
+    assert r.headers["www-authenticate"] == "Bearer"
 
 
 async def test_an_internal_token_is_no_user_token(client: httpx.AsyncClient) -> None:
@@ -241,7 +291,8 @@ async def test_bodies_queries_and_statuses_pass_through(client: httpx.AsyncClien
     body = assert_problem(r, 422, "validation_failed")
     assert body["errors"][0]["pointer"] == "/seconds"
     assert body["errors"][0]["detail"].startswith("必须大于或等于 0")
-    r = await client.post("/training/v1/private/whoami", json={"x": 1})
+    signed_in = user_headers(Principal(subject="user:1", role=Role.ADMIN))
+    r = await client.post("/training/v1/private/whoami", json={"x": 1}, headers=signed_in)
     assert_problem(r, 405, "method_not_allowed")
     assert r.headers["allow"] == "GET"
 

@@ -23,9 +23,9 @@ from pydantic_core import PydanticCustomError
 
 from common.coords import CRS
 from common.fields import CreditCode, DivisionCode, Name, Phone
+from common.identifiers import STATION_CODE_PATTERN
 from services.stations.registry.models import StationService, StationStatus, StationTier
 
-STATION_CODE_PATTERN = r"^\d{12}-\d{2}$"
 CRS_NAMES = ", ".join(c.value for c in CRS)
 SERVICE_NAMES = ", ".join(s.value for s in StationService)
 
