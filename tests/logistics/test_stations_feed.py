@@ -20,7 +20,7 @@ from services.stations.settings import StationsSettings
 from tests.stations.registry_helpers import JIESHANG, WUCHENG, XIALUOBAO, create, move
 from tests.support import internal_headers, serve
 
-ADMIN = internal_headers(Role.ADMIN, subject="admin:1", ttl_seconds=3600)
+ADMIN = internal_headers(Role.ADMIN, subject="admin:1")
 
 
 def consumer_for(
