@@ -12,16 +12,19 @@ The order is per transaction, not strictly by commit time; each event carries th
 are seen in.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from common.auth import require_signed_in
+from common.db import SessionDep
 from common.errors import BadRequest
 
 MAX_FEED_PAGE = 1000
@@ -150,3 +153,41 @@ async def read_changes(
         for row in rows
     ]
     return ChangePage(items=items, cursor=items[-1].cursor if items else after)
+
+
+def changes_router(model: type[ChangeEventMixin], topics: Sequence[str]) -> APIRouter:
+    """``GET /v1/changes`` of one service: its events in a cursor-safe order, optionally
+    only some of its ``topics``. Not for the public: events name who changed what."""
+    router = APIRouter(
+        prefix="/v1/changes", tags=["changes"], dependencies=[Depends(require_signed_in)]
+    )
+    known = tuple(topics)
+
+    @router.get(
+        "",
+        summary="Read the change feed",
+        description="Events in an order that never skips a late commit: poll with `after` set "
+        "to the `cursor` of the previous answer. Topics: " + ", ".join(known) + ".",
+        responses=BadRequest.openapi(
+            "`invalid_cursor`: not a cursor this feed handed out; `unknown_topic`"
+        ),
+    )
+    async def list_changes(
+        session: SessionDep,
+        after: AfterQuery = None,
+        limit: LimitQuery = 100,
+        topic: Annotated[list[str] | None, Query(description="only these topics")] = None,
+    ) -> ChangePage:
+        if topic:
+            unknown = sorted(set(topic) - set(known))
+            if unknown:
+                raise BadRequest(
+                    f"unknown topic {', '.join(unknown)}; one of {', '.join(known)}",
+                    detail_zh=f"未知的主题 {', '.join(unknown)}",
+                    code="unknown_topic",
+                    field="topic",
+                    location="query",
+                )
+        return await read_changes(session, model, after=after, limit=limit, topics=topic)
+
+    return router

@@ -23,6 +23,7 @@ COMPONENTS = (
     Component("stations", "services.stations.app:create", 8001),
     Component("logistics", "services.logistics.app:create", 8002),
     Component("training", "services.training.app:create", 8003),
+    Component("programme", "services.programme.app:create", 8004),
     Component("gateway", "gateway.app:create", 8000),
 )
 
@@ -69,7 +70,7 @@ def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 def run_components(host: str, env: dict[str, str]) -> int:
-    """Start the four apps, print where they are, and wait; returns the exit code."""
+    """Start the apps, print where they are, and wait; returns the exit code."""
     check_ports(host)
     processes: list[subprocess.Popen[bytes]] = []
     interrupted = False

@@ -9,6 +9,7 @@ reference data (``info={"reference": True}``) is truncated after it.
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import asyncpg
 import httpx
@@ -64,18 +65,35 @@ async def _tune(url: str) -> None:
         await conn.close()
 
 
-def _mutable_tables() -> list[str]:
+def _bases() -> list[Any]:
     from gateway.models import Base as GatewayBase
     from services.logistics.models import Base as LogisticsBase
+    from services.programme.models import Base as ProgrammeBase
     from services.stations.models import Base as StationsBase
     from services.training.models import Base as TrainingBase
 
+    return [StationsBase, LogisticsBase, TrainingBase, ProgrammeBase, GatewayBase]
+
+
+def _mutable_tables() -> list[str]:
     names = []
-    for base in (StationsBase, LogisticsBase, TrainingBase, GatewayBase):
+    for base in _bases():
         for table in base.metadata.sorted_tables:
-            if not table.info.get("reference"):
+            if not table.info.get("reference") and not table.info.get("keep"):
                 names.append(f'"{table.schema}"."{table.name}"')
     return names
+
+
+def _kept_rows_cleanups() -> list[str]:
+    """Tables that mix reference rows (presets, ``info={"keep": <SQL condition>}``) with
+    rows a test wrote: everything but the kept rows goes, children first."""
+    statements = []
+    for base in _bases():
+        for table in reversed(base.metadata.sorted_tables):
+            keep = table.info.get("keep")
+            if keep and not table.info.get("reference"):
+                statements.append(f'DELETE FROM "{table.schema}"."{table.name}" WHERE NOT ({keep})')
+    return statements
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +112,8 @@ async def _clean(db: asyncpg.Pool) -> AsyncIterator[None]:
     tables = _mutable_tables()
     if tables:
         await db.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    for statement in _kept_rows_cleanups():
+        await db.execute(statement)
 
 
 async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
@@ -136,4 +156,19 @@ async def training(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from services.training.settings import TrainingSettings
 
     async for client in _client(create(TrainingSettings(database_url=database_url))):
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def programme_app(database_url: str) -> FastAPI:
+    from services.programme.app import create
+    from services.programme.settings import ProgrammeSettings
+
+    return create(ProgrammeSettings(database_url=database_url))
+
+
+@pytest.fixture(scope="session")
+async def programme(programme_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the programme app (no token: add ``internal_headers(...)``)."""
+    async for client in _client(programme_app):
         yield client

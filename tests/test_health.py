@@ -17,6 +17,8 @@ from gateway.app import create as create_gateway
 from gateway.settings import GatewaySettings
 from services.logistics.app import create as create_logistics
 from services.logistics.settings import LogisticsSettings
+from services.programme.app import create as create_programme
+from services.programme.settings import ProgrammeSettings
 from services.stations.app import create as create_stations
 from services.stations.settings import StationsSettings
 from services.training.app import create as create_training
@@ -28,6 +30,7 @@ SERVICES: dict[str, Callable[[str], FastAPI]] = {
     "stations": lambda url: create_stations(StationsSettings(database_url=url)),
     "logistics": lambda url: create_logistics(LogisticsSettings(database_url=url)),
     "training": lambda url: create_training(TrainingSettings(database_url=url)),
+    "programme": lambda url: create_programme(ProgrammeSettings(database_url=url)),
 }
 
 

@@ -7,7 +7,7 @@ import random
 import asyncpg
 import httpx
 
-from common.auth import Role
+from common.auth import NATION, Role
 from common.settings import plain_database_url
 from tests.support import internal_headers
 
@@ -111,7 +111,7 @@ async def test_concurrent_writers_and_a_polling_consumer(
 
 
 async def test_bad_cursor_and_topic(stations: httpx.AsyncClient) -> None:
-    headers = internal_headers(Role.PLATFORM)
+    headers = internal_headers(Role.PLATFORM, division=NATION)
     r = await stations.get("/v1/changes", params={"after": "yesterday"}, headers=headers)
     assert r.status_code == 400
     assert r.json()["code"] == "invalid_cursor"

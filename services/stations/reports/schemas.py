@@ -16,9 +16,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from common.bulk import BulkResult, BulkRowResult
 from common.cells import AmountCell, CountCell, MonthCell
 from common.errors import Unprocessable, invalid
+from common.identifiers import STATION_CODE
 
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
-STATION_CODE = re.compile(r"^\d{12}-\d{2}$")
 INT32_MAX = 2_147_483_647
 
 
