@@ -9,7 +9,7 @@ reference data (``info={"reference": True}``) is truncated after it.
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
@@ -19,7 +19,10 @@ from fastapi import FastAPI
 
 from common.settings import async_database_url, plain_database_url
 from ruralnet.devdb import Cluster, ensure_database
-from tests.support import INTERNAL_SECRET, JWT_SECRET
+from tests.support import INTERNAL_SECRET, JWT_SECRET, load_reference_copies
+
+if TYPE_CHECKING:
+    from common.reference_sync import ReferenceFollower
 
 os.environ["RURALNET_ENV"] = "test"
 os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
@@ -48,6 +51,9 @@ def database_url() -> Iterator[str]:
     asyncio.run(_tune(url))
     migrate_all(url)
     asyncio.run(load_seed_regions(url))
+    asyncio.run(load_reference_copies(url, _reference_followers()))
+    # Loading announced itself on the stations feed: every test starts from empty tables.
+    asyncio.run(_truncate_mutable(url))
     os.environ["DATABASE_URL"] = url
     try:
         yield url
@@ -63,6 +69,14 @@ async def _tune(url: str) -> None:
         await conn.execute(f'ALTER DATABASE "{TEST_DATABASE}" SET synchronous_commit = off')
     finally:
         await conn.close()
+
+
+def _reference_followers() -> list["ReferenceFollower"]:
+    """Every component's division reference copy (docs/adr/0020), loaded once from stations
+    by the real snapshot path; its tables are reference data, kept between tests."""
+    from services.logistics.stations_feed import REFERENCE as LOGISTICS_REFERENCE
+
+    return [LOGISTICS_REFERENCE]
 
 
 def _bases() -> list[Any]:
@@ -82,6 +96,14 @@ def _mutable_tables() -> list[str]:
             if not table.info.get("reference") and not table.info.get("keep"):
                 names.append(f'"{table.schema}"."{table.name}"')
     return names
+
+
+async def _truncate_mutable(url: str) -> None:
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        await conn.execute(f"TRUNCATE {', '.join(_mutable_tables())} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
 
 
 def _kept_rows_cleanups() -> list[str]:
@@ -146,7 +168,8 @@ async def logistics(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from services.logistics.app import create
     from services.logistics.settings import LogisticsSettings
 
-    async for client in _client(create(LogisticsSettings(database_url=database_url))):
+    settings = LogisticsSettings(database_url=database_url, follow_stations=False)
+    async for client in _client(create(settings)):
         yield client
 
 
