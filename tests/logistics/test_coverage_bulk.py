@@ -43,7 +43,7 @@ async def test_a_json_upload_answers_row_by_row(
     r = await logistics.post(url, json=rows, headers=ZTO | ZH | key)
     assert r.status_code == 200
     body = r.json()
-    outcomes = [(i["row"], i["outcome"], i.get("problem", {}).get("code")) for i in body["results"]]
+    outcomes = [(i["index"], i["status"], i.get("code")) for i in body["results"]]
     assert outcomes == [
         (1, "created", None),
         (2, "created", None),
@@ -53,10 +53,10 @@ async def test_a_json_upload_answers_row_by_row(
         (6, "rejected", "expected_object"),
         (7, "updated", None),
     ]
-    assert body["summary"] == {"created": 2, "updated": 1, "unchanged": 0, "rejected": 4}
-    assert dry.json()["summary"] == body["summary"]
-    assert body["results"][3]["problem"]["status"] == 403
-    assert "居委会" in body["results"][2]["problem"]["detail"]
+    assert body["counts"] == {"rows": 7, "created": 2, "updated": 1, "unchanged": 0, "rejected": 4}
+    assert dry.json()["counts"] == body["counts"]
+    assert body["results"][3]["http_status"] == 403
+    assert "居委会" in body["results"][2]["message"]
     assert await count(db) == 3
 
     replay = await logistics.post(url, json=rows, headers=ZTO | ZH | key)
@@ -64,7 +64,7 @@ async def test_a_json_upload_answers_row_by_row(
     assert replay.json() == body
     assert await count(db) == 3
     again = await logistics.post(url, json=rows[:2], headers=ZTO)
-    assert again.json()["summary"]["unchanged"] == 1  # row 1 changed since, by row 7
+    assert again.json()["counts"]["unchanged"] == 1  # row 1 changed since, by row 7
 
 
 async def test_spreadsheets_and_ndjson(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None:
@@ -79,13 +79,13 @@ async def test_spreadsheets_and_ndjson(logistics: httpx.AsyncClient, db: asyncpg
     )
     assert r.status_code == 200, r.text
     results = r.json()["results"]
-    assert [(i["row"], i["line"], i["outcome"]) for i in results] == [
+    assert [(i["index"], i["line"], i["status"]) for i in results] == [
         (1, 2, "created"),
         (2, 3, "rejected"),
         (3, 4, "rejected"),
     ]
-    assert results[1]["problem"]["code"] == "unknown_carrier"
-    assert results[2]["problem"]["field"] == "deliveries_per_week"
+    assert results[1]["code"] == "unknown_carrier"
+    assert results[2]["field"] == "deliveries_per_week"
     stored = await db.fetchrow("SELECT mode, valid_from::text, source FROM logistics.coverage")
     assert tuple(stored) == ("postal", "2026-03-01", "official_survey")
 
@@ -93,23 +93,18 @@ async def test_spreadsheets_and_ndjson(logistics: httpx.AsyncClient, db: asyncpg
     r = await logistics.post(
         "/v1/coverage/bulk", content=lines, headers=ZTO | {"Content-Type": "application/x-ndjson"}
     )
-    assert [i["outcome"] for i in r.json()["results"]] == ["created", "created", "rejected"]
+    assert [i["status"] for i in r.json()["results"]] == ["created", "created", "rejected"]
 
 
 async def test_the_csv_template_reads_back(logistics: httpx.AsyncClient) -> None:
-    for headers in ("zh", "en"):
-        r = await logistics.get("/v1/coverage/template", params={"headers": headers}, headers=ZTO)
-        assert r.status_code == 200
-        assert r.headers["content-type"].startswith("text/csv")
-        assert r.content.startswith("\ufeff".encode())
-        sent = await logistics.post(
-            "/v1/coverage/bulk",
-            params={"dry_run": "true"},
-            content=r.content,
-            headers=ZTO | {"Content-Type": "text/csv"},
-        )
-        assert sent.status_code == 200, sent.text
-        [row] = sent.json()["results"]
-        # The example names a station point the test database does not have.
-        assert row["problem"]["code"] == "unknown_station"
-    assert "快递公司" in (await logistics.get("/v1/coverage/template", headers=ZTO)).text
+    r = await logistics.get("/v1/coverage/bulk/template", headers=ZTO)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith("\ufeff".encode())
+    assert r.text.splitlines()[0].startswith("\ufeff快递公司编码,区划代码")
+    filled = r.content + f"zto,{JIESHANG},,直达,3,6,2026/9/1,\r\n".encode()
+    sent = await logistics.post(
+        "/v1/coverage/bulk", content=filled, headers=ZTO | {"Content-Type": "text/csv"}
+    )
+    assert sent.status_code == 200, sent.text
+    assert [(i["index"], i["status"]) for i in sent.json()["results"]] == [(2, "created")]

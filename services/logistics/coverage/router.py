@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.auth import PrincipalDep, SignedInDep
-from common.bulk import READ_PROBLEMS
+from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -28,11 +28,10 @@ from services.logistics.coverage.schemas import (
     CoverageIn,
     CoverageOut,
 )
-from services.logistics.templates import TEMPLATE_RESPONSES, HeadersQuery, csv_template
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 
-MAX_ROWS = 100_000
+MAX_ROWS = upload.MAX_ROWS
 PageDep = Annotated[PageParams, Depends(page_params)]
 DivisionQuery = Annotated[
     str | None,
@@ -90,7 +89,7 @@ async def record_coverage(
     summary="Record many periods at once (a carrier's file, a county survey)",
     description=(
         f"A JSON array, NDJSON, or CSV (UTF-8 or GB 18030, English or Chinese headers: see "
-        f"`GET /v1/coverage/template`) of at most {MAX_ROWS:,} rows, each judged exactly as "
+        f"`GET /v1/coverage/bulk/template`) of at most {MAX_ROWS:,} rows, each judged exactly as "
         "`POST /v1/coverage` would judge it, with its own result: `created`, `updated`, "
         "`unchanged`, or `rejected` with a problem (status, code, field, message; Chinese "
         "with `Accept-Language: zh`). One bad row never fails the others. Rows of one "
@@ -130,32 +129,23 @@ async def bulk_coverage(
     replayed = await idempotency.replay()
     if replayed is not None:
         return replayed
-    rows = upload.read_upload(
-        request.headers.get("content-type"), await request.body(), max_rows=MAX_ROWS
-    )
+    rows = upload.read_upload(request.headers.get("content-type"), await request.body())
     result = await upload.submit_bulk(
         session, principal, rows, dry_run=dry_run, zh=wants_chinese(request)
     )
-    body = result.model_dump(mode="json", exclude_none=True)
+    body = result.body()
     await idempotency.remember(200, body)
     return JSONResponse(body)
 
 
 @router.get(
-    "/template",
+    "/bulk/template",
     summary="The CSV template of the coverage upload",
     response_class=Response,
-    responses=TEMPLATE_RESPONSES,
+    responses=TEMPLATE_RESPONSE,
 )
-async def coverage_template(headers: HeadersQuery = "zh") -> Response:
-    example = {k: str(v) for k, v in COVERAGE_EXAMPLE.items()}
-    return csv_template(
-        upload.CSV_COLUMNS,
-        example,
-        upload.CSV_ALIASES,
-        headers=headers,
-        filename="coverage-template.csv",
-    )
+async def coverage_template() -> Response:
+    return template_response(upload.COVERAGE_COLUMNS, "coverage.csv", "快递覆盖上传模板.csv")
 
 
 @router.get(

@@ -4,9 +4,10 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 
-from common.bulk import RowProblemWithErrors
+from common.bulk import BulkResult, BulkRowResult
+from common.cells import CountCell, DateCell
+from common.errors import invalid
 from common.fields import DivisionCode
 from common.identifiers import STATION_CODE
 from services.logistics.coverage.models import MAX_PER_WEEK, CoverageMode, CoverageSource
@@ -14,24 +15,27 @@ from services.logistics.coverage.models import MAX_PER_WEEK, CoverageMode, Cover
 
 def _per_week(value: int) -> int:
     if value < 0:
-        raise PydanticCustomError("negative_frequency", "must not be negative")
+        raise invalid("negative_frequency", "must not be negative", "不能为负数")
     if value > MAX_PER_WEEK:
-        raise PydanticCustomError(
+        raise invalid(
             "frequency_too_high",
             f"at most {MAX_PER_WEEK} a week (twice a day); a figure per month or year?",
+            f"每周最多 {MAX_PER_WEEK} 次(每天两次);是否填成了每月或每年的次数?",
         )
     return value
 
 
 def _station_code(value: str) -> str:
     if not STATION_CODE.match(value):
-        raise PydanticCustomError(
-            "invalid_station_code", "must be a station code: 12-digit division code, '-', 2 digits"
+        raise invalid(
+            "invalid_station_code",
+            "must be a station code: 12-digit division code, '-', 2 digits",
+            "应为站点编码:12 位区划代码、'-'、2 位序号",
         )
     return value
 
 
-PerWeek = Annotated[int, AfterValidator(_per_week), Field(examples=[3])]
+PerWeek = Annotated[CountCell, AfterValidator(_per_week), Field(examples=[3])]
 StationCode = Annotated[str, AfterValidator(_station_code), Field(examples=["141102100200-01"])]
 CarrierName = Annotated[
     str,
@@ -70,8 +74,8 @@ class CoverageIn(BaseModel):
     mode: CoverageMode
     pickups_per_week: PerWeek
     deliveries_per_week: PerWeek
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: DateCell | None = Field(default=None, description="default today (China time)")
+    valid_to: DateCell | None = Field(default=None, description="the last day served")
 
 
 class CoverageOut(BaseModel):
@@ -98,26 +102,12 @@ class CoverageOut(BaseModel):
 Outcome = Literal["created", "updated", "unchanged", "rejected"]
 
 
-class CoverageRowResult(BaseModel):
-    row: int
-    line: int | None = None
-    carrier: str | None = None
+class CoverageRowResult(BulkRowResult):
+    carrier: str | None = Field(default=None, description="our code, once resolved")
     division_code: str | None = None
-    outcome: Outcome
     coverage_id: int | None = Field(
-        default=None, description="the period this row created or left current (not on dry runs)"
+        default=None, description="the period the row created or left current (not on dry runs)"
     )
-    problem: RowProblemWithErrors | None = None
 
 
-class CoverageSummary(BaseModel):
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-
-class CoverageBulkResult(BaseModel):
-    dry_run: bool
-    summary: CoverageSummary
-    results: list[CoverageRowResult]
+CoverageBulkResult = BulkResult[CoverageRowResult]

@@ -1,25 +1,19 @@
 """Coverage uploads: a carrier's nightly file or a county's survey spreadsheet, read by
-``common.bulk`` and judged row by row by ``coverage.service``."""
+``common.bulk`` (docs/adr/0014) and judged row by row by ``coverage.service``."""
 
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, CsvColumns, RowProblemWithErrors, Source, read_bulk
+from common.bulk import BulkRow, CsvColumns, Source, read_bulk
 from common.errors import Unprocessable
-from common.months import parse_day
 from services.logistics import authz
-from services.logistics.coverage.schemas import (
-    CoverageBulkResult,
-    CoverageIn,
-    CoverageRowResult,
-    CoverageSummary,
-)
+from services.logistics.coverage.schemas import CoverageBulkResult, CoverageIn, CoverageRowResult
 from services.logistics.coverage.service import Submission, submit
 
+MAX_ROWS = 100_000
 CSV_COLUMNS = (
     "carrier",
     "division_code",
@@ -30,29 +24,37 @@ CSV_COLUMNS = (
     "valid_from",
     "valid_to",
 )
-REQUIRED = ("carrier", "division_code", "mode", "pickups_per_week", "deliveries_per_week")
-# The headers of a county's or a carrier's spreadsheet.
-CSV_ALIASES = {
-    "快递公司": "carrier",
-    "承运商": "carrier",
-    "快递公司编码": "carrier",
-    "区划代码": "division_code",
-    "统计用区划代码": "division_code",
-    "站点编码": "station_code",
-    "服务点编码": "station_code",
-    "覆盖方式": "mode",
-    "方式": "mode",
-    "每周揽收次数": "pickups_per_week",
-    "揽收频次": "pickups_per_week",
-    "每周投递次数": "deliveries_per_week",
-    "投递频次": "deliveries_per_week",
-    "起始日期": "valid_from",
-    "生效日期": "valid_from",
-    "截止日期": "valid_to",
-    "终止日期": "valid_to",
-}
-COVERAGE_COLUMNS = CsvColumns(names=CSV_COLUMNS, aliases=CSV_ALIASES, required=REQUIRED)
-MODE_ALIASES = {
+COVERAGE_COLUMNS = CsvColumns(
+    names=CSV_COLUMNS,
+    labels={
+        "carrier": "快递公司编码",
+        "division_code": "区划代码",
+        "station_code": "服务点编码",
+        "mode": "覆盖方式",
+        "pickups_per_week": "每周揽收次数",
+        "deliveries_per_week": "每周投递次数",
+        "valid_from": "起始日期",
+        "valid_to": "截止日期",
+    },
+    # The headers of carriers' and counties' own spreadsheets.
+    aliases={
+        "快递公司": "carrier",
+        "承运商": "carrier",
+        "统计用区划代码": "division_code",
+        "乡镇/村代码": "division_code",
+        "站点编码": "station_code",
+        "方式": "mode",
+        "揽收频次": "pickups_per_week",
+        "投递频次": "deliveries_per_week",
+        "生效日期": "valid_from",
+        "开始日期": "valid_from",
+        "终止日期": "valid_to",
+        "结束日期": "valid_to",
+    },
+    required=("carrier", "division_code", "mode", "pickups_per_week", "deliveries_per_week"),
+)
+# Modes as a spreadsheet names them.
+MODE_NAMES = {
     "直达": "direct",
     "直投": "direct",
     "直达服务点": "direct",
@@ -65,20 +67,6 @@ MODE_ALIASES = {
 }
 
 
-def _csv_values(value: dict[str, Any]) -> dict[str, Any]:
-    """A spreadsheet row as the model takes it: Chinese mode names, dates as Excel writes
-    them (a date that cannot be read is left for the model to refuse)."""
-    mode = value.get("mode")
-    if isinstance(mode, str):
-        value["mode"] = MODE_ALIASES.get(mode.strip(), mode.strip())
-    for name in ("valid_from", "valid_to"):
-        raw = value.get(name)
-        if isinstance(raw, str):
-            with contextlib.suppress(ValueError):
-                value[name] = parse_day(raw)
-    return value
-
-
 def _coverage_row(value: Any, source: Source) -> CoverageIn:
     if not isinstance(value, dict):
         raise Unprocessable(
@@ -87,13 +75,19 @@ def _coverage_row(value: Any, source: Source) -> CoverageIn:
             code="expected_object",
             field="body",
         )
-    return CoverageIn.model_validate(_csv_values(dict(value)) if source == "csv" else value)
+    mode = value.get("mode")
+    if source == "csv" and isinstance(mode, str) and mode.strip() in MODE_NAMES:
+        value = {**value, "mode": MODE_NAMES[mode.strip()]}
+    return CoverageIn.model_validate(value)
 
 
-def read_upload(
-    content_type: str | None, body: bytes, *, max_rows: int
-) -> list[BulkRow[CoverageIn]]:
-    return read_bulk(content_type, body, COVERAGE_COLUMNS, _coverage_row, max_rows=max_rows)
+def read_upload(content_type: str | None, body: bytes) -> list[BulkRow[CoverageIn]]:
+    return read_bulk(content_type, body, COVERAGE_COLUMNS, _coverage_row, max_rows=MAX_ROWS)
+
+
+def _sent_text(value: Any, name: str) -> str | None:
+    sent = value.get(name) if isinstance(value, dict) else None
+    return sent[:40] if isinstance(sent, str) else None
 
 
 async def submit_bulk(
@@ -109,34 +103,33 @@ async def submit_bulk(
     submissions = []
     for raw in rows:
         if raw.parsed is not None:
-            submissions.append(Submission(raw.row, raw.line, raw.parsed))
+            submissions.append(Submission(raw.index, raw.line, raw.parsed))
             continue
         assert raw.problem is not None
-        values = raw.value if isinstance(raw.value, dict) else {}
-        outcomes[raw.row] = CoverageRowResult(
-            row=raw.row,
-            line=raw.line,
-            carrier=_text(values.get("carrier")),
-            division_code=_text(values.get("division_code")),
-            outcome="rejected",
-            problem=RowProblemWithErrors.of(raw.problem, chinese=zh),
+        outcomes[raw.index] = CoverageRowResult.rejected(
+            raw,
+            raw.problem,
+            chinese=zh,
+            carrier=_sent_text(raw.value, "carrier"),
+            division_code=_sent_text(raw.value, "division_code"),
         )
+    by_index = {raw.index: raw for raw in rows}
     for result in await submit(session, principal, submissions, dry_run=dry_run):
+        if result.problem is not None:
+            outcomes[result.row] = CoverageRowResult.rejected(
+                by_index[result.row],
+                result.problem,
+                chinese=zh,
+                carrier=result.carrier,
+                division_code=result.division_code,
+            )
+            continue
         outcomes[result.row] = CoverageRowResult(
-            row=result.row,
+            index=result.row,
             line=result.line,
+            status=result.outcome,
             carrier=result.carrier,
             division_code=result.division_code,
-            outcome=result.outcome,
             coverage_id=result.period.id if result.period is not None else None,
-            problem=RowProblemWithErrors.of(result.problem, chinese=zh) if result.problem else None,
         )
-    ordered = [outcomes[raw.row] for raw in rows]
-    summary = CoverageSummary()
-    for item in ordered:
-        setattr(summary, item.outcome, getattr(summary, item.outcome) + 1)
-    return CoverageBulkResult(dry_run=dry_run, summary=summary, results=ordered)
-
-
-def _text(value: Any) -> str | None:
-    return value[:40] if isinstance(value, str) else None
+    return CoverageBulkResult.of([outcomes[raw.index] for raw in rows], dry_run=dry_run)
