@@ -28,6 +28,12 @@ COMPONENTS = (
 )
 
 
+def _links(host: str) -> dict[str, str]:
+    """Where the components find each other on this machine."""
+    stations = next(c for c in COMPONENTS if c.name == "stations")
+    return {"LOGISTICS_STATIONS_URL": f"http://{host}:{stations.port}"}
+
+
 class PortTaken(RuntimeError):
     pass
 
@@ -88,7 +94,9 @@ def run_components(host: str, env: dict[str, str]) -> int:
             ]  # fmt: skip
             # A process group of its own: Ctrl-C reaches us alone and we stop the apps in order.
             processes.append(
-                subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True)
+                subprocess.Popen(
+                    command, env={**os.environ, **env, **_links(host)}, start_new_session=True
+                )
             )
         for component, process in zip(COMPONENTS, processes, strict=True):
             _wait_healthy(host, component, process)

@@ -4,14 +4,18 @@ ports, closed ports and scratch databases."""
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import asyncpg
+import httpx
 import uvicorn
+from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 
 from common.auth import Principal, Role, mint_internal_token
+from common.reference_sync import ReferenceFollower
 from common.settings import plain_database_url
 from ruralnet.devdb import ensure_database
 
@@ -120,6 +124,30 @@ def closed_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+async def load_reference_copies(database_url: str, followers: Sequence[ReferenceFollower]) -> None:
+    """Load each component's division reference copy from a stations app on this database,
+    through stations' snapshot routes and the followers' own loading code."""
+    from services.stations.app import create
+    from services.stations.settings import StationsSettings
+
+    app = create(StationsSettings(database_url=database_url))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app),
+            base_url="http://stations",
+            headers=internal_headers(Role.SERVICE, subject="service:tests"),
+        ) as client,
+    ):
+        conn = await asyncpg.connect(plain_database_url(database_url))
+        try:
+            for follower in followers:
+                await follower.sync_divisions(conn, client)
+                await follower.sync_boundaries(conn, client)
+        finally:
+            await conn.close()
+
+
 def sibling_database_url(database_url: str, suffix: str) -> str:
     """A URL on the same server as the test database, for a database named after it."""
     base, _, name = database_url.rpartition("/")
@@ -144,3 +172,17 @@ async def scratch_database(database_url: str, suffix: str) -> AsyncIterator[str]
         yield url
     finally:
         await drop_database(url)
+
+
+def problem(
+    response: httpx.Response, status: int, code: str, field: str | None = None
+) -> dict[str, Any]:
+    """Assert a problem+json answer with this status and code (and field, when given), and
+    return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code, body
+    if field is not None:
+        assert body["field"] == field, body
+    return body

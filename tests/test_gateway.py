@@ -67,7 +67,11 @@ def system(database_url: str) -> Iterator[System]:
             serve(create_stations(StationsSettings(database_url=database_url)))
         )
         logistics = stack.enter_context(
-            serve(create_logistics(LogisticsSettings(database_url=database_url)))
+            serve(
+                create_logistics(
+                    LogisticsSettings(database_url=database_url, follow_stations=False)
+                )
+            )
         )
         training = stack.enter_context(serve(training_app))
         programme = stack.enter_context(

@@ -2,5 +2,13 @@
 
 from services.programme.base import Base
 from services.programme.changes.models import ProgrammeChangeEvent, ProgrammeIdempotencyRecord
+from services.programme.targets.models import PolicyTarget, TargetAdoption, TargetSet
 
-__all__ = ["Base", "ProgrammeChangeEvent", "ProgrammeIdempotencyRecord"]
+__all__ = [
+    "Base",
+    "PolicyTarget",
+    "ProgrammeChangeEvent",
+    "ProgrammeIdempotencyRecord",
+    "TargetAdoption",
+    "TargetSet",
+]

@@ -3,6 +3,7 @@
 from common.changefeed import changes_router
 from services.stations.changes.models import StationsChangeEvent
 
-TOPICS = ("station", "monthly_report", "division_flag")
+# division_list: an import changed the division list or the boundaries (docs/adr/0020).
+TOPICS = ("station", "monthly_report", "division_flag", "division_list")
 
 router = changes_router(StationsChangeEvent, TOPICS)
