@@ -283,19 +283,11 @@ async def snapshot(db: asyncpg.Pool) -> dict[str, str]:
 
 
 def _row_statuses(body: Any) -> list[int | None]:
-    """The status of each row of a bulk answer (None for a row that was accepted)."""
+    """The status of each row of a bulk answer (``common.bulk.BulkResult``): the one the
+    single-item route would have answered for a rejected row, None for an accepted one."""
     assert isinstance(body, dict), body
-    assert isinstance(body.get("results"), list), f"the matrix cannot read this answer: {body}"
-    statuses: list[int | None] = []
-    for row in body["results"]:
-        problem = row.get("problem")
-        if isinstance(problem, dict):
-            statuses.append(problem["status"])
-        elif isinstance(row.get("status"), int):
-            statuses.append(row["status"] if row["status"] >= 400 else None)
-        else:
-            statuses.append(None)
-    return statuses
+    assert isinstance(body.get("results"), list), f"not a bulk answer: {body}"
+    return [row["http_status"] if row["status"] == "rejected" else None for row in body["results"]]
 
 
 async def _send(
@@ -345,9 +337,8 @@ async def test_who_may_write(
     assert isinstance(write, Write)
     door = GATEWAY_DOOR if name == GATEWAY else SERVICE_DOOR
     client = request.getfixturevalue("gateway") if name == GATEWAY else services[name]
-    if write.setup is not None:
-        await write.setup(Context(clients=services, db=db))
-    url = write.url(path)
+    made = None if write.setup is None else await write.setup(Context(clients=services, db=db))
+    url = write.url(path, made)
     before = await snapshot(db)
 
     for who, headers, code in unauthenticated(door, write):
@@ -376,11 +367,17 @@ async def test_who_may_write(
 
 @pytest.mark.parametrize(("name", "method", "path"), THROUGH_GATEWAY)
 async def test_the_gateway_lets_no_unauthenticated_write_through(
-    name: str, method: str, path: str, gateway: httpx.AsyncClient, db: asyncpg.Pool
+    name: str,
+    method: str,
+    path: str,
+    gateway: httpx.AsyncClient,
+    services: dict[str, httpx.AsyncClient],
+    db: asyncpg.Pool,
 ) -> None:
     write = _table(name)[(method, path)]
     assert isinstance(write, Write)
-    url = f"/{name}{write.url(path)}"
+    made = None if write.setup is None else await write.setup(Context(clients=services, db=db))
+    url = f"/{name}{write.url(path, made)}"
     before = await snapshot(db)
     for who, headers, code in unauthenticated(GATEWAY_DOOR, write):
         assert_401(await _send(gateway, method, url, write, headers), code, who)

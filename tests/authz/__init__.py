@@ -8,7 +8,8 @@ app declares it (``("PATCH", "/v1/stations/{code}")``).
 
 To join a new route: add a ``Write`` naming the roles that may write there (``allowed``),
 a caller it succeeds for (``ok_as``) and a request that caller gets through: path
-parameters, a valid body, what must exist first (``setup``), and what the write is about
+parameters, a valid body, what must exist first (``setup``, which may return path parameters
+such as a new id), and what the write is about
 (``division``, ``station``, ``carrier``, ``organiser``) so that callers outside it can be
 tried. The matrix then checks, for that request:
 
@@ -77,7 +78,8 @@ class Context:
     db: asyncpg.Pool
 
 
-Setup = Callable[[Context], Awaitable[None]]
+# Creates what the write needs; may return path parameters only known then (a new id).
+Setup = Callable[[Context], Awaitable[Mapping[str, str] | None]]
 Value = Any | Callable[[], Any]
 
 
@@ -97,9 +99,9 @@ class Write:
     hides: bool = False  # outsiders get 404, not 403
     per_row: bool = False  # bulk: outsiders may get 200 with every row refused
 
-    def url(self, template: str) -> str:
+    def url(self, template: str, made: Mapping[str, str] | None = None) -> str:
         values = {name: resolve(value) for name, value in self.path.items()}
-        return template.format(**values)
+        return template.format(**values, **(made or {}))
 
     def json(self) -> Any:
         return resolve(self.body)

@@ -27,6 +27,14 @@ async def adopted(ctx: Context) -> None:
     assert r.status_code == 201, r.text
 
 
+async def a_product(ctx: Context) -> dict[str, str]:
+    r = await ctx.clients["programme"].post(PRODUCTS, json=PRODUCT, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    return {"product_id": str(r.json()["id"])}
+
+
+PRODUCTS = "/v1/counties/141128/products"
+PRODUCT = {"name": "方山小米", "category": "grain", "sold_online": True, "channels": ["淘宝"]}
 ADOPTION = {"county_code": "141128", "set_code": "shanxi-2017"}  # a preset of the seed
 
 ROUTES: dict[tuple[str, str], Write | Forwarded] = {
@@ -52,6 +60,44 @@ ROUTES: dict[tuple[str, str], Write | Forwarded] = {
         success=204,
         path=ADOPTION,
         setup=adopted,
+        division=FANGSHAN,
+    ),
+    ("PUT", "/v1/counties/{county_code}/statistics/{period}"): Write(
+        allowed=WRITERS,
+        ok_as=FANGSHAN_OFFICIAL,
+        success=200,
+        path={"county_code": "141128", "period": "2017"},
+        body={
+            "figures": [
+                {"figure": "rural_online_retail", "value": "118000000", "source": "platform"}
+            ]
+        },
+        division=FANGSHAN,
+    ),
+    ("POST", "/v1/counties/{county_code}/products"): Write(
+        allowed=WRITERS,
+        ok_as=FANGSHAN_OFFICIAL,
+        success=201,
+        path={"county_code": "141128"},
+        body=PRODUCT,
+        division=FANGSHAN,
+    ),
+    ("PATCH", "/v1/counties/{county_code}/products/{product_id}"): Write(
+        allowed=WRITERS,
+        ok_as=FANGSHAN_OFFICIAL,
+        success=200,
+        path={"county_code": "141128"},
+        body={"channels": ["淘宝", "832平台"]},
+        headers={"If-Match": '"1"'},
+        setup=a_product,
+        division=FANGSHAN,
+    ),
+    ("DELETE", "/v1/counties/{county_code}/products/{product_id}"): Write(
+        allowed=WRITERS,
+        ok_as=FANGSHAN_OFFICIAL,
+        success=204,
+        path={"county_code": "141128"},
+        setup=a_product,
         division=FANGSHAN,
     ),
 }
