@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 os.environ["RURALNET_ENV"] = "test"
 os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
 os.environ["GATEWAY_JWT_SECRET"] = JWT_SECRET
+# No app of the suite follows a stations feed on its own (it would poll 127.0.0.1:8001, maybe
+# another checkout's `make run`); the consumer's tests drive it themselves.
+os.environ["LOGISTICS_FOLLOW_STATIONS"] = "false"
 # Parallel runs on one cluster each name their own database.
 TEST_DATABASE = os.environ.get("RURALNET_TEST_DATABASE", "ruralnet_test")
 
