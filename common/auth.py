@@ -29,6 +29,7 @@ class Role(StrEnum):
     OPERATOR = "operator"  # operator of one station
     CARRIER = "carrier"  # a logistics company's integration
     PLATFORM = "platform"  # provincial platform or MOFCOM feed: read only
+    ORGANISER = "organiser"  # a training organiser (承办企业), bound to its credit code
     SERVICE = "service"  # another ruralnet component
     PUBLIC = "public"  # nobody signed in
 
@@ -44,6 +45,9 @@ class Principal(BaseModel):
     )
     station: str | None = Field(default=None, description="station code, for operators")
     carrier: str | None = Field(default=None, description="carrier code, for carriers")
+    organiser: str | None = Field(
+        default=None, description="unified social credit code, for training organisers"
+    )
 
     def covers(self, division_code: str) -> bool:
         """Whether a division (12-digit code) lies inside this principal's subtree."""
@@ -64,6 +68,7 @@ def encode_principal(
         "div": principal.division,
         "stn": principal.station,
         "car": principal.carrier,
+        "org": principal.organiser,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
@@ -86,6 +91,7 @@ def decode_principal(token: str, *, secret: str, issuer: str, audience: str) -> 
             division=claims.get("div"),
             station=claims.get("stn"),
             carrier=claims.get("car"),
+            organiser=claims.get("org"),
         )
     except jwt.ExpiredSignatureError as e:
         raise Unauthorized(

@@ -17,6 +17,8 @@ from ruralnet.devdb import ensure_database
 
 INTERNAL_SECRET = "test-internal-secret-0123456789abcdef"
 JWT_SECRET = "test-user-token-secret-0123456789abcdef"
+FIELD_KEY_ID = "test-1"
+FIELD_KEY = "test-field-encryption-key-0123456789abcdef"
 
 
 def internal_headers(
@@ -26,10 +28,16 @@ def internal_headers(
     division: str | None = None,
     station: str | None = None,
     carrier: str | None = None,
+    organiser: str | None = None,
     ttl_seconds: int = 60,
 ) -> dict[str, str]:
     principal = Principal(
-        subject=subject, role=role, division=division, station=station, carrier=carrier
+        subject=subject,
+        role=role,
+        division=division,
+        station=station,
+        carrier=carrier,
+        organiser=organiser,
     )
     token = mint_internal_token(principal, secret=INTERNAL_SECRET, ttl_seconds=ttl_seconds)
     return {"Authorization": f"Bearer {token}"}

@@ -34,9 +34,9 @@ from common.errors import (
     Unprocessable,
 )
 from common.etag import check_if_match
+from common.months import add_months, current_month
 from services.stations import authz
 from services.stations.changes.models import StationsChangeEvent
-from services.stations.months import add_months, current_month
 from services.stations.registry.models import ACTIVE_STATUSES, Station
 from services.stations.reports import repository
 from services.stations.reports.models import FIGURES, MonthlyReport, MonthlyReportRevision
