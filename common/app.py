@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from common.auth import require_principal
+from common.changefeed import application_name
 from common.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from common.errors import PROBLEM_JSON, ProblemDetails, install_error_handlers
 from common.health import ReadinessCheck
@@ -38,7 +39,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(
             settings.database_url,
-            application_name=f"ruralnet-{settings.component}",
+            application_name=application_name(settings.component),
             pool_size=settings.db_pool_size,
         )
         app.state.engine = engine

@@ -473,3 +473,23 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa_exc.SQLAlchemyError, _handle_database)
     app.add_exception_handler(OSError, _handle_database)
     app.add_exception_handler(Exception, _handle_unexpected)
+
+
+def all_problems(
+    problems: Sequence[Problem], *, code: str, detail: str, detail_zh: str
+) -> Problem | None:
+    """One problem for several found in one request, so the client learns them all at once:
+    a single one as it is; several as ``code`` with every field error of each (the status
+    of the first)."""
+    if not problems:
+        return None
+    if len(problems) == 1:
+        return problems[0]
+    first = problems[0]
+    combined = type(first)(
+        f"{detail}: " + "; ".join(p.detail for p in problems),
+        detail_zh=f"{detail_zh}:" + ";".join(p.detail_zh or p.detail for p in problems),
+        code=code,
+        errors=[e for p in problems for e in p.errors],
+    )
+    return combined

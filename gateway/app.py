@@ -16,8 +16,8 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         settings=settings or GatewaySettings(),
         schema=SCHEMA,
         title="ruralnet gateway",
-        description="The public entrance: `/stations/…`, `/logistics/…` and `/training/…` "
-        "are forwarded to the services with the caller's identity.",
+        description="The public entrance: `/stations/…`, `/logistics/…`, `/training/…` and "
+        "`/programme/…` are forwarded to the services with the caller's identity.",
         public_routers=[proxy_router],
         readiness_checks=[check_services],
         extra_lifespan=upstream_client,

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from httpx_aiohttp import AiohttpTransport
 from starlette.background import BackgroundTask
 
-from common.auth import mint_internal_token
+from common.auth import SAFE_METHODS, Role, mint_internal_token, sign_in_required
 from common.errors import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable
 from common.logging import get_logger
 from common.middleware import REQUEST_ID_HEADER
@@ -116,6 +116,9 @@ def _service_url(request: Request, service: str) -> str:
 async def forward(service: str, path: str, request: Request) -> StreamingResponse:
     base = _service_url(request, service)
     principal = authenticate(request)
+    if principal.role is Role.PUBLIC and request.method not in SAFE_METHODS:
+        # Refused before the body is read: a service would refuse it as well (ADR 0009).
+        raise sign_in_required("change anything", "修改数据")
     settings: GatewaySettings = request.app.state.settings
     token = mint_internal_token(
         principal,
@@ -162,8 +165,8 @@ for _method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
         forward,
         methods=[_method],
         summary="Forward to a service",
-        description="`/stations/…`, `/logistics/…` and `/training/…` go to that service, "
-        "with the caller's identity exchanged for an internal token.",
+        description="`/stations/…`, `/logistics/…`, `/training/…` and `/programme/…` go to that "
+        "service, with the caller's identity exchanged for an internal token.",
         responses={
             **ServiceUnavailable.openapi("the service cannot be reached"),
             **BadGateway.openapi("the service broke the connection"),

@@ -204,10 +204,11 @@ def test_openapi_documents_errors_as_problem_details() -> None:
     """What /openapi.json says of errors is what the apps send: problem+json, 401 included."""
     from gateway.app import create as gateway
     from services.logistics.app import create as logistics
+    from services.programme.app import create as programme
     from services.stations.app import create as stations
     from services.training.app import create as training
 
-    for create in (stations, logistics, training, gateway):
+    for create in (stations, logistics, training, programme, gateway):
         schema = create().openapi()
         assert "HTTPValidationError" not in schema["components"]["schemas"]
         for path, operations in schema["paths"].items():

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from common.auth import Role
+from common.auth import NATION, Role
 from tests.stations.factories import figures, insert_report, insert_station, problem
 from tests.stations.factories import month_text as _text
 from tests.stations.factories import months_from_now as _month
@@ -66,7 +66,7 @@ async def test_operator_sends_a_report(stations: httpx.AsyncClient, db: asyncpg.
     assert body["submitted_by"] == f"operator:{CODE}"
     assert r.headers["etag"] == '"1"'
 
-    got = await stations.get(url(LAST), headers=internal_headers(Role.PLATFORM))
+    got = await stations.get(url(LAST), headers=internal_headers(Role.PLATFORM, division=NATION))
     assert got.status_code == 200
     assert got.json() == body
     assert got.headers["etag"] == '"1"'
@@ -320,9 +320,15 @@ async def test_who_may_send_a_report(stations: httpx.AsyncClient, db: asyncpg.Po
     problem(r, 403, "not_your_station", None)
     r = await stations.put(url(LAST), json=figures(), headers=official("141102"))
     problem(r, 403, "outside_scope", None)
-    for role in (Role.CARRIER, Role.PLATFORM, Role.SERVICE, Role.PUBLIC):
-        r = await stations.put(url(LAST), json=figures(), headers=internal_headers(role))
+    for headers in (
+        internal_headers(Role.CARRIER, carrier="zhongtong"),
+        internal_headers(Role.PLATFORM, division="14"),
+        internal_headers(Role.SERVICE),
+    ):
+        r = await stations.put(url(LAST), json=figures(), headers=headers)
         problem(r, 403, "role_forbidden", None)
+    r = await stations.put(url(LAST), json=figures(), headers=internal_headers(Role.PUBLIC))
+    problem(r, 401, "authentication_required", None)
     assert await _counts(db) == (0, 0, 0)
 
     r = await stations.put(url(EARLIER), json=figures(), headers=official("141124"))
@@ -350,7 +356,7 @@ async def test_reading_reports(stations: httpx.AsyncClient, db: asyncpg.Pool) ->
     months = [date(2025, m, 1) for m in (1, 2, 3, 5)]
     for month in months:
         await insert_report(db, station.id, month, parcels_in=month.month)
-    headers = internal_headers(Role.CARRIER)
+    headers = internal_headers(Role.CARRIER, carrier="zhongtong")
     seen: list[str] = []
     page_url: str | None = f"/v1/stations/{CODE}/reports?limit=3"
     pages = 0
@@ -572,7 +578,9 @@ async def test_bulk_refuses_what_is_not_a_batch(stations: httpx.AsyncClient) -> 
     r = await stations.post("/v1/reports/bulk", json=[_row(CODE, LAST)] * 5001, headers=admin)
     problem(r, 422, "too_many_rows", "body")
     r = await stations.post(
-        "/v1/reports/bulk", json=[_row(CODE, LAST)], headers=internal_headers(Role.CARRIER)
+        "/v1/reports/bulk",
+        json=[_row(CODE, LAST)],
+        headers=internal_headers(Role.CARRIER, carrier="zhongtong"),
     )
     problem(r, 403, "role_forbidden", None)
 
@@ -634,7 +642,7 @@ async def test_reporting_rate_and_overdue_stations(
     await insert_report(db, linxian[3].id, EARLIER)  # another month only
     await insert_report(db, lishi.id, LAST)
 
-    headers = internal_headers(Role.PLATFORM)
+    headers = internal_headers(Role.PLATFORM, division=NATION)
     r = await stations.get(
         "/v1/reports/rate", params={"division": "141124", "month": _text(LAST)}, headers=headers
     )
@@ -692,5 +700,7 @@ async def test_rate_and_overdue_refuse_bad_queries(
     for path in ("/v1/reports/overdue", "/v1/reports/rate"):
         if path.endswith("rate") and "cursor" in params:
             continue
-        r = await stations.get(path, params=params, headers=internal_headers(Role.PLATFORM))
+        r = await stations.get(
+            path, params=params, headers=internal_headers(Role.PLATFORM, division=NATION)
+        )
         problem(r, status, code, field)

@@ -14,9 +14,9 @@ from pydantic_core import PydanticCustomError
 
 from common.bulk import RowProblemWithErrors
 from common.errors import Unprocessable
+from common.identifiers import STATION_CODE
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-STATION_CODE = re.compile(r"^\d{12}-\d{2}$")
 INT32_MAX = 2_147_483_647
 
 

@@ -1,0 +1,14 @@
+"""Every model of the programme service, imported so that ``Base.metadata`` is complete."""
+
+from services.programme.base import Base
+from services.programme.changes.models import ProgrammeChangeEvent, ProgrammeIdempotencyRecord
+from services.programme.targets.models import PolicyTarget, TargetAdoption, TargetSet
+
+__all__ = [
+    "Base",
+    "PolicyTarget",
+    "ProgrammeChangeEvent",
+    "ProgrammeIdempotencyRecord",
+    "TargetAdoption",
+    "TargetSet",
+]
