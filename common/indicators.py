@@ -85,7 +85,7 @@ _NETWORK = "GET /v1/indicators/network?division={code}"
 _SALES = "GET /v1/indicators/sales?division={code}&from={YYYY-MM}&to={YYYY-MM}"
 _LOGISTICS = "GET /v1/indicators/coverage?division={code}"
 _TRAINING = "GET /v1/indicators/training?division={code}&from={date}&to={date}"
-_STATISTICS = "GET /v1/counties/{code}/indicators?period={period}"
+_STATISTICS = "GET /v1/indicators/statistics?division={code}&period={period}"
 
 _DEFINITIONS = (
     IndicatorDefinition(

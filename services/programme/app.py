@@ -9,6 +9,7 @@ from common.app import create_app
 from services.programme.base import SCHEMA
 from services.programme.changes.router import router as changes_router
 from services.programme.settings import ProgrammeSettings
+from services.programme.statistics.router import router as statistics_router
 from services.programme.targets.router import router as targets_router
 from services.programme.vocabulary.router import router as vocabulary_router
 
@@ -20,6 +21,6 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
         title="ruralnet programme",
         description="The e-commerce into rural areas demonstration programme: policy targets, "
         "county statistics, project ledgers, fund rules and public disclosure.",
-        routers=[targets_router, changes_router],
+        routers=[targets_router, statistics_router, changes_router],
         public_routers=[vocabulary_router],
     )

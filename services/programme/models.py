@@ -2,10 +2,18 @@
 
 from services.programme.base import Base
 from services.programme.changes.models import ProgrammeChangeEvent, ProgrammeIdempotencyRecord
+from services.programme.statistics.models import (
+    CountyStatistic,
+    CountyStatisticRevision,
+    MainProduct,
+)
 from services.programme.targets.models import PolicyTarget, TargetAdoption, TargetSet
 
 __all__ = [
     "Base",
+    "CountyStatistic",
+    "CountyStatisticRevision",
+    "MainProduct",
     "PolicyTarget",
     "ProgrammeChangeEvent",
     "ProgrammeIdempotencyRecord",

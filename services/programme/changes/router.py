@@ -4,6 +4,13 @@ and provincial feeds. Payloads never carry personal fields (responsible persons)
 from common.changefeed import changes_router
 from services.programme.changes.models import ProgrammeChangeEvent
 
-TOPICS = ("target_set", "adoption", "project", "milestone", "disbursement")
+TOPICS = (
+    "target_set",
+    "adoption",
+    "county_statistic",
+    "project",
+    "milestone",
+    "disbursement",
+)
 
 router = changes_router(ProgrammeChangeEvent, TOPICS)
