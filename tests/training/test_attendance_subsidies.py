@@ -89,8 +89,10 @@ async def test_bulk_sheet_in_gb18030_creates_trainees_once(
     headers = admin() | ZH | {"Content-Type": "text/csv", "Idempotency-Key": "sheet-0001-abcdef"}
     dry = await training.post("/v1/attendance/bulk?dry_run=true", content=sheet, headers=headers)
     assert dry.status_code == 200, dry.text
-    assert dry.json()["summary"] == {
+    assert dry.json()["counts"] == {
+        "rows": 8,
         "created": 3,
+        "updated": 0,
         "unchanged": 0,
         "rejected": 5,
         "trainees_created": 2,
@@ -99,11 +101,8 @@ async def test_bulk_sheet_in_gb18030_creates_trainees_once(
 
     r = await training.post("/v1/attendance/bulk", content=sheet, headers=headers)
     answer = r.json()
-    assert answer["summary"] == dry.json()["summary"]
-    codes = [
-        (x["row"], x.get("problem", {}).get("code"), x.get("problem", {}).get("field"))
-        for x in answer["results"]
-    ]
+    assert answer["counts"] == dry.json()["counts"]
+    codes = [(x["index"], x.get("code"), x.get("field")) for x in answer["results"]]
     assert codes == [
         (1, None, None),
         (2, None, None),
@@ -115,7 +114,7 @@ async def test_bulk_sheet_in_gb18030_creates_trainees_once(
         (8, "session_not_found", "session_id"),
     ]
     assert resident_id("19900230") not in r.text
-    assert "不在其中" in answer["results"][4]["problem"]["detail"]
+    assert "不在其中" in answer["results"][4]["message"]
     assert await db.fetchval("SELECT count(*) FROM training.trainee") == 2
     assert await db.fetchval("SELECT categories FROM training.trainee WHERE name = '李四'") == [
         "rural_youth",
@@ -126,8 +125,8 @@ async def test_bulk_sheet_in_gb18030_creates_trainees_once(
     fresh = await training.post(
         "/v1/attendance/bulk", content=sheet, headers=admin() | {"Content-Type": "text/csv"}
     )
-    assert fresh.json()["summary"]["unchanged"] == 3
-    assert fresh.json()["summary"]["created"] == 0
+    assert fresh.json()["counts"]["unchanged"] == 3
+    assert fresh.json()["counts"]["created"] == 0
     assert await db.fetchval("SELECT count(*) FROM training.attendance") == 3
 
 

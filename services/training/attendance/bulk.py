@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, CsvColumns, RowProblemWithErrors, Source, read_bulk
+from common.bulk import BulkRow, BulkRowResult, CsvColumns, Source, read_bulk
 from common.errors import Problem, Unprocessable
 from common.fieldcrypt import FieldCipher
 from common.identifiers import ResidentId, mask_resident_id
@@ -36,28 +37,31 @@ CSV_COLUMNS = (
     "residence_code",
     "categories",
 )
+CSV_LABELS = {
+    "session_id": "培训班编号",
+    "day": "日期",
+    "part": "时段",
+    "id_number": "身份证号",
+    "name": "姓名",
+    "phone": "手机",
+    "residence_code": "居住村代码",
+    "categories": "人员类别",
+}
 CSV_ALIASES = {
-    "培训班编号": "session_id",
     "培训班ID": "session_id",
-    "日期": "day",
     "签到日期": "day",
-    "时段": "part",
-    "身份证号": "id_number",
     "身份证号码": "id_number",
     "公民身份号码": "id_number",
-    "姓名": "name",
     "电话": "phone",
-    "手机": "phone",
     "手机号": "phone",
     "联系电话": "phone",
-    "居住村代码": "residence_code",
     "村代码": "residence_code",
     "居住地代码": "residence_code",
-    "人员类别": "categories",
     "类别": "categories",
 }
 COLUMNS = CsvColumns(
     names=CSV_COLUMNS,
+    labels=CSV_LABELS,
     aliases=CSV_ALIASES,
     required=("session_id", "day", "id_number"),
     refuse_unknown=True,
@@ -116,7 +120,7 @@ async def submit(
     authz.require_role(
         principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
     )
-    results = [_Row(r.row, r.line) for r in rows]
+    results = [_Row(r.index, r.line) for r in rows]
     parsed = [(res, r) for res, r in zip(results, rows, strict=True) if r.problem is None]
     for res, r in zip(results, rows, strict=True):
         if r.problem is not None:
@@ -268,25 +272,39 @@ async def _write(
 
 
 def _answer(results: list[_Row], *, dry_run: bool, zh: bool) -> dict[str, Any]:
-    summary = {"created": 0, "unchanged": 0, "rejected": 0, "trainees_created": 0}
+    """``common.bulk.BulkResult`` as JSON, built as plain dicts: a 200,000-row answer is
+    mostly accepted rows, and a model per row would cost more than the upload's SQL."""
+    counts = {"rows": len(results), "created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    trainees_created = 0
     items = []
     for res in results:
         if res.problem is not None:
             res.outcome = "rejected"
-        summary[res.outcome] += 1
-        summary["trainees_created"] += res.trainee_created
-        item: dict[str, Any] = {"row": res.row, "outcome": res.outcome}
-        if res.line is not None:
-            item["line"] = res.line
+        counts[res.outcome] += 1
+        trainees_created += res.trainee_created
+        extra: dict[str, Any] = {}
         if res.session_id is not None:
-            item["session_id"] = res.session_id
+            extra["session_id"] = res.session_id
         if res.trainee_id is not None:
-            item["trainee_id"] = res.trainee_id
+            extra["trainee_id"] = res.trainee_id
         if res.trainee_created:
-            item["trainee_created"] = True
+            extra["trainee_created"] = True
         if res.problem is not None:
-            item["problem"] = RowProblemWithErrors.of(res.problem, chinese=zh).model_dump(
-                exclude_none=True
-            )
+            item = AttendanceRowResult.rejected(
+                BulkRow(res.row, res.line, None), res.problem, chinese=zh, **extra
+            ).model_dump(mode="json", exclude_none=True)
+        else:
+            item = {"index": res.row, "status": res.outcome, **extra}
+            if res.line is not None:
+                item["line"] = res.line
         items.append(item)
-    return {"dry_run": dry_run, "summary": summary, "results": items}
+    counts["trainees_created"] = trainees_created
+    return {"dry_run": dry_run, "counts": counts, "results": items}
+
+
+class AttendanceRowResult(BulkRowResult):
+    session_id: int | None = None
+    trainee_id: int | None = None
+    trainee_created: bool | None = Field(
+        default=None, description="true: the person was registered from this row"
+    )

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.auth import PrincipalDep
-from common.bulk import READ_PROBLEMS
+from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, BulkResult, template_response
 from common.db import SessionDep
 from common.errors import (
     Conflict,
@@ -22,12 +22,7 @@ from common.months import china_today
 from common.pagination import Page, cursor_key, next_link
 from services.training import authz
 from services.training.attendance import bulk, repository, service
-from services.training.attendance.schemas import (
-    AttendanceIn,
-    AttendanceOut,
-    BulkResult,
-    SessionCounts,
-)
+from services.training.attendance.schemas import AttendanceIn, AttendanceOut, SessionCounts
 from services.training.changes.models import TrainingIdempotencyRecord
 from services.training.deps import CipherDep, PageDep, SessionIdPath
 from services.training.sessions import service as sessions
@@ -163,7 +158,7 @@ _CSV_EXAMPLE = (
         "writing; `Idempotency-Key` makes a resend return the first answer. Template: "
         "`GET /v1/attendance/bulk/template`."
     ),
-    response_model=BulkResult,
+    response_model=BulkResult[bulk.AttendanceRowResult],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -221,11 +216,7 @@ async def upload(
     "/attendance/bulk/template",
     summary="CSV template of a sign-in sheet",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses=TEMPLATE_RESPONSE,
 )
 async def template() -> Response:
-    return Response(
-        "\ufeff" + _CSV_EXAMPLE,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="attendance-template.csv"'},
-    )
+    return template_response(bulk.COLUMNS, "attendance-template.csv", "签到表模板.csv")

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from common.bulk import RowProblemWithErrors
 from services.training.attendance.models import DayPart
 from services.training.trainees.models import TraineeCategory
 from services.training.trainees.schemas import TraineeIn
@@ -105,9 +104,6 @@ class AttendanceRow(BaseModel):
     categories: Categories = Field(default_factory=list, max_length=10)
 
 
-Outcome = Literal["created", "unchanged", "rejected"]
-
-
 class AttendanceOut(BaseModel):
     session_id: int
     trainee_id: int
@@ -115,29 +111,6 @@ class AttendanceOut(BaseModel):
     part: DayPart
     outcome: Literal["created", "unchanged"]
     trainee_created: bool = False
-
-
-class BulkRowResult(BaseModel):
-    row: int
-    line: int | None = None
-    outcome: Outcome
-    session_id: int | None = None
-    trainee_id: int | None = None
-    trainee_created: bool = False
-    problem: RowProblemWithErrors | None = None
-
-
-class BulkSummary(BaseModel):
-    created: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    trainees_created: int = 0
-
-
-class BulkResult(BaseModel):
-    dry_run: bool
-    summary: BulkSummary
-    results: list[BulkRowResult]
 
 
 class SessionCounts(BaseModel):
