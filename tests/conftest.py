@@ -25,6 +25,7 @@ from tests.support import (
     INTERNAL_SECRET,
     JWT_SECRET,
     load_reference_copies,
+    serve,
 )
 
 if TYPE_CHECKING:
@@ -83,8 +84,9 @@ def _reference_followers() -> list["ReferenceFollower"]:
     """Every component's division reference copy (docs/adr/0020), loaded once from stations
     by the real snapshot path; its tables are reference data, kept between tests."""
     from services.logistics.stations_feed import REFERENCE as LOGISTICS_REFERENCE
+    from services.programme.stations_feed import REFERENCE as PROGRAMME_REFERENCE
 
-    return [LOGISTICS_REFERENCE]
+    return [LOGISTICS_REFERENCE, PROGRAMME_REFERENCE]
 
 
 def _bases() -> list[Any]:
@@ -191,11 +193,24 @@ async def training(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def programme_app(database_url: str) -> FastAPI:
+def stations_server(database_url: str) -> Iterator[str]:
+    """A stations app on a loopback port, for components that call it over HTTP."""
+    from services.stations.app import create
+    from services.stations.settings import StationsSettings
+
+    with serve(create(StationsSettings(database_url=database_url))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def programme_app(database_url: str, stations_server: str) -> FastAPI:
     from services.programme.app import create
     from services.programme.settings import ProgrammeSettings
 
-    return create(ProgrammeSettings(database_url=database_url))
+    settings = ProgrammeSettings(
+        database_url=database_url, stations_url=stations_server, follow_stations=False
+    )
+    return create(settings)
 
 
 @pytest.fixture(scope="session")

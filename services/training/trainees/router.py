@@ -121,7 +121,7 @@ async def list_trainees(
     "/lookup",
     summary="Find a trainee by ID number",
     description="POST so that the number never travels in a URL (and in proxies' logs). "
-    "Answers the trainee masked or in clear by the caller's scope.",
+    "The trainee in clear for the caller's scope; 404 outside it, as for nobody.",
     response_model=TraineeOut,
     responses=problem_responses(_NOT_FOUND, _BAD_ID, (Forbidden, "`role_forbidden`")),
 )
@@ -133,15 +133,16 @@ async def lookup(
 
     rid = checks.resident_id(body.id_number)
     row = await service.find_by_number(session, fields, rid.number)
-    if row is None:
+    # Outside the trainee's scope the answer is the same as for nobody: a lookup must not
+    # tell an outsider who is registered.
+    if row is None or not await service.sees_in_clear(session, principal, row):
         raise NotFound(
             "no trainee has this ID number",
             detail_zh="没有登记该身份证号码的学员",
             code="trainee_not_found",
             field="id_number",
         )
-    clear = await service.sees_in_clear(session, principal, row)
-    return _trainee_response(service.trainee_out(row, clear=clear, fields=fields))
+    return _trainee_response(service.trainee_out(row, clear=True, fields=fields))
 
 
 @router.get(
