@@ -26,7 +26,9 @@ async def a_trainee(ctx: Context) -> dict[str, str]:
 
 
 async def yeji_policy(ctx: Context) -> None:
-    r = await ctx.clients["training"].post("/v1/subsidy-policies/presets/yeji-2017", headers=admin())
+    r = await ctx.clients["training"].post(
+        "/v1/subsidy-policies/presets/yeji-2017", headers=admin()
+    )
     assert r.status_code == 201, r.text
 
 
