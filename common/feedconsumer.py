@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,9 +32,9 @@ from sqlalchemy import BigInteger, DateTime, String, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from common.auth import Principal, Role, mint_internal_token
 from common.changefeed import ChangeEvent, ChangePage, application_name
 from common.logging import get_logger
+from common.service_client import service_client
 from common.settings import plain_database_url
 
 log = get_logger(__name__)
@@ -166,11 +166,12 @@ class FeedConsumer:
 
     def client(self, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
         """Pooled, with explicit timeouts, and a fresh internal token on every request."""
-        timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
-        return httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout,
-            auth=_InternalToken(self.component, self.internal_secret),
+        return service_client(
+            self.base_url,
+            component=self.component,
+            secret=self.internal_secret,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
             transport=transport,
         )
 
@@ -277,20 +278,6 @@ class FeedConsumer:
         if response.status_code != 200:
             raise FeedUnavailable(f"{self.source} feed answered {response.status_code}")
         return ChangePage.model_validate_json(response.content)
-
-
-class _InternalToken(httpx.Auth):
-    """A fresh internal token (role service) on every request: a consumer lives for months,
-    a token for a minute."""
-
-    def __init__(self, component: str, secret: str) -> None:
-        self._principal = Principal(subject=f"service:{component}", role=Role.SERVICE)
-        self._secret = secret
-
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        token = mint_internal_token(self._principal, secret=self._secret, ttl_seconds=60)
-        request.headers["Authorization"] = f"Bearer {token}"
-        yield request
 
 
 @dataclass(frozen=True)

@@ -121,11 +121,12 @@ async def _load(
 
 @dataclass(frozen=True)
 class ReferenceFollower:
-    """The reference copy of one component: its two tables, and the feed handlers and
-    start hook that keep them current."""
+    """The reference copy of one component: its tables, and the feed handlers and start
+    hook that keep them current. ``boundaries`` only for a component that places points
+    (a copy of every county's polygon is megabytes nobody else reads)."""
 
     divisions: type[ReferenceDivisionMixin]
-    boundaries: type[ReferenceBoundaryMixin]
+    boundaries: type[ReferenceBoundaryMixin] | None = None
 
     async def sync_divisions(
         self, conn: asyncpg.Connection, client: httpx.AsyncClient
@@ -143,7 +144,9 @@ class ReferenceFollower:
 
     async def sync_boundaries(
         self, conn: asyncpg.Connection, client: httpx.AsyncClient
-    ) -> SyncResult:
+    ) -> SyncResult | None:
+        if self.boundaries is None:
+            return None
         result = await _load(
             conn,
             client,
@@ -157,12 +160,12 @@ class ReferenceFollower:
 
     async def on_start(self, conn: asyncpg.Connection, client: httpx.AsyncClient) -> None:
         """Load what is still empty (a first start)."""
-        for model, sync in (
-            (self.divisions, self.sync_divisions),
-            (self.boundaries, self.sync_boundaries),
+        if not await conn.fetchval(f"SELECT EXISTS (SELECT FROM {table_name(self.divisions)})"):
+            await self.sync_divisions(conn, client)
+        if self.boundaries is not None and not await conn.fetchval(
+            f"SELECT EXISTS (SELECT FROM {table_name(self.boundaries)})"
         ):
-            if not await conn.fetchval(f"SELECT EXISTS (SELECT FROM {table_name(model)})"):
-                await sync(conn, client)
+            await self.sync_boundaries(conn, client)
 
     async def on_list_changed(
         self,

@@ -31,7 +31,8 @@ COMPONENTS = (
 def _links(host: str) -> dict[str, str]:
     """Where the components find each other on this machine."""
     stations = next(c for c in COMPONENTS if c.name == "stations")
-    return {"LOGISTICS_STATIONS_URL": f"http://{host}:{stations.port}"}
+    url = f"http://{host}:{stations.port}"
+    return {"LOGISTICS_STATIONS_URL": url, "PROGRAMME_STATIONS_URL": url}
 
 
 class PortTaken(RuntimeError):

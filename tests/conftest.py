@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from common.settings import async_database_url, plain_database_url
 from ruralnet.devdb import Cluster, ensure_database
-from tests.support import INTERNAL_SECRET, JWT_SECRET, load_reference_copies
+from tests.support import INTERNAL_SECRET, JWT_SECRET, load_reference_copies, serve
 
 if TYPE_CHECKING:
     from common.reference_sync import ReferenceFollower
@@ -75,8 +75,9 @@ def _reference_followers() -> list["ReferenceFollower"]:
     """Every component's division reference copy (docs/adr/0020), loaded once from stations
     by the real snapshot path; its tables are reference data, kept between tests."""
     from services.logistics.stations_feed import REFERENCE as LOGISTICS_REFERENCE
+    from services.programme.stations_feed import REFERENCE as PROGRAMME_REFERENCE
 
-    return [LOGISTICS_REFERENCE]
+    return [LOGISTICS_REFERENCE, PROGRAMME_REFERENCE]
 
 
 def _bases() -> list[Any]:
@@ -183,11 +184,24 @@ async def training(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def programme_app(database_url: str) -> FastAPI:
+def stations_server(database_url: str) -> Iterator[str]:
+    """A stations app on a loopback port, for components that call it over HTTP."""
+    from services.stations.app import create
+    from services.stations.settings import StationsSettings
+
+    with serve(create(StationsSettings(database_url=database_url))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def programme_app(database_url: str, stations_server: str) -> FastAPI:
     from services.programme.app import create
     from services.programme.settings import ProgrammeSettings
 
-    return create(ProgrammeSettings(database_url=database_url))
+    settings = ProgrammeSettings(
+        database_url=database_url, stations_url=stations_server, follow_stations=False
+    )
+    return create(settings)
 
 
 @pytest.fixture(scope="session")

@@ -75,7 +75,11 @@ def system(database_url: str) -> Iterator[System]:
         )
         training = stack.enter_context(serve(training_app))
         programme = stack.enter_context(
-            serve(create_programme(ProgrammeSettings(database_url=database_url)))
+            serve(
+                create_programme(
+                    ProgrammeSettings(database_url=database_url, follow_stations=False)
+                )
+            )
         )
         dead_port = stack.enter_context(closed_port())
 

@@ -2,6 +2,7 @@
 
 from services.programme.base import Base
 from services.programme.changes.models import ProgrammeChangeEvent, ProgrammeIdempotencyRecord
+from services.programme.reference.models import ProgrammeDivision, ProgrammeFeedCursor
 from services.programme.statistics.models import (
     CountyStatistic,
     CountyStatisticRevision,
@@ -16,6 +17,8 @@ __all__ = [
     "MainProduct",
     "PolicyTarget",
     "ProgrammeChangeEvent",
+    "ProgrammeDivision",
+    "ProgrammeFeedCursor",
     "ProgrammeIdempotencyRecord",
     "TargetAdoption",
     "TargetSet",

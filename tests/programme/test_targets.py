@@ -191,7 +191,7 @@ async def test_writes_stay_inside_the_officials_division(programme: httpx.AsyncC
     problem(
         await programme.put("/v1/counties/141128100/adoptions/shanxi-2017", headers=ADMIN),
         422,
-        "not_a_county",
+        "wrong_division_level",
     )
     problem(
         await programme.post("/v1/target-sets", json=a_set(code="lvliang-2016"), headers=ADMIN),

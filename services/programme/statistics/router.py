@@ -18,7 +18,7 @@ from common.errors import (
     problem_responses,
 )
 from common.etag import etag
-from services.programme.divisions import CountyPath
+from services.programme.divisions import COUNTY_PROBLEMS, CountyPath
 from services.programme.periods import PERIOD_EXAMPLES, PeriodKind, parse_period
 from services.programme.statistics import service
 from services.programme.statistics.schemas import (
@@ -39,7 +39,7 @@ PeriodPath = Annotated[
     str, Path(max_length=16, description=f"a year, quarter or month: {PERIOD_EXAMPLES}")
 ]
 _FORBIDDEN = (Forbidden, "`role_forbidden`; `outside_scope`: outside your division")
-_COUNTY = "`invalid_division_code`, `not_a_county` (county_code)"
+_COUNTY = COUNTY_PROBLEMS
 _PERIOD = "`invalid_period`, `period_not_finished` (period)"
 
 

@@ -21,7 +21,7 @@ from common.etag import etag
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
-from services.programme.divisions import CountyPath, parse_county
+from services.programme.divisions import COUNTY, COUNTY_PROBLEMS, CountyPath, checked_division
 from services.programme.targets import service
 from services.programme.targets.schemas import (
     SET_CODE_PATTERN,
@@ -66,7 +66,7 @@ def _set_response(out: TargetSetOut, *, status_code: int = 200) -> JSONResponse:
     response_model=Page[TargetSetOut],
     responses=problem_responses(
         (BadRequest, "`invalid_cursor`"),
-        (Unprocessable, "`invalid_division_code`, `not_a_county` (applies_to)"),
+        (Unprocessable, "`invalid_division_code`, `unknown_division`, `wrong_division_level` …"),
     ),
 )
 async def list_target_sets(
@@ -83,7 +83,12 @@ async def list_target_sets(
     ] = None,
     preset: Annotated[bool | None, Query(description="only presets, or only custom sets")] = None,
 ) -> Page[TargetSetOut]:
-    county = parse_county(applies_to, field="applies_to", location="query") if applies_to else None
+    county = None
+    if applies_to is not None:
+        division = await checked_division(
+            session, applies_to, COUNTY, field="applies_to", location="query"
+        )
+        county = division.code
     rows, outs = await service.list_sets(
         session, params, applies_to=county, under=under, preset=preset
     )
@@ -161,7 +166,7 @@ async def update_target_set(
     summary="The targets a county adopted",
     description="Every target set the county adopted, with its targets: what the dashboards "
     "measure the county against.",
-    responses=problem_responses((Unprocessable, "`invalid_division_code`, `not_a_county`")),
+    responses=problem_responses((Unprocessable, COUNTY_PROBLEMS)),
 )
 async def county_targets(county_code: CountyPath, session: SessionDep) -> CountyTargets:
     return await service.county_targets(session, county_code)
@@ -181,8 +186,7 @@ async def county_targets(county_code: CountyPath, session: SessionDep) -> County
             (NotFound, "`target_set_not_found`"),
             (
                 Unprocessable,
-                "`invalid_division_code`, `not_a_county`; `target_set_not_applicable` "
-                "(with `region_code`)",
+                f"{COUNTY_PROBLEMS}; `target_set_not_applicable` (with `region_code`)",
             ),
         ),
     },
@@ -204,7 +208,7 @@ async def adopt_target_set(
     responses=problem_responses(
         _FORBIDDEN,
         (NotFound, "`adoption_not_found`"),
-        (Unprocessable, "`invalid_division_code`, `not_a_county`"),
+        (Unprocessable, COUNTY_PROBLEMS),
     ),
 )
 async def withdraw_target_set(

@@ -22,6 +22,7 @@ from common.identifiers import division_prefix
 from common.indicators import VOCABULARY, IndicatorCode, IndicatorKind, IndicatorUnit
 from common.pagination import PageParams
 from services.programme.changes.models import ProgrammeChangeEvent
+from services.programme.divisions import REGION, checked_division
 from services.programme.targets import repository
 from services.programme.targets.models import (
     Comparator,
@@ -213,6 +214,7 @@ async def create_set(
     require_division_writer(
         principal, body.region_code, doing="set policy targets", doing_zh="设定政策目标"
     )
+    await checked_division(session, body.region_code, REGION, field="region_code")
     targets = _targets(body.targets)
     if await repository.set_by_code(session, body.code) is not None:
         raise Conflict(
