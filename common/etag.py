@@ -28,7 +28,7 @@ def _tags(if_match: str) -> set[str]:
             tags.add(etag(int(tag)))
         else:
             raise BadRequest(
-                f"If-Match must be the ETag you read, with its quotes, like If-Match: \"4\"; "
+                f'If-Match must be the ETag you read, with its quotes, like If-Match: "4"; '
                 f"got {tag[:40]!r}",
                 detail_zh='If-Match 应为读取时得到的 ETag(带引号),例如 If-Match: "4"',
                 code="invalid_if_match",
