@@ -36,8 +36,9 @@ os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
 os.environ["GATEWAY_JWT_SECRET"] = JWT_SECRET
 os.environ["TRAINING_FIELD_KEYS"] = f'{{"{FIELD_KEY_ID}": "{FIELD_KEY}"}}'
 os.environ["TRAINING_FIELD_KEY_ID"] = FIELD_KEY_ID
-# No app of the suite follows a stations feed on its own (it would poll 127.0.0.1:8001, maybe
-# another checkout's `make run`); the consumer's tests drive it themselves.
+# Apps built with default settings (the authorization matrix) must not follow whatever
+# stations answers on the development port; tests that need the feed drive it themselves.
+os.environ["PROGRAMME_FOLLOW_STATIONS"] = "false"
 os.environ["LOGISTICS_FOLLOW_STATIONS"] = "false"
 # Parallel runs on one cluster each name their own database.
 TEST_DATABASE = os.environ.get("RURALNET_TEST_DATABASE", "ruralnet_test")
