@@ -135,16 +135,19 @@ class DivisionRule:
 
 
 class DivisionRef(NamedTuple):
-    """What judging and naming a code needs of its reference row."""
+    """A reference row as a plain tuple, with every column of ``ReferenceDivisionMixin``."""
 
     code: str
     name: str
     level: str
     division_class: str | None
     parent_code: str | None
+    since_edition: int
     until_edition: int | None
     poverty_county: bool
     poor_village: bool
+    demonstration_year: int | None
+    flags_version: int
 
 
 async def divisions_by_code(
