@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import BigInteger, String, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.fields import format_yuan
@@ -232,20 +233,25 @@ class Breach:
         return self.messages[1]
 
 
+CHECK = text(CHECK_SQL).bindparams(bindparam("prefix", type_=String))
+# The rules the breaches name, with their set's code: the check's second (and last) query.
+RULES = (
+    select(FundRule, FundRuleSet.code)
+    .join(FundRuleSet, FundRuleSet.id == FundRule.rule_set_id)
+    .where(FundRule.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+)
+
+
 async def _rules(session: AsyncSession, ids: set[int]) -> dict[int, tuple[FundRule, str]]:
     if not ids:
         return {}
-    rows = await session.execute(
-        select(FundRule, FundRuleSet.code)
-        .join(FundRuleSet, FundRuleSet.id == FundRule.rule_set_id)
-        .where(FundRule.id.in_(ids))
-    )
+    rows = await session.execute(RULES, {"ids": sorted(ids)})
     return {rule.id: (rule, code) for rule, code in rows}
 
 
 async def run_check(session: AsyncSession, prefix: str) -> list[Breach]:
     """Every breach now, of the demonstration counties under ``prefix`` (6 digits: one)."""
-    rows = (await session.execute(text(CHECK_SQL), {"prefix": prefix + "%"})).all()
+    rows = (await session.execute(CHECK, {"prefix": prefix + "%"})).all()
     rules = await _rules(session, {r.rule_id for r in rows})
     found = [
         Breach(
