@@ -90,5 +90,7 @@ def compile_for_asyncpg(
 ) -> tuple[str, list[Any]]:
     """The statement as asyncpg runs it (``$1``, ``$2`` …) with its arguments in order: what
     a benchmark's raw-asyncpg limit runs, so it is the API's own SQL."""
-    compiled = statement.compile(dialect=asyncpg_dialect())
+    bound = statement.params(**params)
+    # Parameters marked ``literal_execute`` are written into the SQL, as at execution.
+    compiled = bound.compile(dialect=asyncpg_dialect(), compile_kwargs={"render_postcompile": True})
     return compiled.string, [params[name] for name in compiled.positiontup or ()]

@@ -17,7 +17,13 @@ from common.etag import check_if_match
 from common.identifiers import division_prefix
 from common.pagination import PageParams, keyset
 from services.programme.divisions import REGION, checked_division
-from services.programme.funds.check import Breach, recheck_rule_set, run_check, stored_breaches
+from services.programme.funds.check import (
+    Breach,
+    RuleView,
+    recheck_rule_set,
+    run_check,
+    stored_breaches,
+)
 from services.programme.funds.models import FundRule, FundRuleSet, RuleKind
 from services.programme.funds.schemas import (
     BreachOut,
@@ -101,7 +107,7 @@ def _rules(rules: Sequence[RuleIn]) -> list[FundRule]:
     ]
 
 
-def rule_out(rule: FundRule) -> RuleOut:
+def rule_out(rule: FundRule | RuleView) -> RuleOut:
     return RuleOut(
         id=rule.id,
         kind=RuleKind(rule.kind),
