@@ -31,7 +31,9 @@ SERVICES: dict[str, Callable[[str], FastAPI]] = {
     "logistics": lambda url: create_logistics(
         LogisticsSettings(database_url=url, follow_stations=False)
     ),
-    "training": lambda url: create_training(TrainingSettings(database_url=url)),
+    "training": lambda url: create_training(
+        TrainingSettings(database_url=url, follow_stations=False)
+    ),
     "programme": lambda url: create_programme(
         ProgrammeSettings(database_url=url, follow_stations=False)
     ),
