@@ -39,6 +39,7 @@ SECRETS = {
     "RURALNET_INTERNAL_SECRET",
     "GATEWAY_JWT_SECRET",
     "GATEWAY_PHONE_INDEX_KEY",
+    "TRAINING_FIELD_KEY",
 }
 # ${NAME}, ${NAME:?message}, ${NAME:-default} … as compose reads them.
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?P<op>:?[?-])?(?P<arg>[^}]*)\}")
