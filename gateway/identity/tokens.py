@@ -55,6 +55,7 @@ class Verified:
     session_id: str | None = None
     token_id: str | None = None
     expires_at: int = 0
+    generation: int | None = None
 
 
 def mint_access_token(
@@ -173,13 +174,38 @@ async def keep_revocations_fresh(
 
 
 class AccessTokens:
-    """Verifies gateway access tokens: signature, expiry, a strict principal, revocation."""
+    """Verifies gateway access tokens: signature, expiry, a strict principal, revocation.
+
+    A client sends the same token for its whole life, so what its signature and claims
+    proved is kept per token (the whole string, signature included: only that very token
+    finds it) until it expires; the revocation check runs on every request all the same.
+    """
+
+    CACHED = 10_000
 
     def __init__(self, secret: str, revocations: Revocations) -> None:
         self._secret = secret
         self.revocations = revocations
+        self._verified: dict[str, Verified] = {}
 
     def verify(self, token: str) -> Verified:
+        verified = self._verified.get(token)
+        if verified is None or verified.expires_at <= time.time():
+            verified = self._decode(token)
+            if len(self._verified) >= self.CACHED:
+                self._verified.clear()
+            self._verified[token] = verified
+        principal = verified.principal
+        if self.revocations.refuses(principal.subject, verified.generation, verified.session_id):
+            raise _invalid(
+                "The token was revoked (signed out, password changed or account disabled); "
+                "sign in again",
+                "令牌已失效(已退出登录、密码已修改或账号已停用),请重新登录",
+                "token_revoked",
+            )
+        return verified
+
+    def _decode(self, token: str) -> Verified:
         try:
             claims = jwt.decode(
                 token,
@@ -211,19 +237,13 @@ class AccessTokens:
             or not isinstance(scope, str | None)
         ):
             raise _invalid("The token is invalid: malformed claims", "令牌无效")
-        if self.revocations.refuses(principal.subject, generation, session_id):
-            raise _invalid(
-                "The token was revoked (signed out, password changed or account disabled); "
-                "sign in again",
-                "令牌已失效(已退出登录、密码已修改或账号已停用),请重新登录",
-                "token_revoked",
-            )
         return Verified(
             principal=principal,
             scopes=None if scope is None else frozenset(scope.split()),
             session_id=session_id,
             token_id=claims.get("jti"),
             expires_at=claims["exp"],
+            generation=generation,
         )
 
 
