@@ -24,6 +24,7 @@ from tests.support import (
     FIELD_KEY_ID,
     INTERNAL_SECRET,
     JWT_SECRET,
+    PHONE_INDEX_KEY,
     load_reference_copies,
     serve,
 )
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 os.environ["RURALNET_ENV"] = "test"
 os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
 os.environ["GATEWAY_JWT_SECRET"] = JWT_SECRET
+os.environ["GATEWAY_PHONE_INDEX_KEY"] = PHONE_INDEX_KEY
 os.environ["TRAINING_FIELD_KEYS"] = f'{{"{FIELD_KEY_ID}": "{FIELD_KEY}"}}'
 os.environ["TRAINING_FIELD_KEY_ID"] = FIELD_KEY_ID
 # Apps built with default settings (the authorization matrix) must not follow whatever
