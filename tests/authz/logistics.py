@@ -33,6 +33,14 @@ VOLUME = {
     "inbound_weight_kg": "61",
 }
 
+HUB = {
+    "code": "ZTO-WC",
+    "kind": "township_hub",
+    "name": "吴城镇中通网点",
+    "division_code": "141102100000",
+    "operator_carrier": "zto",
+}
+
 ROUTES: dict[tuple[str, str], Write | Forwarded] = {
     ("POST", "/v1/carriers"): Write(
         allowed=roles(Role.ADMIN),
@@ -83,6 +91,24 @@ ROUTES: dict[tuple[str, str], Write | Forwarded] = {
         body=[VOLUME],
         setup=point,
         division=JIESHANG,
+        carrier="zto",
+        per_row=True,
+    ),
+    ("PUT", "/v1/depots/{code}"): Write(
+        allowed=WRITERS,
+        ok_as=ZTO,
+        success=201,
+        path={"code": "ZTO-WC"},
+        body=HUB,
+        division="141102100000",
+        carrier="zto",
+    ),
+    ("POST", "/v1/depots/bulk"): Write(
+        allowed=WRITERS,
+        ok_as=ZTO,
+        success=200,
+        body=[HUB],
+        division="141102100000",
         carrier="zto",
         per_row=True,
     ),
