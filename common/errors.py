@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from common.logging import get_logger
+from common.logging import error_facts, get_logger
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger(__name__)
@@ -538,7 +538,8 @@ async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, sa_exc.IntegrityError):
         # Domain code checks its rules first; reaching here means a concurrent writer won.
-        log.info("integrity conflict", error=str(getattr(exc, "orig", exc)).splitlines()[0])
+        # The constraint, never the message: its DETAIL quotes the values (ADR 0010).
+        log.info("integrity conflict", **error_facts(exc))
         return problem_response(
             request,
             status=409,
