@@ -10,7 +10,9 @@ from fastapi.openapi.utils import get_openapi
 from common.auth import require_principal
 from common.changefeed import application_name
 from common.db import make_engine, make_read_sessionmaker, make_sessionmaker
+from common.dberrors import TransactionRetryMiddleware
 from common.errors import PROBLEM_JSON, ProblemDetails, install_error_handlers
+from common.guards import refuse_nul
 from common.health import ReadinessCheck
 from common.health import router as health_router
 from common.logging import configure_logging
@@ -54,12 +56,20 @@ def create_app(
         finally:
             await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_nul)],
+    )
     app.state.settings = settings
     app.state.schema = schema
     app.state.migration_head = migration_head(schema)
     app.state.readiness_checks = list(readiness_checks)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    # Inside the request context: a retried write keeps its one request id and log line.
+    app.add_middleware(TransactionRetryMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)
