@@ -2,7 +2,7 @@
 
 - admins: everything, everywhere;
 - officials: write only inside their division subtree (403 ``outside_scope`` elsewhere);
-  national designations only from the province up (``require_provincial_writer``);
+  national designations only from the province up (``require_province_writer``);
 - other roles: what each service grants them, checked with ``require_role`` before any scope;
 - the public: what is a public record (ADR 0009); anything else is 401 (sign in), not 403.
 
@@ -11,9 +11,8 @@ A service keeps its object-level rules (whose station, whose carrier) in its own
 
 from collections.abc import Collection
 
-from common.auth import NATION, Principal, Role, sign_in_required
+from common.auth import Principal, Role, sign_in_required
 from common.errors import Forbidden, Problem
-from common.identifiers import PREFIX_LENGTH, DivisionLevel
 
 
 def role_forbidden(principal: Principal, doing: str, doing_zh: str) -> Problem:
@@ -58,23 +57,27 @@ def require_division_writer(
     raise role_forbidden(principal, doing, doing_zh)
 
 
-def require_provincial_writer(
-    principal: Principal, division_code: str, *, doing: str, doing_zh: str
+def require_province_writer(
+    principal: Principal,
+    division_code: str,
+    *,
+    doing: str,
+    doing_zh: str,
 ) -> None:
-    """Admins, and officials of the province (or the nation) holding ``division_code``.
-
-    National designations — 国家级贫困县, 电子商务进农村综合示范县 and its batch — are
-    named by the State Council's poverty office and MOFCOM and entered by the provinces;
-    a county must not designate itself (403 ``scope_too_narrow``)."""
+    """Admins, and officials of the province that holds ``division_code`` or of the nation:
+    what a province designates for its counties (demonstration counties and their funds),
+    which a county must not set for itself."""
     require_division_writer(principal, division_code, doing=doing, doing_zh=doing_zh)
-    if principal.role is Role.ADMIN or principal.division == NATION:
-        return
-    division = principal.division or ""
-    if len(division) > PREFIX_LENGTH[DivisionLevel.PROVINCE]:
+    if (
+        principal.role is Role.OFFICIAL
+        and not principal.national
+        and len(principal.division or "") > 2
+    ):
         raise Forbidden(
-            f"only province-level officials {doing}; your division {division} is narrower",
-            detail_zh=f"只有省级及以上官员可以{doing_zh},您的管辖范围 {division} 不够",
-            code="scope_too_narrow",
+            f"only province-level officials (or national ones) may {doing}; your division is "
+            f"{principal.division}",
+            detail_zh=f"只有省级及以上主管部门可以{doing_zh};您的管辖范围是 {principal.division}",
+            code="province_level_required",
         )
 
 

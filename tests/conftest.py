@@ -36,6 +36,9 @@ os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
 os.environ["GATEWAY_JWT_SECRET"] = JWT_SECRET
 os.environ["TRAINING_FIELD_KEYS"] = f'{{"{FIELD_KEY_ID}": "{FIELD_KEY}"}}'
 os.environ["TRAINING_FIELD_KEY_ID"] = FIELD_KEY_ID
+# Apps built with default settings (the authorization matrix) must not follow whatever
+# stations answers on the development port; tests that need the feed drive it themselves.
+os.environ["PROGRAMME_FOLLOW_STATIONS"] = "false"
 # Parallel runs on one cluster each name their own database.
 TEST_DATABASE = os.environ.get("RURALNET_TEST_DATABASE", "ruralnet_test")
 

@@ -203,7 +203,11 @@ async def test_flags_on_bad_codes(stations: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     ("division", "refusal"),
-    [("1411", "scope_too_narrow"), ("141124", "scope_too_narrow"), ("141124102", "outside_scope")],
+    [
+        ("1411", "province_level_required"),
+        ("141124", "province_level_required"),
+        ("141124102", "outside_scope"),
+    ],
 )
 async def test_only_the_province_sets_national_designations(
     stations: httpx.AsyncClient, db: asyncpg.Pool, division: str, refusal: str
@@ -245,7 +249,7 @@ async def test_the_province_and_the_nation_set_them(
         json={},
         headers=internal_headers(Role.OFFICIAL, subject="user:9", division="141124"),
     )
-    assert (r.status_code, r.json()["code"]) == (403, "scope_too_narrow")
+    assert (r.status_code, r.json()["code"]) == (403, "province_level_required")
     assert await _flag_rows(db) == {LINXIAN: (True, False, 2017)}
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
-from common.authz import require_division_writer, require_provincial_writer, require_role
+from common.authz import require_division_writer, require_province_writer, require_role
 from common.bulk import BulkRow, CsvColumns, Source, read_bulk
 from common.changefeed import record_change
 from common.errors import NotFound, Problem, Unprocessable
@@ -350,7 +350,7 @@ async def apply_flags(
                 request.given.get("demonstration_year", before.demonstration_year),
             )
             if _designation(after) != _designation(before):
-                require_provincial_writer(
+                require_province_writer(
                     principal,
                     code,
                     doing="set national poverty and demonstration designations",
