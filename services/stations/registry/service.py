@@ -52,7 +52,7 @@ from common.placement import (
     outside_county_problem,
     place_in_county,
 )
-from services.stations.authz import is_station_operator, manages_station
+from services.stations.authz import is_station_operator, manages_station, require_station_reader
 from services.stations.changes.models import StationsChangeEvent
 from services.stations.divisions.models import CountyBoundary, Division
 from services.stations.registry import repository
@@ -330,10 +330,11 @@ async def list_stations(
 
 
 async def list_transitions(
-    session: AsyncSession, code: str, params: PageParams
+    session: AsyncSession, code: str, params: PageParams, principal: Principal
 ) -> list[StationTransition]:
     cursor_key(params, _row_id_key)
     row = await get_station(session, code)
+    require_station_reader(principal, row.station.code, row.station.division_code)
     return await repository.transitions(session, row.station.id, params)
 
 
