@@ -11,6 +11,7 @@ connection, three rounds taking turns, medians. Goals: ratio ≤ 1.3, county < 5
 
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -76,11 +77,7 @@ async def run(options: Options) -> list[Figure]:
         "TRAINING_FOLLOW_STATIONS": "false",
         "TRAINING_LOG_JSON": "true",
     }
-    cases: list[tuple[str, str, int]] = [
-        ("county", COUNTY, 200),
-        ("province", PROVINCE, 10),
-        ("nation", "", 4),
-    ]
+    cases: list[tuple[str, str, int]] = [("county", COUNTY, 200), ("province", PROVINCE, 3)]
     figures: list[Figure] = []
     with uvicorn_process("services.training.app:create", env=env) as api:
         conn = await asyncpg.connect(plain_database_url(url))
@@ -118,6 +115,22 @@ async def run(options: Options) -> list[Figure]:
                         note=note,
                     )
                 )
+            # The nation takes longer than the app's 60 s statement timeout (no pre-aggregate,
+            # see ADR 0031): measured by raw asyncpg alone, against its goal.
+            nation = _raw("")
+            started = time.perf_counter()
+            await nation(conn)
+            seconds = time.perf_counter() - started
+            figures.append(
+                Figure(
+                    "nation training indicators, one statement, raw asyncpg",
+                    seconds * 1000,
+                    GOALS_MS["nation"],
+                    "the goal (no API figure: it exceeds the 60 s statement timeout)",
+                    "ms",
+                    higher_is_better=False,
+                )
+            )
         finally:
             await conn.close()
     return figures
