@@ -15,6 +15,7 @@ from common.settings import async_database_url
 from ruralnet.devdb import Cluster, ClusterError, ensure_database
 from ruralnet.runner import PortTaken, run_components
 from services.stations.divisions.cli import app as stations_app
+from services.training.cli import app as training_app
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 db_app = typer.Typer(no_args_is_help=True, help="The private development cluster.")
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 users_app = typer.Typer(no_args_is_help=True, help="People's accounts at the gateway.")
 app.add_typer(users_app, name="users")
 app.add_typer(stations_app, name="stations")
+app.add_typer(training_app, name="training")
 
 
 def _fail(message: str, *, code: int = 1) -> None:

@@ -90,8 +90,9 @@ def _reference_followers() -> list["ReferenceFollower"]:
     by the real snapshot path; its tables are reference data, kept between tests."""
     from services.logistics.stations_feed import REFERENCE as LOGISTICS_REFERENCE
     from services.programme.stations_feed import REFERENCE as PROGRAMME_REFERENCE
+    from services.training.stations_feed import REFERENCE as TRAINING_REFERENCE
 
-    return [LOGISTICS_REFERENCE, PROGRAMME_REFERENCE]
+    return [LOGISTICS_REFERENCE, PROGRAMME_REFERENCE, TRAINING_REFERENCE]
 
 
 def _bases() -> list[Any]:
@@ -193,7 +194,9 @@ async def training(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from services.training.app import create
     from services.training.settings import TrainingSettings
 
-    async for client in _client(create(TrainingSettings(database_url=database_url))):
+    async for client in _client(
+        create(TrainingSettings(database_url=database_url, follow_stations=False))
+    ):
         yield client
 
 
