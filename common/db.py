@@ -10,17 +10,19 @@ read. They must not write (nothing would roll it back); each statement sees its 
 snapshot, so a read that needs several consistent statements makes them one query.
 """
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.elements import ClauseElement
 
 # Readable constraint names in migration diffs and error messages.
 NAMING_CONVENTION = {
@@ -81,3 +83,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def compile_for_asyncpg(
+    statement: ClauseElement, params: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
+    """The statement as asyncpg runs it (``$1``, ``$2`` …) with its arguments in order: what
+    a benchmark's raw-asyncpg limit runs, so it is the API's own SQL."""
+    bound = statement.params(**params)
+    # Parameters marked ``literal_execute`` are written into the SQL, as at execution.
+    compiled = bound.compile(dialect=asyncpg_dialect(), compile_kwargs={"render_postcompile": True})
+    return compiled.string, [params[name] for name in compiled.positiontup or ()]

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Literal
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
@@ -158,23 +159,38 @@ def normalize_station_code(raw: str) -> str:
     return raw
 
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def normalize_mobile(raw: str) -> str:
-    """A mainland mobile number (11 digits starting 13–19), without +86, spaces or dashes."""
-    phone = re.sub(r"[\s\-]", "", raw)
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    elif phone.startswith("0086"):
-        phone = phone[4:]
-    if not _MOBILE.match(phone):
-        raise InvalidValue(
-            "invalid_phone",
-            "not a mainland mobile number (11 digits starting 13–19)",
-            "不是有效的大陆手机号码(11 位,以 13–19 开头)",
-        )
-    return phone
+    """A mainland mobile number as its 11 national digits (``13800138000``), from any way
+    people write it (``+86 138-0013-8000``, ``0086 13800138000``).
+
+    Checked against the numbering plan (libphonenumber's metadata), not a pattern: ranges no
+    operator has been assigned (``12…``, ``1400…``) are refused, newly assigned ones follow
+    the library's updates.
+    """
+    if len(raw) > 32:
+        raise _not_mobile("too long", "过长")
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException as e:
+        raise _not_mobile("11 digits starting 13–19", "11 位,以 13–19 开头") from e
+    if (
+        number.country_code != 86
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
+        raise _not_mobile("11 digits starting 13–19", "11 位,以 13–19 开头")
+    return str(number.national_number)
+
+
+def _not_mobile(why: str, why_zh: str) -> InvalidValue:
+    return InvalidValue(
+        "invalid_phone",
+        f"not a mainland mobile number ({why})",
+        f"不是有效的大陆手机号码({why_zh})",
+    )
 
 
 # GB 32100-2015: position 1 is the registration authority (1 机构编制, 2 外交, 3 司法行政,
