@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Literal
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
@@ -144,19 +145,30 @@ def normalize_station_code(raw: str) -> str:
     return raw
 
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def normalize_mobile(raw: str) -> str:
-    """A mainland mobile number (11 digits starting 13–19), without +86, spaces or dashes."""
-    phone = re.sub(r"[\s\-]", "", raw)
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    elif phone.startswith("0086"):
-        phone = phone[4:]
-    if not _MOBILE.match(phone):
+    """A mainland mobile number as its 11 national digits (``13800138000``), from any way
+    people write it (``+86 138-0013-8000``, ``0086 13800138000``).
+
+    Checked against the numbering plan (libphonenumber's metadata), not a pattern: ranges no
+    operator has been assigned (``12…``, ``1400…``) are refused, newly assigned ones follow
+    the library's updates.
+    """
+    if len(raw) > 32:
+        raise ValueError("not a mainland mobile number (too long)")
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException as e:
+        raise ValueError("not a mainland mobile number (11 digits starting 13–19)") from e
+    if (
+        number.country_code != 86
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
         raise ValueError("not a mainland mobile number (11 digits starting 13–19)")
-    return phone
+    return str(number.national_number)
 
 
 def normalize_credit_code(raw: str) -> str:

@@ -20,7 +20,7 @@ from common.auth import SAFE_METHODS, Role, mint_internal_token, sign_in_require
 from common.errors import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable
 from common.logging import get_logger
 from common.middleware import REQUEST_ID_HEADER
-from gateway.auth import authenticate
+from gateway.auth import authenticate, authorize_forward
 from gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
@@ -116,6 +116,7 @@ def _service_url(request: Request, service: str) -> str:
 async def forward(service: str, path: str, request: Request) -> StreamingResponse:
     base = _service_url(request, service)
     principal = authenticate(request)
+    authorize_forward(request, service, f"/{path}")
     if principal.role is Role.PUBLIC and request.method not in SAFE_METHODS:
         # Refused before the body is read: a service would refuse it as well (ADR 0009).
         raise sign_in_required("change anything", "修改数据")

@@ -2,11 +2,12 @@ from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import ComponentSettings
+from gateway.identity.settings import IdentitySettings
 
 DEV_JWT_SECRET = "development-only-user-token-secret-change-me"
 
 
-class GatewaySettings(ComponentSettings):
+class GatewaySettings(ComponentSettings, IdentitySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     component: str = "gateway"
@@ -21,7 +22,11 @@ class GatewaySettings(ComponentSettings):
     upstream_pool_size: int = Field(default=100, ge=1, le=1000)
 
     def secrets(self) -> dict[str, str]:
-        return {**super().secrets(), "jwt_secret": self.jwt_secret.get_secret_value()}
+        return {
+            **super().secrets(),
+            "jwt_secret": self.jwt_secret.get_secret_value(),
+            **self.identity_secrets(),
+        }
 
     def service_urls(self) -> dict[str, str]:
         return {

@@ -24,6 +24,7 @@ from tests.support import (
     FIELD_KEY_ID,
     INTERNAL_SECRET,
     JWT_SECRET,
+    PHONE_INDEX_KEY,
     load_reference_copies,
     serve,
 )
@@ -34,11 +35,13 @@ if TYPE_CHECKING:
 os.environ["RURALNET_ENV"] = "test"
 os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
 os.environ["GATEWAY_JWT_SECRET"] = JWT_SECRET
+os.environ["GATEWAY_PHONE_INDEX_KEY"] = PHONE_INDEX_KEY
 os.environ["TRAINING_FIELD_KEYS"] = f'{{"{FIELD_KEY_ID}": "{FIELD_KEY}"}}'
 os.environ["TRAINING_FIELD_KEY_ID"] = FIELD_KEY_ID
 # Apps built with default settings (the authorization matrix) must not follow whatever
 # stations answers on the development port; tests that need the feed drive it themselves.
 os.environ["PROGRAMME_FOLLOW_STATIONS"] = "false"
+os.environ["LOGISTICS_FOLLOW_STATIONS"] = "false"
 # Parallel runs on one cluster each name their own database.
 TEST_DATABASE = os.environ.get("RURALNET_TEST_DATABASE", "ruralnet_test")
 
@@ -88,8 +91,9 @@ def _reference_followers() -> list["ReferenceFollower"]:
     by the real snapshot path; its tables are reference data, kept between tests."""
     from services.logistics.stations_feed import REFERENCE as LOGISTICS_REFERENCE
     from services.programme.stations_feed import REFERENCE as PROGRAMME_REFERENCE
+    from services.training.stations_feed import REFERENCE as TRAINING_REFERENCE
 
-    return [LOGISTICS_REFERENCE, PROGRAMME_REFERENCE]
+    return [LOGISTICS_REFERENCE, PROGRAMME_REFERENCE, TRAINING_REFERENCE]
 
 
 def _bases() -> list[Any]:
@@ -220,7 +224,9 @@ async def training(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from services.training.app import create
     from services.training.settings import TrainingSettings
 
-    async for client in _client(create(TrainingSettings(database_url=database_url))):
+    async for client in _client(
+        create(TrainingSettings(database_url=database_url, follow_stations=False))
+    ):
         yield client
 
 
