@@ -52,7 +52,7 @@ from common.identifiers import (
 )
 from common.months import CHINA_TZ, add_months, china_today
 from common.pagination import PageParams, cursor_key
-from services.stations.authz import is_station_operator, manages_station
+from services.stations.authz import is_station_operator, manages_station, require_station_reader
 from services.stations.changes.models import StationsChangeEvent
 from services.stations.registry import repository
 from services.stations.registry.models import (
@@ -335,10 +335,11 @@ async def list_stations(
 
 
 async def list_transitions(
-    session: AsyncSession, code: str, params: PageParams
+    session: AsyncSession, code: str, params: PageParams, principal: Principal
 ) -> list[StationTransition]:
     cursor_key(params, _row_id_key)
     row = await get_station(session, code)
+    require_station_reader(principal, row.station.code, row.station.division_code)
     return await repository.transitions(session, row.station.id, params)
 
 
