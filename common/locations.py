@@ -82,6 +82,6 @@ def crs_needed(value: CRS | None, info: ValidationInfo) -> CRS | None:
         raise invalid(
             "crs_required",
             f"say which coordinate system the location is in: {CRS_NAMES}",
-            "请用 crs 说明坐标系:wgs84(GPS)、gcj02(高德、腾讯)或 bd09(百度)",
+            "请用 crs 说明位置所用的坐标系:wgs84(GPS)、gcj02(高德、腾讯)或 bd09(百度)",
         )
     return value

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.coords import CRS, outside_china, to_wgs84
 from common.errors import Problem, Unprocessable
 from common.identifiers import county_code
+from common.locations import swapped_message
 
 # County boundaries are simplified (about 100–300 vertices per county), so a place on the
 # real border can fall a few hundred metres outside the stored polygon. 500 m absorbs that
@@ -25,8 +26,12 @@ COUNTY_TOLERANCE_M = 500
 
 
 def outside_china_problem(lon: float, lat: float, *, field: str = "location") -> Problem | None:
+    """``outside_china``, or ``lat_lon_swapped`` when the other order would be in China."""
     if not outside_china(lon, lat):
         return None
+    if not outside_china(lat, lon):
+        detail, detail_zh = swapped_message(lon, lat)
+        return Unprocessable(detail, detail_zh=detail_zh, code="lat_lon_swapped", field=field)
     return Unprocessable(
         f"({lon}, {lat}) is outside China; send lon then lat",
         detail_zh=f"({lon}, {lat}) 不在中国境内;请按 经度、纬度 顺序填写",
