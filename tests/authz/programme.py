@@ -330,4 +330,13 @@ ROUTES: dict[tuple[str, str], Write | Forwarded] = {
         setup=a_rule_set,
         division=FANGSHAN,
     ),
+    ("POST", "/v1/demonstration-counties/{county_code}/disbursements/bulk"): Write(
+        allowed=WRITERS,
+        ok_as=FANGSHAN_OFFICIAL,
+        success=200,
+        path={"county_code": "141128"},
+        body=lambda: [{**PAYMENT, "project": "141128-001"}],
+        setup=a_project,
+        division=FANGSHAN,
+    ),
 }
