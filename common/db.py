@@ -47,6 +47,8 @@ def make_engine(database_url: str, *, application_name: str, pool_size: int = 10
         # bench/benchmarks/station_get.py); requests beyond the pool wait for one instead.
         max_overflow=0,
         pool_timeout=10,
+        # A statement's parameters are names and phones: never in an error's text (ADR 0010).
+        hide_parameters=True,
         # No ping before each checkout (a round trip per request): a connection that died
         # with a database restart fails once, is discarded with its pool, and that request
         # answers 503 with Retry-After.
