@@ -18,9 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # Links made before were free text; a project links a session by its id now.
-    op.execute(
-        "DELETE FROM programme.project_training_session WHERE session_id !~ '^[0-9]{1,18}$'"
-    )
+    op.execute("DELETE FROM programme.project_training_session WHERE session_id !~ '^[0-9]{1,18}$'")
     op.alter_column(
         "project_training_session",
         "session_id",
