@@ -37,7 +37,8 @@ def reachable(host: str) -> str:
 
 def _links(host: str) -> dict[str, str]:
     """Where the components find each other when they all listen on ``host``: the gateway
-    each service, logistics and programme the stations service."""
+    each service; logistics, training and programme the stations service; programme the
+    training service."""
     at = reachable(host)
     urls = {c.name: f"http://{at}:{c.port}" for c in COMPONENTS}
     links = {
@@ -47,6 +48,8 @@ def _links(host: str) -> dict[str, str]:
         **links,
         "LOGISTICS_STATIONS_URL": urls["stations"],
         "PROGRAMME_STATIONS_URL": urls["stations"],
+        "PROGRAMME_TRAINING_URL": urls["training"],
+        "TRAINING_STATIONS_URL": urls["stations"],
     }
 
 

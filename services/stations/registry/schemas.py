@@ -16,32 +16,17 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from common.coords import CRS
+from common.errors import invalid
 from common.fields import CreditCode, DivisionCode, Name, Phone
 from common.identifiers import STATION_CODE_PATTERN
+from common.locations import CRS_NAMES, CrsField, Location, crs_needed
 from services.stations.registry.models import StationService, StationStatus, StationTier
 
-CRS_NAMES = ", ".join(c.value for c in CRS)
 SERVICE_NAMES = ", ".join(s.value for s in StationService)
-
-
-def parse_crs(value: Any) -> Any:
-    """``wgs84`` / ``gcj02`` / ``bd09`` (any case); anything else is ``unknown_crs``."""
-    if value is None or isinstance(value, CRS):
-        return value
-    try:
-        return CRS(str(value).strip().lower())
-    except ValueError:
-        raise PydanticCustomError(
-            "unknown_crs",
-            "unknown coordinate system {value}; one of {names}",
-            {"value": repr(value), "names": CRS_NAMES},
-        ) from None
 
 
 def _parse_service(value: Any) -> Any:
@@ -50,10 +35,10 @@ def _parse_service(value: Any) -> Any:
     try:
         return StationService(value.strip())
     except ValueError:
-        raise PydanticCustomError(
+        raise invalid(
             "unknown_service",
-            "unknown service {value}; one of {names}",
-            {"value": repr(value), "names": SERVICE_NAMES},
+            f"unknown service {value!r}; one of {SERVICE_NAMES}",
+            f"未知的服务项目 {value!r},应为:{'、'.join(s.value for s in StationService)}",
         ) from None
 
 
@@ -67,16 +52,6 @@ StationCode = Annotated[
 ]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ServiceItem = Annotated[StationService, BeforeValidator(_parse_service)]
-CrsField = Annotated[CRS | None, BeforeValidator(parse_crs)]
-
-
-class Location(BaseModel):
-    """A point as longitude and latitude in the coordinate system the request names."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    lon: float = Field(ge=-180, le=180, examples=[111.14])
-    lat: float = Field(ge=-90, le=90, examples=[37.52])
 
 
 class OperatorIn(BaseModel):
@@ -95,18 +70,6 @@ class CompanyIn(BaseModel):
 
     name: Name | None = Field(default=None, examples=["吕梁市电子商务发展有限公司"])
     credit_code: CreditCode | None = Field(default=None, examples=["91110000802100433B"])
-
-
-def _crs_needed(value: CRS | None, info: ValidationInfo) -> CRS | None:
-    """A location without its coordinate system is the mistake that puts a point in the next
-    village (GCJ-02 is 250–620 m off WGS-84), so ``crs`` is required with ``location``."""
-    if value is None and info.data.get("location") is not None:
-        raise PydanticCustomError(
-            "crs_required",
-            "say which coordinate system the location is in: {names}",
-            {"names": CRS_NAMES},
-        )
-    return value
 
 
 _CREATE_EXAMPLE = {
@@ -151,7 +114,7 @@ class StationCreate(BaseModel):
         default_factory=list, max_length=len(StationService), description="from the catalogue"
     )
 
-    _crs = field_validator("crs")(_crs_needed)
+    _crs = field_validator("crs")(crs_needed)
 
 
 class StationPatch(BaseModel):
@@ -183,13 +146,13 @@ class StationPatch(BaseModel):
     company: CompanyIn | None = None
     services: list[ServiceItem] | None = Field(default=None, max_length=len(StationService))
 
-    _crs = field_validator("crs")(_crs_needed)
+    _crs = field_validator("crs")(crs_needed)
 
     @field_validator("name", "services")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
-            raise PydanticCustomError("null_not_allowed", "may not be null")
+            raise invalid("null_not_allowed", "may not be null", "不能为 null")
         return value
 
 
