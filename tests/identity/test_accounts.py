@@ -191,6 +191,12 @@ async def test_a_bad_phone_or_scope_names_the_field(gw: httpx.AsyncClient, admin
         problem(bad_scope, 422, "validation_failed", field="division")["errors"][0]["code"]
         == "invalid_scope"
     )
+    zh = await gw.post(
+        "/auth/users",
+        json={**base, "phone": "13900000500", "division": "14110"},
+        headers={**admin.headers, "Accept-Language": "zh"},
+    )
+    assert "管辖范围" in zh.json()["errors"][0]["detail"]
 
 
 async def test_disabling_ends_every_session_at_once(

@@ -111,6 +111,11 @@ async def test_wrong_secrets_and_scopes_get_rfc_6749_errors(
         auth=(carrier["client_id"], carrier["client_secret"]),
     )
     problem(both, 400, "invalid_request")
+    for forged in ("rn-\x00", "x" * 500, "rn-0000000000000000"):
+        r = await gw.post(
+            "/auth/token", data={"grant_type": "client_credentials"}, auth=(forged, "x")
+        )
+        problem(r, 401, "invalid_client")
 
 
 async def _token(

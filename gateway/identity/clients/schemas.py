@@ -3,9 +3,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from pydantic_core import PydanticCustomError
 
 from common.auth import CARRIER_CODE, NATION
+from common.errors import invalid
 from common.fields import CreditCode, Name
 from gateway.identity.users.models import UserStatus
 from gateway.identity.users.schemas import _scope
@@ -27,7 +27,7 @@ ScopeName = Annotated[str, StringConstraints(max_length=40), Field(examples=["co
 
 def _scopes(value: Any) -> Any:
     if isinstance(value, list) and len(set(value)) != len(value):
-        raise PydanticCustomError("duplicate_scope", "a scope is listed twice")
+        raise invalid("duplicate_scope", "a scope is listed twice", "权限范围重复")
     return value
 
 

@@ -4,6 +4,7 @@ access tokens only (no refresh tokens, §4.4.3). Rotation keeps the secrets in u
 an overlap, so a company can deploy the new one before the old one stops working.
 """
 
+import re
 import secrets as random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,9 @@ _BINDING = {
     ClientRole.PLATFORM: "division",
     ClientRole.ORGANISER: "organiser",
 }
+
+
+_CLIENT_ID = re.compile(r"rn-[0-9a-f]{16}")
 
 
 def now_utc() -> datetime:
@@ -313,6 +317,11 @@ async def client_credentials_grant(
     basic: bool,
 ) -> TokenResponse:
     now = now_utc()
+    if not _CLIENT_ID.fullmatch(client_id):
+        # Not an id we hand out (rn- and 16 hex digits): nothing to look up, nothing to log
+        # verbatim (it may hold anything, NUL included).
+        await record_apart(identity.apart, origin, "client_auth_failed", reason="malformed_id")
+        raise errors.invalid_client(basic=basic)
     found = await repository.secret_by_hash(session, digest(client_secret))
     valid = (
         found is not None
@@ -326,7 +335,7 @@ async def client_credentials_grant(
             identity.apart,
             origin,
             "client_auth_failed",
-            target=f"client:{client_id}"[:200],
+            target=f"client:{client_id}",
         )
         raise errors.invalid_client(basic=basic)
     if client.status != UserStatus.ACTIVE:

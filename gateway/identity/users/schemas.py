@@ -2,9 +2,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from pydantic_core import PydanticCustomError
 
 from common.auth import NATION, normalize_scope
+from common.errors import invalid
 from common.fields import Name, Phone
 from common.identifiers import STATION_CODE_PATTERN
 from gateway.identity.passwords import MAX_LENGTH
@@ -26,7 +26,11 @@ def _scope(value: Any) -> Any:
     try:
         return normalize_scope(value)
     except ValueError as e:
-        raise PydanticCustomError("invalid_scope", "{reason}", {"reason": str(e)}) from None
+        raise invalid(
+            "invalid_scope",
+            str(e),
+            "管辖范围应为省、市、县或乡级区划代码(2、4、6、9 位或 12 位),或 nation(全国)",
+        ) from None
 
 
 _DIVISION = Field(
