@@ -31,10 +31,12 @@ COMPONENTS = (
 def _links(host: str) -> dict[str, str]:
     """Where the components find each other on this machine."""
     stations = next(c for c in COMPONENTS if c.name == "stations")
+    training = next(c for c in COMPONENTS if c.name == "training")
     url = f"http://{host}:{stations.port}"
     return {
         "LOGISTICS_STATIONS_URL": url,
         "PROGRAMME_STATIONS_URL": url,
+        "PROGRAMME_TRAINING_URL": f"http://{host}:{training.port}",
         "TRAINING_STATIONS_URL": url,
     }
 

@@ -241,12 +241,25 @@ def stations_server(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def programme_app(database_url: str, stations_server: str) -> FastAPI:
+def training_server(database_url: str) -> Iterator[str]:
+    """A training app on a loopback port, for components that call it over HTTP."""
+    from services.training.app import create
+    from services.training.settings import TrainingSettings
+
+    with serve(create(TrainingSettings(database_url=database_url, follow_stations=False))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def programme_app(database_url: str, stations_server: str, training_server: str) -> FastAPI:
     from services.programme.app import create
     from services.programme.settings import ProgrammeSettings
 
     settings = ProgrammeSettings(
-        database_url=database_url, stations_url=stations_server, follow_stations=False
+        database_url=database_url,
+        stations_url=stations_server,
+        training_url=training_server,
+        follow_stations=False,
     )
     return create(settings)
 

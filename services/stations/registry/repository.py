@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from common.pagination import PageParams, keyset
-from services.stations.divisions.models import CountyBoundary, Division, DivisionFlag
+from services.stations.divisions.models import Division, DivisionFlag
 from services.stations.registry.models import Station, StationStatus, StationTier, StationTransition
 from services.stations.reports.models import MonthlyReport
 
@@ -110,43 +110,6 @@ async def lock_counties(
 
 async def division(session: AsyncSession, code: str) -> Division | None:
     return await session.get(Division, code)
-
-
-async def county_distance_m(
-    session: AsyncSession, county: str, lon: float, lat: float
-) -> float | None:
-    """Geodesic distance in metres from the point to the county's boundary (0 inside it);
-    None when the county has no boundary loaded."""
-    point = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
-    return await session.scalar(
-        select(func.ST_Distance(cast(CountyBoundary.geom, Geography), point)).where(
-            CountyBoundary.county_code == county
-        )
-    )
-
-
-async def county_placement(
-    session: AsyncSession, county: str, lon: float, lat: float
-) -> tuple[float | None, str | None]:
-    """In one statement: the geodesic distance in metres from the point to the county's
-    boundary (0 inside it; None without a boundary), and another county whose boundary holds
-    the point (None when none does, or when the point is inside its own county)."""
-    geometry = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
-    own = (
-        select(func.ST_Distance(cast(CountyBoundary.geom, Geography), cast(geometry, Geography)))
-        .where(CountyBoundary.county_code == county)
-        .scalar_subquery()
-    )
-    other = (
-        select(CountyBoundary.county_code)
-        .where(CountyBoundary.county_code != county, func.ST_Covers(CountyBoundary.geom, geometry))
-        .order_by(CountyBoundary.county_code)
-        .limit(1)
-        .scalar_subquery()
-    )
-    row = (await session.execute(select(own, other))).one()
-    distance, neighbour = row[0], row[1]
-    return distance, None if distance == 0 else neighbour
 
 
 async def last_sequence(session: AsyncSession, division_code: str) -> int:

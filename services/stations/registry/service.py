@@ -9,7 +9,7 @@
   derived (the oldest candidate); given, it must be a candidate. When a county centre or a
   township station is registered or closed, the parents of the stations below it are
   re-derived so the rule keeps holding, each move a new version on the change feed.
-- Location: WGS-84 stored; inside the county's boundary (``placement``: within
+- Location: WGS-84 stored; inside the county's boundary (``common.placement``: within
   ``COUNTY_TOLERANCE_M`` unless the point lies in another county's boundary).
 - Lifecycle: ``TRANSITIONS``; acceptance (验收) checks completeness and lists every gap.
 - Every write takes the county's advisory lock, then the row lock, and records a change
@@ -52,8 +52,16 @@ from common.identifiers import (
 )
 from common.months import CHINA_TZ, add_months, china_today
 from common.pagination import PageParams, cursor_key
+from common.placement import (
+    COUNTY_TOLERANCE_M,
+    county_distances_m,
+    county_name,
+    outside_county_problem,
+    place_in_county,
+)
 from services.stations.authz import is_station_operator, manages_station, require_station_reader
 from services.stations.changes.models import StationsChangeEvent
+from services.stations.divisions.models import CountyBoundary, Division
 from services.stations.registry import repository
 from services.stations.registry.models import (
     Station,
@@ -62,16 +70,11 @@ from services.stations.registry.models import (
     StationTier,
     StationTransition,
 )
-from services.stations.registry.placement import (
-    COUNTY_TOLERANCE_M,
-    county_name,
-    outside_county,
-    place,
-)
 from services.stations.registry.repository import StationQuery, StationRow
 from services.stations.registry.schemas import (
     STATION_CODE_PATTERN,
     CompanyOut,
+    Location,
     LocationOut,
     OperatorOut,
     StationCreate,
@@ -494,6 +497,30 @@ async def _placed_division(session: AsyncSession, tier: StationTier, code: str) 
         )
 
 
+async def place(
+    session: AsyncSession,
+    location: Location,
+    crs: CRS,
+    division_code: str,
+    *,
+    confirmed: bool = False,
+) -> WKTElement:
+    """The stored WGS-84 point, checked against China and the county's boundary
+    (``common.placement``: a point inside another county's boundary needs ``confirmed``)."""
+    return await place_in_county(
+        session,
+        boundaries=CountyBoundary,
+        divisions=Division,
+        lon=location.lon,
+        lat=location.lat,
+        crs=crs,
+        division_code=division_code,
+        what="station",
+        what_zh="站点",
+        confirmed=confirmed,
+    )
+
+
 # --- parents -----------------------------------------------------------------------------
 
 
@@ -848,7 +875,7 @@ async def acceptance_gaps(
         gaps.append(gap("location", "missing_location", "no location", "未填写站点位置"))
     else:
         county = county_code(station.division_code)
-        distance = await repository.county_distance_m(session, county, *point)
+        [distance] = await county_distances_m(session, CountyBoundary, [(county, *point)])
         if distance is None and outside_china(*point):
             gaps.append(
                 gap(
@@ -856,8 +883,9 @@ async def acceptance_gaps(
                 )
             )
         elif distance is not None and distance > COUNTY_TOLERANCE_M:
-            name = await county_name(session, county)
-            gaps.append(gap("location", "outside_county", *outside_county(county, name, distance)))
+            name = await county_name(session, Division, county)
+            problem = outside_county_problem(county, name, distance, what="station", what_zh="站点")
+            gaps.append(gap("location", "outside_county", problem.detail, problem.detail_zh or ""))
     if not station.operator_name:
         gaps.append(
             gap("operator.name", "missing_operator_name", "no operator name", "未填写站长姓名")
