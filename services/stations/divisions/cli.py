@@ -4,7 +4,7 @@
     ruralnet stations import-divisions villages-2024.csv.gz --edition 2024 --retire-missing
     ruralnet stations import-boundaries ../shared/data/boundaries/counties.geojson.gz
 
-The database is ``DATABASE_URL``, or the private cluster under ``.data/`` (started if need
+The database is ``DATABASE_URL``, or the private cluster (``ruralnet db url``) (started if need
 be, and stopped again afterwards when this command started it).
 """
 
