@@ -114,9 +114,9 @@ def division_reader_prefix(
     """The division prefix a list is read under: the one asked for, which must lie inside the
     reader's subtree (``require_division_reader``), or — when none is asked for — the
     reader's own subtree (None: the whole country, for national readers)."""
-    if under is None and principal.role in (Role.OFFICIAL, Role.PLATFORM):
-        if not principal.national:
-            return principal.division
+    readers = (Role.OFFICIAL, Role.PLATFORM)
+    if under is None and principal.role in readers and not principal.national:
+        return principal.division
     code = None if under is None else under.ljust(12, "0")
     require_division_reader(principal, code, doing=doing, doing_zh=doing_zh)
     return under
