@@ -46,7 +46,7 @@ async def _sessions(conn: asyncpg.Connection, count: int) -> list[tuple[int, str
              ends_on, duration_kind, meals, computer_practice, lodging, funding_source,
              status, version, created_by)
         SELECT 'basic', '电商直播', '县电子商务发展有限公司', '91110000802100433B',
-               rpad(c.county, 12, '0'), '县电商中心', $1, $1 + 4, 'several_days',
+               rpad(c.county, 12, '0'), '县电商中心', $1::date, $1::date + 4, 'several_days',
                true, true, true, 'central', 'planned', 1, $2
         FROM (SELECT county FROM public.bench_county ORDER BY n DESC LIMIT $3) c
         RETURNING id, left(division_code, 6)

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from common.auth import Role
+from common.auth import NATION, Role
 from tests.support import internal_headers
 
 FANGSHAN = "141128000000"  # 方山县, Lüliang
@@ -18,7 +18,8 @@ ADMIN = internal_headers(Role.ADMIN, subject="user:admin")
 FANGSHAN_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:fs", division="141128")
 LINXIAN_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:lx", division="141124")
 SHANXI_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:sx", division="14")
-PLATFORM = internal_headers(Role.PLATFORM, subject="platform:mofcom", division="14")
+PLATFORM = internal_headers(Role.PLATFORM, subject="platform:mofcom", division=NATION)
+OPERATOR = internal_headers(Role.OPERATOR, subject="user:op", station="532801103201-01")
 ZH = {"Accept-Language": "zh"}
 
 # Jinghong (景洪市, Yunnan): checked on the Jinghong 2016 fund rules.

@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
+from common.auth import PrincipalDep
+from common.authz import require_division_reader
 from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
@@ -27,7 +28,13 @@ from services.programme.disbursements.schemas import (
     DisbursementOut,
     DisbursementResult,
 )
-from services.programme.divisions import COUNTY, COUNTY_PROBLEMS, CountyPath, checked_division
+from services.programme.divisions import (
+    COUNTY,
+    COUNTY_PROBLEMS,
+    READ,
+    CountyPath,
+    checked_division,
+)
 from services.programme.projects.router import CodePath
 from services.programme.projects.service import get_project
 
@@ -108,7 +115,7 @@ async def cancel_disbursement(
 async def list_disbursements(
     request: Request,
     session: SessionDep,
-    _principal: SignedInDep,
+    principal: PrincipalDep,
     params: Annotated[PageParams, Depends(page_params)],
     county: Annotated[str | None, Query(max_length=12)] = None,
     project: Annotated[str | None, Query(pattern=r"^[0-9]{6}-[0-9]{3,4}$")] = None,
@@ -126,7 +133,13 @@ async def list_disbursements(
         county_code = (
             await checked_division(session, county, COUNTY, field="county", location="query")
         ).code
-    project_id = (await get_project(session, project)).id if project is not None else None
+    project_id = None
+    if project is not None:
+        found = await get_project(session, project)
+        project_id = found.id
+        require_division_reader(principal, found.county_code, doing=READ[0], doing_zh=READ[1])
+    if county_code is not None:
+        require_division_reader(principal, county_code, doing=READ[0], doing_zh=READ[1])
     rows = await repository.list_disbursements(
         session, params, county_code=county_code, project_id=project_id
     )

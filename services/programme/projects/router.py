@@ -7,7 +7,8 @@ import httpx
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
+from common.auth import PrincipalDep
+from common.authz import division_reader_prefix, require_division_reader
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -25,7 +26,7 @@ from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.identifiers import STATION_CODE_PATTERN
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
-from services.programme.divisions import COUNTY, checked_division
+from services.programme.divisions import COUNTY, READ, checked_division
 from services.programme.ledger.models import ProjectCategory, ProjectStatus
 from services.programme.projects import lifecycle, links, service
 from services.programme.projects.schemas import (
@@ -129,7 +130,7 @@ async def create_project(
 async def list_projects(
     request: Request,
     session: SessionDep,
-    _principal: SignedInDep,
+    principal: PrincipalDep,
     params: Annotated[PageParams, Depends(page_params)],
     county: Annotated[str | None, Query(max_length=12, description="a county code")] = None,
     under: Annotated[
@@ -142,6 +143,9 @@ async def list_projects(
     if county is not None:
         division = await checked_division(session, county, COUNTY, field="county", location="query")
         county_code = division.code
+        require_division_reader(principal, county_code, doing=READ[0], doing_zh=READ[1])
+    else:
+        under = division_reader_prefix(principal, under, doing=READ[0], doing_zh=READ[1])
     rows, items = await service.list_projects(
         session,
         params,
@@ -163,8 +167,9 @@ async def list_projects(
     response_model=ProjectOut,
     responses=problem_responses(_NOT_FOUND),
 )
-async def read_project(code: CodePath, session: SessionDep, principal: SignedInDep) -> Response:
+async def read_project(code: CodePath, session: SessionDep, principal: PrincipalDep) -> Response:
     project = await service.get_project(session, code)
+    require_division_reader(principal, project.county_code, doing=READ[0], doing_zh=READ[1])
     return _project_response(await service.project_out(session, project, principal))
 
 

@@ -113,6 +113,13 @@ def import_divisions_command(
     if result.rejected_sample:
         typer.echo(f"rejected codes (first {len(result.rejected_sample)}): ", nl=False)
         typer.echo(", ".join(repr(code) for code in result.rejected_sample))
+    if result.collapsed_sample:
+        typer.echo(
+            f"codes given by several rows once padded to 12 digits (first "
+            f"{len(result.collapsed_sample)}; one name kept each):"
+        )
+        for line in result.collapsed_sample:
+            typer.echo(f"  {line}")
 
 
 @app.command("import-boundaries")

@@ -113,6 +113,12 @@ class StationCreate(BaseModel):
     services: list[ServiceItem] = Field(
         default_factory=list, max_length=len(StationService), description="from the catalogue"
     )
+    confirm_location: bool = Field(
+        default=False,
+        description="true: keep a location our simplified county boundaries place just inside "
+        "a neighbouring county (within 500 m of this one), after checking it on a map; "
+        "without it such a location is refused (`in_other_county`)",
+    )
 
     _crs = field_validator("crs")(crs_needed)
 
@@ -145,6 +151,12 @@ class StationPatch(BaseModel):
     operator: OperatorIn | None = None
     company: CompanyIn | None = None
     services: list[ServiceItem] | None = Field(default=None, max_length=len(StationService))
+    confirm_location: bool = Field(
+        default=False,
+        description="true: keep a location our simplified county boundaries place just inside "
+        "a neighbouring county (within 500 m of this one), after checking it on a map; "
+        "without it such a location is refused (`in_other_county`)",
+    )
 
     _crs = field_validator("crs")(crs_needed)
 

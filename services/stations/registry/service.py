@@ -9,8 +9,8 @@
   derived (the oldest candidate); given, it must be a candidate. When a county centre or a
   township station is registered or closed, the parents of the stations below it are
   re-derived so the rule keeps holding, each move a new version on the change feed.
-- Location: WGS-84 stored; inside the county's boundary within ``COUNTY_TOLERANCE_M``;
-  counties without a boundary only get the China-wide check.
+- Location: WGS-84 stored; inside the county's boundary (``common.placement``: within
+  ``COUNTY_TOLERANCE_M`` unless the point lies in another county's boundary).
 - Lifecycle: ``TRANSITIONS``; acceptance (验收) checks completeness and lists every gap.
 - Every write takes the county's advisory lock, then the row lock, and records a change
   event in the same transaction.
@@ -235,14 +235,13 @@ def feature(out: StationOut) -> dict[str, object]:
     }
 
 
-def feature_collection(
-    outs: Sequence[StationOut], crs: CRS, next_url: str | None
-) -> dict[str, object]:
-    """RFC 7946 wants WGS-84; another ``crs`` is the prior arrangement its section 4 allows,
-    stated in the ``coordinate_system`` foreign member."""
+def feature_collection(outs: Sequence[StationOut], next_url: str | None) -> dict[str, object]:
+    """An RFC 7946 FeatureCollection of stations rendered in WGS-84 (GeoJSON allows no other
+    system: a map library reading it would put GCJ-02 points 500 m off). The
+    ``coordinate_system`` foreign member says so for readers of our JSON answers."""
     collection: dict[str, object] = {
         "type": "FeatureCollection",
-        "coordinate_system": crs.value,
+        "coordinate_system": CRS.WGS84.value,
         "features": [feature(out) for out in outs],
     }
     if next_url is not None:
@@ -499,9 +498,15 @@ async def _placed_division(session: AsyncSession, tier: StationTier, code: str) 
 
 
 async def place(
-    session: AsyncSession, location: Location, crs: CRS, division_code: str
+    session: AsyncSession,
+    location: Location,
+    crs: CRS,
+    division_code: str,
+    *,
+    confirmed: bool = False,
 ) -> WKTElement:
-    """The stored WGS-84 point, checked against China and the county's boundary."""
+    """The stored WGS-84 point, checked against China and the county's boundary
+    (``common.placement``: a point inside another county's boundary needs ``confirmed``)."""
     return await place_in_county(
         session,
         boundaries=CountyBoundary,
@@ -512,6 +517,7 @@ async def place(
         division_code=division_code,
         what="station",
         what_zh="站点",
+        confirmed=confirmed,
     )
 
 
@@ -643,7 +649,13 @@ async def create_station(
     await _placed_division(session, tier, body.division_code)
     location = None
     if body.location is not None and body.crs is not None:
-        location = await place(session, body.location, body.crs, body.division_code)
+        location = await place(
+            session,
+            body.location,
+            body.crs,
+            body.division_code,
+            confirmed=body.confirm_location,
+        )
     await repository.lock_county(session, body.division_code)
     if tier is StationTier.VILLAGE:
         first = await repository.open_village_point(session, body.division_code)
@@ -713,6 +725,17 @@ async def update_station(
     row = await _locked_station(session, code)
     station = row.station
     authorize_update(principal, station, patch)
+    if station.status == StationStatus.CLOSED:
+        # Closed is final: the record stays as it was when the station closed (a village
+        # committee gets a new point, with a new code, instead).
+        raise Conflict(
+            f"station {station.code} is closed; a closed station's record is not edited",
+            detail_zh=f"站点 {station.code} 已关闭,关闭的站点不能再修改",
+            code="station_closed",
+            field="code",
+            location="path",
+            station_status=station.status,
+        )
     check_if_match(if_match, station.version)
     fields = patch.model_fields_set
     changes: dict[str, object] = {}
@@ -743,7 +766,11 @@ async def update_station(
             changes["location"] = None
         elif patch.crs is not None:
             changes["location"] = await place(
-                session, patch.location, patch.crs, station.division_code
+                session,
+                patch.location,
+                patch.crs,
+                station.division_code,
+                confirmed=patch.confirm_location,
             )
     if "parent" in fields:
         parent = await resolve_parent(
