@@ -121,3 +121,37 @@ async def gaps(
 ) -> list[Any]:
     values = params(prefix, first, last) | {"after": after, "limit": limit + 1}
     return list(await session.execute(text(GAPS), values))
+
+
+# The same counts per village for a batch of villages (a station's record, the gateway's gap
+# lists): residents found by ``residence_code = ANY(…)``, the residence index.
+VILLAGES = f"""
+WITH residents AS (
+    SELECT id, residence_code, categories, 'poor_household' = ANY(categories) AS poor
+    FROM training.trainee WHERE residence_code = ANY(:codes)
+),
+attended AS ({ATTENDED}),
+participation AS MATERIALIZED (
+    SELECT DISTINCT a.trainee_id, a.session_id, r.residence_code, r.categories, r.poor
+    FROM attended a JOIN residents r ON r.id = a.trainee_id
+),
+categories AS (
+    SELECT residence_code, jsonb_object_agg(category, jsonb_build_array(n, m)) AS by_category
+    FROM (SELECT residence_code, category, count(*) AS n, count(DISTINCT trainee_id) AS m
+          FROM participation, unnest(categories) AS category
+          GROUP BY residence_code, category) x
+    GROUP BY residence_code
+)
+SELECT p.residence_code AS code, count(*) AS people_times,
+       count(DISTINCT p.trainee_id) AS persons,
+       count(*) FILTER (WHERE p.poor) AS poor_household_people_times,
+       coalesce(min(c.by_category::text), '{{}}')::jsonb AS by_category
+FROM participation p LEFT JOIN categories c USING (residence_code)
+GROUP BY p.residence_code
+ORDER BY p.residence_code
+"""
+
+
+async def villages(session: AsyncSession, codes: list[str], first: date, last: date) -> list[Any]:
+    values = {"codes": codes, "first": first, "last": last}
+    return list(await session.execute(text(VILLAGES), values))

@@ -5,12 +5,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from common.auth import Principal, PrincipalDep, Role
 from common.db import SessionDep
 from common.errors import BadRequest, Unprocessable, problem_responses
+from common.identifiers import DivisionLevel, division_level
 from common.pagination import Page, cursor_key, next_link
+from services.training import checks
 from services.training.deps import PageDep
 from services.training.indicators import repository, service
-from services.training.indicators.schemas import GapVillage, TrainingIndicators
+from services.training.indicators.schemas import (
+    Counted,
+    GapVillage,
+    TrainedInVillages,
+    TrainingIndicators,
+    VillageTrained,
+)
 from services.training.subsidies.service import check_period
 
 router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
@@ -70,4 +79,91 @@ async def gaps(
     return Page(
         items=[GapVillage(code=r.code, name=r.name) for r in rows[: params.limit]],
         next=next_link(request, rows, params, lambda r: [r.code]),
+    )
+
+
+MAX_VILLAGES = 200
+
+
+def _village_codes(raw: str) -> list[str]:
+    codes = [part.strip() for part in raw.split(",") if part.strip()]
+    if not codes or len(codes) > MAX_VILLAGES:
+        raise Unprocessable(
+            f"codes: give 1 to {MAX_VILLAGES} village codes, comma-separated",
+            detail_zh=f"codes:请给出 1 至 {MAX_VILLAGES} 个村级区划代码,以逗号分隔",
+            code="invalid_village_codes",
+            field="codes",
+            location="query",
+        )
+    out = []
+    for code in codes:
+        full = checks.division_code(code, "codes", location="query")
+        if division_level(full) is not DivisionLevel.VILLAGE:
+            raise Unprocessable(
+                f"codes: {code} is not a village-level code (12 digits, the last three not 000)",
+                detail_zh=f"codes:{code} 不是村级区划代码",
+                code="not_village_code",
+                field="codes",
+                location="query",
+            )
+        out.append(full)
+    return sorted(set(out))
+
+
+def _reads_categories(principal: Principal, code: str) -> bool:
+    if principal.role in (Role.ADMIN, Role.SERVICE):
+        return True
+    return principal.role in (Role.OFFICIAL, Role.PLATFORM) and principal.covers(code)
+
+
+@router.get(
+    "/training/villages",
+    summary="Who was trained in each of these villages",
+    description=f"For up to {MAX_VILLAGES} village codes (comma-separated): people-times, "
+    "distinct persons and poor-household people-times of the residents of each in the "
+    "period; villages with nobody trained are left out. Counts by trainee category only for "
+    "readers of the village's trainees. What a station's record and the gateway's gap lists "
+    "ask in one call instead of one per village.",
+    responses=problem_responses(
+        (
+            Unprocessable,
+            "`invalid_village_codes`, `invalid_division_code`, `not_village_code` (codes); "
+            "`ends_before_start` (to)",
+        )
+    ),
+)
+async def villages(
+    session: SessionDep,
+    principal: PrincipalDep,
+    first: FromQuery,
+    last: ToQuery,
+    codes: Annotated[
+        str,
+        Query(
+            max_length=4096,
+            description="village codes, comma-separated",
+            examples=["141124100201,141124100202"],
+        ),
+    ],
+) -> TrainedInVillages:
+    check_period(first, last)
+    rows = await repository.villages(session, _village_codes(codes), first, last)
+    return TrainedInVillages(
+        period_from=first,
+        period_to=last,
+        villages=[
+            VillageTrained(
+                code=r.code,
+                people_times=r.people_times,
+                persons=r.persons,
+                poor_household_people_times=r.poor_household_people_times,
+                by_category={
+                    k: Counted(people_times=v[0], persons=v[1])
+                    for k, v in sorted(r.by_category.items())
+                }
+                if _reads_categories(principal, r.code)
+                else None,
+            )
+            for r in rows
+        ],
     )

@@ -65,3 +65,24 @@ class TrainingIndicators(BaseModel):
 class GapVillage(BaseModel):
     code: str
     name: str
+
+
+class VillageTrained(BaseModel):
+    code: str = Field(examples=["141124100201"])
+    people_times: int
+    persons: int
+    poor_household_people_times: int
+    by_category: dict[str, Counted] | None = Field(
+        description="by trainee category; null unless you read the village's trainees (admins, "
+        "officials and platforms over it): in a village of a few hundred people a category "
+        "count can point to a person"
+    )
+
+
+class TrainedInVillages(BaseModel):
+    period_from: date
+    period_to: date
+    villages: list[VillageTrained] = Field(
+        description="the villages asked for with at least one resident trained in the period, "
+        "by code; a village with nobody trained is absent"
+    )
