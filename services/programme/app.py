@@ -10,6 +10,7 @@ from services.programme.base import SCHEMA
 from services.programme.changes.router import router as changes_router
 from services.programme.disbursements.router import router as disbursements_router
 from services.programme.disclosure.router import router as disclosure_router
+from services.programme.funding.router import router as funding_router
 from services.programme.funds.router import router as funds_router
 from services.programme.ledger.router import router as ledger_router
 from services.programme.projects.router import router as projects_router
@@ -33,6 +34,7 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
             ledger_router,
             projects_router,
             disbursements_router,
+            funding_router,
             funds_router,
             disclosure_router,
             changes_router,
