@@ -52,7 +52,7 @@ async def test_counts_per_village_and_who_sees_categories(training: httpx.AsyncC
     problem(
         await training.get(f"{base}&codes=141124100000", headers=admin()),
         422,
-        "not_village_code",
+        "wrong_division_level",
         "codes",
     )
     problem(
@@ -64,13 +64,13 @@ async def test_counts_per_village_and_who_sees_categories(training: httpx.AsyncC
     problem(
         await training.get(f"{base}&codes=,", headers=admin()),
         422,
-        "invalid_village_codes",
+        "invalid_code_list",
         "codes",
     )
     many = ",".join(f"141124100{n:03d}" for n in range(201, 402))
     problem(
         await training.get(f"{base}&codes={many}", headers=admin()),
         422,
-        "invalid_village_codes",
+        "invalid_code_list",
         "codes",
     )

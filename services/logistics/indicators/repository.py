@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, RowMapping, bindparam, select
+from sqlalchemy import Row, RowMapping, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.divisionscope import Scope, variants
@@ -188,3 +188,24 @@ async def gaps(
 ) -> Sequence[RowMapping]:
     params = scope.params() | {"as_of": as_of, "after": after, "limit": limit}
     return (await session.execute(GAPS[kind][scope.nation], params)).mappings().all()
+
+
+# Carriers reaching each place of a batch on :as_of: a village by coverage of the village; a
+# township by coverage of the township or any of its villages, as the township gap list
+# counts it. A range with computed bounds keeps the coverage index in use for both.
+PLACES = text(
+    f"""
+SELECT p.code, (
+    SELECT count(DISTINCT c.carrier_id) FROM logistics.coverage c
+    WHERE c.division_code BETWEEN p.code
+          AND CASE WHEN right(p.code, 3) = '000' THEN left(p.code, 9) || '999' ELSE p.code END
+      AND {_VALID}
+) AS carriers
+FROM unnest(CAST(:codes AS text[])) AS p(code)
+ORDER BY p.code
+"""
+)
+
+
+async def places(session: AsyncSession, codes: list[str], as_of: date) -> Sequence[Row[Any]]:
+    return (await session.execute(PLACES, {"codes": codes, "as_of": as_of})).all()

@@ -7,14 +7,18 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from common.authz import require_division_reader
 from common.cells import parse_month
+from common.codelists import division_codes
 from common.db import SessionDep
 from common.errors import BadRequest, Forbidden, NotFound, Unprocessable, problem_responses
+from common.identifiers import DivisionLevel
 from common.months import add_months, china_today, current_month
 from common.pagination import Page, PageParams, cursor_key, next_link, page_params
 from services.logistics.caller import CallerDep, SignedInCallerDep
-from services.logistics.indicators import service
+from services.logistics.indicators import repository, service
 from services.logistics.indicators.schemas import (
     CoverageIndicators,
+    PlaceCarriers,
+    PlacesCoverage,
     PointGap,
     TownshipGap,
     VolumeIndicators,
@@ -57,6 +61,46 @@ async def coverage(
     where = await service.resolve_division(session, division)
     return await service.coverage(
         session, where, as_of=as_of or china_today(), min_deliveries=min_deliveries
+    )
+
+
+MAX_PLACES = 200
+
+
+@router.get(
+    "/coverage/places",
+    summary="How many carriers reach each of these townships or villages",
+    description=f"For up to {MAX_PLACES} township or village codes (comma-separated): the "
+    "carriers covering each on `as_of` — a township counts coverage of itself or any of its "
+    "villages, as the township gap list does. What the gateway's gap lists ask in one call "
+    "instead of one per place. Public.",
+    responses=problem_responses(
+        (
+            Unprocessable,
+            "`invalid_code_list`, `invalid_division_code`, `wrong_division_level` (codes)",
+        )
+    ),
+)
+async def places(
+    session: SessionDep,
+    principal: CallerDep,
+    codes: Annotated[
+        str,
+        Query(
+            max_length=4096,
+            description="township or village codes, comma-separated",
+            examples=["141124100000,141124100201"],
+        ),
+    ],
+    as_of: AsOfQuery = None,
+) -> PlacesCoverage:
+    day = as_of or china_today()
+    levels = [DivisionLevel.TOWNSHIP, DivisionLevel.VILLAGE]
+    rows = await repository.places(
+        session, division_codes(codes, levels=levels, limit=MAX_PLACES), day
+    )
+    return PlacesCoverage(
+        as_of=day, places=[PlaceCarriers(code=r.code, carriers=r.carriers) for r in rows]
     )
 
 

@@ -84,3 +84,16 @@ class PointGap(BaseModel):
     status: str
     village_code: str
     village_name: str | None
+
+
+class PlaceCarriers(BaseModel):
+    code: str = Field(examples=["141124100201"])
+    carriers: int = Field(
+        description="distinct carriers covering it on the day (a township: it or any of its "
+        "villages)"
+    )
+
+
+class PlacesCoverage(BaseModel):
+    as_of: date
+    places: list[PlaceCarriers] = Field(description="every code asked for, by code")

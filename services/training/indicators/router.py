@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from common.auth import Principal, PrincipalDep, Role
+from common.codelists import division_codes
 from common.db import SessionDep
 from common.errors import BadRequest, Unprocessable, problem_responses
-from common.identifiers import DivisionLevel, division_level
+from common.identifiers import DivisionLevel
 from common.pagination import Page, cursor_key, next_link
-from services.training import checks
 from services.training.deps import PageDep
 from services.training.indicators import repository, service
 from services.training.indicators.schemas import (
@@ -85,31 +85,6 @@ async def gaps(
 MAX_VILLAGES = 200
 
 
-def _village_codes(raw: str) -> list[str]:
-    codes = [part.strip() for part in raw.split(",") if part.strip()]
-    if not codes or len(codes) > MAX_VILLAGES:
-        raise Unprocessable(
-            f"codes: give 1 to {MAX_VILLAGES} village codes, comma-separated",
-            detail_zh=f"codes:请给出 1 至 {MAX_VILLAGES} 个村级区划代码,以逗号分隔",
-            code="invalid_village_codes",
-            field="codes",
-            location="query",
-        )
-    out = []
-    for code in codes:
-        full = checks.division_code(code, "codes", location="query")
-        if division_level(full) is not DivisionLevel.VILLAGE:
-            raise Unprocessable(
-                f"codes: {code} is not a village-level code (12 digits, the last three not 000)",
-                detail_zh=f"codes:{code} 不是村级区划代码",
-                code="not_village_code",
-                field="codes",
-                location="query",
-            )
-        out.append(full)
-    return sorted(set(out))
-
-
 def _reads_categories(principal: Principal, code: str) -> bool:
     if principal.role in (Role.ADMIN, Role.SERVICE):
         return True
@@ -127,7 +102,7 @@ def _reads_categories(principal: Principal, code: str) -> bool:
     responses=problem_responses(
         (
             Unprocessable,
-            "`invalid_village_codes`, `invalid_division_code`, `not_village_code` (codes); "
+            "`invalid_code_list`, `invalid_division_code`, `wrong_division_level` (codes); "
             "`ends_before_start` (to)",
         )
     ),
@@ -147,7 +122,12 @@ async def villages(
     ],
 ) -> TrainedInVillages:
     check_period(first, last)
-    rows = await repository.villages(session, _village_codes(codes), first, last)
+    rows = await repository.villages(
+        session,
+        division_codes(codes, levels=[DivisionLevel.VILLAGE], limit=MAX_VILLAGES),
+        first,
+        last,
+    )
     return TrainedInVillages(
         period_from=first,
         period_to=last,
