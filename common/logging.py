@@ -10,8 +10,16 @@ import sys
 
 import structlog
 
+_configured: tuple[bool, int] | None = None
+
 
 def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
+    """Set up logging for the process; again with the same options, leave it as it is (the
+    gateway builds the services' apps in-process for its OpenAPI document)."""
+    global _configured
+    if _configured == (json, level):
+        return
+    _configured = (json, level)
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

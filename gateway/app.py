@@ -3,22 +3,51 @@ dashboards and report delivery. Run: ``uvicorn gateway.app:create --factory``.
 """
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from common.app import create_app
 from gateway.base import SCHEMA
-from gateway.proxy import check_services, upstream_client
-from gateway.proxy import router as proxy_router
+from gateway.openapi import merged_openapi
+from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.settings import GatewaySettings
+
+# What the officials' web front end sends and must be able to read (CORS, ADR 0013).
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept-Language",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+CORS_RESPONSE_HEADERS = ["ETag", "Location", "Link", "Retry-After", "X-Request-ID"]
+CORS_MAX_AGE = 600
 
 
 def create(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    edge = []
+    if settings.cors_origins:
+        edge.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_RESPONSE_HEADERS,
+                max_age=CORS_MAX_AGE,
+            )
+        )
     return create_app(
-        settings=settings or GatewaySettings(),
+        settings=settings,
         schema=SCHEMA,
         title="ruralnet gateway",
         description="The public entrance: `/stations/…`, `/logistics/…` and `/training/…` "
         "are forwarded to the services with the caller's identity.",
-        public_routers=[proxy_router],
         readiness_checks=[check_services],
         extra_lifespan=upstream_client,
+        edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],
+        openapi=merged_openapi,
     )

@@ -7,6 +7,7 @@ credentials that issue these tokens belong to the gateway's users feature; until
 """
 
 from fastapi import Request
+from pydantic import SecretStr
 
 from common.auth import Principal, Role, decode_principal, encode_principal
 from common.errors import Unauthorized
@@ -27,7 +28,13 @@ def mint_user_token(principal: Principal, *, secret: str, ttl_seconds: int = 8 *
 
 
 def authenticate(request: Request) -> Principal:
-    header = request.headers.get("authorization")
+    return principal_from_header(
+        request.headers.get("authorization"), request.app.state.settings.jwt_secret
+    )
+
+
+def principal_from_header(header: str | None, secret: SecretStr) -> Principal:
+    """Who sends this ``Authorization`` header: the public principal when there is none."""
     if not header:
         return PUBLIC
     scheme, _, token = header.partition(" ")
@@ -40,7 +47,7 @@ def authenticate(request: Request) -> Principal:
         )
     return decode_principal(
         token.strip(),
-        secret=request.app.state.settings.jwt_secret.get_secret_value(),
+        secret=secret.get_secret_value(),
         issuer=USER_ISSUER,
         audience=USER_AUDIENCE,
     )

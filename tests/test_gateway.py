@@ -235,7 +235,7 @@ async def test_bodies_queries_and_statuses_pass_through(client: httpx.AsyncClien
     assert body["errors"][0]["detail"].startswith("必须大于或等于 0")
     r = await client.post("/training/v1/private/whoami", json={"x": 1})
     assert_problem(r, 405, "method_not_allowed")
-    assert r.headers["allow"] == "GET"
+    assert r.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 async def test_readyz_reports_each_service(system: System) -> None:

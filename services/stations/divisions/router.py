@@ -18,6 +18,7 @@ from common.errors import (
 )
 from common.etag import etag
 from common.identifiers import DivisionClass, DivisionLevel
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.divisions import service
 from services.stations.divisions.repository import DivisionRecord, SearchFilters
@@ -156,6 +157,7 @@ _BULK_BODY: dict[str, Any] = {
 
 @router.post(
     "/flags/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Set flags of many divisions",
     description="A JSON array, NDJSON, or CSV (`text/csv`, UTF-8 or GBK as Excel saves it) of "
     "rows: `code` plus any of `poverty_county`, `poor_village`, `demonstration_year` (Chinese "

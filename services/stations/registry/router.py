@@ -20,6 +20,7 @@ from common.errors import (
 )
 from common.etag import etag
 from common.idempotency import Idempotency, IdempotencyKeyHeader
+from common.links import link_header, url_for
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.changes.models import StationsIdempotencyRecord
 from services.stations.registry import service
@@ -109,10 +110,12 @@ FormatQuery = Annotated[
 ]
 
 
-def _station_response(out: StationOut, *, status_code: int = 200) -> JSONResponse:
+def _station_response(
+    out: StationOut, *, status_code: int = 200, location: str | None = None
+) -> JSONResponse:
     headers = {"ETag": etag(out.version)}
-    if status_code == 201:
-        headers["Location"] = f"/v1/stations/{out.code}"
+    if location is not None:
+        headers["Location"] = location
     return JSONResponse(out.model_dump(mode="json"), status_code=status_code, headers=headers)
 
 
@@ -212,7 +215,9 @@ async def create_station(
     row = await service.create_station(session, body, principal)
     out = service.station_out(row, principal, crs)
     await idempotency.remember(201, out)
-    return _station_response(out, status_code=201)
+    return _station_response(
+        out, status_code=201, location=url_for(request, "read_station", code=out.code)
+    )
 
 
 @router.get(
@@ -289,7 +294,7 @@ async def list_stations(
     rows = await service.list_stations(session, query, params)
     next_url = next_link(request, rows, params, lambda row: [row.station.code])
     outs = [service.station_out(row, principal, crs) for row in rows[: params.limit]]
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
+    headers = link_header(next_url)
     if _wants_geojson(request, output):
         return JSONResponse(
             service.feature_collection(outs, crs, next_url), media_type=GEOJSON, headers=headers
