@@ -1,1 +1,1 @@
-"""What the three services and the gateway really share."""
+"""What the services and the gateway really share."""

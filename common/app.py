@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from common.auth import require_principal
+from common.changefeed import application_name
 from common.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from common.docs import install_docs
 from common.errors import install_error_handlers
@@ -66,7 +67,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(
             settings.database_url,
-            application_name=f"ruralnet-{settings.component}",
+            application_name=application_name(settings.component),
             pool_size=settings.db_pool_size,
         )
         metrics.watch_pool(engine, settings.db_pool_size)

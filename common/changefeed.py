@@ -5,33 +5,40 @@ Why not ``id > cursor``: an id is taken from a sequence before commit, so a tran
 took id 5 and commits after the one that took id 6 would be skipped by a consumer already
 past 6. Instead every event records its transaction id (``pg_current_xact_id()``) and the
 feed is ordered by ``(txid, id)`` and hands out only events of transactions older than the
-oldest one of this database still running (see ``_HORIZON``): every such transaction has
-finished, so no event can later appear before the cursor.
+oldest one still running that could write this feed (see ``_HORIZON``): every such
+transaction has finished, so no event can later appear before the cursor.
 The order is per transaction, not strictly by commit time; each event carries the entity's
 ``version`` so a consumer keeps the newest state whatever order two writers of one entity
 are seen in.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from common.auth import require_signed_in
+from common.db import SessionDep
 from common.errors import BadRequest
 
 MAX_FEED_PAGE = 1000
 
 
-# The oldest transaction that may still add an event to this database's feeds: the oldest
-# one in flight in our snapshot, leaving out those that pg_stat_activity shows running in
-# another database (a long transaction there must not hold our feeds back). A transaction
-# it cannot place (ended meanwhile, or another role's without pg_read_all_stats) counts as
-# ours, which only delays delivery. Evaluated once per query, in the query's own snapshot.
+# The oldest transaction that may still add an event to this feed: the oldest one in flight
+# in our snapshot, leaving out those that pg_stat_activity shows cannot write this feed —
+# running in another database, or on a connection another ruralnet component opened (each
+# names itself ``ruralnet-<component>`` or ``ruralnet-<component>:<purpose>`` in
+# ``application_name``, and a component writes only its own schema). A long transaction of
+# training or of a report run must not hold the stations feed back. A transaction it cannot
+# place (ended meanwhile, another role's without pg_read_all_stats, a connection that does
+# not name itself: psql, an import script) counts as ours, which only delays delivery.
+# Evaluated once per query, in the query's own snapshot.
 _HORIZON = """(
     SELECT LEAST(
         pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
@@ -39,10 +46,20 @@ _HORIZON = """(
          FROM pg_snapshot_xip(pg_current_snapshot()) AS x
          WHERE NOT EXISTS (
              SELECT 1 FROM pg_stat_activity a
-             WHERE a.backend_xid = xid(x) AND a.datname IS DISTINCT FROM current_database()
+             WHERE a.backend_xid = xid(x)
+               AND (a.datname IS DISTINCT FROM current_database()
+                    OR (left(a.application_name, 9) = 'ruralnet-'
+                        AND split_part(substr(a.application_name, 10), ':', 1)
+                            <> :feed_component))
          ))
     )
 )"""
+
+
+def application_name(component: str, purpose: str | None = None) -> str:
+    """What a connection of ``component`` says it is, so that feeds can tell whose
+    transactions may write them (see ``_HORIZON``)."""
+    return f"ruralnet-{component}" + (f":{purpose}" if purpose else "")
 
 
 class ChangeEventMixin:
@@ -130,7 +147,8 @@ async def read_changes(
     limit: int,
     topics: list[str] | None = None,
 ) -> ChangePage:
-    horizon = text(_HORIZON)
+    # The feed belongs to the component whose schema holds its table.
+    horizon = text(_HORIZON).bindparams(feed_component=model.__table__.schema)  # type: ignore[attr-defined]
     stmt = select(model).where(model.txid < horizon)
     if after is not None:
         stmt = stmt.where(tuple_(model.txid, model.id) > tuple_(*decode_feed_cursor(after)))
@@ -150,3 +168,41 @@ async def read_changes(
         for row in rows
     ]
     return ChangePage(items=items, cursor=items[-1].cursor if items else after)
+
+
+def changes_router(model: type[ChangeEventMixin], topics: Sequence[str]) -> APIRouter:
+    """``GET /v1/changes`` of one service: its events in a cursor-safe order, optionally
+    only some of its ``topics``. Not for the public: events name who changed what."""
+    router = APIRouter(
+        prefix="/v1/changes", tags=["changes"], dependencies=[Depends(require_signed_in)]
+    )
+    known = tuple(topics)
+
+    @router.get(
+        "",
+        summary="Read the change feed",
+        description="Events in an order that never skips a late commit: poll with `after` set "
+        "to the `cursor` of the previous answer. Topics: " + ", ".join(known) + ".",
+        responses=BadRequest.openapi(
+            "`invalid_cursor`: not a cursor this feed handed out; `unknown_topic`"
+        ),
+    )
+    async def list_changes(
+        session: SessionDep,
+        after: AfterQuery = None,
+        limit: LimitQuery = 100,
+        topic: Annotated[list[str] | None, Query(description="only these topics")] = None,
+    ) -> ChangePage:
+        if topic:
+            unknown = sorted(set(topic) - set(known))
+            if unknown:
+                raise BadRequest(
+                    f"unknown topic {', '.join(unknown)}; one of {', '.join(known)}",
+                    detail_zh=f"未知的主题 {', '.join(unknown)}",
+                    code="unknown_topic",
+                    field="topic",
+                    location="query",
+                )
+        return await read_changes(session, model, after=after, limit=limit, topics=topic)
+
+    return router

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -55,16 +56,71 @@ class ProblemDetails(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
-def field_problem(field: str, code: str, detail: str, *, location: str = "body") -> dict[str, str]:
-    """A per-field error for a domain rule, e.g. ``field_problem("phone", "invalid_phone", …)``."""
+def field_problem(
+    field: str,
+    code: str,
+    detail: str,
+    *,
+    detail_zh: str | None = None,
+    location: str = "body",
+) -> dict[str, str]:
+    """A per-field error for a domain rule, e.g. ``field_problem("phone", "invalid_phone", …)``.
+
+    ``detail_zh`` is what a client that asked for Chinese reads instead of ``detail``.
+    """
     parts = [p for p in field.replace("[", ".").replace("]", "").split(".") if p]
-    return {
+    problem = {
         "location": location,
         "pointer": "/" + "/".join(parts),
         "field": field,
         "code": code,
         "detail": detail,
     }
+    if detail_zh:
+        problem["detail_zh"] = detail_zh
+    return problem
+
+
+def localized_errors(errors: Sequence[Mapping[str, str]], *, chinese: bool) -> list[dict[str, str]]:
+    """Per-field errors as a client reads them: the Chinese detail when asked for and known."""
+    out = []
+    for error in errors:
+        item = {k: v for k, v in error.items() if k != "detail_zh"}
+        if chinese and error.get("detail_zh"):
+            item["detail"] = error["detail_zh"]
+        out.append(item)
+    return out
+
+
+# --- validators' own messages, in both languages -----------------------------------------------
+#
+# A custom validator says what is wrong in English and Chinese once, and every answer that
+# reports it (a request's 422, a bulk row's result) shows the language the client asked for.
+# Two ways, whichever suits the validator:
+#
+# - raise ``invalid(code, message, message_zh)`` (a pydantic error of type ``code``);
+# - raise a ``ValueError`` that carries ``code`` and ``message_zh`` attributes, such as
+#   ``InvalidValue``: the error is reported under its ``code`` instead of ``value_error``.
+
+_ZH_CONTEXT = "zh"
+
+
+def invalid(code: str, message: str, message_zh: str) -> PydanticCustomError:
+    """A custom validator's error: ``raise invalid("invalid_phone", "not a …", "不是…")``."""
+    return PydanticCustomError(code, "{reason}", {"reason": message, _ZH_CONTEXT: message_zh})
+
+
+class InvalidValue(ValueError):
+    """A value a parser refuses, with its stable code and its message in both languages."""
+
+    def __init__(self, code: str, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.message_zh = message_zh
+
+    def pydantic(self) -> PydanticCustomError:
+        return invalid(self.code, self.message, self.message_zh)
 
 
 class Problem(Exception):
@@ -95,7 +151,9 @@ class Problem(Exception):
         self.field = field
         self.errors = list(errors or [])
         if field is not None and not self.errors:
-            self.errors = [field_problem(field, self.code, detail, location=location)]
+            self.errors = [
+                field_problem(field, self.code, detail, detail_zh=detail_zh, location=location)
+            ]
         self.headers = dict(headers or {})
         self.extensions = extensions
 
@@ -269,7 +327,7 @@ def render_problem(request: Request, exc: Problem) -> JSONResponse:
         code=exc.code,
         title=exc.title_zh if zh else exc.title,
         detail=(exc.detail_zh or exc.detail) if zh else exc.detail,
-        errors=errors,
+        errors=localized_errors(errors, chinese=zh),
         field=exc.field or (errors[0]["field"] if len(errors) == 1 else None),
         headers=exc.headers,
         extensions=exc.extensions,
@@ -285,42 +343,102 @@ _ZH_VALIDATION = {
     "string_type": "应为字符串",
     "int_parsing": "应为整数",
     "int_type": "应为整数",
+    "int_from_float": "应为整数",
     "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "finite_number": "应为有限的数字",
     "decimal_parsing": "应为数字",
-    "bool_parsing": "应为布尔值",
+    "decimal_type": "应为数字",
+    "decimal_max_digits": "数字最多 {max_digits} 位",
+    "decimal_max_places": "最多 {decimal_places} 位小数",
+    "decimal_whole_digits": "整数部分最多 {whole_digits} 位",
+    "bool_parsing": "应为是或否(true/false)",
+    "bool_type": "应为是或否(true/false)",
     "greater_than": "必须大于 {gt}",
     "greater_than_equal": "必须大于或等于 {ge}",
     "less_than": "必须小于 {lt}",
     "less_than_equal": "必须小于或等于 {le}",
-    "enum": "取值应为 {expected} 之一",
-    "literal_error": "取值应为 {expected} 之一",
     "date_from_datetime_parsing": "日期格式不正确",
+    "date_from_datetime_inexact": "应为日期,不能带时间",
     "date_parsing": "日期格式不正确",
+    "date_type": "应为日期",
     "datetime_parsing": "时间格式不正确",
+    "datetime_type": "应为时间",
     "extra_forbidden": "不允许的字段",
     "list_type": "应为数组",
     "dict_type": "应为对象",
     "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
     "too_short": "至少需要 {min_length} 项",
     "too_long": "最多 {max_length} 项",
-    "value_error": "取值无效:{error}",
     "uuid_parsing": "不是有效的 UUID",
+    "json_invalid": "不是有效的 JSON",
 }
 
 
+def _zh_choices(expected: str) -> str:
+    """pydantic's "'a', 'b' or 'c'" as a Chinese list: a、b、c."""
+    names = expected.replace(" or ", ", ").split(", ")
+    return "、".join(name.strip().strip("'") for name in names if name.strip())
+
+
 def _zh_message(error: Mapping[str, Any]) -> str:
-    template = _ZH_VALIDATION.get(error.get("type", ""))
+    """The Chinese message of one pydantic error; never English words inside Chinese."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    own = ctx.get(_ZH_CONTEXT)
+    if isinstance(own, str):
+        return own
+    if kind == "value_error":
+        cause = ctx.get("error")
+        message_zh = getattr(cause, "message_zh", None)
+        return message_zh if isinstance(message_zh, str) else "取值无效"
+    if kind in ("enum", "literal_error"):
+        return f"取值应为以下之一:{_zh_choices(str(ctx.get('expected', '')))}"
+    template = _ZH_VALIDATION.get(kind)
     if template is None:
         return "取值无效"
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return "取值无效"
 
 
-def _pointer_parts(loc: Sequence[Any]) -> tuple[str, list[str]]:
-    location = str(loc[0]) if loc else "body"
-    return location, [str(p) for p in loc[1:]]
+def _error_code(error: Mapping[str, Any]) -> str:
+    """A ``ValueError`` that names its own code is reported under it, not as value_error."""
+    kind = str(error.get("type", "invalid"))
+    if kind == "value_error":
+        code = getattr((error.get("ctx") or {}).get("error"), "code", None)
+        if isinstance(code, str):
+            return code
+    return kind
+
+
+def validation_errors(
+    raw: Sequence[Mapping[str, Any]], *, location: str | None = None
+) -> list[dict[str, str]]:
+    """pydantic's errors as our per-field errors, each with its Chinese detail.
+
+    ``location``: where every error is (a bulk row's errors are all in the body); without it
+    the first element of each error's ``loc`` says (``body``, ``query`` …), as FastAPI gives.
+    """
+    errors = []
+    for e in raw:
+        loc = [str(p) for p in e.get("loc", ())]
+        where, parts = (
+            (location, loc) if location is not None else (loc[0] if loc else "body", loc[1:])
+        )
+        errors.append(
+            {
+                "location": where,
+                "pointer": "/" + "/".join(parts),
+                "field": ".".join(parts) or where,
+                "code": _error_code(e),
+                "detail": str(e.get("msg", "invalid value")),
+                "detail_zh": _zh_message(e),
+            }
+        )
+    return errors
 
 
 async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -340,33 +458,22 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
             ),
             errors=[field_problem("body", "malformed_json", str(reason), location="body")],
         )
-    errors = []
-    for e in raw:
-        location, parts = _pointer_parts(e.get("loc", ()))
-        errors.append(
-            {
-                "location": location,
-                "pointer": "/" + "/".join(parts),
-                "field": ".".join(parts) or location,
-                "code": str(e.get("type", "invalid")),
-                "detail": _zh_message(e) if zh else str(e.get("msg", "invalid value")),
-            }
-        )
-    names = ", ".join(
+    errors = validation_errors(raw)
+    names = [
         f"{e['location']}.{e['field']}" if e["field"] != e["location"] else e["field"]
         for e in errors
-    )
+    ]
     if zh:
-        detail = f"{len(errors)} 个字段无效:{names}"
+        detail = f"{len(errors)} 个字段无效:{'、'.join(names)}"
     else:
-        detail = f"{len(errors)} field{'s' if len(errors) != 1 else ''} invalid: {names}"
+        detail = f"{len(errors)} field{'s' if len(errors) != 1 else ''} invalid: {', '.join(names)}"
     return problem_response(
         request,
         status=422,
         code="validation_failed",
         title="字段校验失败" if zh else "Validation failed",
         detail=detail,
-        errors=errors,
+        errors=localized_errors(errors, chinese=zh),
         field=errors[0]["field"] if len(errors) == 1 else None,
     )
 
@@ -509,3 +616,23 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa_exc.SQLAlchemyError, _handle_database)
     app.add_exception_handler(OSError, _handle_database)
     app.add_exception_handler(Exception, _handle_unexpected)
+
+
+def all_problems(
+    problems: Sequence[Problem], *, code: str, detail: str, detail_zh: str
+) -> Problem | None:
+    """One problem for several found in one request, so the client learns them all at once:
+    a single one as it is; several as ``code`` with every field error of each (the status
+    of the first)."""
+    if not problems:
+        return None
+    if len(problems) == 1:
+        return problems[0]
+    first = problems[0]
+    combined = type(first)(
+        f"{detail}: " + "; ".join(p.detail for p in problems),
+        detail_zh=f"{detail_zh}:" + ";".join(p.detail_zh or p.detail for p in problems),
+        code=code,
+        errors=[e for p in problems for e in p.errors],
+    )
+    return combined

@@ -1,7 +1,7 @@
 """``/healthz`` (the process is alive) and ``/readyz`` (it can do its work).
 
 Ready means: the database answers, and this component's schema is at the migration head
-its code expects. A component may add checks (the gateway checks the three services).
+its code expects. A component may add checks (the gateway checks the services).
 """
 
 import asyncio

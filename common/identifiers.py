@@ -122,6 +122,24 @@ def division_class(code: str) -> DivisionClass | None:
     return None
 
 
+# A station code: its division's 12-digit code and a two-digit sequence (141124100201-01).
+STATION_CODE_PATTERN = r"^[0-9]{12}-[0-9]{2}$"  # ASCII only, as division codes
+STATION_CODE = re.compile(STATION_CODE_PATTERN)
+
+
+def normalize_station_code(raw: str) -> str:
+    """A station code as stored: its division's 12-digit code and a two-digit sequence;
+    ``ValueError`` otherwise."""
+    if not STATION_CODE.fullmatch(raw):
+        raise ValueError("not a station code (12-digit division code, '-', two digits)")
+    try:
+        normalize_division_code(raw[:12])
+        division_level(raw[:12])
+    except InvalidDivisionCode as e:
+        raise ValueError(f"not a station code: {e}") from e
+    return raw
+
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 

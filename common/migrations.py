@@ -7,7 +7,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "migrations" / "alembic.ini"
-COMPONENTS = ("stations", "logistics", "training", "gateway")
+COMPONENTS = ("stations", "logistics", "training", "programme", "gateway")
 
 
 def alembic_config(component: str, database_url: str | None = None) -> Config:

@@ -44,8 +44,8 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         settings=settings,
         schema=SCHEMA,
         title="ruralnet gateway",
-        description="The public entrance: `/stations/…`, `/logistics/…` and `/training/…` "
-        "are forwarded to the services with the caller's identity.",
+        description="The public entrance: `/stations/…`, `/logistics/…`, `/training/…` and "
+        "`/programme/…` are forwarded to the services with the caller's identity.",
         readiness_checks=[check_services],
         extra_lifespan=upstream_client,
         edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],

@@ -22,7 +22,7 @@ from httpx_aiohttp import AiohttpTransport
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.auth import mint_internal_token
+from common.auth import SAFE_METHODS, Role, mint_internal_token, sign_in_required
 from common.errors import (
     BadGateway,
     GatewayTimeout,
@@ -213,8 +213,20 @@ class Passthrough:
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         service = scope["path"][1:].partition("/")[0]
         try:
+            authorization = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    authorization = value.decode("latin-1")
+                    break
+            principal = principal_from_header(authorization, self.jwt_secret)
+            if principal.role is Role.PUBLIC and scope["method"] not in SAFE_METHODS:
+                # Refused before the body is read: a service would refuse it as well (ADR 0009).
+                raise sign_in_required("change anything", "修改数据")
+            token = mint_internal_token(
+                principal, secret=self.internal_secret, ttl_seconds=self.token_ttl
+            )
             body = await self._body(scope, receive)
-            request = self._upstream_request(service, scope, body)
+            request = self._upstream_request(service, scope, token, body)
         except Problem as problem:
             await self._problem(scope, receive, send, problem)
             return
@@ -255,27 +267,20 @@ class Passthrough:
             await upstream.aclose()
 
     def _upstream_request(
-        self, service: str, scope: Scope, body: bytes | httpx.AsyncByteStream | None
+        self, service: str, scope: Scope, token: str, body: bytes | httpx.AsyncByteStream | None
     ) -> httpx.Request:
-        authorization: str | None = None
         headers: list[tuple[bytes, bytes]] = []
         accept_encoding = b"identity"
         content_length: bytes | None = None
         for name, value in scope["headers"]:
             if name not in _REQUEST_DROP:
                 headers.append((name, value))
-            elif name == b"authorization":
-                authorization = value.decode("latin-1")
             elif name == b"accept-encoding":
                 # Passed on as sent; when absent, the client libraries' own default
                 # (gzip) would make the service compress for a caller that did not ask.
                 accept_encoding = value
             elif name == b"content-length":
                 content_length = value
-        principal = principal_from_header(authorization, self.jwt_secret)
-        token = mint_internal_token(
-            principal, secret=self.internal_secret, ttl_seconds=self.token_ttl
-        )
         client = scope.get("client")
         headers += [
             (b"authorization", b"Bearer " + token.encode()),

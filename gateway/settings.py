@@ -21,6 +21,7 @@ class GatewaySettings(ComponentSettings):
     stations_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001")
     logistics_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8002")
     training_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8003")
+    programme_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8004")
     # Signs the tokens people and machines present to the gateway (not the internal ones).
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     upstream_connect_timeout: float = Field(default=2.0, gt=0, le=30)
@@ -46,4 +47,5 @@ class GatewaySettings(ComponentSettings):
             "stations": str(self.stations_url).rstrip("/"),
             "logistics": str(self.logistics_url).rstrip("/"),
             "training": str(self.training_url).rstrip("/"),
+            "programme": str(self.programme_url).rstrip("/"),
         }

@@ -1,4 +1,5 @@
-"""Alembic environment shared by the four sections (stations, logistics, training, gateway).
+"""Alembic environment shared by the sections (stations, logistics, training, programme,
+gateway).
 
 The section name picks the component: its metadata, its schema, and a version table inside
 that schema. Autogenerate looks only at that schema, so it never proposes to drop PostGIS's
@@ -28,6 +29,7 @@ MODELS = {
     "stations": "services.stations.models",
     "logistics": "services.logistics.models",
     "training": "services.training.models",
+    "programme": "services.programme.models",
     "gateway": "gateway.models",
 }
 if component not in MODELS:

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 from alembic import command
+from pydantic import ValidationError
 
-from common.auth import Principal, Role
+from common.auth import NATION, Principal, Role, scope_reason
 from common.migrations import COMPONENTS, alembic_config
 from common.settings import async_database_url
 from ruralnet.devdb import Cluster, ClusterError, ensure_database
@@ -21,9 +22,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(stations_app, name="stations")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, *, code: int = 1) -> None:
     typer.secho(f"ruralnet: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 def migrate_all(database_url: str) -> None:
@@ -61,7 +62,7 @@ def _database() -> tuple[str, Cluster | None]:
 
 @app.command()
 def run(
-    host: Annotated[str, typer.Option(help="address the four apps listen on")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="address the apps listen on")] = "127.0.0.1",
 ) -> None:
     """Start PostGIS (unless DATABASE_URL is set), migrate, load the demo region, run all apps."""
     url, cluster = _database()
@@ -95,7 +96,7 @@ def migrate(
         bool, typer.Option(help="then load the bundled demo region (as `ruralnet run` does)")
     ] = False,
 ) -> None:
-    """Run the Alembic migrations of one component or of all four."""
+    """Run the Alembic migrations of one component or of all of them."""
     url, _ = _database()
     for name in [component] if component else COMPONENTS:
         try:
@@ -129,21 +130,50 @@ def db_url() -> None:
 @app.command()
 def token(
     role: Annotated[Role, typer.Option(help="the principal's role")],
-    subject: Annotated[str, typer.Option(help="who")] = "dev",
-    division: Annotated[str | None, typer.Option(help="division code prefix")] = None,
-    station: Annotated[str | None, typer.Option(help="station code, for operators")] = None,
-    carrier: Annotated[str | None, typer.Option(help="carrier code, for carriers")] = None,
+    subject: Annotated[str, typer.Option(help="who, e.g. user:42")] = "dev",
+    division: Annotated[
+        str | None,
+        typer.Option(
+            help="officials and platforms: the division subtree (2, 4, 6 or 9 digits, or the "
+            f"12-digit code of a province, prefecture, county or township), or '{NATION}'"
+        ),
+    ] = None,
+    station: Annotated[
+        str | None, typer.Option(help="operators: their station code (141124100201-01)")
+    ] = None,
+    carrier: Annotated[str | None, typer.Option(help="carriers: their carrier code")] = None,
+    organiser: Annotated[
+        str | None,
+        typer.Option(help="training organisers: their unified social credit code"),
+    ] = None,
     hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
 ) -> None:
-    """Mint a gateway token for development (login is not built yet)."""
-    from gateway.auth import mint_user_token
+    """Mint a gateway token for development (login is not built yet). Needs no database;
+    refused unless RURALNET_ENV is development."""
+    from gateway.auth import NotAUserRole, mint_user_token
     from gateway.settings import GatewaySettings
 
-    principal = Principal(
-        subject=subject, role=role, division=division, station=station, carrier=carrier
-    )
-    secret = GatewaySettings().jwt_secret.get_secret_value()
-    typer.echo(mint_user_token(principal, secret=secret, ttl_seconds=hours * 3600))
+    environment = os.environ.get("RURALNET_ENV", "development")
+    if environment != "development":
+        _fail(
+            f"`ruralnet token` mints development tokens only; RURALNET_ENV is {environment!r}. "
+            "Real users sign in at the gateway."
+        )
+    try:
+        principal = Principal(
+            subject=subject,
+            role=role,
+            division=division,
+            station=station,
+            carrier=carrier,
+            organiser=organiser,
+        )
+        secret = GatewaySettings().jwt_secret.get_secret_value()
+        typer.echo(mint_user_token(principal, secret=secret, ttl_seconds=hours * 3600))
+    except ValidationError as e:
+        _fail(f"no token: {scope_reason(e)}", code=2)
+    except NotAUserRole as e:
+        _fail(f"no token: {e}", code=2)
 
 
 def main() -> None:

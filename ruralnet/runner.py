@@ -23,8 +23,16 @@ COMPONENTS = (
     Component("stations", "services.stations.app:create", 8001),
     Component("logistics", "services.logistics.app:create", 8002),
     Component("training", "services.training.app:create", 8003),
+    Component("programme", "services.programme.app:create", 8004),
     Component("gateway", "gateway.app:create", 8000),
 )
+
+
+def _links(host: str) -> dict[str, str]:
+    """Where the components find each other on this machine."""
+    stations = next(c for c in COMPONENTS if c.name == "stations")
+    url = f"http://{host}:{stations.port}"
+    return {"LOGISTICS_STATIONS_URL": url, "PROGRAMME_STATIONS_URL": url}
 
 
 class PortTaken(RuntimeError):
@@ -69,7 +77,7 @@ def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 def run_components(host: str, env: dict[str, str]) -> int:
-    """Start the four apps, print where they are, and wait; returns the exit code."""
+    """Start the apps, print where they are, and wait; returns the exit code."""
     check_ports(host)
     processes: list[subprocess.Popen[bytes]] = []
     interrupted = False
@@ -87,7 +95,9 @@ def run_components(host: str, env: dict[str, str]) -> int:
             ]  # fmt: skip
             # A process group of its own: Ctrl-C reaches us alone and we stop the apps in order.
             processes.append(
-                subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True)
+                subprocess.Popen(
+                    command, env={**os.environ, **env, **_links(host)}, start_new_session=True
+                )
             )
         for component, process in zip(COMPONENTS, processes, strict=True):
             _wait_healthy(host, component, process)

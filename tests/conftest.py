@@ -9,6 +9,7 @@ reference data (``info={"reference": True}``) is truncated after it.
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
@@ -18,7 +19,10 @@ from fastapi import FastAPI
 
 from common.settings import async_database_url, plain_database_url
 from ruralnet.devdb import Cluster, ensure_database
-from tests.support import INTERNAL_SECRET, JWT_SECRET
+from tests.support import INTERNAL_SECRET, JWT_SECRET, load_reference_copies, serve
+
+if TYPE_CHECKING:
+    from common.reference_sync import ReferenceFollower
 
 os.environ["RURALNET_ENV"] = "test"
 os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
@@ -47,6 +51,9 @@ def database_url() -> Iterator[str]:
     asyncio.run(_tune(url))
     migrate_all(url)
     asyncio.run(load_seed_regions(url))
+    asyncio.run(load_reference_copies(url, _reference_followers()))
+    # Loading announced itself on the stations feed: every test starts from empty tables.
+    asyncio.run(_truncate_mutable(url))
     os.environ["DATABASE_URL"] = url
     try:
         yield url
@@ -64,18 +71,52 @@ async def _tune(url: str) -> None:
         await conn.close()
 
 
-def _mutable_tables() -> list[str]:
+def _reference_followers() -> list["ReferenceFollower"]:
+    """Every component's division reference copy (docs/adr/0020), loaded once from stations
+    by the real snapshot path; its tables are reference data, kept between tests."""
+    from services.logistics.stations_feed import REFERENCE as LOGISTICS_REFERENCE
+    from services.programme.stations_feed import REFERENCE as PROGRAMME_REFERENCE
+
+    return [LOGISTICS_REFERENCE, PROGRAMME_REFERENCE]
+
+
+def _bases() -> list[Any]:
     from gateway.models import Base as GatewayBase
     from services.logistics.models import Base as LogisticsBase
+    from services.programme.models import Base as ProgrammeBase
     from services.stations.models import Base as StationsBase
     from services.training.models import Base as TrainingBase
 
+    return [StationsBase, LogisticsBase, TrainingBase, ProgrammeBase, GatewayBase]
+
+
+def _mutable_tables() -> list[str]:
     names = []
-    for base in (StationsBase, LogisticsBase, TrainingBase, GatewayBase):
+    for base in _bases():
         for table in base.metadata.sorted_tables:
-            if not table.info.get("reference"):
+            if not table.info.get("reference") and not table.info.get("keep"):
                 names.append(f'"{table.schema}"."{table.name}"')
     return names
+
+
+async def _truncate_mutable(url: str) -> None:
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        await conn.execute(f"TRUNCATE {', '.join(_mutable_tables())} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+def _kept_rows_cleanups() -> list[str]:
+    """Tables that mix reference rows (presets, ``info={"keep": <SQL condition>}``) with
+    rows a test wrote: everything but the kept rows goes, children first."""
+    statements = []
+    for base in _bases():
+        for table in reversed(base.metadata.sorted_tables):
+            keep = table.info.get("keep")
+            if keep and not table.info.get("reference"):
+                statements.append(f'DELETE FROM "{table.schema}"."{table.name}" WHERE NOT ({keep})')
+    return statements
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +135,8 @@ async def _clean(db: asyncpg.Pool) -> AsyncIterator[None]:
     tables = _mutable_tables()
     if tables:
         await db.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    for statement in _kept_rows_cleanups():
+        await db.execute(statement)
 
 
 async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
@@ -126,7 +169,8 @@ async def logistics(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from services.logistics.app import create
     from services.logistics.settings import LogisticsSettings
 
-    async for client in _client(create(LogisticsSettings(database_url=database_url))):
+    settings = LogisticsSettings(database_url=database_url, follow_stations=False)
+    async for client in _client(create(settings)):
         yield client
 
 
@@ -136,4 +180,32 @@ async def training(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     from services.training.settings import TrainingSettings
 
     async for client in _client(create(TrainingSettings(database_url=database_url))):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def stations_server(database_url: str) -> Iterator[str]:
+    """A stations app on a loopback port, for components that call it over HTTP."""
+    from services.stations.app import create
+    from services.stations.settings import StationsSettings
+
+    with serve(create(StationsSettings(database_url=database_url))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def programme_app(database_url: str, stations_server: str) -> FastAPI:
+    from services.programme.app import create
+    from services.programme.settings import ProgrammeSettings
+
+    settings = ProgrammeSettings(
+        database_url=database_url, stations_url=stations_server, follow_stations=False
+    )
+    return create(settings)
+
+
+@pytest.fixture(scope="session")
+async def programme(programme_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the programme app (no token: add ``internal_headers(...)``)."""
+    async for client in _client(programme_app):
         yield client

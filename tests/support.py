@@ -4,19 +4,54 @@ ports, closed ports and scratch databases."""
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import asyncpg
+import httpx
 import uvicorn
+from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 
 from common.auth import Principal, Role, mint_internal_token
+from common.reference_sync import ReferenceFollower
 from common.settings import plain_database_url
 from ruralnet.devdb import ensure_database
 
 INTERNAL_SECRET = "test-internal-secret-0123456789abcdef"
 JWT_SECRET = "test-user-token-secret-0123456789abcdef"
+
+
+class TokenHeaders(Mapping[str, str]):
+    """``Authorization: Bearer …`` for one principal, with the token minted each time the
+    headers are read: a module-level ``ADMIN = internal_headers(...)`` used as
+    ``headers=ADMIN`` or ``{**ADMIN, "If-Match": …}`` never carries a token older than the
+    request, however long the suite has run before it."""
+
+    def __init__(self, principal: Principal, mint: Callable[[Principal], str]) -> None:
+        self.principal = principal
+        self._mint = mint
+
+    def __getitem__(self, key: str) -> str:
+        if key != "Authorization":
+            raise KeyError(key)
+        return f"Bearer {self._mint(self.principal)}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("Authorization",))
+
+    def __len__(self) -> int:
+        return 1
+
+    def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
+        return {**self, **other}
+
+    def __ror__(self, other: Mapping[str, str]) -> dict[str, str]:
+        return {**other, **self}
+
+    def __repr__(self) -> str:
+        return f"TokenHeaders({self.principal!r})"
 
 
 def internal_headers(
@@ -26,13 +61,25 @@ def internal_headers(
     division: str | None = None,
     station: str | None = None,
     carrier: str | None = None,
-    ttl_seconds: int = 60,
-) -> dict[str, str]:
+    organiser: str | None = None,
+) -> TokenHeaders:
+    """Headers carrying an internal token for this principal, minted when sent."""
     principal = Principal(
-        subject=subject, role=role, division=division, station=station, carrier=carrier
+        subject=subject,
+        role=role,
+        division=division,
+        station=station,
+        carrier=carrier,
+        organiser=organiser,
     )
-    token = mint_internal_token(principal, secret=INTERNAL_SECRET, ttl_seconds=ttl_seconds)
-    return {"Authorization": f"Bearer {token}"}
+    return TokenHeaders(principal, lambda p: mint_internal_token(p, secret=INTERNAL_SECRET))
+
+
+def user_headers(principal: Principal) -> TokenHeaders:
+    """The same with a user token, as a person presents it to the gateway."""
+    from gateway.auth import mint_user_token
+
+    return TokenHeaders(principal, lambda p: mint_user_token(p, secret=JWT_SECRET))
 
 
 @contextmanager
@@ -77,6 +124,30 @@ def closed_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+async def load_reference_copies(database_url: str, followers: Sequence[ReferenceFollower]) -> None:
+    """Load each component's division reference copy from a stations app on this database,
+    through stations' snapshot routes and the followers' own loading code."""
+    from services.stations.app import create
+    from services.stations.settings import StationsSettings
+
+    app = create(StationsSettings(database_url=database_url))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app),
+            base_url="http://stations",
+            headers=internal_headers(Role.SERVICE, subject="service:tests"),
+        ) as client,
+    ):
+        conn = await asyncpg.connect(plain_database_url(database_url))
+        try:
+            for follower in followers:
+                await follower.sync_divisions(conn, client)
+                await follower.sync_boundaries(conn, client)
+        finally:
+            await conn.close()
+
+
 def sibling_database_url(database_url: str, suffix: str) -> str:
     """A URL on the same server as the test database, for a database named after it."""
     base, _, name = database_url.rpartition("/")
@@ -101,3 +172,17 @@ async def scratch_database(database_url: str, suffix: str) -> AsyncIterator[str]
         yield url
     finally:
         await drop_database(url)
+
+
+def problem(
+    response: httpx.Response, status: int, code: str, field: str | None = None
+) -> dict[str, Any]:
+    """Assert a problem+json answer with this status and code (and field, when given), and
+    return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code, body
+    if field is not None:
+        assert body["field"] == field, body
+    return body

@@ -81,6 +81,7 @@ async def test_a_valid_token_carries_the_principal(probe: httpx.AsyncClient) -> 
         "division": "141124",
         "station": None,
         "carrier": None,
+        "organiser": None,
     }
 
 

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 from typer.testing import CliRunner
 
-from common.auth import Role, decode_principal
+from common.auth import NATION, Role, decode_principal
 from common.migrations import COMPONENTS, migration_head
 from common.settings import plain_database_url
 from gateway.auth import USER_AUDIENCE, USER_ISSUER
@@ -53,7 +53,7 @@ def refusing() -> Iterator[int]:
 
 @contextmanager
 def components_on(taken: set[str]) -> Iterator[tuple[runner.Component, ...]]:
-    """The four components moved to ports of our own; those named in ``taken`` are listened on."""
+    """The components moved to ports of our own; those named in ``taken`` are listened on."""
     with ExitStack() as stack:
         moved = tuple(
             runner.Component(
@@ -64,10 +64,13 @@ def components_on(taken: set[str]) -> Iterator[tuple[runner.Component, ...]]:
         yield moved
 
 
+DEVELOPMENT = {"RURALNET_ENV": "development"}
+
+
 def test_token_verifies(database_url: str) -> None:
     result = ruralnet(
-        "token", "--role", "official", "--subject", "user:9", "--division", "141124",
-        "--hours", "2",
+        "token", "--role", "official", "--subject", "user:9", "--division", "141124000000",
+        "--hours", "2", env=DEVELOPMENT,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
@@ -83,6 +86,62 @@ def test_token_verifies(database_url: str) -> None:
             token, secret="some-other-secret-0123456789abcdef", issuer=USER_ISSUER,
             audience=USER_AUDIENCE,
         )  # fmt: skip
+
+
+def test_token_needs_no_database() -> None:
+    with refusing() as port:
+        env = {**DEVELOPMENT, "DATABASE_URL": f"postgresql://nobody@127.0.0.1:{port}/none"}
+        result = ruralnet("token", "--role", "operator", "--station", "141124100201-01", env=env)
+    assert result.returncode == 0, result.stderr
+    principal = decode_principal(
+        result.stdout.strip(), secret=JWT_SECRET, issuer=USER_ISSUER, audience=USER_AUDIENCE
+    )
+    assert principal.station == "141124100201-01"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "operator"], "role operator needs station"),
+        (["--role", "official"], "role official needs division (or 'nation' for the whole"),
+        (["--role", "platform", "--division", "14110"], "division scope '14110' is not a"),
+        (["--role", "official", "--division", "141124000001"], "not a division code at a level"),
+        (["--role", "carrier"], "role carrier needs carrier"),
+        (["--role", "organiser", "--organiser", "91110000802100433A"], "organiser"),
+        (["--role", "admin", "--division", "14"], "role admin carries no division"),
+        (["--role", "operator", "--station", "141124100201-01", "--division", "141124"], "no"),
+        (["--role", "service"], "a user token cannot carry role service"),
+        (["--role", "public"], "a user token cannot carry role public"),
+    ],
+)
+def test_token_refuses_a_principal_that_is_not_whole(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.setenv("RURALNET_ENV", "development")
+    result = CliRunner().invoke(app, ["token", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert "eyJ" not in result.output
+
+
+def test_token_mints_the_national_scope_explicitly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RURALNET_ENV", "development")
+    result = CliRunner().invoke(app, ["token", "--role", "platform", "--division", NATION])
+    assert result.exit_code == 0, result.output
+    principal = decode_principal(
+        result.output.strip(), secret=JWT_SECRET, issuer=USER_ISSUER, audience=USER_AUDIENCE
+    )
+    assert principal.division == NATION
+
+
+@pytest.mark.parametrize("environment", ["test", "production"])
+def test_token_is_for_development_only(monkeypatch: pytest.MonkeyPatch, environment: str) -> None:
+    monkeypatch.setenv("RURALNET_ENV", environment)
+    result = CliRunner().invoke(app, ["token", "--role", "admin"])
+    assert result.exit_code == 1
+    assert f"RURALNET_ENV is '{environment}'" in result.output
+    assert "eyJ" not in result.output
 
 
 def test_token_refuses_an_unknown_role() -> None:

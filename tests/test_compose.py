@@ -20,6 +20,7 @@ from gateway.settings import GatewaySettings
 from ruralnet.cli import app as cli_app
 from ruralnet.runner import COMPONENTS
 from services.logistics.settings import LogisticsSettings
+from services.programme.settings import ProgrammeSettings
 from services.stations.settings import StationsSettings
 from services.training.settings import TrainingSettings
 
@@ -29,6 +30,7 @@ SETTINGS: dict[str, type[ComponentSettings]] = {
     "stations": StationsSettings,
     "logistics": LogisticsSettings,
     "training": TrainingSettings,
+    "programme": ProgrammeSettings,
     "gateway": GatewaySettings,
 }
 SHARED_VARIABLES = {"DATABASE_URL", "RURALNET_ENV", "RURALNET_INTERNAL_SECRET"}
@@ -162,7 +164,7 @@ def test_the_gateway_finds_the_services_by_their_compose_names(
         assert int(port) == APPS[name].port
         assert gateway["depends_on"][host]["condition"] == "service_healthy"
     assert gateway["ports"] == [f"{APPS['gateway'].port}:{APPS['gateway'].port}"]
-    assert all("ports" not in services[name] for name in ("stations", "logistics", "training"))
+    assert all("ports" not in services[name] for name in APPS if name != "gateway")
 
 
 def test_secrets_have_no_usable_default(compose: dict[str, Any]) -> None:

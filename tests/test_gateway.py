@@ -2,14 +2,14 @@
 on and back, the caller's token exchanged for an internal one, and what a caller meets when a
 service is down, slow or unknown.
 
-The three services and the gateways run under uvicorn on free loopback ports in this process.
+The services and the gateways run under uvicorn on free loopback ports in this process.
 The training service carries the test-only ``/v1/private`` routes (``tests.probe``) so the
 tests can see what a service received.
 """
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -27,12 +27,21 @@ from gateway.proxy import UPSTREAM_KEEPALIVE_EXPIRY
 from gateway.settings import GatewaySettings
 from services.logistics.app import create as create_logistics
 from services.logistics.settings import LogisticsSettings
+from services.programme.app import create as create_programme
+from services.programme.settings import ProgrammeSettings
 from services.stations.app import create as create_stations
 from services.stations.settings import StationsSettings
 from services.training.app import create as create_training
 from services.training.settings import TrainingSettings
 from tests import probe
-from tests.support import INTERNAL_SECRET, JWT_SECRET, closed_port, internal_headers, serve
+from tests.support import (
+    INTERNAL_SECRET,
+    JWT_SECRET,
+    closed_port,
+    internal_headers,
+    serve,
+    user_headers,
+)
 
 UPSTREAM_TIMEOUT = 1.0
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -43,6 +52,7 @@ class System:
     stations: str
     logistics: str
     training: str
+    programme: str
     gateway: str
     # The same gateway, but its logistics URL is a port nobody listens on.
     gateway_without_logistics: str
@@ -57,9 +67,20 @@ def system(database_url: str) -> Iterator[System]:
             serve(create_stations(StationsSettings(database_url=database_url)))
         )
         logistics = stack.enter_context(
-            serve(create_logistics(LogisticsSettings(database_url=database_url)))
+            serve(
+                create_logistics(
+                    LogisticsSettings(database_url=database_url, follow_stations=False)
+                )
+            )
         )
         training = stack.enter_context(serve(training_app))
+        programme = stack.enter_context(
+            serve(
+                create_programme(
+                    ProgrammeSettings(database_url=database_url, follow_stations=False)
+                )
+            )
+        )
         dead_port = stack.enter_context(closed_port())
 
         def gateway(logistics_url: str) -> str:
@@ -68,6 +89,7 @@ def system(database_url: str) -> Iterator[System]:
                 stations_url=stations,
                 logistics_url=logistics_url,
                 training_url=training,
+                programme_url=programme,
                 upstream_timeout=UPSTREAM_TIMEOUT,
             )
             return stack.enter_context(serve(create_gateway(settings)))
@@ -76,6 +98,7 @@ def system(database_url: str) -> Iterator[System]:
             stations=stations,
             logistics=logistics,
             training=training,
+            programme=programme,
             gateway=gateway(logistics),
             gateway_without_logistics=gateway(f"http://127.0.0.1:{dead_port}"),
         )
@@ -98,7 +121,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 
 
 async def test_forwards_by_prefix(client: httpx.AsyncClient) -> None:
-    for service in ("stations", "logistics", "training"):
+    for service in ("stations", "logistics", "training", "programme"):
         r = await client.get(f"/{service}/healthz")
         assert r.status_code == 200, (service, r.text)
         assert r.json() == {"status": "ok"}
@@ -153,43 +176,86 @@ async def test_an_anonymous_caller_gets_the_public_role(client: httpx.AsyncClien
     assert r.json()["principal"]["subject"] == "anonymous"
 
 
+# Tokens are made when each test runs (a lambda each), never at collection.
 @pytest.mark.parametrize(
     ("authorization", "code"),
     [
         (
-            "Bearer "
-            + mint_user_token(
-                Principal(subject="user:1", role=Role.ADMIN),
-                secret="a-forger-guessing-the-secret-0123456789",
+            lambda: (
+                "Bearer "
+                + mint_user_token(
+                    Principal(subject="user:1", role=Role.ADMIN),
+                    secret="a-forger-guessing-the-secret-0123456789",
+                )
             ),
             "token_invalid",
         ),
         (
-            "Bearer "
-            + jwt.encode(
-                {
-                    "iss": USER_ISSUER,
-                    "aud": USER_AUDIENCE,
-                    "sub": "user:1",
-                    "role": "admin",
-                    "iat": int(time.time()) - 7200,
-                    "exp": int(time.time()) - 3600,
-                },
-                JWT_SECRET,
-                "HS256",
+            lambda: (
+                "Bearer "
+                + jwt.encode(
+                    {
+                        "iss": USER_ISSUER,
+                        "aud": USER_AUDIENCE,
+                        "sub": "user:1",
+                        "role": "admin",
+                        "iat": int(time.time()) - 7200,
+                        "exp": int(time.time()) - 3600,
+                    },
+                    JWT_SECRET,
+                    "HS256",
+                )
             ),
             "token_expired",
         ),
-        ("Basic dXNlcjpwYXNz", "token_invalid"),
-        ("Bearer", "token_invalid"),
+        (lambda: "Basic dXNlcjpwYXNz", "token_invalid"),
+        (lambda: "Bearer", "token_invalid"),
     ],
 )
 async def test_a_bad_user_token_is_401_at_the_gateway(
-    client: httpx.AsyncClient, authorization: str, code: str
+    client: httpx.AsyncClient, authorization: Callable[[], str], code: str
 ) -> None:
-    r = await client.get("/training/v1/private/whoami", headers={"Authorization": authorization})
+    r = await client.get("/training/v1/private/whoami", headers={"Authorization": authorization()})
     assert_problem(r, 401, code)
     assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"role": "official"},
+        {"role": "official", "div": ""},
+        {"role": "official", "div": "1"},
+        {"role": "official", "div": "14110"},
+        {"role": "platform", "div": "141124000001"},
+        {"role": "operator"},
+        {"role": "admin", "div": "14"},
+        {"role": "service"},
+        {"role": "public"},
+    ],
+    ids=repr,
+)
+async def test_a_user_token_that_would_widen_a_scope_is_401_at_the_gateway(
+    client: httpx.AsyncClient, claims: dict[str, str]
+) -> None:
+    now = int(time.time())
+    token = jwt.encode(
+        {"iss": USER_ISSUER, "aud": USER_AUDIENCE, "sub": "user:1", "iat": now,
+         "exp": now + 600, **claims},
+        JWT_SECRET,
+        "HS256",
+    )  # fmt: skip
+    r = await client.get(
+        "/training/v1/private/whoami", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert_problem(r, 401, "token_invalid")
+    assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_an_anonymous_write_is_401_at_the_gateway(client: httpx.AsyncClient) -> None:
+    r = await client.post("/stations/v1/stations", json={"tier": "village"})
+    assert_problem(r, 401, "authentication_required")
+    assert r.headers["www-authenticate"] == "Bearer"
 
 
 async def test_an_internal_token_is_no_user_token(client: httpx.AsyncClient) -> None:
@@ -233,7 +299,8 @@ async def test_bodies_queries_and_statuses_pass_through(client: httpx.AsyncClien
     body = assert_problem(r, 422, "validation_failed")
     assert body["errors"][0]["pointer"] == "/seconds"
     assert body["errors"][0]["detail"].startswith("必须大于或等于 0")
-    r = await client.post("/training/v1/private/whoami", json={"x": 1})
+    signed_in = user_headers(Principal(subject="user:1", role=Role.ADMIN))
+    r = await client.post("/training/v1/private/whoami", json={"x": 1}, headers=signed_in)
     assert_problem(r, 405, "method_not_allowed")
     assert r.headers["allow"] == "GET, HEAD, OPTIONS"
 
@@ -246,6 +313,7 @@ async def test_readyz_reports_each_service(system: System) -> None:
         "stations": "ready",
         "logistics": "ready",
         "training": "ready",
+        "programme": "ready",
     }
     assert r.json()["database"] == "ok"
 
@@ -258,6 +326,7 @@ async def test_readyz_reports_each_service(system: System) -> None:
         "stations": "ready",
         "logistics": "unreachable",
         "training": "ready",
+        "programme": "ready",
     }
 
 

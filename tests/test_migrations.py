@@ -102,6 +102,7 @@ async def test_autogenerate_proposes_nothing(database_url: str) -> None:
 def test_each_component_keeps_to_its_schema() -> None:
     from gateway.models import Base as GatewayBase
     from services.logistics.models import Base as LogisticsBase
+    from services.programme.models import Base as ProgrammeBase
     from services.stations.models import Base as StationsBase
     from services.training.models import Base as TrainingBase
 
@@ -109,6 +110,7 @@ def test_each_component_keeps_to_its_schema() -> None:
         "stations": StationsBase,
         "logistics": LogisticsBase,
         "training": TrainingBase,
+        "programme": ProgrammeBase,
         "gateway": GatewayBase,
     }
     for component, base in bases.items():

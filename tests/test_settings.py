@@ -109,6 +109,7 @@ def test_the_gateway_reads_service_urls_from_its_prefix(bare_env: pytest.MonkeyP
         "stations": "http://stations:8001",
         "logistics": "http://logistics:8002",
         "training": "http://127.0.0.1:8003",
+        "programme": "http://127.0.0.1:8004",
     }
     assert settings.upstream_timeout == 2.5
     bare_env.setenv("GATEWAY_TRAINING_URL", "not a url")

@@ -36,12 +36,12 @@ from bench.core import (
     uvicorn_process,
 )
 from bench.national import bench_url, prepare_async
-from common.auth import Principal, Role, mint_internal_token
+from common.auth import NATION, Principal, Role, mint_internal_token
+from common.months import add_months, current_month
 from common.pagination import DEFAULT_PAGE_SIZE
 from common.settings import plain_database_url
 from services.stations.indicators import repository
 from services.stations.indicators.repository import Scope, compile_for_asyncpg
-from services.stations.months import add_months, current_month
 
 ROUNDS = 3
 COUNTY = "370982"  # 新泰市, Shandong: 470 stations, the most of any county
@@ -162,7 +162,9 @@ async def run(options: Options) -> list[Figure]:
     cases = _cases(options)
     secret = secrets.token_hex(32)
     token = mint_internal_token(
-        Principal(subject="bench", role=Role.PLATFORM), secret=secret, ttl_seconds=3600
+        Principal(subject="bench", role=Role.PLATFORM, division=NATION),
+        secret=secret,
+        ttl_seconds=3600,
     )
     headers = {"Authorization": f"Bearer {token}"}
     env = {

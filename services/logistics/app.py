@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from common.app import create_app
 from services.logistics.base import SCHEMA
 from services.logistics.settings import LogisticsSettings
+from services.logistics.stations_feed import feed_readiness, follow_stations
 
 
 def create(settings: LogisticsSettings | None = None) -> FastAPI:
@@ -16,4 +17,6 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
         title="ruralnet logistics",
         description="Carriers, depots, courier coverage of townships and villages, parcel volumes.",
         routers=[],
+        readiness_checks=[feed_readiness],
+        extra_lifespan=follow_stations,
     )

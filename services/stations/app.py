@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from common.app import create_app
 from services.stations.base import SCHEMA
 from services.stations.changes.router import router as changes_router
+from services.stations.divisions.export import router as reference_router
 from services.stations.divisions.router import router as divisions_router
 from services.stations.indicators.router import router as indicators_router
 from services.stations.registry.router import router as registry_router
@@ -26,5 +27,6 @@ def create(settings: StationsSettings | None = None) -> FastAPI:
             reports_router,
             indicators_router,
             changes_router,
+            reference_router,
         ],
     )

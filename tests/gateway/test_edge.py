@@ -126,7 +126,7 @@ async def test_options_answers_allow(client: httpx.AsyncClient, path: str, allow
     r = await client.options(path)
     assert r.status_code == 204, r.text
     assert r.headers["allow"] == allow
-    wrong = await client.request("DELETE", path)
+    wrong = await client.request("DELETE", path, headers=user_headers())
     assert wrong.status_code == 405
     assert wrong.headers["allow"] == allow
 

@@ -106,6 +106,7 @@ async def test_the_gateway_refuses_an_announced_body_over_the_bulk_limit(front: 
         front.gateway,
         b"POST /stations/v1/reports/bulk HTTP/1.1\r\nHost: gw\r\n"
         b"Content-Type: application/json\r\n"
+        + f"Authorization: {user_headers()['Authorization']}\r\n".encode()
         + f"Content-Length: {BULK_BODY_LIMIT + 1}\r\n\r\n".encode(),
         b"[",
     )

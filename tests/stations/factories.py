@@ -8,13 +8,12 @@ Stations sit on real divisions of the seed regions; their code is ``<division co
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import httpx
 
 from common.identifiers import DivisionLevel, division_level
+from tests.support import problem as problem  # the stations tests import it from here
 
 _TIER_OF_LEVEL = {
     DivisionLevel.COUNTY: "county",
@@ -142,17 +141,3 @@ def months_from_now(offset: int) -> date:
 
 def month_text(month: date) -> str:
     return month.strftime("%Y-%m")
-
-
-def problem(
-    response: httpx.Response, status: int, code: str, field: str | None = None
-) -> dict[str, Any]:
-    """Assert a problem+json answer with this status and code (and field, when given), and
-    return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code, body
-    if field is not None:
-        assert body["field"] == field, body
-    return body

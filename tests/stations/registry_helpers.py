@@ -32,19 +32,15 @@ CREDIT_CODE = "91110000802100433B"
 OTHER_CREDIT_CODE = "91350100M000100Y43"
 PHONE = "13812345678"
 
-# Tokens outlive a slow run of the whole suite (the default is a minute).
-TOKEN_TTL = 3600
-ADMIN = internal_headers(Role.ADMIN, subject="admin:1", ttl_seconds=TOKEN_TTL)
+ADMIN = internal_headers(Role.ADMIN, subject="admin:1")
 
 
 def official(division: str = "141102", subject: str = "official:1") -> dict[str, str]:
-    return internal_headers(
-        Role.OFFICIAL, subject=subject, division=division, ttl_seconds=TOKEN_TTL
-    )
+    return internal_headers(Role.OFFICIAL, subject=subject, division=division)
 
 
 def operator(station: str, subject: str = "operator:1") -> dict[str, str]:
-    return internal_headers(Role.OPERATOR, subject=subject, station=station, ttl_seconds=TOKEN_TTL)
+    return internal_headers(Role.OPERATOR, subject=subject, station=station)
 
 
 def located(point: tuple[float, float] = LISHI_POINT, crs: str = "wgs84") -> dict[str, Any]:

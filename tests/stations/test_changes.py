@@ -7,7 +7,8 @@ import random
 import asyncpg
 import httpx
 
-from common.auth import Role
+from common.auth import NATION, Role
+from common.changefeed import application_name
 from common.settings import plain_database_url
 from tests.support import internal_headers
 
@@ -66,11 +67,9 @@ async def test_a_rolled_back_event_never_appears(
     assert [e["key"] for e in events] == ["kept"]
 
 
-async def test_concurrent_writers_and_a_polling_consumer(
-    stations: httpx.AsyncClient, db: asyncpg.Pool
-) -> None:
-    """Writers hold their transactions open for random times while a consumer polls; the
-    consumer ends with every committed event exactly once."""
+async def _race(stations: httpx.AsyncClient, db: asyncpg.Pool) -> tuple[list[str], list[str]]:
+    """Writers hold their transactions open for random times while a consumer polls; returns
+    (committed keys, keys the consumer saw once the writers were done)."""
     rng = random.Random(7)
     committed: list[str] = []
     writers_done = asyncio.Event()
@@ -106,12 +105,66 @@ async def test_concurrent_writers_and_a_polling_consumer(
     await asyncio.gather(*(writer(n) for n in range(3)))
     writers_done.set()
     await reader
+    return committed, seen
+
+
+async def test_concurrent_writers_and_a_polling_consumer(
+    stations: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    """The consumer ends with every committed event exactly once."""
+    committed, seen = await _race(stations, db)
     assert sorted(seen) == sorted(committed)
     assert len(seen) == len(set(seen))
 
 
+async def _named_connection(database_url: str, name: str) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        plain_database_url(database_url), server_settings={"application_name": name}
+    )
+
+
+async def test_a_long_transaction_of_another_component_does_not_hold_the_feed(
+    stations: httpx.AsyncClient, db: asyncpg.Pool, database_url: str
+) -> None:
+    """A training upload (a connection naming itself ``ruralnet-training``) holds a write
+    transaction open for the whole race: every stations event still arrives, in order,
+    before it ends."""
+    training = await _named_connection(database_url, application_name("training", "bulk"))
+    try:
+        tx = training.transaction()
+        await tx.start()
+        await training.fetchval("SELECT pg_current_xact_id()")  # a writer: it has an xid
+        committed, seen = await _race(stations, db)
+        assert sorted(seen) == sorted(committed)
+        assert len(seen) == len(set(seen))
+        await tx.rollback()
+    finally:
+        await training.close()
+
+
+async def test_a_long_transaction_of_stations_itself_holds_the_feed(
+    stations: httpx.AsyncClient, db: asyncpg.Pool, database_url: str
+) -> None:
+    """A connection of stations (here its importer) may still write the feed: events after
+    its transaction wait for it, and none is skipped."""
+    importer = await _named_connection(database_url, application_name("stations", "import"))
+    try:
+        tx = importer.transaction()
+        await tx.start()
+        await importer.fetchval(INSERT, "import", "{}")
+        async with db.acquire() as conn:
+            await conn.fetchval(INSERT, "after", "{}")
+        events, cursor = await _read_all(stations, None)
+        assert events == []
+        await tx.commit()
+    finally:
+        await importer.close()
+    events, _ = await _read_all(stations, cursor)
+    assert [e["key"] for e in events] == ["import", "after"]
+
+
 async def test_bad_cursor_and_topic(stations: httpx.AsyncClient) -> None:
-    headers = internal_headers(Role.PLATFORM)
+    headers = internal_headers(Role.PLATFORM, division=NATION)
     r = await stations.get("/v1/changes", params={"after": "yesterday"}, headers=headers)
     assert r.status_code == 400
     assert r.json()["code"] == "invalid_cursor"

@@ -219,29 +219,40 @@ async def test_official_outside_subtree(stations: httpx.AsyncClient, db: asyncpg
 
 
 @pytest.mark.parametrize(
-    "role", [Role.OPERATOR, Role.PLATFORM, Role.PUBLIC, Role.CARRIER, Role.SERVICE]
+    ("role", "fields"),
+    [
+        (Role.OPERATOR, {"station": "141124102200-01"}),
+        (Role.PLATFORM, {"division": "141124"}),
+        (Role.CARRIER, {"carrier": "zhongtong"}),
+        (Role.SERVICE, {}),
+        (Role.PUBLIC, {}),
+    ],
 )
 async def test_other_roles_may_not_write(
-    stations: httpx.AsyncClient, db: asyncpg.Pool, role: Role
+    stations: httpx.AsyncClient, db: asyncpg.Pool, role: Role, fields: dict[str, str]
 ) -> None:
-    headers = internal_headers(role, division="141124", station="141124102200-01")
+    headers = internal_headers(role, **fields)
+    # The public is asked to sign in; the others would not be helped by it.
+    status, code = (
+        (401, "authentication_required") if role is Role.PUBLIC else (403, "role_forbidden")
+    )
     r = await stations.put(
         "/v1/divisions/141124/flags", json={"poverty_county": True}, headers=headers
     )
-    assert r.status_code == 403, r.text
-    assert r.json()["code"] == "role_forbidden"
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code
     r = await stations.post(
         "/v1/divisions/flags/bulk",
         json=[{"code": "141124", "poverty_county": True}],
         headers=headers,
     )
-    assert r.status_code == 403
-    assert r.json()["code"] == "role_forbidden"
+    assert r.status_code == status
+    assert r.json()["code"] == code
     assert await _flag_rows(db) == {}
 
 
 def _by_row(body: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    return {r["row"]: r for r in body["results"]}
+    return {r["index"]: r for r in body["results"]}
 
 
 async def test_bulk_json_answers_every_row(stations: httpx.AsyncClient, db: asyncpg.Pool) -> None:
@@ -263,16 +274,17 @@ async def test_bulk_json_answers_every_row(stations: httpx.AsyncClient, db: asyn
     r = await stations.post("/v1/divisions/flags/bulk", json=rows, headers=LULIANG_OFFICIAL)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["dry_run"], body["rows"], body["ok"], body["failed"], body["changed"]) == (
-        False,
-        13,
-        3,
-        10,
-        3,
-    )
+    assert body["dry_run"] is False
+    assert body["counts"] == {
+        "rows": 13,
+        "created": 0,
+        "updated": 3,
+        "unchanged": 0,
+        "rejected": 10,
+    }
     results = _by_row(body)
-    assert (results[1]["ok"], results[1]["outcome"]) == (True, "changed")
-    assert results[1]["code"] == LINXIAN
+    assert results[1]["status"] == "updated"
+    assert results[1]["division_code"] == LINXIAN
     assert results[1]["flags"]["demonstration_year"] == 2017
     assert results[2]["flags"]["poor_village"] is True
     expected = {
@@ -288,11 +300,15 @@ async def test_bulk_json_answers_every_row(stations: httpx.AsyncClient, db: asyn
         12: (422, "flag_null", "poor_village"),
     }
     for row, (status, code, field) in expected.items():
-        problem = results[row]["problem"]
-        assert results[row]["ok"] is False
-        assert (problem["status"], problem["code"], problem["field"]) == (status, code, field), row
-    assert results[3]["code"] == "14112"
-    assert "row 1" in results[8]["problem"]["detail"]
+        result = results[row]
+        assert result["status"] == "rejected"
+        assert (result["http_status"], result["code"], result.get("field")) == (
+            status,
+            code,
+            field,
+        ), row
+    assert results[3]["division_code"] == "14112"
+    assert "row 1" in results[8]["message"]
 
     assert await _flag_rows(db) == {
         LINXIAN: (True, False, 2017),
@@ -322,10 +338,10 @@ async def test_bulk_changes_only_the_named_flags(
         json=[{"code": "141124", "demonstration_year": None}],
         headers=ADMIN,
     )
-    assert r.json()["results"][0]["outcome"] == "changed"
+    assert r.json()["results"][0]["status"] == "updated"
     assert await _flag_rows(db) == {LINXIAN: (True, False, None)}
     r = await stations.post("/v1/divisions/flags/bulk", json=[{"code": "141124"}], headers=ADMIN)
-    assert r.json()["results"][0]["outcome"] == "unchanged"
+    assert r.json()["results"][0]["status"] == "unchanged"
 
 
 async def test_bulk_dry_run_writes_nothing(stations: httpx.AsyncClient, db: asyncpg.Pool) -> None:
@@ -335,10 +351,11 @@ async def test_bulk_dry_run_writes_nothing(stations: httpx.AsyncClient, db: asyn
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["dry_run"], body["ok"], body["failed"], body["changed"]) == (True, 1, 1, 1)
+    assert body["dry_run"] is True
+    assert (body["counts"]["updated"], body["counts"]["rejected"]) == (1, 1)
     first = body["results"][0]
-    assert (first["outcome"], first["flags"]["poverty_county"]) == ("would_change", True)
-    assert body["results"][1]["problem"]["code"] == "flag_wrong_level"
+    assert (first["status"], first["flags"]["poverty_county"]) == ("updated", True)
+    assert body["results"][1]["code"] == "flag_wrong_level"
     assert await _flag_rows(db) == {}
     assert await _events(db) == []
 
@@ -347,7 +364,7 @@ async def test_bulk_dry_run_writes_nothing(stations: httpx.AsyncClient, db: asyn
         json=rows,
         headers={**LULIANG_OFFICIAL, "Accept-Language": "zh-CN,zh;q=0.9"},
     )
-    assert "只适用于村级区划" in zh.json()["results"][1]["problem"]["detail"]
+    assert "只适用于村级区划" in zh.json()["results"][1]["message"]
 
 
 CSV_ROWS = (
@@ -375,19 +392,14 @@ async def test_bulk_csv_from_a_spreadsheet(
     body = r.json()
     results = _by_row(body)
     assert sorted(results) == [1, 2, 4, 5, 6, 7]  # the blank row 3 is skipped
-    assert results[1]["outcome"] == "changed"
-    assert results[2]["outcome"] == "changed"
-    assert results[4]["outcome"] == "unchanged"  # 否 on a village never flagged
-    assert (results[5]["problem"]["code"], results[5]["problem"]["field"]) == (
-        "invalid_boolean",
-        "poor_village",
-    )
-    assert (results[6]["problem"]["code"], results[6]["problem"]["field"]) == (
-        "invalid_year",
-        "demonstration_year",
-    )
-    assert results[7]["problem"]["code"] == "invalid_division_code"
-    assert "spreadsheet" in results[7]["problem"]["detail"]
+    assert results[1]["status"] == "updated"
+    assert results[2]["status"] == "updated"
+    assert results[4]["status"] == "unchanged"  # 否 on a village never flagged
+    assert (results[5]["code"], results[5]["field"]) == ("invalid_boolean", "poor_village")
+    assert (results[6]["code"], results[6]["field"]) == ("invalid_year", "demonstration_year")
+    assert results[7]["code"] == "invalid_division_code"
+    assert "spreadsheet" in results[7]["message"]
+    assert [results[i]["line"] for i in (1, 2, 4)] == [2, 3, 5]
     assert await _flag_rows(db) == {LINXIAN: (True, False, 2017), VILLAGE: (False, True, None)}
 
 
@@ -400,8 +412,8 @@ async def test_bulk_ndjson(stations: httpx.AsyncClient, db: asyncpg.Pool) -> Non
     )
     assert r.status_code == 200, r.text
     results = r.json()["results"]
-    assert results[0]["outcome"] == "changed"
-    assert (results[1]["row"], results[1]["problem"]["code"]) == (2, "malformed_json")
+    assert results[0]["status"] == "updated"
+    assert (results[1]["index"], results[1]["code"]) == (2, "malformed_json")
     assert await _flag_rows(db) == {VILLAGE: (False, True, None)}
 
 

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from common.auth import Role
+from common.auth import NATION, Role
 from services.stations.indicators.repository import NETWORK, Scope, compile_for_asyncpg
 from tests.stations.factories import StationRow, flag_poor_village, insert_report, insert_station
 from tests.stations.factories import month_text as _text
@@ -22,7 +22,7 @@ STATUSES = ["planned", "building", "operating", "accepted", "suspended", "closed
 WEIGHTS = [1, 1, 4, 2, 1, 1]
 ACTIVE = {"operating", "accepted"}
 TOWNSHIP_CLASSES = {"town", "township", "township_like"}
-HEADERS = internal_headers(Role.PLATFORM)
+HEADERS = internal_headers(Role.PLATFORM, division=NATION)
 
 
 CURRENT, LAST, EARLIER, OLDER = _month(0), _month(-1), _month(-2), _month(-3)

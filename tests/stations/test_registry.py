@@ -22,7 +22,6 @@ from tests.stations.registry_helpers import (
     LISHI_POINT,
     LIULIN_POINT,
     PHONE,
-    TOKEN_TTL,
     WUCHENG,
     XIALUOBAO,
     complete,
@@ -35,7 +34,7 @@ from tests.stations.registry_helpers import (
 )
 from tests.support import internal_headers
 
-PUBLIC = internal_headers(Role.PUBLIC, subject="anonymous", ttl_seconds=TOKEN_TTL)
+PUBLIC = internal_headers(Role.PUBLIC, subject="anonymous")
 
 
 async def post(
@@ -522,12 +521,8 @@ async def test_personal_fields_masked_for_outsiders(stations: httpx.AsyncClient)
         "public": PUBLIC,
         "official_outside": official("141124"),
         "other_operator": operator(f"{XIALUOBAO}-01"),
-        "carrier": internal_headers(
-            Role.CARRIER, subject="carrier:zto", carrier="zhongtong", ttl_seconds=TOKEN_TTL
-        ),
-        "platform": internal_headers(
-            Role.PLATFORM, subject="platform:shanxi", ttl_seconds=TOKEN_TTL
-        ),
+        "carrier": internal_headers(Role.CARRIER, subject="carrier:zto", carrier="zhongtong"),
+        "platform": internal_headers(Role.PLATFORM, subject="platform:shanxi", division="14"),
     }
     for who, headers in hidden.items():
         body = (await stations.get(f"/v1/stations/{code}", headers=headers)).json()

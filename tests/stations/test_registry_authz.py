@@ -4,11 +4,10 @@ import asyncpg
 import httpx
 import pytest
 
-from common.auth import Role
+from common.auth import NATION, Role
 from tests.stations.registry_helpers import (
     ADMIN,
     JIESHANG,
-    TOKEN_TTL,
     complete,
     create,
     official,
@@ -27,15 +26,14 @@ CALLERS = {
     "official_other_township": official("141102201"),
     "operator_own": operator(CODE),
     "operator_other": operator(f"{JIESHANG[:-1]}2-01"),
-    "carrier": internal_headers(
-        Role.CARRIER, subject="carrier:zto", carrier="zhongtong", ttl_seconds=TOKEN_TTL
-    ),
-    "platform": internal_headers(Role.PLATFORM, subject="platform:mofcom", ttl_seconds=TOKEN_TTL),
-    "public": internal_headers(Role.PUBLIC, subject="anonymous", ttl_seconds=TOKEN_TTL),
-    "service": internal_headers(Role.SERVICE, subject="service:logistics", ttl_seconds=TOKEN_TTL),
+    "carrier": internal_headers(Role.CARRIER, subject="carrier:zto", carrier="zhongtong"),
+    "platform": internal_headers(Role.PLATFORM, subject="platform:mofcom", division=NATION),
+    "public": internal_headers(Role.PUBLIC, subject="anonymous"),
+    "service": internal_headers(Role.SERVICE, subject="service:logistics"),
 }
 
 OK = "ok"
+SIGN_IN = "authentication_required"  # the public may write nothing: 401, never 403
 # caller → (create, patch name, patch operator fields, transition)
 EXPECTED: dict[str, tuple[str, str, str, str]] = {
     "admin": (OK, OK, OK, OK),
@@ -48,7 +46,7 @@ EXPECTED: dict[str, tuple[str, str, str, str]] = {
     "operator_other": ("role_forbidden", "not_your_station", "not_your_station", "role_forbidden"),
     "carrier": ("role_forbidden",) * 4,
     "platform": ("role_forbidden",) * 4,
-    "public": ("role_forbidden",) * 4,
+    "public": (SIGN_IN,) * 4,
     "service": ("role_forbidden",) * 4,
 }
 
@@ -56,6 +54,10 @@ EXPECTED: dict[str, tuple[str, str, str, str]] = {
 def _check(response: httpx.Response, expected: str, success: int) -> None:
     if expected == OK:
         assert response.status_code == success, response.text
+    elif expected == SIGN_IN:
+        assert response.status_code == 401, response.text
+        assert response.json()["code"] == SIGN_IN
+        assert response.headers["www-authenticate"] == "Bearer"
     else:
         assert response.status_code == 403, response.text
         assert response.json()["code"] == expected

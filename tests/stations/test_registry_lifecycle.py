@@ -6,7 +6,7 @@ import asyncpg
 import httpx
 import pytest
 
-from services.stations.months import CHINA_TZ, add_months
+from common.months import CHINA_TZ, add_months
 from services.stations.registry.models import StationStatus, StationTransition
 from services.stations.registry.service import TRANSITIONS, required_report_months
 from tests.stations.factories import problem

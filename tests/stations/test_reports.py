@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from common.auth import Role
+from common.auth import NATION, Role
 from tests.stations.factories import figures, insert_report, insert_station, problem
 from tests.stations.factories import month_text as _text
 from tests.stations.factories import months_from_now as _month
@@ -66,7 +66,7 @@ async def test_operator_sends_a_report(stations: httpx.AsyncClient, db: asyncpg.
     assert body["submitted_by"] == f"operator:{CODE}"
     assert r.headers["etag"] == '"1"'
 
-    got = await stations.get(url(LAST), headers=internal_headers(Role.PLATFORM))
+    got = await stations.get(url(LAST), headers=internal_headers(Role.PLATFORM, division=NATION))
     assert got.status_code == 200
     assert got.json() == body
     assert got.headers["etag"] == '"1"'
@@ -236,8 +236,9 @@ async def test_a_negative_figure_is_refused(
     ("overrides", "code", "field"),
     [
         ({"upward_amount": "12.345"}, "decimal_max_places", "upward_amount"),
-        ({"upward_amount": "NaN"}, "finite_number", "upward_amount"),
-        ({"parcels_in": "many"}, "int_parsing", "parcels_in"),
+        ({"upward_amount": "NaN"}, "invalid_amount", "upward_amount"),
+        ({"upward_amount": "1,23"}, "invalid_amount", "upward_amount"),
+        ({"parcels_in": "many"}, "invalid_count", "parcels_in"),
         ({"parcels_in": 2**31}, "less_than_equal", "parcels_in"),
         ({"parcel_count": 3}, "extra_forbidden", "parcel_count"),
     ],
@@ -320,9 +321,15 @@ async def test_who_may_send_a_report(stations: httpx.AsyncClient, db: asyncpg.Po
     problem(r, 403, "not_your_station", None)
     r = await stations.put(url(LAST), json=figures(), headers=official("141102"))
     problem(r, 403, "outside_scope", None)
-    for role in (Role.CARRIER, Role.PLATFORM, Role.SERVICE, Role.PUBLIC):
-        r = await stations.put(url(LAST), json=figures(), headers=internal_headers(role))
+    for headers in (
+        internal_headers(Role.CARRIER, carrier="zhongtong"),
+        internal_headers(Role.PLATFORM, division="14"),
+        internal_headers(Role.SERVICE),
+    ):
+        r = await stations.put(url(LAST), json=figures(), headers=headers)
         problem(r, 403, "role_forbidden", None)
+    r = await stations.put(url(LAST), json=figures(), headers=internal_headers(Role.PUBLIC))
+    problem(r, 401, "authentication_required", None)
     assert await _counts(db) == (0, 0, 0)
 
     r = await stations.put(url(EARLIER), json=figures(), headers=official("141124"))
@@ -350,7 +357,7 @@ async def test_reading_reports(stations: httpx.AsyncClient, db: asyncpg.Pool) ->
     months = [date(2025, m, 1) for m in (1, 2, 3, 5)]
     for month in months:
         await insert_report(db, station.id, month, parcels_in=month.month)
-    headers = internal_headers(Role.CARRIER)
+    headers = internal_headers(Role.CARRIER, carrier="zhongtong")
     seen: list[str] = []
     page_url: str | None = f"/v1/stations/{CODE}/reports?limit=3"
     pages = 0
@@ -409,7 +416,7 @@ async def test_bulk_json_answers_each_row(stations: httpx.AsyncClient, db: async
         _row(lishi.code, LAST),  # 6 outside the official's county
         _row("141124100299-01", LAST),  # 7 unknown station
         _row(a.code, FUTURE),  # 8 future
-        _row(a.code, "2026-9"),  # 9 malformed month
+        _row(a.code, "2026-13"),  # 9 malformed month
         _row(a.code, _month(-4), upward_orders=-3),  # 10 negative
         _row(late.code, EARLIER),  # 11 before operating
         _row(a.code, _month(-5), households_served=1, poor_households_served=2),  # 12
@@ -420,10 +427,10 @@ async def test_bulk_json_answers_each_row(stations: httpx.AsyncClient, db: async
     assert r.status_code == 200, r.text
     body = r.json()
     results = body["results"]
-    assert [x["row"] for x in results] == list(range(1, 15))
-    outcome = {x["row"]: x["outcome"] for x in results}
+    assert [x["index"] for x in results] == list(range(1, 15))
+    outcome = {x["index"]: x["status"] for x in results}
     assert outcome[1] == "created"
-    assert outcome[2] == "revised"
+    assert outcome[2] == "updated"
     assert outcome[3] == "unchanged"
     assert results[1]["revision"] == 2
     assert results[2]["revision"] == 1
@@ -442,12 +449,20 @@ async def test_bulk_json_answers_each_row(stations: httpx.AsyncClient, db: async
     }
     for row, (status, code, field) in expected.items():
         result = results[row - 1]
-        assert result["outcome"] == "rejected", result
-        assert (result["problem"]["status"], result["problem"]["code"]) == (status, code), result
-        assert result["problem"]["field"] == field, result
+        assert result["status"] == "rejected", result
+        assert (result["http_status"], result["code"]) == (status, code), result
+        assert result.get("field") == field, result
+        assert result["message"], result
     assert results[3]["station_code"] == a.code
-    assert results[8]["month"] == "2026-9"
-    assert body["summary"] == {"created": 1, "revised": 1, "unchanged": 1, "rejected": 11}
+    assert results[8]["month"] == "2026-13"
+    assert set(results[0]) == {"index", "status", "station_code", "month", "revision"}
+    assert body["counts"] == {
+        "rows": 14,
+        "created": 1,
+        "updated": 1,
+        "unchanged": 1,
+        "rejected": 11,
+    }
     assert body["dry_run"] is False
 
     # 2 reports inserted directly + 1 created; revisions: 2 + 1 created + 1 revised
@@ -466,9 +481,9 @@ async def test_bulk_dry_run_writes_nothing(stations: httpx.AsyncClient, db: asyn
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["dry_run"] is True
-    assert [(x["outcome"], x["revision"]) for x in body["results"]] == [
+    assert [(x["status"], x.get("revision")) for x in body["results"]] == [
         ("created", 1),
-        ("revised", 2),
+        ("updated", 2),
         ("rejected", None),
     ]
     assert await _counts(db) == (1, 1, 0)
@@ -487,7 +502,7 @@ async def test_bulk_csv_with_bad_rows(stations: httpx.AsyncClient, db: asyncpg.P
             f"前麻峪,{a.code},{_text(LAST)},100.5,3,20,4,50,6,70,8",
             f"后麻峪,{b.code},{_text(LAST)},,3,20,4,50,6,70,8",  # empty cell
             f"后麻峪,{b.code},{_text(EARLIER)},100,three,20,4,50,6,70,8",
-            f"后麻峪,{b.code},{_text(LAST)[:4]}/{_text(LAST)[5:]},100,3,20,4,50,6,70,8",
+            f"后麻峪,{b.code},{_text(LAST)[:4]}/13,100,3,20,4,50,6,70,8",
             f"后麻峪,{b.code},{_text(_month(-3))},100,3,-20,4,50,6,70,8",
             f'"后麻峪, 二组",{b.code},{_text(_month(-4))},100,3,20,4,50,6,70,8',
         ]
@@ -499,7 +514,7 @@ async def test_bulk_csv_with_bad_rows(stations: httpx.AsyncClient, db: asyncpg.P
     )
     assert r.status_code == 200, r.text
     results = r.json()["results"]
-    assert [(x["row"], x["line"], x["outcome"]) for x in results] == [
+    assert [(x["index"], x["line"], x["status"]) for x in results] == [
         (1, 2, "created"),
         (2, 3, "rejected"),
         (3, 4, "rejected"),
@@ -507,10 +522,10 @@ async def test_bulk_csv_with_bad_rows(stations: httpx.AsyncClient, db: asyncpg.P
         (5, 6, "rejected"),
         (6, 7, "created"),
     ]
-    problems = [(x["problem"]["code"], x["problem"]["field"]) for x in results[1:5]]
+    problems = [(x["code"], x["field"]) for x in results[1:5]]
     assert problems == [
         ("missing", "upward_amount"),
-        ("int_parsing", "upward_orders"),
+        ("invalid_count", "upward_orders"),
         ("invalid_month", "month"),
         ("negative_figure", "downward_amount"),
     ]
@@ -548,8 +563,8 @@ async def test_bulk_ndjson(stations: httpx.AsyncClient, db: asyncpg.Pool) -> Non
     )
     assert r.status_code == 200, r.text
     results = r.json()["results"]
-    assert [x["outcome"] for x in results] == ["created", "rejected", "created"]
-    assert results[1]["problem"]["code"] == "malformed_json"
+    assert [x["status"] for x in results] == ["created", "rejected", "created"]
+    assert (results[1]["code"], results[1]["http_status"]) == ("malformed_json", 400)
     assert results[1]["line"] == 2
 
 
@@ -572,7 +587,9 @@ async def test_bulk_refuses_what_is_not_a_batch(stations: httpx.AsyncClient) -> 
     r = await stations.post("/v1/reports/bulk", json=[_row(CODE, LAST)] * 5001, headers=admin)
     problem(r, 422, "too_many_rows", "body")
     r = await stations.post(
-        "/v1/reports/bulk", json=[_row(CODE, LAST)], headers=internal_headers(Role.CARRIER)
+        "/v1/reports/bulk",
+        json=[_row(CODE, LAST)],
+        headers=internal_headers(Role.CARRIER, carrier="zhongtong"),
     )
     problem(r, 403, "role_forbidden", None)
 
@@ -586,9 +603,9 @@ async def test_bulk_operator_only_for_its_own_station(
         "/v1/reports/bulk", json=[_row(a.code, LAST), _row(b.code, LAST)], headers=operator()
     )
     results = r.json()["results"]
-    assert results[0]["outcome"] == "created"
-    assert results[1]["problem"]["code"] == "not_your_station"
-    assert results[1]["problem"]["status"] == 403
+    assert results[0]["status"] == "created"
+    assert results[1]["code"] == "not_your_station"
+    assert results[1]["http_status"] == 403
 
 
 async def test_bulk_resend_with_the_same_key(stations: httpx.AsyncClient, db: asyncpg.Pool) -> None:
@@ -611,7 +628,7 @@ async def test_bulk_row_problems_in_chinese(stations: httpx.AsyncClient, db: asy
         json=[_row(a.code, CURRENT)],
         headers=operator() | {"Accept-Language": "zh"},
     )
-    assert "尚未结束" in r.json()["results"][0]["problem"]["detail"]
+    assert "尚未结束" in r.json()["results"][0]["message"]
 
 
 # --- reporting rate and overdue stations -------------------------------------------------------
@@ -634,7 +651,7 @@ async def test_reporting_rate_and_overdue_stations(
     await insert_report(db, linxian[3].id, EARLIER)  # another month only
     await insert_report(db, lishi.id, LAST)
 
-    headers = internal_headers(Role.PLATFORM)
+    headers = internal_headers(Role.PLATFORM, division=NATION)
     r = await stations.get(
         "/v1/reports/rate", params={"division": "141124", "month": _text(LAST)}, headers=headers
     )
@@ -692,5 +709,7 @@ async def test_rate_and_overdue_refuse_bad_queries(
     for path in ("/v1/reports/overdue", "/v1/reports/rate"):
         if path.endswith("rate") and "cursor" in params:
             continue
-        r = await stations.get(path, params=params, headers=internal_headers(Role.PLATFORM))
+        r = await stations.get(
+            path, params=params, headers=internal_headers(Role.PLATFORM, division=NATION)
+        )
         problem(r, status, code, field)

@@ -17,6 +17,7 @@ import asyncpg
 import typer
 from tqdm import tqdm
 
+from common.changefeed import application_name
 from common.settings import plain_database_url
 from services.stations.divisions.importer import (
     DivisionImportError,
@@ -50,7 +51,11 @@ def _on_database(action: str, work: Callable[[asyncpg.Connection], Coroutine[Any
     from ruralnet.devdb import ClusterError
 
     async def connected(url: str) -> T:
-        conn = await asyncpg.connect(plain_database_url(url), timeout=10)
+        conn = await asyncpg.connect(
+            plain_database_url(url),
+            timeout=10,
+            server_settings={"application_name": application_name("stations", "import")},
+        )
         try:
             return await work(conn)
         finally:

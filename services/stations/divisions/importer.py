@@ -252,6 +252,22 @@ def _count(status: str) -> int:
     return int(status.split()[-1])
 
 
+# Consumers keep a copy of the list (docs/adr/0020): an import that changed anything says
+# so on the stations feed, in the same transaction, and they reload their snapshot. One
+# event per import, not per code: a national edition changes tens of thousands of codes.
+# The version counts the imports of that kind; importers are serialised by the table lock.
+_ANNOUNCE = """
+INSERT INTO stations.change_event (topic, key, action, version, payload)
+SELECT 'division_list', $1::text, 'imported', coalesce(max(version), 0) + 1, $2::jsonb
+FROM stations.change_event
+WHERE topic = 'division_list' AND key = $1::text
+"""
+
+
+async def _announce(conn: asyncpg.Connection, key: str, payload: dict[str, object]) -> None:
+    await conn.execute(_ANNOUNCE, key, json.dumps(payload))
+
+
 async def import_divisions(
     conn: asyncpg.Connection,
     path: Path,
@@ -308,6 +324,17 @@ async def import_divisions(
         result.inserted = _count(await conn.execute(_INSERT, edition))
         if retire_missing:
             result.retired = _count(await conn.execute(_RETIRE, edition))
+        if result.inserted or result.updated or result.retired:
+            await _announce(
+                conn,
+                "divisions",
+                {
+                    "edition": edition,
+                    "inserted": result.inserted,
+                    "updated": result.updated,
+                    "retired": result.retired,
+                },
+            )
     return result
 
 
@@ -316,11 +343,13 @@ class BoundaryResult:
     loaded: int = 0
     unknown_county: int = 0
     unusable: int = 0
+    changed: int = 0  # of those loaded, new or different from what was stored
 
     def summary(self) -> str:
         return (
             f"loaded {self.loaded}, skipped {self.unknown_county} whose county is not among "
-            f"the divisions and {self.unusable} without a county code or polygon"
+            f"the divisions and {self.unusable} without a county code or polygon; "
+            f"{self.changed} new or changed"
         )
 
 
@@ -376,14 +405,22 @@ async def import_boundaries(
         elif not only_prefixes or county.startswith(only_prefixes):
             records.append((county, json.dumps(feature["geometry"])))
     async with conn.transaction():
+        # One importer at a time: the change count and its announcement stay exact.
+        await conn.execute("LOCK TABLE stations.county_boundary IN SHARE ROW EXCLUSIVE MODE")
         await conn.execute(
             "CREATE TEMP TABLE boundary_import (county_code text, geojson text) ON COMMIT DROP"
         )
         await conn.copy_records_to_table("boundary_import", records=records)
+        result.loaded = await conn.fetchval(
+            "SELECT count(DISTINCT b.county_code) FROM boundary_import b"
+            " JOIN stations.division d ON d.code = b.county_code"
+        )
         try:
+            # Only what differs is written, so re-loading the seed at each start changes
+            # nothing and announces nothing.
             status = await conn.execute(
                 """
-                INSERT INTO stations.county_boundary (county_code, geom, source)
+                INSERT INTO stations.county_boundary AS c (county_code, geom, source)
                 SELECT DISTINCT ON (b.county_code) b.county_code,
                        ST_Multi(ST_CollectionExtract(ST_MakeValid(
                            ST_SetSRID(ST_GeomFromGeoJSON(b.geojson), 4326)), 3)),
@@ -393,11 +430,16 @@ async def import_boundaries(
                 ORDER BY b.county_code
                 ON CONFLICT (county_code) DO UPDATE
                 SET geom = EXCLUDED.geom, source = EXCLUDED.source
+                WHERE (c.geom, c.source) IS DISTINCT FROM (EXCLUDED.geom, EXCLUDED.source)
                 """,
                 source,
             )
         except asyncpg.PostgresError as e:
             raise DivisionImportError(f"{path}: a geometry PostGIS cannot read: {e}") from e
-    result.loaded = _count(status)
+        result.changed = _count(status)
+        if result.changed:
+            await _announce(
+                conn, "county_boundaries", {"changed": result.changed, "source": source}
+            )
     result.unknown_county = len(records) - result.loaded
     return result

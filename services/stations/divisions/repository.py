@@ -241,3 +241,15 @@ async def upsert_flags(
         for code, updated_at, version in (await session.execute(stmt)).all():
             written[code] = (updated_at, version)
     return written
+
+
+# The reference snapshot consumers load (common.reference.DIVISION_COLUMNS, in that order);
+# one statement each, so each is consistent in itself without a transaction around it.
+DIVISIONS_SNAPSHOT = """
+SELECT d.code, d.name, d.level, d.division_class, d.parent_code, d.since_edition,
+       d.until_edition, coalesce(f.poverty_county, false), coalesce(f.poor_village, false),
+       f.demonstration_year, coalesce(f.version, 0)
+FROM stations.division d LEFT JOIN stations.division_flag f ON f.code = d.code
+"""
+# geometry's text form is hex EWKB, which geometry's input reads back as it was.
+BOUNDARIES_SNAPSHOT = "SELECT county_code, geom FROM stations.county_boundary"

@@ -3,9 +3,10 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from common.auth import PrincipalDep
-from common.bulk import READ_PROBLEMS
+from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -17,17 +18,19 @@ from common.errors import (
     wants_chinese,
 )
 from common.etag import etag
+from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.identifiers import DivisionClass, DivisionLevel
 from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
+from services.stations.changes.models import StationsIdempotencyRecord
 from services.stations.divisions import service
 from services.stations.divisions.repository import DivisionRecord, SearchFilters
 from services.stations.divisions.schemas import (
-    BulkFlagsResult,
     DivisionDetail,
     DivisionFlags,
     DivisionSummary,
     FlagRow,
+    FlagsBulkResult,
     FlagsUpdate,
 )
 
@@ -159,18 +162,23 @@ _BULK_BODY: dict[str, Any] = {
     "/flags/bulk",
     max_body_size=BULK_BODY_LIMIT,
     summary="Set flags of many divisions",
-    description="A JSON array, NDJSON, or CSV (`text/csv`, UTF-8 or GBK as Excel saves it) of "
-    "rows: `code` plus any of `poverty_county`, `poor_village`, `demonstration_year` (Chinese "
-    "headers such as 区划代码, 贫困村, 示范县批次年份 are understood; `name` is ignored). A "
-    "row changes only the flags it names; an empty CSV cell keeps the flag; a year of `无` or "
-    "`0` clears it. Every row is answered: `ok` with its outcome, or the `problem` (status, "
-    "code, field) the single route would have answered. `dry_run=true` checks and writes "
-    "nothing. Officials only inside their division; admins anywhere.",
+    description="A JSON array, NDJSON, or CSV (`text/csv`, UTF-8 or GB 18030 as Excel saves "
+    f"it) of at most {service.BULK_MAX_ROWS} rows: `code` plus any of `poverty_county`, "
+    "`poor_village`, `demonstration_year` (the Chinese headers of the template, "
+    "`GET /v1/divisions/flags/bulk/template` — 区划代码, 国家级贫困县, 建档立卡贫困村, "
+    "示范县批次年份 — and others such as 贫困村 are understood; `name` is ignored). A row "
+    "changes only the flags it names; an empty CSV cell keeps the flag; a year of `无` or "
+    "`0` clears it. Every row is answered: `updated` or `unchanged` with the flags after it, "
+    "or `rejected` with the `http_status`, `code`, `field` and `message` the single route "
+    "would have answered. `dry_run=true` checks and writes nothing. `Idempotency-Key` is "
+    "honoured. Officials only inside their division; admins anywhere.",
     openapi_extra={"requestBody": _BULK_BODY},
+    response_model=FlagsBulkResult,
+    response_model_exclude_none=True,
     responses=problem_responses(
         (Forbidden, "`role_forbidden`: only officials and admins set flags"),
         *READ_PROBLEMS,
-        (Unprocessable, "`csv_missing_column`, `csv_unknown_column`"),
+        (Unprocessable, "`csv_missing_column`"),
     ),
 )
 async def bulk_set_flags(
@@ -178,12 +186,38 @@ async def bulk_set_flags(
     session: SessionDep,
     principal: PrincipalDep,
     dry_run: Annotated[bool, Query(description="check every row, change nothing")] = False,
-) -> BulkFlagsResult:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     service.require_flag_writer_role(principal)
+    idempotency = await Idempotency.from_request(
+        request,
+        session,
+        StationsIdempotencyRecord,
+        subject=principal.subject,
+        key=None if dry_run else idempotency_key,
+    )
+    replayed = await idempotency.replay()
+    if replayed is not None:
+        return replayed
     requests = service.read_flag_requests(request.headers.get("content-type"), await request.body())
-    return await service.bulk_set_flags(
+    result = await service.bulk_set_flags(
         session, principal, requests, dry_run=dry_run, chinese=wants_chinese(request)
     )
+    body = result.body()
+    await idempotency.remember(200, body)
+    return JSONResponse(body)
+
+
+@router.get(
+    "/flags/bulk/template",
+    summary="The CSV template of the flag upload",
+    description="A CSV to fill in with Excel (UTF-8 with BOM): the Chinese header row, then "
+    "the field names. Upload it to `POST /v1/divisions/flags/bulk` as it is.",
+    response_class=Response,
+    responses=TEMPLATE_RESPONSE,
+)
+async def bulk_flags_template() -> Response:
+    return template_response(service.FLAG_COLUMNS, "division-flags.csv", "区划标记模板.csv")
 
 
 @router.get(

@@ -1,11 +1,10 @@
 """What the divisions API reads and answers (kept apart from the SQLAlchemy models)."""
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from common.bulk import RowProblem
+from common.bulk import BulkResult, BulkRowResult
 from common.identifiers import DivisionClass, DivisionLevel
 
 CODE_EXAMPLE = "141124000000"
@@ -148,58 +147,47 @@ class FlagRow(BaseModel):
     demonstration_year: int | None = None
 
 
-class FlagRowResult(BaseModel):
-    row: int = Field(
-        description="1-based position among the rows sent (in a CSV the header is not "
-        "counted: row 1 is the spreadsheet's second line)"
+class FlagRowResult(BulkRowResult):
+    """What became of one row of a flag upload (status ``updated``: a flag changed)."""
+
+    division_code: str | None = Field(
+        default=None, description="the code as normalized, or as sent when invalid"
     )
-    code: str | None = Field(description="the code as normalized, or as sent when invalid")
-    ok: bool
-    outcome: Literal["changed", "unchanged", "would_change"] | None = Field(
-        default=None, description="for accepted rows; would_change in a dry run"
+    flags: DivisionFlags | None = Field(
+        default=None, description="accepted rows: the flags after this row (or as they would be)"
     )
-    flags: DivisionFlags | None = Field(default=None, description="the flags after this row")
-    problem: RowProblem | None = None
 
 
-class BulkFlagsResult(BaseModel):
-    dry_run: bool
-    rows: int
-    ok: int
-    failed: int
-    changed: int = Field(description="rows that changed (or would change, in a dry run)")
-    results: list[FlagRowResult]
+class FlagsBulkResult(BulkResult[FlagRowResult]):
+    """The answer to a flag upload."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "dry_run": False,
-                    "rows": 2,
-                    "ok": 1,
-                    "failed": 1,
-                    "changed": 1,
+                    "counts": {
+                        "rows": 2,
+                        "created": 0,
+                        "updated": 1,
+                        "unchanged": 0,
+                        "rejected": 1,
+                    },
                     "results": [
                         {
-                            "row": 1,
-                            "code": "141124000000",
-                            "ok": True,
-                            "outcome": "changed",
+                            "index": 1,
+                            "status": "updated",
+                            "division_code": "141124000000",
                             "flags": _FLAGS_EXAMPLE,
-                            "problem": None,
                         },
                         {
-                            "row": 2,
-                            "code": "14112",
-                            "ok": False,
-                            "outcome": None,
-                            "flags": None,
-                            "problem": {
-                                "status": 422,
-                                "code": "invalid_division_code",
-                                "field": "code",
-                                "detail": "'14112' is not a 12-digit statistical division code",
-                            },
+                            "index": 2,
+                            "status": "rejected",
+                            "division_code": "14112",
+                            "http_status": 422,
+                            "code": "invalid_division_code",
+                            "field": "code",
+                            "message": "'14112' is not a 12-digit statistical division code",
                         },
                     ],
                 }

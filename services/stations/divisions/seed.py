@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
+from common.changefeed import application_name
 from common.settings import plain_database_url
 from services.stations.divisions.importer import import_boundaries, import_divisions
 
@@ -18,7 +19,10 @@ SEED_PREFIXES = ("1411", "3311", "532801", "341504")
 
 
 async def load_seed_regions(database_url: str) -> None:
-    conn = await asyncpg.connect(plain_database_url(database_url))
+    conn = await asyncpg.connect(
+        plain_database_url(database_url),
+        server_settings={"application_name": application_name("stations", "import")},
+    )
     try:
         await import_divisions(conn, SEED_DIR / "divisions.csv.gz", edition=SEED_EDITION)
         await import_boundaries(

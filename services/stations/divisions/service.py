@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
 from common.authz import require_division_writer, require_role
-from common.bulk import CsvColumns, RowProblem, Source, read_bulk
+from common.bulk import BulkRow, CsvColumns, Source, read_bulk
 from common.changefeed import record_change
 from common.errors import NotFound, Problem, Unprocessable
 from common.etag import check_if_match
@@ -30,13 +30,13 @@ from services.stations.divisions import repository
 from services.stations.divisions.models import Division, DivisionFlag
 from services.stations.divisions.repository import DivisionRecord, FlagValues, SearchFilters
 from services.stations.divisions.schemas import (
-    BulkFlagsResult,
     DivisionDetail,
     DivisionFlags,
     DivisionRef,
     DivisionSummary,
     FlagRow,
     FlagRowResult,
+    FlagsBulkResult,
     FlagsUpdate,
 )
 
@@ -217,6 +217,7 @@ class FlagRequest:
     given: dict[str, Any] = field(default_factory=dict)
     problem: Problem | None = None
     if_match: str | None = None
+    line: int | None = None
 
 
 @dataclass
@@ -442,55 +443,49 @@ async def bulk_set_flags(
     *,
     dry_run: bool,
     chinese: bool = False,
-) -> BulkFlagsResult:
+) -> FlagsBulkResult:
     results = await apply_flags(session, principal, requests, dry_run=dry_run)
     rows: list[FlagRowResult] = []
     for request, result in zip(requests, results, strict=True):
         if isinstance(result, FlagOutcome):
             rows.append(
                 FlagRowResult(
-                    row=request.row,
-                    code=result.code,
-                    ok=True,
-                    outcome=result.outcome,
+                    index=request.row,
+                    line=request.line,
+                    status="unchanged" if result.outcome == "unchanged" else "updated",
+                    division_code=result.code,
                     flags=result.flags,
                 )
             )
             continue
         rows.append(
-            FlagRowResult(
-                row=request.row,
-                code=request.raw_code,
-                ok=False,
-                problem=RowProblem.of(result, chinese=chinese),
+            FlagRowResult.rejected(
+                BulkRow(index=request.row, line=request.line, value=None),
+                result,
+                chinese=chinese,
+                division_code=request.raw_code,
             )
         )
-    ok = sum(1 for r in rows if r.ok)
-    return BulkFlagsResult(
-        dry_run=dry_run,
-        rows=len(rows),
-        ok=ok,
-        failed=len(rows) - ok,
-        changed=sum(1 for r in rows if r.outcome in ("changed", "would_change")),
-        results=rows,
-    )
+    return FlagsBulkResult.of(rows, dry_run=dry_run)
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading a bulk upload: JSON array, NDJSON or CSV (officials' spreadsheets)
 
-# Header names officials' spreadsheets use, besides the field names.
+# Header names officials' spreadsheets use, besides the field names and the template's.
+_FLAG_COLUMN_LABELS = {
+    "code": "区划代码",
+    "name": "名称",
+    "poverty_county": "国家级贫困县",
+    "poor_village": "建档立卡贫困村",
+    "demonstration_year": "示范县批次年份",
+}
 _FLAG_COLUMN_ALIASES = {
-    "区划代码": "code",
     "统计用区划代码": "code",
     "代码": "code",
-    "名称": "name",
     "区划名称": "name",
-    "国家级贫困县": "poverty_county",
     "贫困县": "poverty_county",
-    "建档立卡贫困村": "poor_village",
     "贫困村": "poor_village",
-    "示范县批次年份": "demonstration_year",
     "示范县年份": "demonstration_year",
     "示范年份": "demonstration_year",
 }
@@ -520,19 +515,28 @@ def _check_flag_header(fields: Sequence[str]) -> None:
 # A misspelt flag column would silently keep every flag: unknown columns are refused.
 FLAG_COLUMNS = CsvColumns(
     names=("code", "name", *FLAG_FIELDS),
+    labels=_FLAG_COLUMN_LABELS,
     aliases=_FLAG_COLUMN_ALIASES,
     refuse_unknown=True,
     check=_check_flag_header,
 )
 
 
+# Flags are set by county and up for their divisions: a county has a few hundred villages.
+BULK_MAX_ROWS = 5000
+
+
 def read_flag_requests(content_type: str | None, body: bytes) -> list[FlagRequest]:
     """The requests of a bulk upload, one per row, or the problem with the upload."""
     return [
         FlagRequest(
-            row=row.row, raw_code=_raw_code(row.value), given=row.parsed or {}, problem=row.problem
+            row=row.index,
+            line=row.line,
+            raw_code=_raw_code(row.value),
+            given=row.parsed or {},
+            problem=row.problem,
         )
-        for row in read_bulk(content_type, body, FLAG_COLUMNS, _given_flags)
+        for row in read_bulk(content_type, body, FLAG_COLUMNS, _given_flags, max_rows=BULK_MAX_ROWS)
     ]
 
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from common.db import SessionDep
 from common.errors import BadRequest, NotFound, Unprocessable, problem_responses
+from common.months import add_months
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.indicators import service
 from services.stations.indicators.schemas import Gap, GapKind, NetworkIndicators, Sales
-from services.stations.months import add_months
 from services.stations.reports.router import DivisionQuery, MonthQueryDep
 from services.stations.reports.schemas import parse_month
 from services.stations.reports.service import last_finished_month

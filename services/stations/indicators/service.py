@@ -19,6 +19,7 @@ from common.identifiers import (
     division_prefix,
     normalize_division_code,
 )
+from common.months import add_months
 from common.pagination import PageParams, cursor_key
 from services.stations.divisions.service import division_not_found
 from services.stations.indicators import repository
@@ -37,7 +38,6 @@ from services.stations.indicators.schemas import (
     SalesMonth,
     StationCounts,
 )
-from services.stations.months import add_months
 from services.stations.registry.models import StationStatus, StationTier
 from services.stations.reports.schemas import format_month
 

@@ -22,16 +22,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from common.coords import CRS
-from common.identifiers import (
-    InvalidDivisionCode,
-    division_level,
-    normalize_credit_code,
-    normalize_division_code,
-    normalize_mobile,
-)
+from common.fields import CreditCode, DivisionCode, Name, Phone
+from common.identifiers import STATION_CODE_PATTERN
 from services.stations.registry.models import StationService, StationStatus, StationTier
 
-STATION_CODE_PATTERN = r"^\d{12}-\d{2}$"
 CRS_NAMES = ", ".join(c.value for c in CRS)
 SERVICE_NAMES = ", ".join(s.value for s in StationService)
 
@@ -50,35 +44,6 @@ def parse_crs(value: Any) -> Any:
         ) from None
 
 
-def _parse_division_code(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        code = normalize_division_code(value)
-        division_level(code)
-    except InvalidDivisionCode as e:
-        raise PydanticCustomError("invalid_division_code", "{reason}", {"reason": str(e)}) from None
-    return code
-
-
-def _parse_phone(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return normalize_mobile(value)
-    except ValueError as e:
-        raise PydanticCustomError("invalid_phone", "{reason}", {"reason": str(e)}) from None
-
-
-def _parse_credit_code(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return normalize_credit_code(value)
-    except ValueError as e:
-        raise PydanticCustomError("invalid_credit_code", "{reason}", {"reason": str(e)}) from None
-
-
 def _parse_service(value: Any) -> Any:
     if isinstance(value, StationService) or not isinstance(value, str):
         return value
@@ -92,14 +57,6 @@ def _parse_service(value: Any) -> Any:
         ) from None
 
 
-DivisionCode = Annotated[
-    str,
-    BeforeValidator(_parse_division_code),
-    Field(
-        description="12-digit statistical division code (a 6- or 9-digit prefix is padded)",
-        examples=["141102100200"],
-    ),
-]
 StationCode = Annotated[
     str,
     Field(
@@ -108,18 +65,7 @@ StationCode = Annotated[
         examples=["141102100000-01"],
     ),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Phone = Annotated[
-    str,
-    BeforeValidator(_parse_phone),
-    Field(description="mainland mobile number; +86, spaces and dashes are dropped"),
-]
-CreditCode = Annotated[
-    str,
-    BeforeValidator(_parse_credit_code),
-    Field(description="统一社会信用代码, 18 characters with a GB 32100 check character"),
-]
 ServiceItem = Annotated[StationService, BeforeValidator(_parse_service)]
 CrsField = Annotated[CRS | None, BeforeValidator(parse_crs)]
 

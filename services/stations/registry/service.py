@@ -43,10 +43,10 @@ from common.identifiers import (
     normalize_division_code,
     parent_code,
 )
+from common.months import CHINA_TZ, add_months, china_today
 from common.pagination import PageParams, cursor_key
 from services.stations.authz import is_station_operator, manages_station
 from services.stations.changes.models import StationsChangeEvent
-from services.stations.months import CHINA_TZ, add_months, china_today
 from services.stations.registry import repository
 from services.stations.registry.models import (
     Station,

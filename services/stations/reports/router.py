@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.auth import PrincipalDep
-from common.bulk import MAX_BULK_ROWS, READ_PROBLEMS
+from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -33,15 +33,15 @@ from services.stations.reports import repository, service
 from services.stations.reports.schemas import (
     FIGURES_EXAMPLE,
     BulkReportRow,
-    BulkResult,
     MonthlyReportOut,
+    ReportBulkResult,
     ReportFigures,
     RevisionList,
     bulk_example,
     format_month,
     parse_month,
 )
-from services.stations.reports.service import CSV_COLUMNS
+from services.stations.reports.service import BULK_MAX_ROWS, CSV_COLUMNS, REPORT_COLUMNS
 
 router = APIRouter(prefix="/v1", tags=["monthly reports"])
 
@@ -231,7 +231,8 @@ async def list_revisions(session: SessionDep, station: StationDep, month: MonthD
 
 
 _CSV_EXAMPLE = (
-    ",".join(CSV_COLUMNS) + "\n141124100201-01,2026-09,18650.00,214,9320.50,388,1260,402,310,42\n"
+    ",".join(REPORT_COLUMNS.label(name) for name in CSV_COLUMNS)
+    + '\n141124100201-01,2026/9/1,"18,650.00",214,9320.50,388,1260,402,310,42\n'
 )
 
 
@@ -240,15 +241,22 @@ _CSV_EXAMPLE = (
     max_body_size=BULK_BODY_LIMIT,
     summary="Send many monthly reports at once (a county's upload)",
     description=(
-        f"A JSON array, NDJSON, or CSV (`Content-Type: text/csv`, UTF-8 or GB 18030, header "
-        f"line `{','.join(CSV_COLUMNS)}`; other columns are ignored) of at most "
-        f"{MAX_BULK_ROWS} reports. Each row is judged exactly as the single-report endpoint "
-        "would judge it and gets its own result: `created`, `revised`, `unchanged`, or "
-        "`rejected` with a problem (status, code, field). One bad row never fails the "
-        "others. `dry_run=true` judges without writing. Officials may send reports only "
-        "for stations inside their division; `Idempotency-Key` is honoured."
+        "A JSON array, NDJSON, or CSV (`Content-Type: text/csv`, UTF-8 or GB 18030 as Excel "
+        "saves it) of at most "
+        f"{BULK_MAX_ROWS} reports. CSV headers: the field names "
+        f"(`{','.join(CSV_COLUMNS)}`) or the Chinese ones of the template "
+        "(`GET /v1/reports/bulk/template`: 站点编码, 月份, 农产品上行金额(元) …); other "
+        "columns are ignored. Months as Excel writes them (2026-09, 2026/9/1, 202609, "
+        "2026年9月) and amounts with thousands separators (1,234.50) are understood. Each row "
+        "is judged exactly as the single-report endpoint would judge it and gets its own "
+        "result: `created`, `updated` (a new revision), `unchanged`, or `rejected` with the "
+        "`http_status`, `code`, `field` and `message` (Chinese with `Accept-Language: zh`) "
+        "the single endpoint would answer. One bad row never fails the others. "
+        "`dry_run=true` judges without writing. Officials may send reports only for stations "
+        "inside their division; `Idempotency-Key` is honoured."
     ),
-    response_model=BulkResult,
+    response_model=ReportBulkResult,
+    response_model_exclude_none=True,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -265,7 +273,6 @@ _CSV_EXAMPLE = (
     responses=problem_responses(
         (Forbidden, "a role that does not send reports"),
         *READ_PROBLEMS,
-        (Unprocessable, "`missing_columns`: CSV columns missing"),
     ),
 )
 async def bulk_reports(
@@ -290,9 +297,21 @@ async def bulk_reports(
     result = await service.submit_bulk(
         session, principal, rows, dry_run=dry_run, zh=wants_chinese(request)
     )
-    body = result.model_dump(mode="json")
+    body = result.body()
     await idempotency.remember(200, body)
     return JSONResponse(body)
+
+
+@router.get(
+    "/reports/bulk/template",
+    summary="The CSV template of the report upload",
+    description="A CSV to fill in with Excel (UTF-8 with BOM): the Chinese header row, then "
+    "the field names. Upload it to `POST /v1/reports/bulk` as it is.",
+    response_class=Response,
+    responses=TEMPLATE_RESPONSE,
+)
+async def bulk_reports_template() -> Response:
+    return template_response(REPORT_COLUMNS, "monthly-reports.csv", "月度运营报表模板.csv")
 
 
 @router.get(

@@ -1,7 +1,9 @@
 """Shapes of monthly operating reports on the wire.
 
 Amounts (yuan, two decimals) travel as strings ("1234.50") so no client loses a fen to
-binary floating point; JSON numbers are accepted on the way in.
+binary floating point; JSON numbers are accepted on the way in, and so is text as Excel
+writes it ("1,234.50", full-width digits; months as 2026/8/1, 202608, 2026年8月: see
+``common.cells``).
 """
 
 import re
@@ -10,13 +12,13 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 
-from common.bulk import RowProblemWithErrors
-from common.errors import Unprocessable
+from common.bulk import BulkResult, BulkRowResult
+from common.cells import AmountCell, CountCell, MonthCell
+from common.errors import Unprocessable, invalid
+from common.identifiers import STATION_CODE
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-STATION_CODE = re.compile(r"^\d{12}-\d{2}$")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 INT32_MAX = 2_147_483_647
 
 
@@ -43,7 +45,7 @@ N = TypeVar("N", int, Decimal)
 
 def _non_negative(value: N) -> N:
     if value < 0:
-        raise PydanticCustomError("negative_figure", "must not be negative")
+        raise invalid("negative_figure", "must not be negative", "不能为负数")
     return value
 
 
@@ -52,33 +54,25 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
-def _month_text(value: str) -> str:
-    if not _MONTH.match(value.strip()):
-        raise PydanticCustomError("invalid_month", "must be a month written YYYY-MM, like 2026-09")
-    return value.strip()
-
-
 def _station_code_text(value: str) -> str:
     if not STATION_CODE.match(value.strip()):
-        raise PydanticCustomError(
+        raise invalid(
             "invalid_station_code",
             "must be a station code: 12-digit division code, '-', 2 digits",
+            "应为站点编码:12 位区划代码、'-'、2 位序号,例如 141124100201-01",
         )
     return value.strip()
 
 
 # Non-negativity is checked by a validator (not ``ge=0``) so the error says ``negative_figure``.
 Amount = Annotated[
-    Decimal,
+    AmountCell,
     Field(max_digits=16, decimal_places=2, json_schema_extra={"minimum": 0}),
     AfterValidator(_non_negative),
     AfterValidator(_cents),
 ]
 Count = Annotated[
-    int, Field(le=INT32_MAX, json_schema_extra={"minimum": 0}), AfterValidator(_non_negative)
-]
-MonthText = Annotated[
-    str, Field(examples=["2026-09"], description="YYYY-MM"), AfterValidator(_month_text)
+    CountCell, Field(le=INT32_MAX, json_schema_extra={"minimum": 0}), AfterValidator(_non_negative)
 ]
 StationCodeText = Annotated[
     str, Field(examples=["141124100201-01"]), AfterValidator(_station_code_text)
@@ -120,7 +114,10 @@ class BulkReportRow(ReportFigures):
     """One row of a bulk upload: which station, which month, and its figures."""
 
     station_code: StationCodeText
-    month: MonthText
+    month: MonthCell = Field(
+        description="the month reported: 2026-09 (2026/9/1, 202609, 2026年9月 understood too)",
+        json_schema_extra={"type": "string", "examples": ["2026-09"]},
+    )
 
 
 class MonthlyReportOut(BaseModel):
@@ -162,34 +159,18 @@ class RevisionList(BaseModel):
 Outcome = Literal["created", "revised", "unchanged", "rejected"]
 
 
-class BulkRowResult(BaseModel):
-    row: int = Field(
-        description="1-based position in the upload (for CSV: data rows; a blank spreadsheet "
-        "row keeps its number)"
-    )
-    line: int | None = Field(
-        default=None, description="CSV or NDJSON only: the line of the file, header = line 1"
-    )
-    station_code: str | None = None
-    month: str | None = None
-    outcome: Outcome
+class ReportRowResult(BulkRowResult):
+    """What became of one row of a report upload (status ``updated``: a new revision)."""
+
+    station_code: str | None = Field(default=None, examples=["141124100201-01"])
+    month: str | None = Field(default=None, examples=["2026-09"])
     revision: int | None = Field(
         default=None, description="the report's revision after this row (predicted on dry runs)"
     )
-    problem: RowProblemWithErrors | None = None
 
 
-class BulkSummary(BaseModel):
-    created: int = 0
-    revised: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-
-class BulkResult(BaseModel):
-    dry_run: bool
-    summary: BulkSummary
-    results: list[BulkRowResult]
+class ReportBulkResult(BulkResult[ReportRowResult]):
+    """The answer to a report upload."""
 
 
 def bulk_example() -> list[dict[str, Any]]:

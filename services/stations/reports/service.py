@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
 from common.authz import require_role
-from common.bulk import BulkRow, CsvColumns, RowProblemWithErrors, Source, read_bulk
+from common.bulk import BulkRow, CsvColumns, RowStatus, Source, read_bulk
 from common.changefeed import record_change
 from common.errors import (
     Conflict,
@@ -34,22 +34,21 @@ from common.errors import (
     Unprocessable,
 )
 from common.etag import check_if_match
+from common.months import add_months, current_month
 from services.stations import authz
 from services.stations.changes.models import StationsChangeEvent
-from services.stations.months import add_months, current_month
 from services.stations.registry.models import ACTIVE_STATUSES, Station
 from services.stations.reports import repository
 from services.stations.reports.models import FIGURES, MonthlyReport, MonthlyReportRevision
 from services.stations.reports.schemas import (
     STATION_CODE,
     BulkReportRow,
-    BulkResult,
-    BulkRowResult,
-    BulkSummary,
     MonthlyReportOut,
     MonthlyReportRevisionOut,
     Outcome,
+    ReportBulkResult,
     ReportFigures,
+    ReportRowResult,
     format_month,
 )
 
@@ -404,26 +403,80 @@ async def list_revisions(
 
 # --- bulk upload ---------------------------------------------------------------------------
 
+# A county's stations report monthly: a few thousand rows at most.
+BULK_MAX_ROWS = 5000
 CSV_COLUMNS = ("station_code", "month", *FIGURES)
 # Other columns (a station name for the reader's convenience …) are ignored.
-REPORT_COLUMNS = CsvColumns(names=CSV_COLUMNS, required=CSV_COLUMNS)
+REPORT_COLUMNS = CsvColumns(
+    names=CSV_COLUMNS,
+    labels={
+        "station_code": "站点编码",
+        "month": "月份",
+        "upward_amount": "农产品上行金额(元)",
+        "upward_orders": "农产品上行订单数",
+        "downward_amount": "工业品下行金额(元)",
+        "downward_orders": "工业品下行订单数",
+        "parcels_in": "代收快递件数",
+        "parcels_out": "代发快递件数",
+        "households_served": "服务农户数",
+        "poor_households_served": "服务建档立卡贫困户数",
+    },
+    aliases={
+        "站点代码": "station_code",
+        "服务站编码": "station_code",
+        "填报月份": "month",
+        "报表月份": "month",
+        "统计月份": "month",
+        "农产品上行金额": "upward_amount",
+        "上行金额": "upward_amount",
+        "上行订单数": "upward_orders",
+        "工业品下行金额": "downward_amount",
+        "下行金额": "downward_amount",
+        "下行订单数": "downward_orders",
+        "代收件数": "parcels_in",
+        "收件数": "parcels_in",
+        "代发件数": "parcels_out",
+        "寄件数": "parcels_out",
+        "服务户数": "households_served",
+        "服务贫困户数": "poor_households_served",
+        "建档立卡贫困户数": "poor_households_served",
+    },
+    required=CSV_COLUMNS,
+)
+_ROW_STATUS: dict[Outcome, RowStatus] = {
+    "created": "created",
+    "revised": "updated",
+    "unchanged": "unchanged",
+    "rejected": "rejected",
+}
 
 
 def read_upload(content_type: str | None, body: bytes) -> list[BulkRow[BulkReportRow]]:
     """The reports of a bulk upload, one per row, or the problem with the upload."""
-    return read_bulk(content_type, body, REPORT_COLUMNS, _report_row)
+    return read_bulk(content_type, body, REPORT_COLUMNS, _report_row, max_rows=BULK_MAX_ROWS)
 
 
 def _report_row(value: Any, source: Source) -> BulkReportRow:
     """A row of either source is read by the model: it takes the CSV's text as numbers."""
     if not isinstance(value, dict):
-        raise Unprocessable("each report is a JSON object", code="expected_object", field="body")
+        raise Unprocessable(
+            "each report is a JSON object",
+            detail_zh="每一行报表应为 JSON 对象",
+            code="expected_object",
+            field="body",
+        )
     return BulkReportRow.model_validate(value)
 
 
 def require_bulk_role(principal: Principal) -> None:
     """Admins and officials upload; an operator may too, for its own station's rows."""
     require_role(principal, BULK_ROLES, doing="send monthly reports", doing_zh="填报月度报表")
+
+
+def _sent_text(value: Any, name: str) -> str | None:
+    """A refused row is named by what it sent, when that was text."""
+    sent = value.get(name) if isinstance(value, dict) else None
+    return sent if isinstance(sent, str) else None
 
 
 async def submit_bulk(
@@ -433,47 +486,49 @@ async def submit_bulk(
     *,
     dry_run: bool,
     zh: bool,
-) -> BulkResult:
+) -> ReportBulkResult:
     require_bulk_role(principal)
-    outcomes: dict[int, BulkRowResult] = {}
+    outcomes: dict[int, ReportRowResult] = {}
     submissions: list[Submission] = []
     for raw in rows:
         parsed = raw.parsed
         if parsed is not None:
             submissions.append(
                 Submission(
-                    row=raw.row,
+                    row=raw.index,
                     line=raw.line,
                     station_code=parsed.station_code,
-                    month=date.fromisoformat(parsed.month + "-01"),
+                    month=parsed.month,
                     figures=ReportFigures.model_validate(parsed.model_dump(include=set(FIGURES))),
                 )
             )
             continue
         assert raw.problem is not None
-        values = raw.value if isinstance(raw.value, dict) else {}
-        outcomes[raw.row] = BulkRowResult(
-            row=raw.row,
-            line=raw.line,
-            station_code=values.get("station_code")
-            if isinstance(values.get("station_code"), str)
-            else None,
-            month=values.get("month") if isinstance(values.get("month"), str) else None,
-            outcome="rejected",
-            problem=RowProblemWithErrors.of(raw.problem, chinese=zh),
+        outcomes[raw.index] = ReportRowResult.rejected(
+            raw,
+            raw.problem,
+            chinese=zh,
+            station_code=_sent_text(raw.value, "station_code"),
+            month=_sent_text(raw.value, "month"),
         )
+    by_index = {raw.index: raw for raw in rows}
     for result in await submit(session, principal, submissions, dry_run=dry_run):
-        outcomes[result.row] = BulkRowResult(
-            row=result.row,
+        month = format_month(result.month) if result.month else None
+        if result.problem is not None:
+            outcomes[result.row] = ReportRowResult.rejected(
+                by_index[result.row],
+                result.problem,
+                chinese=zh,
+                station_code=result.station_code,
+                month=month,
+            )
+            continue
+        outcomes[result.row] = ReportRowResult(
+            index=result.row,
             line=result.line,
+            status=_ROW_STATUS[result.outcome],
             station_code=result.station_code,
-            month=format_month(result.month) if result.month else None,
-            outcome=result.outcome,
+            month=month,
             revision=result.revision,
-            problem=RowProblemWithErrors.of(result.problem, chinese=zh) if result.problem else None,
         )
-    ordered = [outcomes[raw.row] for raw in rows]
-    summary = BulkSummary()
-    for item in ordered:
-        setattr(summary, item.outcome, getattr(summary, item.outcome) + 1)
-    return BulkResult(dry_run=dry_run, summary=summary, results=ordered)
+    return ReportBulkResult.of([outcomes[raw.index] for raw in rows], dry_run=dry_run)

@@ -1,0 +1,223 @@
+"""Division reference data in a consumer's own schema (see docs/adr/0020).
+
+Stations owns the NBS division list, the county boundaries and the officials' flags.
+Another service that must judge division codes row by row (coverage uploads, training
+sessions, project ledgers) keeps a copy in its own schema: ``reference_division`` and
+``reference_county_boundary``, declared by mixing ``ReferenceDivisionMixin`` and
+``ReferenceBoundaryMixin`` into its ``Base``. ``common.reference_sync`` loads them from
+stations (a COPY-fast snapshot) and keeps them current from the stations change feed; this
+module is what the request path needs: look codes up, judge them against a rule with the
+messages clients get, and count the units under a division for indicators.
+"""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    Boolean,
+    Index,
+    Integer,
+    Select,
+    SmallInteger,
+    String,
+    Text,
+    any_,
+    bindparam,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from common.errors import Problem, Unprocessable
+from common.identifiers import DivisionClass, DivisionLevel
+
+# Codes compare and prefix-match byte-wise whatever the database's collation is, so
+# ``code LIKE '141124%'`` can use the primary-key index.
+CODE = String(12, collation="C")
+
+# The snapshot's columns, in order: what stations exports and what consumers COPY in.
+DIVISION_COLUMNS = (
+    "code",
+    "name",
+    "level",
+    "division_class",
+    "parent_code",
+    "since_edition",
+    "until_edition",
+    "poverty_county",
+    "poor_village",
+    "demonstration_year",
+    "flags_version",
+)
+BOUNDARY_COLUMNS = ("county_code", "geom")
+
+LEVEL_ZH = {
+    DivisionLevel.PROVINCE: "省级",
+    DivisionLevel.PREFECTURE: "地级",
+    DivisionLevel.COUNTY: "县级",
+    DivisionLevel.TOWNSHIP: "乡级",
+    DivisionLevel.VILLAGE: "村级",
+}
+CLASS_ZH = {
+    DivisionClass.SUBDISTRICT: "街道",
+    DivisionClass.TOWN: "镇",
+    DivisionClass.TOWNSHIP: "乡",
+    DivisionClass.TOWNSHIP_LIKE: "乡级单位(农场、开发区等)",
+    DivisionClass.RESIDENTS_COMMITTEE: "居委会",
+    DivisionClass.VILLAGE_COMMITTEE: "村委会",
+    DivisionClass.OTHER: "其他单位",
+}
+
+
+class ReferenceDivisionMixin:
+    """One unit of the NBS list as stations has it, with the officials' flags.
+
+    Kept by ``common.reference_sync``; never written by the consuming service itself.
+    ``flags_version`` is the version of the flags on stations' feed (0: never set).
+    """
+
+    __tablename__ = "reference_division"
+
+    code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    level: Mapped[str] = mapped_column(String(12), nullable=False)
+    division_class: Mapped[str | None] = mapped_column(String(24))
+    parent_code: Mapped[str | None] = mapped_column(CODE)
+    since_edition: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    until_edition: Mapped[int | None] = mapped_column(
+        SmallInteger, comment="last edition that listed the code; NULL while it is current"
+    )
+    poverty_county: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    poor_village: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    demonstration_year: Mapped[int | None] = mapped_column(SmallInteger)
+    flags_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[object, ...]:
+        return (
+            Index(f"ix_{cls.__tablename__}_parent_code", "parent_code"),
+            Index(f"ix_{cls.__tablename__}_level_division_class", "level", "division_class"),
+            {"info": {"reference": True}},
+        )
+
+
+class ReferenceBoundaryMixin:
+    """A county-level unit's boundary (WGS-84 MultiPolygon), as stations has it."""
+
+    __tablename__ = "reference_county_boundary"
+
+    county_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False
+    )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[object, ...]:
+        return ({"info": {"reference": True}},)
+
+
+@dataclass(frozen=True)
+class DivisionRule:
+    """What a field accepts: levels, and for township and village codes the classes.
+
+    ``what`` and ``what_zh`` name the thing placed (``"coverage"``, ``"覆盖记录"``) in the
+    messages. Retired codes (``until_edition`` set) are refused unless ``allow_retired``.
+    """
+
+    levels: Collection[DivisionLevel]
+    what: str
+    what_zh: str
+    classes: Collection[DivisionClass] | None = None
+    allow_retired: bool = False
+
+
+async def divisions_by_code(
+    session: AsyncSession, model: type[ReferenceDivisionMixin], codes: Iterable[str]
+) -> dict[str, ReferenceDivisionMixin]:
+    """The reference rows of these codes, in one query however many there are."""
+    unique = sorted(set(codes))
+    if not unique:
+        return {}
+    # One array parameter, not one parameter per code (a bulk upload may hold 100,000).
+    codes_param = bindparam("codes", unique, type_=ARRAY(CODE))
+    rows = await session.scalars(select(model).where(model.code == any_(codes_param)))
+    return {row.code: row for row in rows}
+
+
+def division_problem(
+    code: str,
+    division: ReferenceDivisionMixin | None,
+    rule: DivisionRule,
+    *,
+    field: str = "division_code",
+    location: str = "body",
+) -> Problem | None:
+    """Why ``code`` cannot be used under ``rule`` (None when it can): ``unknown_division``,
+    ``division_not_current``, ``wrong_division_level``, ``wrong_division_class`` (422)."""
+    if division is None:
+        return Unprocessable(
+            f"no division {code} in the statistical division list",
+            detail_zh=f"统计用区划代码中没有 {code}",
+            code="unknown_division",
+            field=field,
+            location=location,
+        )
+    label = f"{code} ({division.name})"
+    label_zh = f"{code}({division.name})"
+    if division.until_edition is not None and not rule.allow_retired:
+        return Unprocessable(
+            f"division {label} is no longer current: the {division.until_edition} edition "
+            "was the last to list it",
+            detail_zh=f"区划 {label_zh} 已撤销,最后见于 {division.until_edition} 年版",
+            code="division_not_current",
+            field=field,
+            location=location,
+            until_edition=division.until_edition,
+        )
+    level = DivisionLevel(division.level)
+    if level not in rule.levels:
+        wanted = " or ".join(str(w) for w in rule.levels)
+        wanted_zh = "或".join(LEVEL_ZH[w] for w in rule.levels)
+        return Unprocessable(
+            f"{rule.what} is placed on a {wanted}-level division; {label} is {level}-level",
+            detail_zh=f"{rule.what_zh}应对应{wanted_zh}区划;{label_zh} 是{LEVEL_ZH[level]}区划",
+            code="wrong_division_level",
+            field=field,
+            location=location,
+            division_level=str(level),
+        )
+    if rule.classes is not None and division.division_class is not None:
+        found = DivisionClass(division.division_class)
+        if found not in rule.classes:
+            names = ", ".join(str(c) for c in rule.classes)
+            names_zh = "、".join(CLASS_ZH[c] for c in rule.classes)
+            return Unprocessable(
+                f"{rule.what} at {level} level is for {names}; {label} is a {found}",
+                detail_zh=f"{rule.what_zh}只能对应{names_zh};{label_zh} 是{CLASS_ZH[found]}",
+                code="wrong_division_class",
+                field=field,
+                location=location,
+                division_class=str(found),
+            )
+    return None
+
+
+def units_under(
+    model: type[ReferenceDivisionMixin],
+    prefix: str,
+    *,
+    level: DivisionLevel,
+    classes: Collection[DivisionClass] | None = None,
+) -> Select[tuple[str]]:
+    """A SELECT of the current units of ``level`` (and ``classes``) under a division
+    prefix (``''``: the nation): the denominators of coverage indicators."""
+    stmt = select(model.code).where(
+        model.level == str(level),
+        model.until_edition.is_(None),
+        model.code.startswith(prefix, autoescape=True),
+    )
+    if classes is not None:
+        stmt = stmt.where(model.division_class.in_([str(c) for c in classes]))
+    return stmt

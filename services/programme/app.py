@@ -1,0 +1,29 @@
+"""The programme service: policy targets, county statistics, the demonstration project
+ledger (项目台账), fund rules and their breaches, public disclosure and the change feed.
+Run: ``uvicorn services.programme.app:create --factory``.
+"""
+
+from fastapi import FastAPI
+
+from common.app import create_app
+from services.programme.base import SCHEMA
+from services.programme.changes.router import router as changes_router
+from services.programme.settings import ProgrammeSettings
+from services.programme.stations_feed import feed_readiness, stations_links
+from services.programme.statistics.router import router as statistics_router
+from services.programme.targets.router import router as targets_router
+from services.programme.vocabulary.router import router as vocabulary_router
+
+
+def create(settings: ProgrammeSettings | None = None) -> FastAPI:
+    return create_app(
+        settings=settings or ProgrammeSettings(),
+        schema=SCHEMA,
+        title="ruralnet programme",
+        description="The e-commerce into rural areas demonstration programme: policy targets, "
+        "county statistics, project ledgers, fund rules and public disclosure.",
+        routers=[targets_router, statistics_router, changes_router],
+        public_routers=[vocabulary_router],
+        readiness_checks=[feed_readiness],
+        extra_lifespan=stations_links,
+    )

@@ -1,0 +1,25 @@
+"""Every model of the programme service, imported so that ``Base.metadata`` is complete."""
+
+from services.programme.base import Base
+from services.programme.changes.models import ProgrammeChangeEvent, ProgrammeIdempotencyRecord
+from services.programme.reference.models import ProgrammeDivision, ProgrammeFeedCursor
+from services.programme.statistics.models import (
+    CountyStatistic,
+    CountyStatisticRevision,
+    MainProduct,
+)
+from services.programme.targets.models import PolicyTarget, TargetAdoption, TargetSet
+
+__all__ = [
+    "Base",
+    "CountyStatistic",
+    "CountyStatisticRevision",
+    "MainProduct",
+    "PolicyTarget",
+    "ProgrammeChangeEvent",
+    "ProgrammeDivision",
+    "ProgrammeFeedCursor",
+    "ProgrammeIdempotencyRecord",
+    "TargetAdoption",
+    "TargetSet",
+]

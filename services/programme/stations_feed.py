@@ -1,0 +1,67 @@
+"""Programme follows the stations feed for its division reference copy, and calls stations
+to check the stations a project links (docs/adr/0020, 0042)."""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from sqlalchemy.exc import SQLAlchemyError
+
+from common.feedconsumer import FeedConsumer, read_status, running
+from common.reference_sync import ReferenceFollower
+from common.service_client import service_client
+from services.programme.reference.models import ProgrammeDivision, ProgrammeFeedCursor
+from services.programme.settings import ProgrammeSettings
+
+SOURCE = "stations"
+REFERENCE = ReferenceFollower(ProgrammeDivision)
+
+
+def stations_consumer(settings: ProgrammeSettings) -> FeedConsumer:
+    return FeedConsumer(
+        component=settings.component,
+        source=SOURCE,
+        base_url=str(settings.stations_url).rstrip("/"),
+        database_url=settings.database_url,
+        internal_secret=settings.internal_secret.get_secret_value(),
+        cursor_model=ProgrammeFeedCursor,
+        handlers=REFERENCE.handlers(),
+        on_start=REFERENCE.on_start,
+    )
+
+
+@asynccontextmanager
+async def stations_links(app: FastAPI) -> AsyncIterator[None]:
+    """The pooled client for stations, and (unless turned off) the feed consumer."""
+    settings: ProgrammeSettings = app.state.settings
+    async with AsyncExitStack() as stack:
+        app.state.stations = await stack.enter_async_context(
+            service_client(
+                str(settings.stations_url).rstrip("/"),
+                component=settings.component,
+                secret=settings.internal_secret.get_secret_value(),
+                connect_timeout=settings.stations_connect_timeout,
+                read_timeout=settings.stations_timeout,
+            )
+        )
+        if settings.follow_stations:
+            app.state.stations_consumer = await stack.enter_async_context(
+                running(stations_consumer(settings))
+            )
+        yield
+
+
+async def feed_readiness(request: Request) -> tuple[bool, Any]:
+    """The reference copy's lag, from the cursor row. Lag does not make programme unready."""
+    maker = request.app.state.read_sessionmaker
+    try:
+        async with maker() as session:
+            status = await read_status(session, ProgrammeFeedCursor, SOURCE)
+    except (SQLAlchemyError, OSError):
+        return True, {}  # the database check says what is wrong
+    detail = status.as_detail()
+    consumer = getattr(request.app.state, "stations_consumer", None)
+    if consumer is not None:
+        detail["consumer"] = consumer.state.role
+    return True, {"feeds": {SOURCE: detail}}
