@@ -2,9 +2,10 @@
 
 Every app gets, in this order from the outside in: the request context (request id, public
 base for links, access log, metrics), the component's own edge layers (the gateway's CORS and
-pass-through), the body limit of the route (``common.limits``), ``HEAD``/``OPTIONS``, gzip for large answers, then FastAPI's
-routing with the problem-details handlers; ``/healthz``, ``/readyz``, ``/metrics`` and
-``/docs`` (Swagger UI served locally).
+pass-through), retries of writes that lost a database race, the route's body limit
+(``common.limits``), ``HEAD``/``OPTIONS``, gzip for large answers, then FastAPI's routing with
+the problem-details handlers; ``/healthz``, ``/readyz``, ``/metrics`` and ``/docs`` (Swagger
+UI served locally).
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -19,8 +20,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from common.auth import require_principal
 from common.changefeed import application_name
 from common.db import make_engine, make_read_sessionmaker, make_sessionmaker
+from common.dberrors import TransactionRetryMiddleware
 from common.docs import install_docs
 from common.errors import install_error_handlers
+from common.guards import refuse_nul
 from common.health import ReadinessCheck
 from common.health import router as health_router
 from common.links import PublicBaseVerifier
@@ -97,6 +100,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.schema = schema
@@ -109,6 +113,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
     app.add_middleware(HeadOptionsMiddleware, router=app.router)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(TransactionRetryMiddleware)
     for layer in reversed(edge_middleware):
         app.add_middleware(layer.cls, *layer.args, **layer.kwargs)
     secret = settings.internal_secret.get_secret_value()

@@ -102,13 +102,21 @@ class ChangePage(BaseModel):
     )
 
 
+BIGINT_MAX = 2**63 - 1
+
+
 def encode_feed_cursor(txid: int, event_id: int) -> str:
     return f"{txid}.{event_id}"
 
 
+def _bigint_text(text: str) -> bool:
+    """ASCII digits of a value a bigint holds (``isdigit`` alone takes ١٢ and ²)."""
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= BIGINT_MAX
+
+
 def decode_feed_cursor(cursor: str) -> tuple[int, int]:
     txid, sep, event_id = cursor.partition(".")
-    if not sep or not txid.isdigit() or not event_id.isdigit():
+    if not sep or not _bigint_text(txid) or not _bigint_text(event_id):
         raise BadRequest(
             "after must be a cursor this feed handed out, like '7512.42'",
             detail_zh="after 参数不是有效的游标",

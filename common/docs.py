@@ -9,6 +9,8 @@ loads no web fonts.
 """
 
 from importlib.resources import files
+from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
@@ -16,14 +18,15 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import FileResponse, HTMLResponse
 
 DOCS_PATH = "/docs"
 REDOC_PATH = "/redoc"
 ASSETS_PATH = "/docs/assets"
 OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
-ASSETS = files("fastapi_offline") / "static"
+ASSETS = Path(str(files("fastapi_offline") / "static"))
+# The files the pages load, and nothing else of the package's folder.
+Asset = Literal["swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"]
 
 SWAGGER_UI_PARAMETERS = {
     "validatorUrl": None,
@@ -35,7 +38,10 @@ SWAGGER_UI_PARAMETERS = {
 
 
 def install_docs(app: FastAPI) -> None:
-    app.mount(ASSETS_PATH, StaticFiles(directory=str(ASSETS)), name="docs-assets")
+    @app.get(ASSETS_PATH + "/{name}", include_in_schema=False)
+    async def docs_asset(name: Asset) -> FileResponse:
+        # The files change only with the package: a day in the browser's cache.
+        return FileResponse(ASSETS / name, headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get(DOCS_PATH, include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:

@@ -516,6 +516,18 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     elif exc.status_code == 413:
         limit = getattr(exc, "limit", None) or request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
         return content_too_large(request, limit or BODY_LIMIT)
+    elif exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's words for a body its JSON parser gave up on (e.g. nested 1,000 deep).
+        return problem_response(
+            request,
+            status=400,
+            code="malformed_json",
+            title="请求体不是有效的 JSON" if zh else "Malformed JSON",
+            detail="请求体无法解析(例如嵌套过深)"
+            if zh
+            else "The body cannot be parsed (nested too deeply, for instance)",
+            field="body",
+        )
     else:
         detail = str(exc.detail)
     return problem_response(
@@ -549,55 +561,7 @@ def content_too_large(request: Request, limit: int) -> JSONResponse:
 DATABASE_RETRY_AFTER = "5"
 
 
-def _is_database_down(exc: BaseException) -> bool:
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(
-        exc,
-        sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | OSError,
-    )
-
-
-async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
-    zh = wants_chinese(request)
-    if _is_database_down(exc):
-        log.warning("database unavailable", error=type(exc).__name__)
-        return problem_response(
-            request,
-            status=503,
-            code="database_unavailable",
-            title="数据库暂不可用" if zh else "Database unavailable",
-            detail="数据库暂时无法访问,请稍后重试"
-            if zh
-            else "The database cannot be reached; retry later",
-            headers={"Retry-After": DATABASE_RETRY_AFTER},
-        )
-    if isinstance(exc, sa_exc.IntegrityError):
-        # Domain code checks its rules first; reaching here means a concurrent writer won.
-        log.info("integrity conflict", error=str(getattr(exc, "orig", exc)).splitlines()[0])
-        return problem_response(
-            request,
-            status=409,
-            code="conflict",
-            title="冲突" if zh else "Conflict",
-            detail="与已有数据冲突,请刷新后重试"
-            if zh
-            else "Conflicts with existing data; reload and retry",
-        )
-    if isinstance(exc, sa_exc.DataError):
-        return problem_response(
-            request,
-            status=422,
-            code="invalid_value",
-            title="取值无效" if zh else "Invalid value",
-            detail="某个取值超出允许范围"
-            if zh
-            else "A value is out of the range the database accepts",
-        )
-    return await _handle_unexpected(request, exc)
-
-
-async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
     zh = wants_chinese(request)
     return problem_response(
@@ -610,12 +574,14 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from common.dberrors import handle_database  # it renders with this module's helpers
+
     app.add_exception_handler(Problem, _handle_problem)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
-    app.add_exception_handler(sa_exc.SQLAlchemyError, _handle_database)
-    app.add_exception_handler(OSError, _handle_database)
-    app.add_exception_handler(Exception, _handle_unexpected)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, handle_database)
+    app.add_exception_handler(OSError, handle_database)
+    app.add_exception_handler(Exception, handle_unexpected)
 
 
 def all_problems(

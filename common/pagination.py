@@ -59,7 +59,9 @@ def _typed(value: Any, column: ColumnElement[Any]) -> Any:
         return value
     try:
         if expected is int and isinstance(value, int) and not isinstance(value, bool):
-            return value
+            if -(2**63) <= value < 2**63:  # what a bigint key holds; beyond, not ours
+                return value
+            raise _invalid_cursor()
         if expected is str and isinstance(value, str) and "\x00" not in value:
             return value
         if expected in (date, datetime) and isinstance(value, str):

@@ -183,7 +183,7 @@ def merged_openapi(app: FastAPI) -> dict[str, Any]:
     gateway_document = documents[GATEWAY]
     merged: dict[str, Any] = {
         "openapi": gateway_document["openapi"],
-        "info": {"title": "ruralnet API", "version": app.version, "description": DESCRIPTION},
+        "info": {"title": app.title, "version": app.version, "description": DESCRIPTION},
         "servers": [{"url": settings.public_base, "description": "this gateway"}],
         "paths": {},
         "components": {

@@ -42,6 +42,8 @@ async def test_requests_are_counted_by_route_template(stations: httpx.AsyncClien
         r = await stations.get(f"/v1/stations/{code}", headers=internal_headers())
         assert r.status_code == 404
     await stations.get("/v1/no-such-route/141102100200-97")
+    r = await stations.post("/v1/stations", json={"tier": "moon"}, headers=internal_headers())
+    assert r.status_code == 422
     r = await stations.get("/metrics")
     after = _samples(r.text)
     assert (
@@ -50,6 +52,11 @@ async def test_requests_are_counted_by_route_template(stations: httpx.AsyncClien
         == 2
     )
     assert _requests(after, UNMATCHED, "404") - _requests(before, UNMATCHED, "404") == 1
+    assert (
+        _requests(after, "/v1/stations", "422", "POST")
+        - _requests(before, "/v1/stations", "422", "POST")
+        == 1
+    )
     assert "141102100200-9" not in r.text  # raw paths never become labels
     latency = frozenset({("method", "GET"), ("route", "/v1/stations/{code}"), ("le", "+Inf")})
     assert after[("ruralnet_http_request_duration_seconds_bucket", latency)] >= 2

@@ -30,32 +30,8 @@ from common.auth import (
 )
 from common.errors import Unauthorized
 from gateway.auth import NotAUserRole, mint_user_token
+from tests.authz import MALFORMED_SCOPES
 from tests.support import INTERNAL_SECRET, internal_headers
-
-# Each is refused wherever it appears: the scopes that once got national or multi-county reach.
-MALFORMED_SCOPES: list[Any] = [
-    None,
-    "",
-    "1",
-    "14110",  # five digits: between prefecture and county
-    "1411240",
-    "１４１１２４",  # full-width digits
-    "١٤١١٢٤",  # Arabic-Indic digits
-    "1411241000000",  # 13 digits
-    "141124000001",  # a 12-digit code that is no division at a level boundary
-    "141124100201",  # a village: nobody administers a single village
-    "00",
-    "000000000000",
-    "140024",  # skips the prefecture
-    " 141124",
-    "141124\n",
-    "14*",
-    "NATION",
-    "nation ",
-    "*",
-    141124,
-    ["14"],
-]
 
 VALID_SCOPES = {
     "14": "14",

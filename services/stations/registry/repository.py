@@ -1,7 +1,7 @@
 """Queries of the station registry. Only flushes; the request scope commits."""
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -81,9 +81,30 @@ async def lock_county(session: AsyncSession, county: str) -> None:
     Registry writes are rare (officials, a few per minute per county), so one transaction-
     level advisory lock per county is simpler and safer than reasoning about each race.
     """
+    await lock_counties(session, [county])
+
+
+async def lock_counties(
+    session: AsyncSession, counties: Iterable[str], *, shared: bool = False
+) -> None:
+    """The counties' advisory locks, in ascending code order, before any station row.
+
+    The one lock order of the stations schema: the request's idempotency key, then county
+    locks in code order, then station rows in id order. Registry writes take their county
+    exclusively (closing a township station re-parents the village points below it);
+    report writers take theirs shared, so they run side by side but never hold a station
+    row a registry write of their county waits for while waiting for one it holds — the
+    deadlock a county's upload and a township's closing met otherwise.
+    """
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    # OFFSET 0 keeps the sorted subquery apart, so the locks are taken in its order.
     await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"),
-        {"lock": f"stations:county:{county[:6]}"},
+        text(
+            f"SELECT count({function}(hashtextextended('stations:county:' || county, 0)))"
+            " FROM (SELECT DISTINCT county FROM unnest(CAST(:counties AS text[])) AS county"
+            " ORDER BY county OFFSET 0) AS ordered"
+        ),
+        {"counties": sorted({county[:6] for county in counties})},
     )
 
 

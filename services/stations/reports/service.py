@@ -37,6 +37,7 @@ from common.etag import check_if_match
 from common.months import add_months, current_month
 from services.stations import authz
 from services.stations.changes.models import StationsChangeEvent
+from services.stations.registry import repository as registry_repository
 from services.stations.registry.models import ACTIVE_STATUSES, Station
 from services.stations.reports import repository
 from services.stations.reports.models import FIGURES, MonthlyReport, MonthlyReportRevision
@@ -227,9 +228,10 @@ async def submit(
     ``if_match`` is for a single submission: the ETag (revision) the client corrected.
     ``location`` says where station code and month were sent (the single endpoint: path).
     """
-    stations = await repository.stations_by_codes(
-        session, [s.station_code for s in submissions], lock=not dry_run
-    )
+    codes = [s.station_code for s in submissions]
+    if not dry_run:
+        await registry_repository.lock_counties(session, codes, shared=True)
+    stations = await repository.stations_by_codes(session, codes, lock=not dry_run)
     keys = [
         (stations[s.station_code].id, s.month) for s in submissions if s.station_code in stations
     ]
