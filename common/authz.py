@@ -49,3 +49,27 @@ def require_division_writer(
             code="outside_scope",
         )
     raise role_forbidden(principal, doing, doing_zh)
+
+
+def require_province_writer(
+    principal: Principal,
+    division_code: str,
+    *,
+    doing: str,
+    doing_zh: str,
+) -> None:
+    """Admins, and officials of the province that holds ``division_code`` or of the nation:
+    what a province designates for its counties (demonstration counties and their funds),
+    which a county must not set for itself."""
+    require_division_writer(principal, division_code, doing=doing, doing_zh=doing_zh)
+    if (
+        principal.role is Role.OFFICIAL
+        and not principal.national
+        and len(principal.division or "") > 2
+    ):
+        raise Forbidden(
+            f"only province-level officials (or national ones) may {doing}; your division is "
+            f"{principal.division}",
+            detail_zh=f"只有省级及以上主管部门可以{doing_zh};您的管辖范围是 {principal.division}",
+            code="province_level_required",
+        )

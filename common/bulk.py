@@ -48,7 +48,7 @@ from common.errors import (
     localized_errors,
     validation_errors,
 )
-from common.guards import nul_pointer, nul_problem
+from common.guards import nul_pointer, nul_problem, scrub_nul
 
 # The row limit of an endpoint that does not say otherwise; each endpoint passes its own
 # (``max_rows``): a county's monthly reports fit in 5,000, a carrier's coverage needs 100,000.
@@ -361,23 +361,12 @@ def iter_bulk(
         )
 
 
-def _scrubbed(value: Any) -> Any:
-    """The row with NUL replaced (U+FFFD), so that echoing it back stores and prints."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {_scrubbed(k): _scrubbed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrubbed(item) for item in value]
-    return value
-
-
 def _without_nul(value: Any) -> tuple[Any, Problem | None]:
     """PostgreSQL text cannot hold NUL (U+0000): a row with one is refused by its field."""
     pointer = nul_pointer(value)
     if pointer is None:
         return value, None
-    return _scrubbed(value), nul_problem(pointer.strip("/").replace("/", "."), "body")
+    return scrub_nul(value), nul_problem(pointer.strip("/").replace("/", "."), "body")
 
 
 def _validation_problem(error: ValidationError, columns: CsvColumns) -> Unprocessable:

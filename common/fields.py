@@ -11,7 +11,14 @@ may send a string or a number.
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from common.identifiers import (
@@ -110,3 +117,18 @@ def format_yuan(amount: Decimal) -> str:
     """¥42,000 or ¥42,000.50: how a message shows an amount to a person."""
     text = f"{amount:,.2f}"
     return "¥" + (text[:-3] if text.endswith(".00") else text)
+
+
+def _two_places(amount: Decimal) -> str:
+    return str(amount.quantize(_FEN))
+
+
+# An amount in an answer: always a string with two decimals ("0.00", "42000.00"), however
+# it was summed.
+Money = Annotated[
+    Decimal,
+    PlainSerializer(_two_places, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["42000.00"]}
+    ),
+]

@@ -36,6 +36,17 @@ def nul_pointer(value: Any, path: str = "") -> str | None:
     return None
 
 
+def scrub_nul(value: Any) -> Any:
+    """``value`` with NUL replaced (U+FFFD), so that echoing it back stores and prints."""
+    if isinstance(value, str):
+        return value.replace(NUL, "\ufffd")
+    if isinstance(value, dict):
+        return {scrub_nul(k): scrub_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_nul(item) for item in value]
+    return value
+
+
 def nul_problem(field: str, location: str) -> Unprocessable:
     name = field.replace(NUL, "\\u0000") or location
     return Unprocessable(

@@ -5,8 +5,12 @@ The checksum algorithms come from python-stdnum (``stdnum.cn.uscc``, ``stdnum.cn
 """
 
 import re
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Literal
 
+import phonenumbers
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
@@ -163,12 +167,98 @@ def normalize_credit_code(raw: str) -> str:
         raise ValueError(f"not a valid unified social credit code: {e}") from e
 
 
+class InvalidResidentId(ValueError):
+    """A resident ID number that cannot be a person's; ``code`` says why. The message never
+    contains the number (it is personal data and ends up in answers and logs)."""
+
+    def __init__(self, code: str, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message_zh = message_zh
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    """A valid resident ID number (GB 11643) and what it tells: birth date and sex."""
+
+    number: str
+    birth_date: date
+    sex: Literal["male", "female"]
+
+    @property
+    def birthplace_known(self) -> bool:
+        """Whether python-stdnum's list knows the birthplace code for the birth year. Only
+        advisory: area codes are retired when counties merge, and an old ID keeps its code
+        for life, so an unknown one is no reason to refuse a real person."""
+        try:
+            ric.get_birth_place(self.number)
+        except ValidationError:
+            return False
+        return True
+
+
+_RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only, like division codes
+
+
+def parse_resident_id(raw: str, *, today: date | None = None) -> ResidentId:
+    """A resident ID number checked by its check character (ISO 7064 MOD 11-2) and birth
+    date (a real day, not in the future, not before 1900). The birthplace part is not
+    checked (see ``ResidentId.birthplace_known``). Raises ``InvalidResidentId``."""
+    number = raw.strip().replace(" ", "").upper()
+    if len(number) == 15 and number.isascii() and number.isdigit():
+        raise InvalidResidentId(
+            "resident_id_first_generation",
+            "a 15-digit resident ID number of the first generation; give the 18-digit number",
+            "这是 15 位的一代身份证号码,请填写 18 位号码",
+        )
+    if not _RESIDENT_ID.match(number):
+        raise InvalidResidentId(
+            "invalid_resident_id",
+            "a resident ID number is 17 digits and a check digit or X",
+            "身份证号码应为 17 位数字加 1 位校验码(数字或 X)",
+        )
+    if ric.calc_check_digit(number) != number[-1]:
+        raise InvalidResidentId(
+            "resident_id_checksum",
+            "the resident ID number's check digit is wrong: a digit was mistyped",
+            "身份证号码校验位不符,请核对是否有输错的数字",
+        )
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        born = None
+    if born is None or born.year < 1900 or born > (today or date.today()):
+        raise InvalidResidentId(
+            "resident_id_birth_date",
+            "the birth date in the resident ID number is impossible",
+            "身份证号码中的出生日期不存在",
+        )
+    return ResidentId(number, born, "male" if int(number[16]) % 2 else "female")
+
+
 def normalize_resident_id(raw: str) -> str:
     """A resident ID number (GB 11643) with a valid check digit and birth date."""
     try:
-        return str(ric.validate(raw.strip().upper()))
-    except ValidationError as e:
+        return parse_resident_id(raw).number
+    except InvalidResidentId as e:
         raise ValueError(f"not a valid resident ID number: {e}") from e
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def normalize_phone(raw: str) -> str:
+    """A mainland mobile or fixed-line number as dialled at home (13912340001, 03511234567),
+    checked against libphonenumber's numbering plan rather than a regex."""
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException as e:
+        raise InvalidPhone("not a phone number") from e
+    if not phonenumbers.is_valid_number(number) or number.country_code != 86:
+        raise InvalidPhone("not a valid mainland China mobile or fixed-line number")
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -179,7 +269,7 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_resident_id(number: str | None) -> str | None:
-    """110105********002X: region and check digits kept, birth date hidden."""
+    """110105********002X: birthplace and last digits kept, birth date hidden."""
     if not number:
         return number
     return number[:6] + "*" * (len(number) - 10) + number[-4:]

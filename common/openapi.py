@@ -4,7 +4,8 @@
   another shape), unless the route documents a body of its own for it;
 - every route behind the internal token says it may answer 401;
 - every route that takes a body says it may answer 400 (malformed JSON) and 413 (larger than
-  its limit, with the limit: ``x-max-body-size``).
+  its limit, with the limit: ``x-max-body-size``); every list with a ``cursor``, 400
+  ``invalid_cursor``.
 
 The gateway merges these documents into one (``gateway/openapi.py``).
 """
@@ -21,6 +22,7 @@ from common.limits import BODY_LIMIT, describe
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 INTERNAL_TOKEN_401 = "the internal token is missing, forged or expired"
 MALFORMED_JSON_400 = "`malformed_json`: the body is not valid JSON"
+INVALID_CURSOR_400 = "`invalid_cursor`: not a cursor this list handed out"
 
 
 def _body_limits(app: FastAPI) -> dict[str, int]:
@@ -70,6 +72,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if operation.get("security"):
                 responses.setdefault("401", {"description": INTERNAL_TOKEN_401})
+            if any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
+                _add_response(responses, "400", "invalid_cursor", INVALID_CURSOR_400)
             if "requestBody" in operation:
                 _add_response(responses, "400", "malformed_json", MALFORMED_JSON_400)
                 limit = limits.get(operation["operationId"])

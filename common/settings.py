@@ -6,13 +6,18 @@ component with its prefix: ``DATABASE_URL`` (``STATIONS_DATABASE_URL`` wins for 
 """
 
 import os
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+if TYPE_CHECKING:
+    from common.fieldcrypt import FieldCipher
+
 DEV_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:54329/ruralnet"
 DEV_INTERNAL_SECRET = "development-only-internal-secret-change-me"
+DEV_FIELD_KEY_ID = "dev"
+DEV_FIELD_KEY = "development-only-field-encryption-key-change-me"
 
 MIN_SECRET_LENGTH = 32
 
@@ -90,3 +95,39 @@ class ComponentSettings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else self.environment != "development"
+
+
+class PersonalDataSettings(ComponentSettings):
+    """A component that stores personal data encrypted (``common.fieldcrypt``, ADR 0030).
+
+    ``<PREFIX>_FIELD_KEYS`` is a JSON object of key id → secret (≥ 32 characters, e.g.
+    ``openssl rand -base64 32``), holding every key still needed to read old rows;
+    ``<PREFIX>_FIELD_KEY_ID`` names the current one, which encrypts and indexes new values.
+    """
+
+    field_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {DEV_FIELD_KEY_ID: SecretStr(DEV_FIELD_KEY)}
+    )
+    field_key_id: str = DEV_FIELD_KEY_ID
+
+    @model_validator(mode="after")
+    def _current_key_in_ring(self) -> Self:
+        if self.field_key_id not in self.field_keys:
+            raise ValueError(
+                f"field_key_id {self.field_key_id!r} is not one of field_keys "
+                f"({', '.join(self.field_keys) or 'none'})"
+            )
+        return self
+
+    def secrets(self) -> dict[str, str]:
+        return {
+            **super().secrets(),
+            **{f"field_keys[{k}]": v.get_secret_value() for k, v in self.field_keys.items()},
+        }
+
+    def field_cipher(self) -> "FieldCipher":
+        from common.fieldcrypt import FieldCipher
+
+        return FieldCipher(
+            {k: v.get_secret_value() for k, v in self.field_keys.items()}, self.field_key_id
+        )

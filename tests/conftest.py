@@ -19,7 +19,14 @@ from fastapi import FastAPI
 
 from common.settings import async_database_url, plain_database_url
 from ruralnet.devdb import Cluster, ensure_database
-from tests.support import INTERNAL_SECRET, JWT_SECRET, load_reference_copies, serve
+from tests.support import (
+    FIELD_KEY,
+    FIELD_KEY_ID,
+    INTERNAL_SECRET,
+    JWT_SECRET,
+    load_reference_copies,
+    serve,
+)
 
 if TYPE_CHECKING:
     from common.reference_sync import ReferenceFollower
@@ -27,6 +34,11 @@ if TYPE_CHECKING:
 os.environ["RURALNET_ENV"] = "test"
 os.environ["RURALNET_INTERNAL_SECRET"] = INTERNAL_SECRET
 os.environ["GATEWAY_JWT_SECRET"] = JWT_SECRET
+os.environ["TRAINING_FIELD_KEYS"] = f'{{"{FIELD_KEY_ID}": "{FIELD_KEY}"}}'
+os.environ["TRAINING_FIELD_KEY_ID"] = FIELD_KEY_ID
+# Apps built with default settings (the authorization matrix) must not follow whatever
+# stations answers on the development port; tests that need the feed drive it themselves.
+os.environ["PROGRAMME_FOLLOW_STATIONS"] = "false"
 # Parallel runs on one cluster each name their own database.
 TEST_DATABASE = os.environ.get("RURALNET_TEST_DATABASE", "ruralnet_test")
 

@@ -21,6 +21,8 @@ from ruralnet.devdb import ensure_database
 
 INTERNAL_SECRET = "test-internal-secret-0123456789abcdef"
 JWT_SECRET = "test-user-token-secret-0123456789abcdef"
+FIELD_KEY_ID = "test-1"
+FIELD_KEY = "test-field-encryption-key-0123456789abcdef"
 
 
 class TokenHeaders(Mapping[str, str]):

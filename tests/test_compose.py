@@ -34,7 +34,12 @@ SETTINGS: dict[str, type[ComponentSettings]] = {
     "gateway": GatewaySettings,
 }
 SHARED_VARIABLES = {"DATABASE_URL", "RURALNET_ENV", "RURALNET_INTERNAL_SECRET"}
-SECRETS = {"POSTGRES_PASSWORD", "RURALNET_INTERNAL_SECRET", "GATEWAY_JWT_SECRET"}
+SECRETS = {
+    "POSTGRES_PASSWORD",
+    "RURALNET_INTERNAL_SECRET",
+    "GATEWAY_JWT_SECRET",
+    "TRAINING_FIELD_KEY",
+}
 # ${NAME}, ${NAME:?message}, ${NAME:-default} … as compose reads them.
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?P<op>:?[?-])?(?P<arg>[^}]*)\}")
 TEST_SECRET = "compose-test-secret-0123456789abcdef0123"

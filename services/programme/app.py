@@ -8,6 +8,10 @@ from fastapi import FastAPI
 from common.app import create_app
 from services.programme.base import SCHEMA
 from services.programme.changes.router import router as changes_router
+from services.programme.disbursements.router import router as disbursements_router
+from services.programme.funds.router import router as funds_router
+from services.programme.ledger.router import router as ledger_router
+from services.programme.projects.router import router as projects_router
 from services.programme.settings import ProgrammeSettings
 from services.programme.stations_feed import feed_readiness, stations_links
 from services.programme.statistics.router import router as statistics_router
@@ -22,7 +26,15 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
         title="ruralnet programme",
         description="The e-commerce into rural areas demonstration programme: policy targets, "
         "county statistics, project ledgers, fund rules and public disclosure.",
-        routers=[targets_router, statistics_router, changes_router],
+        routers=[
+            targets_router,
+            statistics_router,
+            ledger_router,
+            projects_router,
+            disbursements_router,
+            funds_router,
+            changes_router,
+        ],
         public_routers=[vocabulary_router],
         readiness_checks=[feed_readiness],
         extra_lifespan=stations_links,

@@ -5,15 +5,29 @@ Run: ``uvicorn services.training.app:create --factory``.
 from fastapi import FastAPI
 
 from common.app import create_app
+from services.training.attendance.router import router as attendance_router
 from services.training.base import SCHEMA
+from services.training.changes.router import router as changes_router
+from services.training.sessions.router import router as sessions_router
 from services.training.settings import TrainingSettings
+from services.training.subsidies.router import router as subsidies_router
+from services.training.trainees.router import router as trainees_router
 
 
 def create(settings: TrainingSettings | None = None) -> FastAPI:
-    return create_app(
-        settings=settings or TrainingSettings(),
+    settings = settings or TrainingSettings()
+    app = create_app(
+        settings=settings,
         schema=SCHEMA,
         title="ruralnet training",
         description="E-commerce training sessions, trainees, attendance, outcomes and subsidies.",
-        routers=[],
+        routers=[
+            sessions_router,
+            trainees_router,
+            attendance_router,
+            subsidies_router,
+            changes_router,
+        ],
     )
+    app.state.field_cipher = settings.field_cipher()
+    return app

@@ -1,9 +1,15 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from common.settings import ComponentSettings
+from common.settings import PersonalDataSettings
 
 
-class TrainingSettings(ComponentSettings):
+class TrainingSettings(PersonalDataSettings):
+    """``TRAINING_FIELD_KEYS`` / ``TRAINING_FIELD_KEY_ID`` hold the keys of trainees' ID
+    numbers (see ``PersonalDataSettings``)."""
+
     model_config = SettingsConfigDict(env_prefix="TRAINING_", extra="ignore")
 
     component: str = "training"
+    # A county's sign-in sheets for a year fit one upload.
+    bulk_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)

@@ -1,6 +1,11 @@
 """What the programme tests share: the principals they act as, on real counties of the
 seed regions (方山县 141128 and 临县 141124 in Lüliang, Shanxi; 景洪市 532801 in Yunnan)."""
 
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
 from common.auth import Role
 from tests.support import internal_headers
 
@@ -14,3 +19,61 @@ LINXIAN_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:lx", division="
 SHANXI_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:sx", division="14")
 PLATFORM = internal_headers(Role.PLATFORM, subject="platform:mofcom", division="14")
 ZH = {"Accept-Language": "zh"}
+
+# Jinghong (景洪市, Yunnan): checked on the Jinghong 2016 fund rules.
+MENGLONG = "532801103000"  # 勐龙镇
+JINGLONG = "532801103201"  # 景龙村民委员会, in 勐龙镇
+MANBING = "532801103202"  # 曼兵村民委员会, in 勐龙镇
+FANGSHAN_VILLAGE = "141128100205"  # 班庄村委会, 方山县
+JINGHONG_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:jh", division="532801")
+YUNNAN_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:yn", division="53")
+CREDIT_CODE = "91110000802100433B"
+
+
+async def demonstration_county(
+    programme: httpx.AsyncClient, county: str = JINGHONG, **overrides: Any
+) -> dict[str, Any]:
+    body = {
+        "county_code": county,
+        "batch_year": 2016,
+        "central_funds": "15000000.00",
+        "local_funds": "1500000",
+        "programme_start": "2016-10-01",
+        "programme_end": "2018-12-31",
+        **overrides,
+    }
+    r = await programme.post("/v1/demonstration-counties", json=body, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def a_project(**overrides: Any) -> dict[str, Any]:
+    return {
+        "county_code": JINGHONG,
+        "name": "村级电子商务服务点建设",
+        "category": "village_points",
+        "company": {"name": "景洪市电子商务运营有限公司", "credit_code": CREDIT_CODE},
+        "responsible": {"name": "岩温香", "phone": "13912345678"},
+        "budget": {"central": "900000", "local": "100000"},
+        "uses": ["equipment", "renovation"],
+        **overrides,
+    }
+
+
+async def project(
+    programme: httpx.AsyncClient, headers: Mapping[str, str] = JINGHONG_OFFICIAL, **overrides: Any
+) -> dict[str, Any]:
+    r = await programme.post("/v1/projects", json=a_project(**overrides), headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def payment(voucher: str, amount: str = "10000", **overrides: Any) -> dict[str, Any]:
+    return {
+        "paid_on": "2017-03-15",
+        "amount": amount,
+        "source": "central",
+        "payee": "景洪市电子商务运营有限公司",
+        "voucher_number": voucher,
+        **overrides,
+    }

@@ -8,6 +8,7 @@ TOPICS = (
     "target_set",
     "adoption",
     "county_statistic",
+    "demonstration_county",
     "project",
     "milestone",
     "disbursement",

@@ -22,9 +22,9 @@ from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
 from services.programme.divisions import COUNTY, COUNTY_PROBLEMS, CountyPath, checked_division
+from services.programme.documents import SET_CODE_PATTERN
 from services.programme.targets import service
 from services.programme.targets.schemas import (
-    SET_CODE_PATTERN,
     AdoptionOut,
     CountyTargets,
     TargetSetCreate,

@@ -12,19 +12,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from common.fields import DivisionCode, Name, Text
+from common.fields import Text
 from common.indicators import IndicatorUnit
+from services.programme.documents import DocumentIn, DocumentOut, DocumentPatch
 from services.programme.targets.models import Comparator, TargetPeriod
 
-SET_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
-SetCode = Annotated[
-    str,
-    StringConstraints(pattern=SET_CODE_PATTERN),
-    Field(
-        description="lower-case letters, digits and dashes, 3–64 characters",
-        examples=["shanxi-2017"],
-    ),
-]
 IndicatorText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=48),
@@ -84,27 +76,15 @@ _SET_EXAMPLE = {
 }
 
 
-class TargetSetCreate(BaseModel):
+class TargetSetCreate(DocumentIn):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_SET_EXAMPLE]})
 
-    code: SetCode
-    title: Name = Field(description="the document's title")
-    issuer: Name = Field(examples=["离石区人民政府"])
-    document_number: Name | None = Field(default=None, description="文号")
-    year: int = Field(ge=2000, le=2100)
-    region_code: DivisionCode = Field(description="the division the policy applies to")
     targets: list[TargetIn] = Field(min_length=1, max_length=100)
 
 
-class TargetSetPatch(BaseModel):
+class TargetSetPatch(DocumentPatch):
     """Only the fields sent change; ``targets`` replaces the whole list."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    title: Name | None = None
-    issuer: Name | None = None
-    document_number: Name | None = None
-    year: int | None = Field(default=None, ge=2000, le=2100)
     targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=100)
 
 
@@ -119,24 +99,8 @@ class TargetOut(BaseModel):
     clause: str | None
 
 
-class TargetSetOut(BaseModel):
-    code: str
-    title: str
-    issuer: str
-    document_number: str | None
-    year: int
-    region_code: str
-    preset: bool = Field(description="bundled from a seed policy document; read-only")
+class TargetSetOut(DocumentOut):
     targets: list[TargetOut]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-
-class AdoptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target_set: SetCode
 
 
 class AdoptionOut(BaseModel):

@@ -1,3 +1,5 @@
+from sqlalchemy import Index
+
 from common.changefeed import ChangeEventMixin
 from common.idempotency import IdempotencyRecordMixin
 from services.stations.base import Base
@@ -8,4 +10,6 @@ class StationsChangeEvent(ChangeEventMixin, Base):
 
 
 class StationsIdempotencyRecord(IdempotencyRecordMixin, Base):
-    """First answers to writes sent with ``Idempotency-Key``."""
+    """First answers to writes sent with ``Idempotency-Key``, for 48 hours."""
+
+    __table_args__ = (Index("ix_idempotency_record_created_at", "created_at"),)

@@ -287,6 +287,10 @@ async def list_rows(
     return [StationRow(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
 
 
+async def transition(session: AsyncSession, transition_id: int) -> StationTransition | None:
+    return await session.get(StationTransition, transition_id)
+
+
 async def transitions(
     session: AsyncSession, station_id: int, params: PageParams | None = None
 ) -> list[StationTransition]:

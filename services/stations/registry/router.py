@@ -1,11 +1,11 @@
 """``/v1/stations``: the three-tier station registry over HTTP."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep
+from common.auth import Principal, PrincipalDep
 from common.coords import CRS
 from common.db import SessionDep
 from common.errors import (
@@ -24,7 +24,12 @@ from common.links import link_header, url_for
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.changes.models import StationsIdempotencyRecord
 from services.stations.registry import service
-from services.stations.registry.models import StationService, StationStatus, StationTier
+from services.stations.registry.models import (
+    StationService,
+    StationStatus,
+    StationTier,
+    StationTransition,
+)
 from services.stations.registry.repository import StationRow
 from services.stations.registry.schemas import (
     CRS_NAMES,
@@ -209,15 +214,28 @@ async def create_station(
     idempotency = await Idempotency.from_request(
         request, session, StationsIdempotencyRecord, subject=principal.subject, key=idempotency_key
     )
-    replayed = await idempotency.replay()
+
+    async def render(reference: dict[str, str]) -> Response:
+        """The station as this caller may see it now: the record keeps no operator data."""
+        row = await service.get_station(session, reference["station"])
+        return _station_response(
+            service.station_out(row, principal, crs),
+            status_code=201,
+            location=url_for(request, "read_station", code=row.station.code),
+        )
+
+    replayed = await idempotency.replay(render)
     if replayed is not None:
         return replayed
     row = await service.create_station(session, body, principal)
     out = service.station_out(row, principal, crs)
-    await idempotency.remember(201, out)
-    return _station_response(
+    response = _station_response(
         out, status_code=201, location=url_for(request, "read_station", code=out.code)
     )
+    await idempotency.remember_reference(
+        201, {"station": row.station.code}, headers=response.headers
+    )
+    return response
 
 
 @router.get(
@@ -409,15 +427,32 @@ async def transition_station(
     idempotency = await Idempotency.from_request(
         request, session, StationsIdempotencyRecord, subject=principal.subject, key=idempotency_key
     )
-    replayed = await idempotency.replay()
+
+    async def render(reference: dict[str, Any]) -> Response:
+        """The transition made, with the station as this caller may see it now."""
+        transition = await service.get_transition(session, reference["transition"])
+        return _transition_response(
+            transition, await service.get_station(session, code), principal, crs
+        )
+
+    replayed = await idempotency.replay(render)
     if replayed is not None:
         return replayed
     transition, row = await service.transition_station(session, code, body, principal, if_match)
+    response = _transition_response(transition, row, principal, crs)
+    await idempotency.remember_reference(
+        201, {"transition": transition.id}, headers=response.headers
+    )
+    return response
+
+
+def _transition_response(
+    transition: StationTransition, row: StationRow, principal: Principal, crs: CRS
+) -> JSONResponse:
     result = TransitionResult(
         transition=service.transition_out(transition),
         station=service.station_out(row, principal, crs),
     )
-    await idempotency.remember(201, result)
     return JSONResponse(
         result.model_dump(mode="json", by_alias=True),
         status_code=201,

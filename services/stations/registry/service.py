@@ -969,5 +969,12 @@ async def transition_station(
     return transition, row
 
 
+async def get_transition(session: AsyncSession, transition_id: int) -> StationTransition:
+    """A transition by id (an idempotent replay renders the one it made)."""
+    transition = await repository.transition(session, transition_id)
+    assert transition is not None, "transitions are never deleted"
+    return transition
+
+
 def lifecycle_rules() -> list[tuple[StationStatus, list[StationStatus]]]:
     return [(status, sorted(TRANSITIONS[status], key=_ORDER.index)) for status in StationStatus]

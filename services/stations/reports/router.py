@@ -162,8 +162,10 @@ async def put_report(
     )
     status = 201 if outcome == "created" else 200
     body = report.model_dump(mode="json")
-    await idempotency.remember(status, body)
-    return JSONResponse(body, status_code=status, headers={"ETag": etag(report.revision)})
+    headers = {"ETag": etag(report.revision)}
+    # Figures and the submitter's subject: nothing personal, kept as answered.
+    await idempotency.remember(status, body, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 @router.get(

@@ -1,0 +1,310 @@
+"""Sign-in sheets in bulk (签到表批量上传): ≥ 100,000 rows a call, trainees created on the way.
+
+Each row is judged by the rules of a single sign-in (``service.sign_in_problem``) and answers
+for itself. The work is set-based: every row is checked in memory against its session
+(looked up once per session), ID numbers are matched by blind index in one query, new
+trainees and then attendance go to temporary tables by COPY and are written by one
+``INSERT … SELECT … ON CONFLICT DO NOTHING`` each; the rows that did not insert are
+explained by one more query. A dry run does all of it inside a savepoint it rolls back.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.auth import Principal
+from common.bulk import BulkRow, BulkRowResult, CsvColumns, Source, read_bulk
+from common.errors import Problem, Unprocessable
+from common.fieldcrypt import FieldCipher
+from common.identifiers import ResidentId, mask_resident_id
+from services.training import authz, checks
+from services.training.attendance import repository, service
+from services.training.attendance.schemas import AttendanceRow
+from services.training.base import ID_NUMBER_CONTEXT
+from services.training.sessions.service import session_not_found
+
+CSV_COLUMNS = (
+    "session_id",
+    "day",
+    "part",
+    "id_number",
+    "name",
+    "phone",
+    "residence_code",
+    "categories",
+)
+CSV_LABELS = {
+    "session_id": "培训班编号",
+    "day": "日期",
+    "part": "时段",
+    "id_number": "身份证号",
+    "name": "姓名",
+    "phone": "手机",
+    "residence_code": "居住村代码",
+    "categories": "人员类别",
+}
+CSV_ALIASES = {
+    "培训班ID": "session_id",
+    "签到日期": "day",
+    "身份证号码": "id_number",
+    "公民身份号码": "id_number",
+    "电话": "phone",
+    "手机号": "phone",
+    "联系电话": "phone",
+    "村代码": "residence_code",
+    "居住地代码": "residence_code",
+    "类别": "categories",
+}
+COLUMNS = CsvColumns(
+    names=CSV_COLUMNS,
+    labels=CSV_LABELS,
+    aliases=CSV_ALIASES,
+    required=("session_id", "day", "id_number"),
+    refuse_unknown=True,
+)
+
+
+def convert(value: Any, source: Source) -> tuple[AttendanceRow, ResidentId]:
+    if not isinstance(value, dict):
+        raise Unprocessable(
+            "a row is an object of session_id, day, id_number …",
+            detail_zh="每一行应为包含 session_id、day、id_number 等字段的对象",
+            code="expected_object",
+        )
+    row = AttendanceRow.model_validate(value)
+    return row, checks.resident_id(row.id_number)
+
+
+@dataclass
+class _Row:
+    row: int
+    line: int | None
+    session_id: int | None = None
+    trainee_id: int | None = None
+    trainee_created: bool = False
+    outcome: str = "rejected"
+    problem: Problem | None = None
+
+
+@dataclass
+class _Accepted:
+    """A row that passed every check made in memory, waiting for its trainee and insert."""
+
+    result: _Row
+    session_id: int
+    day: date
+    part: str
+    index: bytes
+    indexes: list[bytes]
+    new_trainee: tuple[Any, ...] | None = field(default=None)
+
+
+def read_upload(content_type: str | None, body: bytes, max_rows: int) -> list[BulkRow[Any]]:
+    return read_bulk(content_type, body, COLUMNS, convert, max_rows=max_rows)
+
+
+async def submit(
+    session: AsyncSession,
+    principal: Principal,
+    fields: FieldCipher,
+    rows: Sequence[BulkRow[Any]],
+    *,
+    dry_run: bool,
+    today: date,
+    zh: bool,
+) -> dict[str, Any]:
+    authz.require_role(
+        principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
+    )
+    results = [_Row(r.index, r.line) for r in rows]
+    parsed = [(res, r) for res, r in zip(results, rows, strict=True) if r.problem is None]
+    for res, r in zip(results, rows, strict=True):
+        if r.problem is not None:
+            res.problem = r.problem
+    sessions = await repository.sessions_by_id(session, {r.parsed[0].session_id for _, r in parsed})
+    contexts = {
+        sid: await service.context_for(session, principal, row) for sid, row in sessions.items()
+    }
+    accepted = _judge(fields, parsed, contexts, today)
+    if dry_run:
+        async with session.begin_nested() as savepoint:
+            await _write(session, principal, accepted, contexts)
+            await savepoint.rollback()
+    else:
+        await _write(session, principal, accepted, contexts)
+        changed = sorted({a.session_id for a in accepted if a.result.outcome == "created"})
+        if changed:
+            await service.publish_counts(session, changed)
+    return _answer(results, dry_run=dry_run, zh=zh)
+
+
+def _judge(
+    fields: FieldCipher,
+    parsed: list[tuple[_Row, BulkRow[Any]]],
+    contexts: dict[int, service.SessionContext],
+    today: date,
+) -> list[_Accepted]:
+    accepted: list[_Accepted] = []
+    # Half days already claimed in this upload, per person and day: a sheet listing one
+    # person twice for the same time counts them once.
+    claimed: dict[tuple[bytes, date], set[str]] = {}
+    created_in_upload: set[bytes] = set()
+    for res, raw in parsed:
+        row, rid = raw.parsed
+        res.session_id = row.session_id
+        ctx = contexts.get(row.session_id)
+        if ctx is None:
+            res.problem = session_not_found(row.session_id, field="session_id", location="body")
+            continue
+        part = service.part_of(ctx.row, row.part)
+        problem = service.sign_in_problem(ctx, row.day, part, rid.birth_date, today=today)
+        if problem is not None:
+            res.problem = problem
+            continue
+        index = fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT)
+        halves = {"am", "pm"} if part == "day" else {part}
+        taken = claimed.setdefault((index, row.day), set())
+        if taken & halves:
+            res.problem = service.counted_twice(row.session_id, row.session_id, part, row.day)
+            continue
+        taken |= halves
+        item = _Accepted(
+            res,
+            row.session_id,
+            row.day,
+            part,
+            index,
+            fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT),
+        )
+        try:
+            if index not in created_in_upload:
+                item.new_trainee = _new_trainee(fields, row, rid)
+                if item.new_trainee is not None:
+                    created_in_upload.add(index)
+        except Problem as e:
+            res.problem = e
+            continue
+        accepted.append(item)
+    return accepted
+
+
+def _new_trainee(
+    fields: FieldCipher, row: AttendanceRow, rid: ResidentId
+) -> tuple[Any, ...] | None:
+    """The record to create if the person turns out to be new; None when the row lacks what
+    a registration needs (it is refused then, unless the person exists)."""
+    if not row.name or not row.residence_code:
+        return None
+    residence = checks.village_code(row.residence_code, "residence_code")
+    phone = checks.phone(row.phone) if row.phone else None
+    return (
+        fields.encrypt(rid.number, context=ID_NUMBER_CONTEXT),
+        fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT),
+        mask_resident_id(rid.number),
+        fields.current_key_id,
+        row.name.strip(),
+        phone,
+        rid.sex,
+        rid.birth_date,
+        rid.birth_date.year,
+        residence,
+        sorted({str(c) for c in row.categories}),
+    )
+
+
+async def _write(
+    session: AsyncSession,
+    principal: Principal,
+    accepted: list[_Accepted],
+    contexts: dict[int, service.SessionContext],
+) -> None:
+    conn = await repository.raw_connection(session)
+    all_indexes = [i for a in accepted for i in a.indexes]
+    known = await repository.trainees_by_index(conn, all_indexes) if all_indexes else {}
+    by_person: dict[bytes, int] = {}
+    for a in accepted:
+        found = next((known[i] for i in a.indexes if i in known), None)
+        if found is not None:
+            by_person[a.index] = found
+    new = {a.index: a.new_trainee for a in accepted if a.index not in by_person and a.new_trainee}
+    created = await repository.insert_trainees(conn, list(new.values()), principal.subject)
+    fresh = set(created) - set(by_person)
+    by_person |= created
+    records = []
+    for a in accepted:
+        trainee_id = by_person.get(a.index)
+        if trainee_id is None:
+            a.result.problem = Unprocessable(
+                "the person is not registered yet; give name and residence_code to register them",
+                detail_zh="该学员尚未登记,请填写姓名和居住村代码以便登记",
+                code="trainee_details_required",
+                field="name",
+            )
+            continue
+        a.result.trainee_id = trainee_id
+        if a.index in fresh:
+            a.result.trainee_created = True
+            fresh.discard(a.index)
+        records.append((a.result.row, a.session_id, trainee_id, a.day, a.part))
+    if not records:
+        return
+    done, existing = await repository.insert_attendance(conn, records, principal.subject)
+    by_row = {a.result.row: a for a in accepted}
+    explained: set[int] = set()
+    for record in existing:
+        row_no = record["row_no"]
+        if row_no in explained:
+            continue
+        explained.add(row_no)
+        a = by_row[row_no]
+        if record["same"]:
+            a.result.outcome = "unchanged"
+        else:
+            a.result.problem = service.counted_twice(
+                a.session_id, record["session_id"], record["part"], a.day
+            )
+    for row_no in done:
+        by_row[row_no].result.outcome = "created"
+
+
+def _answer(results: list[_Row], *, dry_run: bool, zh: bool) -> dict[str, Any]:
+    """``common.bulk.BulkResult`` as JSON, built as plain dicts: a 200,000-row answer is
+    mostly accepted rows, and a model per row would cost more than the upload's SQL."""
+    counts = {"rows": len(results), "created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    trainees_created = 0
+    items = []
+    for res in results:
+        if res.problem is not None:
+            res.outcome = "rejected"
+        counts[res.outcome] += 1
+        trainees_created += res.trainee_created
+        extra: dict[str, Any] = {}
+        if res.session_id is not None:
+            extra["session_id"] = res.session_id
+        if res.trainee_id is not None:
+            extra["trainee_id"] = res.trainee_id
+        if res.trainee_created:
+            extra["trainee_created"] = True
+        if res.problem is not None:
+            item = AttendanceRowResult.rejected(
+                BulkRow(res.row, res.line, None), res.problem, chinese=zh, **extra
+            ).model_dump(mode="json", exclude_none=True)
+        else:
+            item = {"index": res.row, "status": res.outcome, **extra}
+            if res.line is not None:
+                item["line"] = res.line
+        items.append(item)
+    counts["trainees_created"] = trainees_created
+    return {"dry_run": dry_run, "counts": counts, "results": items}
+
+
+class AttendanceRowResult(BulkRowResult):
+    session_id: int | None = None
+    trainee_id: int | None = None
+    trainee_created: bool | None = Field(
+        default=None, description="true: the person was registered from this row"
+    )

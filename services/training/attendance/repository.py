@@ -1,0 +1,190 @@
+"""Queries of attendance. The bulk path is set-based: rows go to temporary tables by COPY
+and are written by one ``INSERT … SELECT … ON CONFLICT`` each, never a round trip per row.
+Only ``flush`` here; the request scope commits."""
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.training.attendance.models import Attendance
+from services.training.sessions.models import TrainingSession
+
+
+async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside its transaction (for COPY)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection  # type: ignore[return-value]
+
+
+async def sessions_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, TrainingSession]:
+    """The sessions, share-locked until commit so none is cancelled under the upload."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    stmt = (
+        select(TrainingSession)
+        .where(TrainingSession.id.in_(wanted))
+        .order_by(TrainingSession.id)
+        .with_for_update(read=True)
+    )
+    return {row.id: row for row in await session.scalars(stmt)}
+
+
+async def trainees_by_index(conn: asyncpg.Connection, indexes: Sequence[bytes]) -> dict[bytes, int]:
+    rows = await conn.fetch(
+        "SELECT id_number_index, id FROM training.trainee WHERE id_number_index = ANY($1::bytea[])",
+        list(indexes),
+    )
+    return {bytes(r[0]): r[1] for r in rows}
+
+
+_NEW_TRAINEE_COLUMNS = (
+    "id_number_cipher",
+    "id_number_index",
+    "id_number_mask",
+    "key_id",
+    "name",
+    "phone",
+    "sex",
+    "birth_date",
+    "birth_year",
+    "residence_code",
+    "categories",
+)
+
+
+async def insert_trainees(
+    conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], created_by: str
+) -> dict[bytes, int]:
+    """Insert new trainees; a concurrent registration of the same person wins quietly and
+    its id is returned like ours."""
+    if not records:
+        return {}
+    await conn.execute(
+        """
+        CREATE TEMP TABLE upload_trainee (
+            id_number_cipher bytea, id_number_index bytea, id_number_mask text, key_id text,
+            name text, phone text, sex text, birth_date date, birth_year smallint,
+            residence_code text, categories text[]
+        ) ON COMMIT DROP
+        """
+    )
+    await conn.copy_records_to_table(
+        "upload_trainee", records=records, columns=_NEW_TRAINEE_COLUMNS
+    )
+    columns = ", ".join(_NEW_TRAINEE_COLUMNS)
+    inserted = await conn.fetch(
+        f"""
+        INSERT INTO training.trainee ({columns}, version, created_by)
+        SELECT {columns}, 1, $1 FROM upload_trainee
+        ON CONFLICT (id_number_index) WHERE id_number_index IS NOT NULL DO NOTHING
+        RETURNING id_number_index, id
+        """,
+        created_by,
+    )
+    found = {bytes(r[0]): r[1] for r in inserted}
+    if len(found) < len(records):
+        found |= await trainees_by_index(conn, [r[1] for r in records if r[1] not in found])
+    await conn.execute("DROP TABLE upload_trainee")
+    return found
+
+
+async def insert_attendance(
+    conn: asyncpg.Connection, records: Sequence[tuple[int, int, int, date, str]], recorded_by: str
+) -> tuple[set[int], list[asyncpg.Record]]:
+    """Insert (row, session, trainee, day, part) records. Returns the rows inserted, and for
+    the others the attendance already held on that trainee's day (same key: unchanged;
+    another part or session: the day would be counted twice)."""
+    await conn.execute(
+        """
+        CREATE TEMP TABLE upload_attendance (
+            row_no integer, session_id bigint, trainee_id bigint, day date, part text
+        ) ON COMMIT DROP
+        """
+    )
+    await conn.copy_records_to_table(
+        "upload_attendance",
+        records=records,
+        columns=("row_no", "session_id", "trainee_id", "day", "part"),
+    )
+    inserted = await conn.fetch(
+        """
+        WITH added AS (
+            INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
+            SELECT session_id, trainee_id, day, part, $1 FROM upload_attendance
+            ON CONFLICT DO NOTHING
+            RETURNING session_id, trainee_id, day
+        )
+        SELECT u.row_no FROM upload_attendance u
+        JOIN added a USING (session_id, trainee_id, day)
+        """,
+        recorded_by,
+    )
+    done = {r[0] for r in inserted}
+    existing: list[asyncpg.Record] = []
+    if len(done) < len(records):
+        existing = await conn.fetch(
+            """
+            SELECT u.row_no, a.session_id, a.part, u.session_id = a.session_id AND u.part = a.part AS same
+            FROM upload_attendance u
+            JOIN training.attendance a ON a.trainee_id = u.trainee_id AND a.day = u.day
+            WHERE u.row_no <> ALL($1::int[])
+            ORDER BY u.row_no, same DESC
+            """,
+            list(done),
+        )
+    await conn.execute("DROP TABLE upload_attendance")
+    return done, existing
+
+
+async def insert_one(
+    session: AsyncSession, session_id: int, trainee_id: int, day: date, part: str, by: str
+) -> bool:
+    result = await session.execute(
+        text(
+            """
+            INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
+            VALUES (:session_id, :trainee_id, :day, :part, :by)
+            ON CONFLICT DO NOTHING RETURNING 1
+            """
+        ),
+        {"session_id": session_id, "trainee_id": trainee_id, "day": day, "part": part, "by": by},
+    )
+    return result.first() is not None
+
+
+async def held_on_day(session: AsyncSession, trainee_id: int, day: date) -> list[Attendance]:
+    stmt = select(Attendance).where(Attendance.trainee_id == trainee_id, Attendance.day == day)
+    return list(await session.scalars(stmt))
+
+
+async def counts(session: AsyncSession, session_ids: Sequence[int]) -> list[Any]:
+    stmt = (
+        select(
+            Attendance.session_id,
+            func.count(func.distinct(Attendance.trainee_id)),
+            func.sum(text("CASE part WHEN 'day' THEN 1.0 ELSE 0.5 END")),
+            func.count(),
+        )
+        .where(Attendance.session_id.in_(sorted(set(session_ids))))
+        .group_by(Attendance.session_id)
+        .order_by(Attendance.session_id)
+    )
+    return list(await session.execute(stmt))
+
+
+async def attendees(
+    session: AsyncSession, session_id: int, after: tuple[int, date] | None, limit: int
+) -> list[Any]:
+    stmt = select(Attendance).where(Attendance.session_id == session_id)
+    if after is not None:
+        stmt = stmt.where(
+            func.row(Attendance.trainee_id, Attendance.day) > func.row(after[0], after[1])
+        )
+    stmt = stmt.order_by(Attendance.trainee_id, Attendance.day).limit(limit + 1)
+    return list(await session.scalars(stmt))

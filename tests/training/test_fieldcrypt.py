@@ -1,0 +1,88 @@
+"""Field encryption: round trip, the key id in the ciphertext, tampering, rotation, and
+settings that refuse a default key outside development."""
+
+import pytest
+from pydantic import ValidationError
+
+from common.fieldcrypt import FieldCipher, FieldCryptoError, key_id_of
+from common.identifiers import InvalidResidentId, parse_resident_id
+from common.settings import DEV_FIELD_KEY
+from services.training.settings import TrainingSettings
+from tests.training.helpers import resident_id
+
+OLD = "old-key-0123456789abcdef0123456789abcdef"
+NEW = "new-key-0123456789abcdef0123456789abcdef"
+CONTEXT = "training.trainee.id_number"
+
+
+def test_round_trip_with_the_key_id_inside() -> None:
+    cipher = FieldCipher({"k1": OLD}, "k1")
+    number = resident_id()
+    blob = cipher.encrypt(number, context=CONTEXT)
+    assert number.encode() not in blob
+    assert key_id_of(blob) == "k1"
+    assert cipher.decrypt(blob, context=CONTEXT) == number
+    # Two encryptions differ (random nonce); the blind index does not.
+    assert cipher.encrypt(number, context=CONTEXT) != blob
+    assert cipher.blind_index(number, context=CONTEXT) == cipher.blind_index(
+        number, context=CONTEXT
+    )
+
+
+def test_tampering_moving_and_unknown_keys_fail() -> None:
+    cipher = FieldCipher({"k1": OLD}, "k1")
+    blob = bytearray(cipher.encrypt(resident_id(), context=CONTEXT))
+    with pytest.raises(FieldCryptoError):
+        cipher.decrypt(bytes(blob), context="training.trainee.phone")
+    blob[-1] ^= 1
+    with pytest.raises(FieldCryptoError, match="authenticate"):
+        cipher.decrypt(bytes(blob), context=CONTEXT)
+    other = FieldCipher({"k2": NEW}, "k2")
+    with pytest.raises(FieldCryptoError, match="no key 'k1'"):
+        other.decrypt(cipher.encrypt("x", context=CONTEXT), context=CONTEXT)
+
+
+def test_rotation_reads_old_writes_new_and_looks_up_under_both() -> None:
+    old = FieldCipher({"k1": OLD}, "k1")
+    ring = FieldCipher({"k1": OLD, "k2": NEW}, "k2")
+    number = resident_id()
+    blob = old.encrypt(number, context=CONTEXT)
+    assert ring.decrypt(blob, context=CONTEXT) == number
+    assert key_id_of(ring.encrypt(number, context=CONTEXT)) == "k2"
+    assert old.blind_index(number, context=CONTEXT) in ring.blind_indexes(number, context=CONTEXT)
+
+
+def test_settings_refuse_the_development_key_outside_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TRAINING_FIELD_KEYS")
+    monkeypatch.delenv("TRAINING_FIELD_KEY_ID")
+    with pytest.raises(ValidationError, match="development default"):
+        TrainingSettings(environment="production")
+    with pytest.raises(ValidationError, match="at least 32"):
+        TrainingSettings(environment="production", field_keys={"k1": "short"}, field_key_id="k1")
+    with pytest.raises(ValidationError, match="not one of field_keys"):
+        TrainingSettings(field_keys={"k1": OLD}, field_key_id="k2")
+    assert (
+        TrainingSettings(environment="development").field_keys["dev"].get_secret_value()
+        == DEV_FIELD_KEY
+    )
+
+
+def test_resident_ids() -> None:
+    parsed = parse_resident_id(resident_id("19900307", "124"))
+    assert (parsed.birth_date.isoformat(), parsed.sex) == ("1990-03-07", "female")
+    # A birthplace code the list does not know (as retired county codes are) only advises.
+    retired = parse_resident_id(resident_id(area="999999"))
+    assert not retired.birthplace_known
+    for bad, code in [
+        (resident_id()[:-1] + ("0" if resident_id()[-1] != "0" else "1"), "resident_id_checksum"),
+        (resident_id("19900230"), "resident_id_birth_date"),
+        (resident_id("29900101"), "resident_id_birth_date"),
+        ("14112490030712", "invalid_resident_id"),
+        ("141124900307123", "resident_id_first_generation"),
+    ]:
+        with pytest.raises(InvalidResidentId) as e:
+            parse_resident_id(bad)
+        assert e.value.code == code
+        assert bad not in str(e.value)
