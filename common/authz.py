@@ -2,18 +2,24 @@
 
 - admins: everything, everywhere;
 - officials: write only inside their division subtree (403 ``outside_scope`` elsewhere);
-- other roles: what each service grants them, checked with ``require_role`` before any scope.
+  national designations only from the province up (``require_province_writer``);
+- other roles: what each service grants them, checked with ``require_role`` before any scope;
+- the public: what is a public record (ADR 0009); anything else is 401 (sign in), not 403.
 
 A service keeps its object-level rules (whose station, whose carrier) in its own ``authz``.
 """
 
 from collections.abc import Collection
 
-from common.auth import Principal, Role
-from common.errors import Forbidden
+from common.auth import Principal, Role, sign_in_required
+from common.errors import Forbidden, Problem
 
 
-def role_forbidden(principal: Principal, doing: str, doing_zh: str) -> Forbidden:
+def role_forbidden(principal: Principal, doing: str, doing_zh: str) -> Problem:
+    """403 ``role_forbidden``; for the public 401 ``authentication_required`` instead, since
+    signing in may help (and an anonymous write is never answered 403)."""
+    if principal.role is Role.PUBLIC:
+        return sign_in_required(doing, doing_zh)
     return Forbidden(
         f"role {principal.role} may not {doing}",
         detail_zh=f"角色 {principal.role} 无权{doing_zh}",
@@ -72,4 +78,31 @@ def require_province_writer(
             f"{principal.division}",
             detail_zh=f"只有省级及以上主管部门可以{doing_zh};您的管辖范围是 {principal.division}",
             code="province_level_required",
+        )
+
+
+def require_division_reader(
+    principal: Principal, division_code: str | None, *, doing: str, doing_zh: str
+) -> None:
+    """Reads that are not public records (ADR 0009): admins and services everywhere,
+    officials and platforms inside their subtree (``None``, the whole country, needs a
+    national one); the public is asked to sign in (401), any other role is refused (403)."""
+    if principal.role in (Role.ADMIN, Role.SERVICE):
+        return
+    if principal.role not in (Role.OFFICIAL, Role.PLATFORM):
+        raise role_forbidden(principal, doing, doing_zh)
+    if division_code is None:
+        if principal.national:
+            return
+        raise Forbidden(
+            f"the whole country is outside your division {principal.division}; name a "
+            "division inside it",
+            detail_zh=f"全国范围超出您的管辖范围 {principal.division},请指定其下的区划",
+            code="outside_scope",
+        )
+    if not principal.covers(division_code):
+        raise Forbidden(
+            f"{division_code} is outside your division {principal.division}",
+            detail_zh=f"{division_code} 不在您的管辖范围 {principal.division} 内",
+            code="outside_scope",
         )

@@ -16,11 +16,11 @@ and JSON numbers as they are.
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BeforeValidator
 
-from common.errors import InvalidValue
+from common.errors import InvalidValue, text_validator
 
 MIN_YEAR = 1900
 
@@ -145,23 +145,9 @@ def parse_count(raw: str) -> int:
     return int(text.replace(",", ""))
 
 
-def _text_only(parse: Any) -> Any:
-    """A validator that parses text and leaves any other input to the field's own type."""
-
-    def validate(value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return parse(value)
-        except InvalidValue as e:
-            raise e.pydantic() from None
-
-    return validate
-
-
-MonthCell = Annotated[date, BeforeValidator(_text_only(parse_month))]
+MonthCell = Annotated[date, BeforeValidator(text_validator(parse_month))]
 """A month (its first day) from any form ``parse_month`` takes; a JSON date too."""
-DateCell = Annotated[date, BeforeValidator(_text_only(parse_date))]
-AmountCell = Annotated[Decimal, BeforeValidator(_text_only(parse_amount))]
+DateCell = Annotated[date, BeforeValidator(text_validator(parse_date))]
+AmountCell = Annotated[Decimal, BeforeValidator(text_validator(parse_amount))]
 """Yuan; add ``Field(max_digits=…, decimal_places=2)`` and the caller's own range."""
-CountCell = Annotated[int, BeforeValidator(_text_only(parse_count))]
+CountCell = Annotated[int, BeforeValidator(text_validator(parse_count))]

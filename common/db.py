@@ -10,17 +10,19 @@ read. They must not write (nothing would roll it back); each statement sees its 
 snapshot, so a read that needs several consistent statements makes them one query.
 """
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.elements import ClauseElement
 
 # Readable constraint names in migration diffs and error messages.
 NAMING_CONVENTION = {
@@ -45,6 +47,8 @@ def make_engine(database_url: str, *, application_name: str, pool_size: int = 10
         # bench/benchmarks/station_get.py); requests beyond the pool wait for one instead.
         max_overflow=0,
         pool_timeout=10,
+        # A statement's parameters are names and phones: never in an error's text (ADR 0010).
+        hide_parameters=True,
         # No ping before each checkout (a round trip per request): a connection that died
         # with a database restart fails once, is discarded with its pool, and that request
         # answers 503 with Retry-After.
@@ -81,3 +85,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def compile_for_asyncpg(
+    statement: ClauseElement, params: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
+    """The statement as asyncpg runs it (``$1``, ``$2`` …) with its arguments in order: what
+    a benchmark's raw-asyncpg limit runs, so it is the API's own SQL."""
+    bound = statement.params(**params)
+    # Parameters marked ``literal_execute`` are written into the SQL, as at execution.
+    compiled = bound.compile(dialect=asyncpg_dialect(), compile_kwargs={"render_postcompile": True})
+    return compiled.string, [params[name] for name in compiled.positiontup or ()]

@@ -31,7 +31,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.errors import DATABASE_RETRY_AFTER, handle_unexpected, problem_response, wants_chinese
-from common.logging import get_logger
+from common.logging import error_facts, get_logger
 
 log = get_logger(__name__)
 
@@ -112,8 +112,8 @@ async def handle_database(request: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, sa_exc.IntegrityError) or (state or "").startswith("23"):
         # Domain code checks its rules first; reaching here means a concurrent writer won.
-        # The first line names the constraint; the next ones would show the values.
-        log.info("integrity conflict", error=str(getattr(exc, "orig", exc)).splitlines()[0])
+        # The constraint, never the message: its DETAIL quotes the values (ADR 0010).
+        log.info("integrity conflict", **error_facts(exc))
         return problem_response(
             request,
             status=409,

@@ -9,7 +9,7 @@ may send a string or a number.
 """
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -19,10 +19,9 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
 
+from common.errors import invalid, text_validator
 from common.identifiers import (
-    InvalidDivisionCode,
     division_level,
     normalize_credit_code,
     normalize_division_code,
@@ -30,38 +29,15 @@ from common.identifiers import (
 )
 
 
-def _parse_division_code(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        code = normalize_division_code(value)
-        division_level(code)
-    except InvalidDivisionCode as e:
-        raise PydanticCustomError("invalid_division_code", "{reason}", {"reason": str(e)}) from None
+def _division_code(raw: str) -> str:
+    code = normalize_division_code(raw)
+    division_level(code)
     return code
-
-
-def _parse_phone(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return normalize_mobile(value)
-    except ValueError as e:
-        raise PydanticCustomError("invalid_phone", "{reason}", {"reason": str(e)}) from None
-
-
-def _parse_credit_code(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return normalize_credit_code(value)
-    except ValueError as e:
-        raise PydanticCustomError("invalid_credit_code", "{reason}", {"reason": str(e)}) from None
 
 
 DivisionCode = Annotated[
     str,
-    BeforeValidator(_parse_division_code),
+    BeforeValidator(text_validator(_division_code)),
     Field(
         description="12-digit statistical division code (a 6- or 9-digit prefix is padded)",
         examples=["141102100200"],
@@ -69,12 +45,12 @@ DivisionCode = Annotated[
 ]
 Phone = Annotated[
     str,
-    BeforeValidator(_parse_phone),
+    BeforeValidator(text_validator(normalize_mobile)),
     Field(description="mainland mobile number; +86, spaces and dashes are dropped"),
 ]
 CreditCode = Annotated[
     str,
-    BeforeValidator(_parse_credit_code),
+    BeforeValidator(text_validator(normalize_credit_code)),
     Field(description="统一社会信用代码, 18 characters with a GB 32100 check character"),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -93,13 +69,13 @@ def _cents(value: Decimal) -> Decimal:
 
 def _positive(value: Decimal) -> Decimal:
     if value <= 0:
-        raise PydanticCustomError("non_positive_amount", "must be more than ¥0")
+        raise invalid("non_positive_amount", "must be more than ¥0", "金额必须大于 0 元")
     return value
 
 
 def _not_negative(value: Decimal) -> Decimal:
     if value < 0:
-        raise PydanticCustomError("negative_amount", "must not be negative")
+        raise invalid("negative_amount", "must not be negative", "金额不能为负数")
     return value
 
 

@@ -2,6 +2,8 @@
 codes (GB 32100) and resident ID numbers (GB 11643), with the masks we show them under.
 
 The checksum algorithms come from python-stdnum (``stdnum.cn.uscc``, ``stdnum.cn.ric``).
+A refused value raises a ``ValueError`` that carries its code and a Chinese message
+(``common.errors.InvalidValue``), so every answer that reports it speaks both languages.
 """
 
 import re
@@ -11,8 +13,11 @@ from enum import StrEnum
 from typing import Literal
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
+
+from common.errors import InvalidValue
 
 
 class DivisionLevel(StrEnum):
@@ -48,8 +53,9 @@ PREFIX_LENGTH = {
 _CODE = re.compile(r"^[0-9]{12}$")  # ASCII only: \d would take full-width digits
 
 
-class InvalidDivisionCode(ValueError):
-    pass
+class InvalidDivisionCode(InvalidValue):
+    def __init__(self, message: str, message_zh: str) -> None:
+        super().__init__("invalid_division_code", message, message_zh)
 
 
 def normalize_division_code(raw: str) -> str:
@@ -58,9 +64,12 @@ def normalize_division_code(raw: str) -> str:
     if len(code) in (2, 4, 6, 9) and code.isascii() and code.isdigit():
         code = code.ljust(12, "0")
     if not _CODE.match(code):
-        raise InvalidDivisionCode(f"{raw!r} is not a 12-digit statistical division code")
+        raise InvalidDivisionCode(
+            f"{raw!r} is not a 12-digit statistical division code",
+            f"{raw!r} 不是 12 位统计用区划代码",
+        )
     if code[:2] == "00":
-        raise InvalidDivisionCode(f"{raw!r} has no province")
+        raise InvalidDivisionCode(f"{raw!r} has no province", f"{raw!r} 缺少省级代码")
     return code
 
 
@@ -79,10 +88,10 @@ def division_level(code: str) -> DivisionLevel:
     # except the county digits: prefecture-level cities without counties (不设区的地级市:
     # 东莞 4419, 中山 4420, 儋州 4604) list their townships directly, e.g. 441900003000.
     if level is DivisionLevel.VILLAGE and code[6:9] == "000":
-        raise InvalidDivisionCode(f"{code} skips a level")
+        raise InvalidDivisionCode(f"{code} skips a level", f"{code} 跳过了一级区划")
     below_prefecture = level not in (DivisionLevel.PROVINCE, DivisionLevel.PREFECTURE)
     if below_prefecture and code[2:4] == "00":
-        raise InvalidDivisionCode(f"{code} skips a level")
+        raise InvalidDivisionCode(f"{code} skips a level", f"{code} 跳过了一级区划")
     return level
 
 
@@ -135,36 +144,98 @@ def normalize_station_code(raw: str) -> str:
     """A station code as stored: its division's 12-digit code and a two-digit sequence;
     ``ValueError`` otherwise."""
     if not STATION_CODE.fullmatch(raw):
-        raise ValueError("not a station code (12-digit division code, '-', two digits)")
+        raise InvalidValue(
+            "invalid_station_code",
+            "not a station code (12-digit division code, '-', two digits)",
+            "不是站点编码(12 位区划代码、'-'、2 位序号,例如 141124100201-01)",
+        )
     try:
         normalize_division_code(raw[:12])
         division_level(raw[:12])
     except InvalidDivisionCode as e:
-        raise ValueError(f"not a station code: {e}") from e
+        raise InvalidValue(
+            "invalid_station_code", f"not a station code: {e}", f"不是站点编码:{e.message_zh}"
+        ) from e
     return raw
 
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def normalize_mobile(raw: str) -> str:
-    """A mainland mobile number (11 digits starting 13–19), without +86, spaces or dashes."""
-    phone = re.sub(r"[\s\-]", "", raw)
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    elif phone.startswith("0086"):
-        phone = phone[4:]
-    if not _MOBILE.match(phone):
-        raise ValueError("not a mainland mobile number (11 digits starting 13–19)")
-    return phone
+    """A mainland mobile number as its 11 national digits (``13800138000``), from any way
+    people write it (``+86 138-0013-8000``, ``0086 13800138000``).
+
+    Checked against the numbering plan (libphonenumber's metadata), not a pattern: ranges no
+    operator has been assigned (``12…``, ``1400…``) are refused, newly assigned ones follow
+    the library's updates.
+    """
+    if len(raw) > 32:
+        raise _not_mobile("too long", "过长")
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException as e:
+        raise _not_mobile("11 digits starting 13–19", "11 位,以 13–19 开头") from e
+    if (
+        number.country_code != 86
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
+        raise _not_mobile("11 digits starting 13–19", "11 位,以 13–19 开头")
+    return str(number.national_number)
+
+
+def _not_mobile(why: str, why_zh: str) -> InvalidValue:
+    return InvalidValue(
+        "invalid_phone",
+        f"not a mainland mobile number ({why})",
+        f"不是有效的大陆手机号码({why_zh})",
+    )
+
+
+# GB 32100-2015: position 1 is the registration authority (1 机构编制, 2 外交, 3 司法行政,
+# 4 文化, 5 民政, 6 旅游, 7 宗教, 8 工会, 9 工商/市场监管, A 中央军委改革和编制办公室, N 农业农村,
+# Y 其他), position 2 the kind of organisation under it (e.g. N2: 村级集体经济组织, a common
+# operator of village points; 93: 农民专业合作社), 3–8 the registering division, 9–17 the
+# organisation code, 18 a check character over the other 17. python-stdnum's ``cn.uscc``
+# wants digits in positions 1–8 and so refuses every N, A and Y code: positions 1–2 are read
+# here from the code's alphabet (digits and capitals but I, O, S, V, Z), and stdnum's check
+# character formula is kept.
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE = re.compile(rf"^[{_CREDIT_ALPHABET}]{{2}}[0-9]{{6}}[{_CREDIT_ALPHABET}]{{10}}$")
+
+
+def _invalid_credit_code(message: str, message_zh: str) -> InvalidValue:
+    return InvalidValue(
+        "invalid_credit_code",
+        f"not a valid unified social credit code: {message}",
+        f"不是有效的统一社会信用代码:{message_zh}",
+    )
 
 
 def normalize_credit_code(raw: str) -> str:
-    """A unified social credit code (统一社会信用代码, GB 32100) with a valid check character."""
-    try:
-        return str(uscc.validate(raw.strip().upper()))
-    except ValidationError as e:
-        raise ValueError(f"not a valid unified social credit code: {e}") from e
+    """A unified social credit code (统一社会信用代码, GB 32100) with a valid check character;
+    spaces and dashes dropped, letters upper-cased."""
+    code = uscc.compact(raw)
+    if len(code) != 18:
+        raise _invalid_credit_code(
+            f"{len(code)} characters; a code has 18", f"共 {len(code)} 位,应为 18 位"
+        )
+    if not _CREDIT_CODE.match(code):
+        raise _invalid_credit_code(
+            "characters 1–2 and 9–18 are digits or capitals other than I, O, S, V, Z, and "
+            "3–8 (the registering division) are digits",
+            "第 1–2 位和第 9–18 位应为数字或除 I、O、S、V、Z 外的大写字母,第 3–8 位(登记管理机关"
+            "行政区划码)应为数字",
+        )
+    check = uscc.calc_check_digit(code[:17])
+    if code[17] != check:
+        raise _invalid_credit_code(
+            f"the check character is {code[17]}, the code's characters give {check}: "
+            "one of them was mistyped",
+            f"校验码为 {code[17]},按前 17 位计算应为 {check},请核对是否有输错的字符",
+        )
+    return code
 
 
 class InvalidResidentId(ValueError):
@@ -244,8 +315,9 @@ def normalize_resident_id(raw: str) -> str:
         raise ValueError(f"not a valid resident ID number: {e}") from e
 
 
-class InvalidPhone(ValueError):
-    pass
+class InvalidPhone(InvalidValue):
+    def __init__(self, message: str, message_zh: str) -> None:
+        super().__init__("invalid_phone", message, message_zh)
 
 
 def normalize_phone(raw: str) -> str:
@@ -254,9 +326,12 @@ def normalize_phone(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException as e:
-        raise InvalidPhone("not a phone number") from e
+        raise InvalidPhone("not a phone number", "不是电话号码") from e
     if not phonenumbers.is_valid_number(number) or number.country_code != 86:
-        raise InvalidPhone("not a valid mainland China mobile or fixed-line number")
+        raise InvalidPhone(
+            "not a valid mainland China mobile or fixed-line number",
+            "不是有效的中国大陆手机或固定电话号码",
+        )
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return "".join(ch for ch in national if ch.isdigit())
 

@@ -2,29 +2,97 @@
 
 The request id is bound per request in ``structlog.contextvars`` by the request-context
 middleware, so every line logged while serving a request carries it. Never log personal
-data (ID numbers, phones): log ids and codes instead.
+data (ID numbers, phones, names): log ids and codes instead.
+
+An exception is logged as its stack and the types of its chain, never its message, whoever
+logs it (our handlers, uvicorn, asyncio, SQLAlchemy's pool): a message may quote the data
+that failed — a database error's DETAIL lists the offending row, a validation error its
+input — and a development traceback would print the frames' local variables. The stack
+says where; the SQLSTATE and constraint name say what (ADR 0010).
 """
 
 import logging
 import sys
+import traceback
+from collections.abc import Iterator
+from typing import Any
 
 import structlog
 
-_configured: tuple[bool, int] | None = None
+# Names, not values: what PostgreSQL errors (asyncpg) say about where they happened.
+_DB_FACTS = ("sqlstate", "constraint_name", "table_name", "column_name")
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """An exception and its causes, the first cause first (as Python prints them)."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in found):
+        found.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    return reversed(found)
+
+
+def _facts_of(exc: BaseException) -> dict[str, str]:
+    facts = {}
+    for name in _DB_FACTS:
+        value = getattr(exc, name, None)
+        if isinstance(value, str) and value:
+            facts[name.removesuffix("_name")] = value
+    return facts
+
+
+def error_facts(exc: BaseException) -> dict[str, str]:
+    """The SQLSTATE, constraint, table and column a database error names, if any."""
+    facts: dict[str, str] = {}
+    for each in _chain(exc):
+        facts = {**_facts_of(each), **facts}
+    return facts
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """Like a Python traceback, with each exception's type (and database facts) in place of
+    its message."""
+    lines: list[str] = []
+    for each in _chain(exc):
+        if lines:
+            lines.append("\nThe above exception led to the following one:\n\n")
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.StackSummary.extract(traceback.walk_tb(each.__traceback__)).format())
+        facts = ", ".join(f"{k}={v}" for k, v in _facts_of(each).items())
+        name = f"{type(each).__module__}.{type(each).__qualname__}"
+        lines.append(f"{name} (message withheld{'; ' + facts if facts else ''})\n")
+    return "".join(lines)
+
+
+def _exception(exc_info: Any) -> BaseException | None:
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple):
+        return exc_info[1]
+    if exc_info is True:
+        return sys.exc_info()[1]
+    return None
+
+
+def _withhold_exception_messages(
+    _logger: object, _method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    exc = _exception(event.pop("exc_info", None))
+    if exc is not None:
+        event["exception"] = safe_traceback(exc)
+    return event
 
 
 def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
-    """Set up logging for the process; again with the same options, leave it as it is (the
-    gateway builds the services' apps in-process for its OpenAPI document)."""
-    global _configured
-    if _configured == (json, level):
-        return
-    _configured = (json, level)
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _withhold_exception_messages,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
@@ -43,7 +111,6 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
                 renderer,
             ],
         )

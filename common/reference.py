@@ -12,6 +12,7 @@ messages clients get, and count the units under a division for indicators.
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
@@ -133,22 +134,41 @@ class DivisionRule:
     allow_retired: bool = False
 
 
+class DivisionRef(NamedTuple):
+    """A reference row as a plain tuple, with every column of ``ReferenceDivisionMixin``."""
+
+    code: str
+    name: str
+    level: str
+    division_class: str | None
+    parent_code: str | None
+    since_edition: int
+    until_edition: int | None
+    poverty_county: bool
+    poor_village: bool
+    demonstration_year: int | None
+    flags_version: int
+
+
 async def divisions_by_code(
     session: AsyncSession, model: type[ReferenceDivisionMixin], codes: Iterable[str]
-) -> dict[str, ReferenceDivisionMixin]:
-    """The reference rows of these codes, in one query however many there are."""
+) -> dict[str, DivisionRef]:
+    """The reference rows of these codes, in one query however many there are (plain
+    tuples, not ORM objects: an upload of 100,000 rows asks for 100,000 codes)."""
     unique = sorted(set(codes))
     if not unique:
         return {}
-    # One array parameter, not one parameter per code (a bulk upload may hold 100,000).
+    # One array parameter, not one parameter per code.
     codes_param = bindparam("codes", unique, type_=ARRAY(CODE))
-    rows = await session.scalars(select(model).where(model.code == any_(codes_param)))
-    return {row.code: row for row in rows}
+    stmt = select(*(getattr(model, f) for f in DivisionRef._fields)).where(
+        model.code == any_(codes_param)
+    )
+    return {row[0]: DivisionRef(*row) for row in await session.execute(stmt)}
 
 
 def division_problem(
     code: str,
-    division: ReferenceDivisionMixin | None,
+    division: DivisionRef | None,
     rule: DivisionRule,
     *,
     field: str = "division_code",

@@ -2,12 +2,17 @@
 dashboards and report delivery. Run: ``uvicorn gateway.app:create --factory``.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from common.app import create_app
 from gateway.base import SCHEMA
+from gateway.identity.context import identity_lifespan
+from gateway.identity.router import routers as identity_routers
 from gateway.openapi import merged_openapi
 from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.settings import GatewaySettings
@@ -24,6 +29,12 @@ CORS_REQUEST_HEADERS = [
 ]
 CORS_RESPONSE_HEADERS = ["ETag", "Location", "Link", "Retry-After", "X-Request-ID"]
 CORS_MAX_AGE = 600
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async with upstream_client(app), identity_lifespan(app):
+        yield
 
 
 def create(settings: GatewaySettings | None = None) -> FastAPI:
@@ -46,8 +57,9 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         title="ruralnet gateway",
         description="The public entrance: `/stations/…`, `/logistics/…`, `/training/…` and "
         "`/programme/…` are forwarded to the services with the caller's identity.",
+        public_routers=identity_routers,
         readiness_checks=[check_services],
-        extra_lifespan=upstream_client,
+        extra_lifespan=_lifespan,
         edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],
         openapi=merged_openapi,
     )

@@ -1,5 +1,19 @@
 """Every model of the gateway, imported so that ``Base.metadata`` is complete."""
 
 from gateway.base import Base
+from gateway.identity.audit.models import AuditEvent
+from gateway.identity.clients.models import Client, ClientSecret
+from gateway.identity.sessions.models import LoginThrottle, RefreshToken, Revocation, UserSession
+from gateway.identity.users.models import User
 
-__all__ = ["Base"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Client",
+    "ClientSecret",
+    "LoginThrottle",
+    "RefreshToken",
+    "Revocation",
+    "User",
+    "UserSession",
+]

@@ -38,9 +38,8 @@ _REF_PREFIX = "#/components/schemas/"
 _WRITES = frozenset({"post", "put", "patch", "delete"})
 _INFRASTRUCTURE_TAGS = frozenset({"health"})
 
-# How callers authenticate at the gateway. The identity work adds its OAuth2 flows here
-# (password for people, client credentials for machines); every operation then accepts any
-# of them.
+# How callers authenticate at the gateway, besides the schemes of its own routes (identity's
+# OAuth2 password and client-credentials flows); every service operation accepts any of them.
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "bearer": {
         "type": "http",
@@ -150,9 +149,11 @@ def _renames(names: dict[tuple[str, str], str], source: str) -> dict[str, str]:
     return {name: merged for (owner, name), merged in names.items() if owner == source}
 
 
-def _service_operation(operation: dict[str, Any], method: str, service: str) -> dict[str, Any]:
+def _service_operation(
+    operation: dict[str, Any], method: str, service: str, schemes: list[str]
+) -> dict[str, Any]:
     if "security" in operation:
-        operation["security"] = [{scheme: []} for scheme in SECURITY_SCHEMES]
+        operation["security"] = [{scheme: []} for scheme in schemes]
         if method not in _WRITES:
             operation["security"].append({})  # anonymous: the public principal
     responses = operation.setdefault("responses", {})
@@ -194,6 +195,9 @@ def merged_openapi(app: FastAPI) -> dict[str, Any]:
             },
         },
     }
+    # A service route takes a token however it was obtained: identity's OAuth2 flows (the
+    # gateway's own scheme, so "Authorize" signs in) or a bearer token pasted as it is.
+    schemes = list(merged["components"]["securitySchemes"])
     for source, document in documents.items():
         rename = _renames(names, source)
         for name, schema in schemas[source].items():
@@ -208,7 +212,7 @@ def merged_openapi(app: FastAPI) -> dict[str, Any]:
                 kept[method] = (
                     operation
                     if source == GATEWAY
-                    else _service_operation(operation, method, source)
+                    else _service_operation(operation, method, source, schemes)
                 )
             if kept:
                 merged["paths"][prefix + path] = kept

@@ -4,11 +4,12 @@ from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common.settings import ComponentSettings
+from gateway.identity.settings import IdentitySettings
 
 DEV_JWT_SECRET = "development-only-user-token-secret-change-me"
 
 
-class GatewaySettings(ComponentSettings):
+class GatewaySettings(ComponentSettings, IdentitySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     component: str = "gateway"
@@ -40,7 +41,11 @@ class GatewaySettings(ComponentSettings):
         return str(self.public_url).rstrip("/")
 
     def secrets(self) -> dict[str, str]:
-        return {**super().secrets(), "jwt_secret": self.jwt_secret.get_secret_value()}
+        return {
+            **super().secrets(),
+            "jwt_secret": self.jwt_secret.get_secret_value(),
+            **self.identity_secrets(),
+        }
 
     def service_urls(self) -> dict[str, str]:
         return {

@@ -15,11 +15,15 @@ from common.settings import async_database_url
 from ruralnet.devdb import Cluster, ClusterError, ensure_database
 from ruralnet.runner import PortTaken, run_components
 from services.stations.divisions.cli import app as stations_app
+from services.training.cli import app as training_app
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 db_app = typer.Typer(no_args_is_help=True, help="The private development cluster.")
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(no_args_is_help=True, help="People's accounts at the gateway.")
+app.add_typer(users_app, name="users")
 app.add_typer(stations_app, name="stations")
+app.add_typer(training_app, name="training")
 
 
 def _fail(message: str, *, code: int = 1) -> None:
@@ -70,6 +74,7 @@ def run(
         typer.echo(f"database: {url.split('@')[-1]}")
         migrate_all(url)
         _load_demo(url)
+        _say_how_to_create_the_first_admin(url)
         code = run_components(host, {"DATABASE_URL": url})
     except PortTaken as e:
         code = 1
@@ -86,6 +91,51 @@ def _load_demo(url: str) -> None:
     from services.stations.divisions.seed import load_seed_regions
 
     asyncio.run(load_seed_regions(url))
+
+
+def _say_how_to_create_the_first_admin(url: str) -> None:
+    from gateway.identity.users.bootstrap import has_admin
+
+    if not asyncio.run(has_admin(url)):
+        typer.secho(
+            "nobody can sign in yet: create the first admin with\n"
+            "  .venv/bin/ruralnet users create-admin --phone <mobile> --name <name>\n"
+            "(it asks for the password), then sign in at http://127.0.0.1:8000/docs "
+            "(Authorize) or POST /auth/token",
+            fg=typer.colors.YELLOW,
+        )
+
+
+@users_app.command("create-admin")
+def create_admin(
+    phone: Annotated[str, typer.Option(help="the admin's mobile number: the login name")],
+    name: Annotated[str, typer.Option(help="display name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="RURALNET_ADMIN_PASSWORD",
+            help="asked for when not given (or read from RURALNET_ADMIN_PASSWORD)",
+        ),
+    ],
+) -> None:
+    """Create an admin account in the gateway's database (the first one: admins then create
+    every other account through /auth/users). Migrates the gateway's schema first."""
+    from gateway.identity.users.bootstrap import AdminNotCreated
+    from gateway.identity.users.bootstrap import create_admin as create
+    from gateway.settings import GatewaySettings
+
+    url, _ = _database()
+    command.upgrade(alembic_config("gateway", url), "head")
+    try:
+        user_id = asyncio.run(create(GatewaySettings(), url, phone, name, password))
+    except AdminNotCreated as e:
+        _fail(f"no admin created: {e}", code=2)
+    except ValidationError as e:
+        _fail(f"no admin created: {scope_reason(e)}", code=2)
+    typer.echo(f"admin user:{user_id} created; sign in with POST /auth/token or /docs")
 
 
 @app.command()
@@ -148,8 +198,8 @@ def token(
     ] = None,
     hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
 ) -> None:
-    """Mint a gateway token for development (login is not built yet). Needs no database;
-    refused unless RURALNET_ENV is development."""
+    """Mint a gateway token for development (people sign in with POST /auth/token). Needs no
+    database; refused unless RURALNET_ENV is development."""
     from gateway.auth import NotAUserRole, mint_user_token
     from gateway.settings import GatewaySettings
 

@@ -32,7 +32,11 @@ def _links(host: str) -> dict[str, str]:
     """Where the components find each other on this machine."""
     stations = next(c for c in COMPONENTS if c.name == "stations")
     url = f"http://{host}:{stations.port}"
-    return {"LOGISTICS_STATIONS_URL": url, "PROGRAMME_STATIONS_URL": url}
+    return {
+        "LOGISTICS_STATIONS_URL": url,
+        "PROGRAMME_STATIONS_URL": url,
+        "TRAINING_STATIONS_URL": url,
+    }
 
 
 class PortTaken(RuntimeError):

@@ -85,7 +85,7 @@ async def slow(seconds: Annotated[float, Query(ge=0, le=10)]) -> dict[str, float
 def probe_app(database_url: str) -> FastAPI:
     """An app of the training component's shape (its schema, settings and factory)."""
     return create_app(
-        settings=TrainingSettings(database_url=database_url),
+        settings=TrainingSettings(database_url=database_url, follow_stations=False),
         schema=SCHEMA,
         title="probe",
         description="test-only routes",

@@ -40,6 +40,7 @@ from tests.authz import (
     OTHER_CREDIT_CODE,
     Context,
     Forwarded,
+    SignIn,
     Write,
 )
 from tests.conftest import _mutable_tables
@@ -73,7 +74,7 @@ def _routes(name: str) -> tuple[tuple[str, str], ...]:
     return write_routes(_factory(name)())
 
 
-def _table(name: str) -> Mapping[tuple[str, str], Write | Forwarded]:
+def _table(name: str) -> Mapping[tuple[str, str], Write | Forwarded | SignIn]:
     try:
         module: ModuleType = importlib.import_module(f"tests.authz.{name}")
     except ModuleNotFoundError:
@@ -83,9 +84,14 @@ def _table(name: str) -> Mapping[tuple[str, str], Write | Forwarded]:
 
 WRITES = [
     pytest.param(name, method, path, id=f"{name} {method} {path}")
-    for name in [c.name for c in COMPONENTS]
+    for name in SERVICES
     for method, path in _routes(name)
     if isinstance(_table(name).get((method, path)), Write)
+]
+GATEWAY_WRITES = [
+    pytest.param(method, path, id=f"{GATEWAY} {method} {path}")
+    for method, path in _routes(GATEWAY)
+    if isinstance(_table(GATEWAY).get((method, path)), Write)
 ]
 THROUGH_GATEWAY = [
     pytest.param(name, method, path, id=f"{name} {method} {path}")
@@ -107,6 +113,8 @@ def test_every_write_route_has_an_entry(name: str) -> None:
     assert not sorted(listed - discovered), f"entries for routes {name} no longer has"
     forwarded = {key for key, entry in _table(name).items() if isinstance(entry, Forwarded)}
     assert name == GATEWAY or not forwarded, "only the gateway forwards"
+    sign_in = {key for key, entry in _table(name).items() if isinstance(entry, SignIn)}
+    assert sign_in <= {("POST", "/auth/token")}, "only the token endpoint is open to everyone"
 
 
 # --- the doors: internal tokens at a service, user tokens at the gateway ------------------
@@ -330,13 +338,33 @@ async def test_who_may_write(
     method: str,
     path: str,
     services: dict[str, httpx.AsyncClient],
-    request: pytest.FixtureRequest,
+    db: asyncpg.Pool,
+) -> None:
+    await _who_may_write(name, method, path, services[name], services, db)
+
+
+@pytest.mark.parametrize(("method", "path"), GATEWAY_WRITES)
+async def test_who_may_write_at_the_gateway(
+    method: str,
+    path: str,
+    gateway: httpx.AsyncClient,
+    services: dict[str, httpx.AsyncClient],
+    db: asyncpg.Pool,
+) -> None:
+    await _who_may_write(GATEWAY, method, path, gateway, services, db)
+
+
+async def _who_may_write(
+    name: str,
+    method: str,
+    path: str,
+    client: httpx.AsyncClient,
+    services: dict[str, httpx.AsyncClient],
     db: asyncpg.Pool,
 ) -> None:
     write = _table(name)[(method, path)]
     assert isinstance(write, Write)
     door = GATEWAY_DOOR if name == GATEWAY else SERVICE_DOOR
-    client = request.getfixturevalue("gateway") if name == GATEWAY else services[name]
     made = None if write.setup is None else await write.setup(Context(clients=services, db=db))
     url = write.url(path, made)
     before = await snapshot(db)

@@ -38,6 +38,7 @@ SECRETS = {
     "POSTGRES_PASSWORD",
     "RURALNET_INTERNAL_SECRET",
     "GATEWAY_JWT_SECRET",
+    "GATEWAY_PHONE_INDEX_KEY",
     "TRAINING_FIELD_KEY",
 }
 # ${NAME}, ${NAME:?message}, ${NAME:-default} … as compose reads them.

@@ -61,7 +61,9 @@ class System:
 @pytest.fixture(scope="module")
 def system(database_url: str) -> Iterator[System]:
     with ExitStack() as stack:
-        training_app = create_training(TrainingSettings(database_url=database_url))
+        training_app = create_training(
+            TrainingSettings(database_url=database_url, follow_stations=False)
+        )
         training_app.include_router(probe.private)
         stations = stack.enter_context(
             serve(create_stations(StationsSettings(database_url=database_url)))

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from common.coords import CRS, from_wgs84, gcj02_to_bd09, to_wgs84, wgs84_to_gcj02
+from common.errors import InvalidValue
 from common.identifiers import (
     DivisionClass,
     DivisionLevel,
@@ -129,3 +130,54 @@ def test_masks() -> None:
     assert mask_resident_id("11010519491231002X") == "110105********002X"
     assert mask_name("张三丰") == "张*丰"
     assert mask_name("王五") == "王*"
+
+
+# GB 32100-2015's check character, written out here from the standard (not python-stdnum's):
+# weights 3^(i-1) mod 31 over the first 17 characters' values in the code's alphabet.
+_GB32100 = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _with_check(first17: str) -> str:
+    total = sum(_GB32100.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
+    return first17 + _GB32100[(31 - total % 31) % 31]
+
+
+# Real-shaped codes of each registration authority (position 1) with a kind of organisation
+# under it (position 2), registered in 临县 141124 or 离石区 141102.
+AUTHORITIES = {
+    "11": "机构编制: 机关",
+    "12": "机构编制: 事业单位",
+    "21": "外交: 外国常驻新闻机构",
+    "31": "司法行政: 律师事务所",
+    "41": "文化: 外国在华文化中心",
+    "51": "民政: 社会团体",
+    "52": "民政: 民办非企业单位",
+    "61": "旅游: 外国旅游部门常驻代表机构",
+    "71": "宗教: 宗教活动场所",
+    "81": "工会: 基层工会",
+    "91": "工商: 企业",
+    "92": "工商: 个体工商户",
+    "93": "工商: 农民专业合作社",
+    "A1": "中央军委改革和编制办公室: 军队事业单位",
+    "N1": "农业: 组级集体经济组织",
+    "N2": "农业: 村级集体经济组织 (common operators of village points)",
+    "N3": "农业: 乡镇级集体经济组织",
+    "Y1": "其他",
+}
+
+
+def test_credit_codes_of_every_registration_authority() -> None:
+    # The village collective of the issue: N2 (村级集体经济组织) in 方山县 141128.
+    assert normalize_credit_code("N2141128MA0M7R2K51") == "N2141128MA0M7R2K51"
+    for prefix, authority in AUTHORITIES.items():
+        for region, organisation in (("141124", "MA0KXG3T"), ("141102", "05672981")):
+            code = _with_check(prefix + region + organisation + "5")
+            assert normalize_credit_code(code.lower()) == code, authority
+            wrong = code[:17] + _GB32100[(_GB32100.index(code[17]) + 1) % 31]
+            with pytest.raises(InvalidValue) as caught:
+                normalize_credit_code(wrong)
+            assert caught.value.code == "invalid_credit_code"
+            assert f"应为 {code[17]}" in caught.value.message_zh
+    for bad in ("I2141128MA0M7R2K51", "N2141A28MA0M7R2K51", "N2141128MA0M7R2K5", "N214112"):
+        with pytest.raises(InvalidValue):
+            normalize_credit_code(bad)

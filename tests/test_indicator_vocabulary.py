@@ -15,12 +15,14 @@ from common.indicators import (
     computed_by,
 )
 from services.stations.indicators.schemas import NetworkIndicators, Sales
+from services.training.indicators.schemas import TrainingIndicators
 
 # The answer model of each route of a service the vocabulary names; a service adds its
 # routes here when it computes a figure of the vocabulary.
 ANSWERS: dict[str, type[BaseModel]] = {
     "GET /v1/indicators/network": NetworkIndicators,
     "GET /v1/indicators/sales": Sales,
+    "GET /v1/indicators/training": TrainingIndicators,
 }
 
 
@@ -59,8 +61,9 @@ def test_units_and_scales_agree() -> None:
             assert rate, definition.code
 
 
-def test_the_stations_figures_are_in_their_answers() -> None:
-    for definition in computed_by(ComputingService.STATIONS):
+def test_the_stations_and_training_figures_are_in_their_answers() -> None:
+    definitions = computed_by(ComputingService.STATIONS) + computed_by(ComputingService.TRAINING)
+    for definition in definitions:
         route = definition.route.split("?")[0]
         model = ANSWERS[route]
         # "a.b + .c + d.e + .f": each term, a leading dot continuing the previous path.

@@ -6,6 +6,9 @@ from fastapi import FastAPI
 
 from common.app import create_app
 from services.logistics.base import SCHEMA
+from services.logistics.carriers.router import router as carriers_router
+from services.logistics.changes.router import router as changes_router
+from services.logistics.coverage.router import router as coverage_router
 from services.logistics.settings import LogisticsSettings
 from services.logistics.stations_feed import feed_readiness, follow_stations
 
@@ -16,7 +19,7 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
         schema=SCHEMA,
         title="ruralnet logistics",
         description="Carriers, depots, courier coverage of townships and villages, parcel volumes.",
-        routers=[],
+        routers=[carriers_router, coverage_router, changes_router],
         readiness_checks=[feed_readiness],
         extra_lifespan=follow_stations,
     )

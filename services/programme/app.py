@@ -9,6 +9,7 @@ from common.app import create_app
 from services.programme.base import SCHEMA
 from services.programme.changes.router import router as changes_router
 from services.programme.disbursements.router import router as disbursements_router
+from services.programme.disclosure.router import router as disclosure_router
 from services.programme.funds.router import router as funds_router
 from services.programme.ledger.router import router as ledger_router
 from services.programme.projects.router import router as projects_router
@@ -33,6 +34,7 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
             projects_router,
             disbursements_router,
             funds_router,
+            disclosure_router,
             changes_router,
         ],
         public_routers=[vocabulary_router],

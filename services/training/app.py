@@ -8,8 +8,11 @@ from common.app import create_app
 from services.training.attendance.router import router as attendance_router
 from services.training.base import SCHEMA
 from services.training.changes.router import router as changes_router
+from services.training.indicators.router import router as indicators_router
+from services.training.outcomes.router import router as outcomes_router
 from services.training.sessions.router import router as sessions_router
 from services.training.settings import TrainingSettings
+from services.training.stations_feed import feed_readiness, follow_stations
 from services.training.subsidies.router import router as subsidies_router
 from services.training.trainees.router import router as trainees_router
 
@@ -21,11 +24,15 @@ def create(settings: TrainingSettings | None = None) -> FastAPI:
         schema=SCHEMA,
         title="ruralnet training",
         description="E-commerce training sessions, trainees, attendance, outcomes and subsidies.",
+        readiness_checks=[feed_readiness],
+        extra_lifespan=follow_stations,
         routers=[
             sessions_router,
             trainees_router,
             attendance_router,
+            outcomes_router,
             subsidies_router,
+            indicators_router,
             changes_router,
         ],
     )

@@ -4,6 +4,7 @@ from services.training.attendance.models import Attendance
 from services.training.base import Base
 from services.training.changes.models import TrainingChangeEvent, TrainingIdempotencyRecord
 from services.training.outcomes.models import Outcome
+from services.training.reference.models import TrainingDivision, TrainingFeedCursor
 from services.training.sessions.models import SessionSubsidy, TrainingSession
 from services.training.subsidies.models import SubsidyPolicy
 from services.training.trainees.models import Trainee
@@ -16,6 +17,8 @@ __all__ = [
     "SubsidyPolicy",
     "Trainee",
     "TrainingChangeEvent",
+    "TrainingDivision",
+    "TrainingFeedCursor",
     "TrainingIdempotencyRecord",
     "TrainingSession",
 ]

@@ -113,6 +113,15 @@ class Forwarded:
     write route behind it, through the gateway."""
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """A gateway route anyone may call because it is how one signs in (the OAuth2 token
+    endpoint): no token is the normal case. Its refusals (wrong credentials, lockout, a
+    reused refresh token, a scope not held) are tested in ``tests/identity``."""
+
+    tested_in: str
+
+
 def resolve(value: Value) -> Any:
     return value() if callable(value) else value
 

@@ -4,8 +4,143 @@ Its own routes (``/auth/…``, ``/registry/…``, …) join as ``Write`` entries
 Forwarding to the services is no route but an ASGI layer in front of them (ADR 0013); it is
 checked with every service write route behind it
 (``test_the_gateway_lets_no_unauthenticated_write_through``).
+
+Accounts and clients a write acts on are written straight into the gateway's tables by the
+setups (ids fixed, since ``ok_as`` is fixed when the table is built).
 """
 
-from tests.authz import Forwarded, Write
+from pwdlib import PasswordHash
 
-ROUTES: dict[tuple[str, str], Write | Forwarded] = {}
+from common.auth import Principal, Role
+from gateway.identity.phones import PhoneIndex
+from gateway.identity.tokens import USER_ROLES, digest
+from tests.authz import Context, SignIn, Write, roles
+from tests.support import PHONE_INDEX_KEY
+
+LIN = "141124"  # 临县
+LIN_TOWNSHIP = "141124100"
+ACCOUNT = 1000
+CLIENT = "rn-00000000000003e8"
+SECRET = 1000
+PASSWORD = "current phrase 2024"
+
+LIN_OFFICIAL = Principal(subject="official:lin", role=Role.OFFICIAL, division=LIN)
+ADMIN = Principal(subject="admin:matrix", role=Role.ADMIN)
+MANAGERS = roles(Role.ADMIN, Role.OFFICIAL)
+EVERYONE = frozenset(USER_ROLES)
+
+
+async def township_official(ctx: Context) -> None:
+    """Account 1000: an official of a township of 临县, with ``PASSWORD``."""
+    await ctx.db.execute(
+        """
+        INSERT INTO gateway.user_account
+            (id, phone_index, phone_masked, display_name, role, division, password_hash,
+             created_by)
+        VALUES ($1, $2, '139****1000', '乡镇干部', 'official', $3, $4, 'test')
+        """,
+        ACCOUNT,
+        PhoneIndex(PHONE_INDEX_KEY)("13900001000"),
+        LIN_TOWNSHIP,
+        PasswordHash.recommended().hash(PASSWORD),
+    )
+
+
+async def carrier_client(ctx: Context) -> None:
+    """Client ``CLIENT`` (a carrier) with secret 1000."""
+    await ctx.db.execute(
+        """
+        INSERT INTO gateway.machine_client (client_id, name, role, carrier, scopes, created_by)
+        VALUES ($1, '中通快递', 'carrier', 'zhongtong', '{coverage:write}', 'test')
+        """,
+        CLIENT,
+    )
+    await ctx.db.execute(
+        "INSERT INTO gateway.client_secret (id, client_id, secret_hash, hint, created_by) "
+        "VALUES ($1, $2, $3, 'cs_test', 'test')",
+        SECRET,
+        CLIENT,
+        digest("cs_matrix"),
+    )
+
+
+ROUTES = {
+    ("POST", "/auth/token"): SignIn(tested_in="tests/identity"),
+    ("POST", "/auth/logout"): Write(allowed=EVERYONE, ok_as=ADMIN, success=204),
+    ("PUT", "/auth/me/password"): Write(
+        allowed=EVERYONE,  # a person's own password; machines and others get 403 not_a_user
+        ok_as=Principal(subject=f"user:{ACCOUNT}", role=Role.OFFICIAL, division=LIN_TOWNSHIP),
+        success=204,
+        body={"current_password": PASSWORD, "new_password": "a brand new phrase"},
+        setup=township_official,
+    ),
+    ("POST", "/auth/users"): Write(
+        allowed=MANAGERS,
+        ok_as=LIN_OFFICIAL,
+        success=201,
+        body={
+            "phone": "13900002000",
+            "display_name": "乡镇干部",
+            "role": "official",
+            "division": LIN_TOWNSHIP,
+            "password": "township bureau 2024",
+        },
+        division=f"{LIN_TOWNSHIP}000",
+    ),
+    ("PATCH", "/auth/users/{user_id}"): Write(
+        allowed=MANAGERS,
+        ok_as=LIN_OFFICIAL,
+        success=200,
+        path={"user_id": ACCOUNT},
+        body={"status": "disabled"},
+        headers={"If-Match": '"1"'},
+        setup=township_official,
+        division=f"{LIN_TOWNSHIP}000",
+        hides=True,
+    ),
+    ("PUT", "/auth/users/{user_id}/password"): Write(
+        allowed=MANAGERS,
+        ok_as=LIN_OFFICIAL,
+        success=204,
+        path={"user_id": ACCOUNT},
+        body={"password": "a brand new phrase"},
+        setup=township_official,
+        division=f"{LIN_TOWNSHIP}000",
+        hides=True,
+    ),
+    ("POST", "/auth/clients"): Write(
+        allowed=roles(Role.ADMIN),
+        ok_as=ADMIN,
+        success=201,
+        body={
+            "name": "中通快递",
+            "role": "carrier",
+            "carrier": "zhongtong",
+            "scopes": ["coverage:write"],
+        },
+    ),
+    ("PATCH", "/auth/clients/{client_id}"): Write(
+        allowed=roles(Role.ADMIN),
+        ok_as=ADMIN,
+        success=200,
+        path={"client_id": CLIENT},
+        body={"scopes": ["coverage:write", "volumes:write"]},
+        headers={"If-Match": '"1"'},
+        setup=carrier_client,
+    ),
+    ("POST", "/auth/clients/{client_id}/secrets"): Write(
+        allowed=roles(Role.ADMIN),
+        ok_as=ADMIN,
+        success=201,
+        path={"client_id": CLIENT},
+        body={"overlap_hours": 24},
+        setup=carrier_client,
+    ),
+    ("DELETE", "/auth/clients/{client_id}/secrets/{secret_id}"): Write(
+        allowed=roles(Role.ADMIN),
+        ok_as=ADMIN,
+        success=204,
+        path={"client_id": CLIENT, "secret_id": SECRET},
+        setup=carrier_client,
+    ),
+}

@@ -25,6 +25,16 @@ async def a_trainee(ctx: Context) -> dict[str, str]:
     return {"trainee_id": str(r.json()["id"])}
 
 
+async def a_trained_person(ctx: Context) -> dict[str, str]:
+    made = await a_session(ctx)
+    url = f"/v1/sessions/{made['session_id']}/attendance"
+    r = await ctx.clients["training"].post(
+        url, json={"trainee": person(), "day": days_ago(1)}, headers=admin()
+    )
+    assert r.status_code == 201, r.text
+    return {"trainee_id": str(r.json()["trainee_id"])}
+
+
 async def yeji_policy(ctx: Context) -> None:
     r = await ctx.clients["training"].post(
         "/v1/subsidy-policies/presets/yeji-2017", headers=admin()
@@ -111,6 +121,15 @@ ROUTES: dict[tuple[str, str], Write | Forwarded] = {
     ),
     ("POST", "/v1/trainees/{trainee_id}/erasure"): Write(
         allowed=OFFICIALS, ok_as=COUNTY_OFFICIAL, success=200, setup=a_trainee, division=VILLAGE
+    ),
+    ("POST", "/v1/trainees/{trainee_id}/outcomes"): Write(
+        allowed=SESSION_WRITERS,
+        ok_as=COUNTY_OFFICIAL,
+        success=201,
+        body=lambda: {"kind": "employed", "occurred_on": days_ago(0), "source": "official"},
+        setup=a_trained_person,
+        division=VILLAGE,
+        organiser=CREDIT_CODE,
     ),
     ("POST", "/v1/subsidy-policies"): Write(
         allowed=OFFICIALS,

@@ -19,7 +19,9 @@ TOWNSHIP = "141124102000"  # 城庄镇, 临县
 VILLAGE = "141124102200"  # 城庄村委会
 VILLAGE_2 = "141124102202"  # 太平村委会
 
-LULIANG_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:7", division="1411")
+# National designations are entered from the province up; a prefecture or county may not.
+SHANXI_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:7", division="14")
+LULIANG_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:9", division="1411")
 COUNTY_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:8", division="141124")
 ADMIN = internal_headers(Role.ADMIN, subject="user:1")
 PUBLIC = internal_headers(Role.PUBLIC)
@@ -45,7 +47,7 @@ async def test_official_sets_county_flags(stations: httpx.AsyncClient, db: async
     r = await stations.put(
         "/v1/divisions/141124/flags",
         json={"poverty_county": True, "demonstration_year": 2017},
-        headers=LULIANG_OFFICIAL,
+        headers=SHANXI_OFFICIAL,
     )
     assert r.status_code == 200, r.text
     flags = r.json()
@@ -199,6 +201,58 @@ async def test_flags_on_bad_codes(stations: httpx.AsyncClient) -> None:
     assert (r.status_code, r.json()["code"]) == (404, "division_not_found")
 
 
+@pytest.mark.parametrize(
+    ("division", "refusal"),
+    [
+        ("1411", "province_level_required"),
+        ("141124", "province_level_required"),
+        ("141124102", "outside_scope"),
+    ],
+)
+async def test_only_the_province_sets_national_designations(
+    stations: httpx.AsyncClient, db: asyncpg.Pool, division: str, refusal: str
+) -> None:
+    narrow = internal_headers(Role.OFFICIAL, subject="user:8", division=division)
+    for flags in ({"poverty_county": True}, {"demonstration_year": 2017}):
+        r = await stations.put(
+            "/v1/divisions/141124/flags", json=flags, headers=narrow | {"Accept-Language": "zh"}
+        )
+        assert r.status_code == 403, r.text
+        assert r.json()["code"] == refusal
+        assert refusal == "outside_scope" or "省级" in r.json()["detail"]
+    r = await stations.post(
+        "/v1/divisions/flags/bulk",
+        json=[{"code": "141124", "poverty_county": True}, {"code": VILLAGE, "poor_village": True}],
+        headers=narrow,
+    )
+    first, second = r.json()["results"]
+    assert (first["http_status"], first["code"]) == (403, refusal)
+    # The register of poor villages is kept by whoever holds the village.
+    assert second["status"] == "updated", second
+    assert await _flag_rows(db) == {VILLAGE: (False, True, None)}
+
+
+@pytest.mark.parametrize("division", ["14", "nation"])
+async def test_the_province_and_the_nation_set_them(
+    stations: httpx.AsyncClient, db: asyncpg.Pool, division: str
+) -> None:
+    wide = internal_headers(Role.OFFICIAL, subject="user:8", division=division)
+    r = await stations.put(
+        "/v1/divisions/141124/flags",
+        json={"poverty_county": True, "demonstration_year": 2017},
+        headers=wide,
+    )
+    assert r.status_code == 200, r.text
+    # Clearing them is a designation too: a county cannot undo the province's entry.
+    r = await stations.put(
+        "/v1/divisions/141124/flags",
+        json={},
+        headers=internal_headers(Role.OFFICIAL, subject="user:9", division="141124"),
+    )
+    assert (r.status_code, r.json()["code"]) == (403, "province_level_required")
+    assert await _flag_rows(db) == {LINXIAN: (True, False, 2017)}
+
+
 async def test_official_outside_subtree(stations: httpx.AsyncClient, db: asyncpg.Pool) -> None:
     r = await stations.put(
         "/v1/divisions/141102/flags", json={"poverty_county": True}, headers=COUNTY_OFFICIAL
@@ -271,7 +325,7 @@ async def test_bulk_json_answers_every_row(stations: httpx.AsyncClient, db: asyn
         {"code": VILLAGE_2, "poor_village": None},  # 12 null flag
         {"code": LISHI, "demonstration_year": 2016},  # 13 ok
     ]
-    r = await stations.post("/v1/divisions/flags/bulk", json=rows, headers=LULIANG_OFFICIAL)
+    r = await stations.post("/v1/divisions/flags/bulk", json=rows, headers=SHANXI_OFFICIAL)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["dry_run"] is False
@@ -347,7 +401,7 @@ async def test_bulk_changes_only_the_named_flags(
 async def test_bulk_dry_run_writes_nothing(stations: httpx.AsyncClient, db: asyncpg.Pool) -> None:
     rows = [{"code": "141124", "poverty_county": True}, {"code": TOWNSHIP, "poor_village": True}]
     r = await stations.post(
-        "/v1/divisions/flags/bulk?dry_run=true", json=rows, headers=LULIANG_OFFICIAL
+        "/v1/divisions/flags/bulk?dry_run=true", json=rows, headers=SHANXI_OFFICIAL
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -362,7 +416,7 @@ async def test_bulk_dry_run_writes_nothing(stations: httpx.AsyncClient, db: asyn
     zh = await stations.post(
         "/v1/divisions/flags/bulk?dry_run=true",
         json=rows,
-        headers={**LULIANG_OFFICIAL, "Accept-Language": "zh-CN,zh;q=0.9"},
+        headers={**SHANXI_OFFICIAL, "Accept-Language": "zh-CN,zh;q=0.9"},
     )
     assert "只适用于村级区划" in zh.json()["results"][1]["message"]
 
@@ -386,7 +440,7 @@ async def test_bulk_csv_from_a_spreadsheet(
     r = await stations.post(
         "/v1/divisions/flags/bulk",
         content=CSV_ROWS.encode(encoding),
-        headers={**LULIANG_OFFICIAL, "Content-Type": "text/csv"},
+        headers={**SHANXI_OFFICIAL, "Content-Type": "text/csv"},
     )
     assert r.status_code == 200, r.text
     body = r.json()

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from common.auth import NATION, Role
-from services.stations.indicators.repository import NETWORK, Scope, compile_for_asyncpg
+from common.db import compile_for_asyncpg
+from services.stations.indicators.repository import NETWORK, Scope
 from tests.stations.factories import StationRow, flag_poor_village, insert_report, insert_station
 from tests.stations.factories import month_text as _text
 from tests.stations.factories import months_from_now as _month

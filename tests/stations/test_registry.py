@@ -222,12 +222,28 @@ async def test_coordinates_outside_china(stations: httpx.AsyncClient) -> None:
         {"tier": "village", "division_code": JIESHANG, "name": "x", **located((2.35, 48.85))},
     )
     assert problem(r, 422, "outside_china")["field"] == "location"
-    # lat and lon swapped, the classic mistake: a latitude of 111 is refused outright.
+    # lat and lon swapped, the classic mistake: said so, in Chinese when asked.
+    r = await stations.post(
+        "/v1/stations",
+        json={
+            "tier": "village",
+            "division_code": JIESHANG,
+            "name": "x",
+            **located((37.52, 111.14)),
+        },
+        headers=ADMIN | {"Accept-Language": "zh"},
+    )
+    error = field_error(r, "location", "lat_lon_swapped")
+    assert "似乎填反了" in error["detail"]
+    # Swapped in the far west (喀什 75.99°E 39.47°N): both numbers are in range, but the
+    # point is outside China while the other way round it is inside.
     r = await post(
         stations,
-        {"tier": "village", "division_code": JIESHANG, "name": "x", **located((37.52, 111.14))},
+        {"tier": "village", "division_code": JIESHANG, "name": "x", **located((39.47, 75.99))},
     )
-    field_error(r, "location.lat", "less_than_equal")
+    assert problem(r, 422, "lat_lon_swapped")["field"] == "location"
+    r = await stations.get("/v1/stations", params={"bbox": "37,111,38,112"}, headers=ADMIN)
+    assert problem(r, 422, "lat_lon_swapped")["field"] == "bbox"
 
 
 async def test_coordinates_out_of_range(stations: httpx.AsyncClient) -> None:

@@ -357,7 +357,7 @@ async def test_reading_reports(stations: httpx.AsyncClient, db: asyncpg.Pool) ->
     months = [date(2025, m, 1) for m in (1, 2, 3, 5)]
     for month in months:
         await insert_report(db, station.id, month, parcels_in=month.month)
-    headers = internal_headers(Role.CARRIER, carrier="zhongtong")
+    headers = internal_headers(Role.PLATFORM, division="14")
     seen: list[str] = []
     page_url: str | None = f"/v1/stations/{CODE}/reports?limit=3"
     pages = 0

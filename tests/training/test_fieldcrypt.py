@@ -1,14 +1,18 @@
 """Field encryption: round trip, the key id in the ciphertext, tampering, rotation, and
 settings that refuse a default key outside development."""
 
+import asyncpg
+import httpx
 import pytest
 from pydantic import ValidationError
 
 from common.fieldcrypt import FieldCipher, FieldCryptoError, key_id_of
 from common.identifiers import InvalidResidentId, parse_resident_id
 from common.settings import DEV_FIELD_KEY
+from services.training import keys
 from services.training.settings import TrainingSettings
-from tests.training.helpers import resident_id
+from tests.support import FIELD_KEY, FIELD_KEY_ID
+from tests.training.helpers import official, person, resident_id
 
 OLD = "old-key-0123456789abcdef0123456789abcdef"
 NEW = "new-key-0123456789abcdef0123456789abcdef"
@@ -86,3 +90,36 @@ def test_resident_ids() -> None:
             parse_resident_id(bad)
         assert e.value.code == code
         assert bad not in str(e.value)
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stop(_: int) -> None:
+    raise _Stopped
+
+
+async def test_rotate_key_in_batches_and_resume(
+    training: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    numbers = [resident_id(seq=f"{300 + i}") for i in range(5)]
+    for number in numbers:
+        r = await training.post("/v1/trainees", json=person(number), headers=official())
+        assert r.status_code == 201, r.text
+    ring = FieldCipher({FIELD_KEY_ID: FIELD_KEY, "test-2": NEW}, "test-2")
+    async with db.acquire() as conn:
+        with pytest.raises(_Stopped):  # stopped after its first batch …
+            await keys.rotate(conn, ring, batch=2, progress=_stop)
+        assert await keys.pending(conn, "test-2") == 3
+        result = await keys.rotate(conn, ring, batch=2)  # … and run again
+    assert (result.rotated, result.left) == (3, 0)
+    rows = await db.fetch("SELECT * FROM training.trainee ORDER BY id")
+    assert {r["key_id"] for r in rows} == {"test-2"}
+    new_only = FieldCipher({"test-2": NEW}, "test-2")
+    assert [
+        new_only.decrypt(bytes(r["id_number_cipher"]), context=CONTEXT) for r in rows
+    ] == numbers
+    assert [bytes(r["id_number_index"]) for r in rows] == [
+        new_only.blind_index(n, context=CONTEXT) for n in numbers
+    ]

@@ -78,6 +78,10 @@ async def test_trainee_id_checks_never_echo_the_number(training: httpx.AsyncClie
         "/v1/trainees", json=person(residence_code="141124100000"), headers=official()
     )
     problem(r, 422, "residence_not_village", "residence_code")
+    r = await training.post(
+        "/v1/trainees", json=person(residence_code="141124100299"), headers=official()
+    )
+    problem(r, 422, "unknown_division", "residence_code")
     r = await training.post("/v1/trainees", json=person(phone="12345"), headers=official())
     problem(r, 422, "invalid_phone", "phone")
 

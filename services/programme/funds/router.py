@@ -153,7 +153,7 @@ async def update_rule_set(
     "check runs on every change of a ledger; `…/demonstration-counties/{county}/"
     "fund-breaches` reads what it found.",
     response_model=FundCheck,
-    responses=problem_responses((Unprocessable, "`invalid_division` (division)")),
+    responses=problem_responses((Unprocessable, "`validation_failed` (division)")),
 )
 async def fund_check(
     session: SessionDep,
@@ -163,8 +163,10 @@ async def fund_check(
         Query(pattern=r"^([0-9]{2}|[0-9]{4}|[0-9]{6})$", description="2, 4 or 6 digits",
               examples=["141128"]),
     ],
-) -> FundCheck:  # fmt: skip
-    return await service.check(session, division)
+) -> Response:  # fmt: skip
+    # Serialised once, by pydantic-core: a province's answer holds hundreds of breaches.
+    out = await service.check(session, division)
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
@@ -17,7 +17,13 @@ from common.etag import check_if_match
 from common.identifiers import division_prefix
 from common.pagination import PageParams, keyset
 from services.programme.divisions import REGION, checked_division
-from services.programme.funds.check import Breach, recheck_rule_set, run_check, stored_breaches
+from services.programme.funds.check import (
+    Breach,
+    RuleView,
+    recheck_rule_set,
+    run_check,
+    stored_breaches,
+)
 from services.programme.funds.models import FundRule, FundRuleSet, RuleKind
 from services.programme.funds.schemas import (
     BreachOut,
@@ -101,7 +107,7 @@ def _rules(rules: Sequence[RuleIn]) -> list[FundRule]:
     ]
 
 
-def rule_out(rule: FundRule) -> RuleOut:
+def rule_out(rule: FundRule | RuleView) -> RuleOut:
     return RuleOut(
         id=rule.id,
         kind=RuleKind(rule.kind),
@@ -321,6 +327,14 @@ async def rule_set_for(
 
 # --- checks ----------------------------------------------------------------------------
 
+# The demonstration counties a check covers, with the code of the set each is checked on.
+COUNTIES = (
+    select(DemonstrationCounty.county_code, FundRuleSet.code)
+    .outerjoin(FundRuleSet, FundRuleSet.id == DemonstrationCounty.fund_rule_set_id)
+    .where(DemonstrationCounty.county_code.startswith(bindparam("prefix", type_=String)))
+    .order_by(DemonstrationCounty.county_code)
+)
+
 
 async def check(session: AsyncSession, prefix: str) -> FundCheck:
     """Run the check now for every demonstration county under ``prefix``."""
@@ -328,12 +342,7 @@ async def check(session: AsyncSession, prefix: str) -> FundCheck:
     by_county: dict[str, list[Breach]] = defaultdict(list)
     for breach in breaches:
         by_county[breach.county_code].append(breach)
-    counties = await session.execute(
-        select(DemonstrationCounty.county_code, FundRuleSet.code)
-        .outerjoin(FundRuleSet, FundRuleSet.id == DemonstrationCounty.fund_rule_set_id)
-        .where(DemonstrationCounty.county_code.startswith(prefix))
-        .order_by(DemonstrationCounty.county_code)
-    )
+    counties = await session.execute(COUNTIES, {"prefix": prefix})
     return FundCheck(
         division=prefix,
         counties=[

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -265,6 +266,24 @@ class Disbursement(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_disbursement_project_id", "project_id", "id"),
         Index("ix_disbursement_county_code_project_id", "county_code", "project_id"),
+        # What the fund check reads of a county's payments, index-only: the central money
+        # paid naming each station, and central payments by use (forbidden uses).
+        Index(
+            "ix_disbursement_station_paid",
+            "county_code",
+            "station_code",
+            postgresql_include=["amount"],
+            postgresql_where=text(
+                "station_code IS NOT NULL AND source = 'central' AND NOT cancelled"
+            ),
+        ),
+        Index(
+            "ix_disbursement_central_use",
+            "county_code",
+            "use",
+            postgresql_include=["project_id", "amount", "voucher_number"],
+            postgresql_where=text("use IS NOT NULL AND source = 'central' AND NOT cancelled"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

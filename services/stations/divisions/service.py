@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
-from common.authz import require_division_writer, require_role
+from common.authz import require_division_writer, require_province_writer, require_role
 from common.bulk import BulkRow, CsvColumns, Source, read_bulk
 from common.changefeed import record_change
 from common.errors import NotFound, Problem, Unprocessable
@@ -284,6 +284,11 @@ def _values(code: str, flags: DivisionFlag | None) -> FlagValues:
     return FlagValues(code, flags.poverty_county, flags.poor_village, flags.demonstration_year)
 
 
+def _designation(flags: FlagValues) -> tuple[bool, int | None]:
+    """The national designations among the flags (the poor-village register is the county's)."""
+    return flags.poverty_county, flags.demonstration_year
+
+
 def require_flag_writer_role(principal: Principal) -> None:
     """Only officials and admins set flags (officials inside their subtree, row by row)."""
     require_role(
@@ -344,6 +349,13 @@ async def apply_flags(
                 request.given.get("poor_village", before.poor_village),
                 request.given.get("demonstration_year", before.demonstration_year),
             )
+            if _designation(after) != _designation(before):
+                require_province_writer(
+                    principal,
+                    code,
+                    doing="set national poverty and demonstration designations",
+                    doing_zh="设置国家级贫困县和示范县认定",
+                )
             if after != before:
                 check_flags(record, after)
             if request.if_match is not None:

@@ -17,19 +17,18 @@ Definitions (DESIGN.md, "Indicators"):
   operating no later than that month.
 
 The statements are module constants (``NETWORK``, ``REPORTING`` …) so benchmarks can run
-exactly this SQL through raw asyncpg: ``compile_for_asyncpg`` gives the ``$n`` form.
+exactly this SQL through raw asyncpg: ``common.db.compile_for_asyncpg`` gives the ``$n`` form.
 ``NETWORK`` for a division also answers the division's name and level (NULL when there is
 no such division), so the network indicators cost one round trip; the other statements
 take a division ``DIVISION`` has found.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ClauseElement, Row, RowMapping, TextClause, bindparam, select, text
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy import Row, RowMapping, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.identifiers import DivisionClass
@@ -259,14 +258,6 @@ GAPS = {
         ("poor_villages", "village", VILLAGE_CLASSES, _POOR_JOIN),
     )
 }
-
-
-def compile_for_asyncpg(
-    statement: ClauseElement, params: Mapping[str, Any]
-) -> tuple[str, list[Any]]:
-    """The statement as asyncpg runs it (``$1``, ``$2`` …) with its arguments in order."""
-    compiled = statement.compile(dialect=asyncpg_dialect())
-    return compiled.string, [params[name] for name in compiled.positiontup or ()]
 
 
 # A division's code, name and level: a Core statement made once (no ORM entity to load).

@@ -4,8 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from common.auth import SignedInDep
+from common.authz import require_division_reader
 from common.db import SessionDep
-from common.errors import BadRequest, NotFound, Unprocessable, problem_responses
+from common.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    problem_responses,
+)
 from common.months import add_months
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.indicators import service
@@ -46,12 +55,19 @@ async def network(
     summary="Upward and downward sales of a division by month",
     description=(
         "Sums of the monthly reports of every station in the division, for each month from "
-        "`from` to `to` (default: the last 12 finished months), and their total."
+        "`from` to `to` (default: the last 12 finished months), and their total. Not public "
+        "(a village's sums are its station's figures): officials and platforms over the "
+        "division (national ones without `division`), services and admins."
     ),
     response_model_by_alias=True,
-    responses=problem_responses(*_DIVISION_PROBLEMS),
+    responses=problem_responses(
+        *_DIVISION_PROBLEMS,
+        (Unauthorized, "`authentication_required`: not public"),
+        (Forbidden, "`outside_scope` or `role_forbidden`"),
+    ),
 )
 async def sales(
+    principal: SignedInDep,
     session: SessionDep,
     division: DivisionQuery = None,
     first: Annotated[
@@ -66,6 +82,9 @@ async def sales(
         parse_month(first, field="from", location="query") if first else add_months(last_month, -11)
     )
     where = await service.resolve_division(session, division)
+    require_division_reader(
+        principal, where.division.code, doing="read sales", doing_zh="查看销售额"
+    )
     return await service.sales(session, where, first_month, last_month)
 
 

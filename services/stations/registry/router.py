@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import Principal, PrincipalDep
+from common.auth import Principal, PrincipalDep, SignedInDep
 from common.coords import CRS
 from common.db import SessionDep
 from common.errors import (
@@ -15,6 +15,7 @@ from common.errors import (
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
+    Unauthorized,
     Unprocessable,
     problem_responses,
 )
@@ -463,17 +464,24 @@ def _transition_response(
 @router.get(
     "/{code}/transitions",
     summary="A station's lifecycle history",
-    description="Every transition, oldest first, registration included (from null).",
+    description="Every transition, oldest first, registration included (from null). Who "
+    "made each is not public: its operator, officials and platforms over it, admins.",
     response_model=Page[TransitionOut],
-    responses=problem_responses(_NOT_FOUND, (BadRequest, "`invalid_cursor`")),
+    responses=problem_responses(
+        _NOT_FOUND,
+        (BadRequest, "`invalid_cursor`"),
+        (Unauthorized, "`authentication_required`: not a public record"),
+        (Forbidden, "`not_your_station`, `outside_scope`, `role_forbidden`"),
+    ),
 )
 async def list_transitions(
     request: Request,
+    principal: SignedInDep,
     code: CodePath,
     session: SessionDep,
     params: Annotated[PageParams, Depends(page_params)],
 ) -> Page[TransitionOut]:
-    transitions = await service.list_transitions(session, code, params)
+    transitions = await service.list_transitions(session, code, params, principal)
     return Page[TransitionOut](
         items=[service.transition_out(t) for t in transitions[: params.limit]],
         next=next_link(request, transitions, params, lambda t: [t.id]),

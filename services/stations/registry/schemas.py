@@ -15,13 +15,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from common.coords import CRS
+from common.errors import invalid
 from common.fields import CreditCode, DivisionCode, Name, Phone
 from common.identifiers import STATION_CODE_PATTERN
 from services.stations.registry.models import StationService, StationStatus, StationTier
@@ -37,10 +39,10 @@ def parse_crs(value: Any) -> Any:
     try:
         return CRS(str(value).strip().lower())
     except ValueError:
-        raise PydanticCustomError(
+        raise invalid(
             "unknown_crs",
-            "unknown coordinate system {value}; one of {names}",
-            {"value": repr(value), "names": CRS_NAMES},
+            f"unknown coordinate system {value!r}; one of {CRS_NAMES}",
+            f"未知的坐标系 {value!r},应为 wgs84(GPS)、gcj02(高德、腾讯)或 bd09(百度)",
         ) from None
 
 
@@ -50,10 +52,10 @@ def _parse_service(value: Any) -> Any:
     try:
         return StationService(value.strip())
     except ValueError:
-        raise PydanticCustomError(
+        raise invalid(
             "unknown_service",
-            "unknown service {value}; one of {names}",
-            {"value": repr(value), "names": SERVICE_NAMES},
+            f"unknown service {value!r}; one of {SERVICE_NAMES}",
+            f"未知的服务项目 {value!r},应为:{'、'.join(s.value for s in StationService)}",
         ) from None
 
 
@@ -78,6 +80,33 @@ class Location(BaseModel):
     lon: float = Field(ge=-180, le=180, examples=[111.14])
     lat: float = Field(ge=-90, le=90, examples=[37.52])
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _swapped(cls, value: Any, handler: ModelWrapValidatorHandler["Location"]) -> "Location":
+        """A latitude past ±90 that would be a fine longitude, beside a longitude that would
+        be a fine latitude: the two were sent the wrong way round (WKT and GeoJSON put lon
+        first, most people say lat first)."""
+        if isinstance(value, dict):
+            lon, lat = value.get("lon"), value.get("lat")
+            if (
+                isinstance(lon, int | float)
+                and isinstance(lat, int | float)
+                and not -90 <= lat <= 90
+                and -180 <= lat <= 180
+                and -90 <= lon <= 90
+            ):
+                raise invalid("lat_lon_swapped", *swapped_message(lon, lat))
+        return handler(value)
+
+
+def swapped_message(lon: float, lat: float) -> tuple[str, str]:
+    """What to say of a point whose lon and lat were sent the wrong way round."""
+    return (
+        f"lon {lon} and lat {lat} look swapped: send lon (east, about 73–135 in China) "
+        "then lat (north, about 18–54)",
+        f"经度 {lon}、纬度 {lat} 似乎填反了:lon 为经度(中国约 73–135),lat 为纬度(约 18–54)",
+    )
+
 
 class OperatorIn(BaseModel):
     """站长: the person who runs the station (personal data: shown masked to outsiders)."""
@@ -101,10 +130,10 @@ def _crs_needed(value: CRS | None, info: ValidationInfo) -> CRS | None:
     """A location without its coordinate system is the mistake that puts a point in the next
     village (GCJ-02 is 250–620 m off WGS-84), so ``crs`` is required with ``location``."""
     if value is None and info.data.get("location") is not None:
-        raise PydanticCustomError(
+        raise invalid(
             "crs_required",
-            "say which coordinate system the location is in: {names}",
-            {"names": CRS_NAMES},
+            f"say which coordinate system the location is in: {CRS_NAMES}",
+            "请用 crs 说明位置所用的坐标系:wgs84(GPS)、gcj02(高德、腾讯)或 bd09(百度)",
         )
     return value
 
@@ -189,7 +218,7 @@ class StationPatch(BaseModel):
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
-            raise PydanticCustomError("null_not_allowed", "may not be null")
+            raise invalid("null_not_allowed", "may not be null", "不能为 null")
         return value
 
 

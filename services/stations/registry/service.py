@@ -29,7 +29,14 @@ from common.auth import Principal, Role
 from common.authz import require_division_writer
 from common.changefeed import record_change
 from common.coords import CRS, from_wgs84, outside_china, to_wgs84
-from common.errors import Conflict, Forbidden, NotFound, Unprocessable, field_problem
+from common.errors import (
+    Conflict,
+    Forbidden,
+    InvalidValue,
+    NotFound,
+    Unprocessable,
+    field_problem,
+)
 from common.etag import check_if_match
 from common.identifiers import (
     PREFIX_LENGTH,
@@ -45,7 +52,7 @@ from common.identifiers import (
 )
 from common.months import CHINA_TZ, add_months, china_today
 from common.pagination import PageParams, cursor_key
-from services.stations.authz import is_station_operator, manages_station
+from services.stations.authz import is_station_operator, manages_station, require_station_reader
 from services.stations.changes.models import StationsChangeEvent
 from services.stations.registry import repository
 from services.stations.registry.models import (
@@ -68,6 +75,7 @@ from services.stations.registry.schemas import (
     StationPatch,
     TransitionIn,
     TransitionOut,
+    swapped_message,
 )
 
 # County boundaries are simplified (about 100–300 vertices per county), so a station on the
@@ -327,10 +335,11 @@ async def list_stations(
 
 
 async def list_transitions(
-    session: AsyncSession, code: str, params: PageParams
+    session: AsyncSession, code: str, params: PageParams, principal: Principal
 ) -> list[StationTransition]:
     cursor_key(params, _row_id_key)
     row = await get_station(session, code)
+    require_station_reader(principal, row.station.code, row.station.division_code)
     return await repository.transitions(session, row.station.id, params)
 
 
@@ -355,6 +364,13 @@ def _numbers(raw: str, count: int, field: str, shape: str) -> list[float]:
 
 
 def _check_lon_lat(lon: float, lat: float, field: str) -> None:
+    if outside_china(lon, lat) and not outside_china(lat, lon):
+        raise _query_problem(
+            field,
+            "lat_lon_swapped",
+            f"{field} looks like lat,lon: send lon (about 73–135 in China) first, then lat",
+            f"{field} 似乎把纬度写在了前面:请先写经度(中国约 73–135),再写纬度",
+        )
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise _query_problem(
             field,
@@ -499,6 +515,11 @@ async def place(
 ) -> WKTElement:
     """The stored WGS-84 point, checked against China and the county's boundary."""
     if outside_china(location.lon, location.lat):
+        if not outside_china(location.lat, location.lon):
+            detail, detail_zh = swapped_message(location.lon, location.lat)
+            raise Unprocessable(
+                detail, detail_zh=detail_zh, code="lat_lon_swapped", field="location"
+            )
         raise Unprocessable(
             f"({location.lon}, {location.lat}) is outside China; send lon then lat",
             detail_zh=f"({location.lon}, {location.lat}) 不在中国境内;请按 经度、纬度 顺序填写",
@@ -823,49 +844,78 @@ def required_report_months(
     return months
 
 
+# What acceptance asks for, in the words of the officials who check it (验收).
+_ACCEPTANCE_ITEMS = {
+    "location": ("the location", "站点位置"),
+    "operator.name": ("the operator's name", "站长姓名"),
+    "operator.phone": ("the operator's phone", "站长电话"),
+    "company.name": ("the operating company", "承办企业"),
+    "company.credit_code": ("the company's credit code", "承办企业统一社会信用代码"),
+    "services": ("the services offered", "服务项目"),
+}
+
+
+def acceptance_item(field: str) -> tuple[str, str]:
+    """An acceptance gap's field as words: ("the operator's phone", "站长电话"),
+    ("the monthly report for 2026-03", "2026年3月月报")."""
+    if field.startswith("monthly_reports."):
+        month = date.fromisoformat(field.removeprefix("monthly_reports.") + "-01")
+        return f"the monthly report for {month:%Y-%m}", f"{month.year}年{month.month}月月报"
+    return _ACCEPTANCE_ITEMS.get(field, (field, field))
+
+
 async def acceptance_gaps(
     session: AsyncSession, station: Station, history: Sequence[StationTransition]
 ) -> list[dict[str, str]]:
     """Everything acceptance (验收) needs that the station lacks: one item per gap."""
 
-    def gap(field: str, code: str, detail: str) -> dict[str, str]:
-        return field_problem(field, code, detail, location="station")
+    def gap(field: str, code: str, detail: str, detail_zh: str) -> dict[str, str]:
+        return field_problem(field, code, detail, detail_zh=detail_zh, location="station")
 
     gaps = []
     point = wgs84_point(station.location)
     if point is None:
-        gaps.append(gap("location", "missing_location", "no location"))
+        gaps.append(gap("location", "missing_location", "no location", "未填写站点位置"))
     else:
         county = county_code(station.division_code)
         distance = await repository.county_distance_m(session, county, *point)
         if distance is None and outside_china(*point):
-            gaps.append(gap("location", "outside_china", "the location is outside China"))
+            gaps.append(
+                gap(
+                    "location", "outside_china", "the location is outside China", "位置不在中国境内"
+                )
+            )
         elif distance is not None and distance > COUNTY_TOLERANCE_M:
             name = await _county_name(session, county)
-            gaps.append(
-                gap("location", "outside_county", _outside_county(county, name, distance)[0])
-            )
+            gaps.append(gap("location", "outside_county", *_outside_county(county, name, distance)))
     if not station.operator_name:
-        gaps.append(gap("operator.name", "missing_operator_name", "no operator name"))
+        gaps.append(
+            gap("operator.name", "missing_operator_name", "no operator name", "未填写站长姓名")
+        )
     if not station.operator_phone:
-        gaps.append(gap("operator.phone", "missing_operator_phone", "no operator phone"))
+        gaps.append(
+            gap("operator.phone", "missing_operator_phone", "no operator phone", "未填写站长电话")
+        )
     if not station.company_name:
-        gaps.append(gap("company.name", "missing_company_name", "no operating company"))
+        gaps.append(
+            gap("company.name", "missing_company_name", "no operating company", "未填写承办企业")
+        )
     if not station.company_credit_code:
         gaps.append(
             gap(
                 "company.credit_code",
                 "missing_company_credit_code",
                 "no unified social credit code of the operating company",
+                "未填写承办企业统一社会信用代码",
             )
         )
     else:
         try:
             normalize_credit_code(station.company_credit_code)
-        except ValueError as e:
-            gaps.append(gap("company.credit_code", "invalid_credit_code", str(e)))
+        except InvalidValue as e:
+            gaps.append(gap("company.credit_code", e.code, e.message, e.message_zh))
     if not station.services:
-        gaps.append(gap("services", "missing_services", "offers no service"))
+        gaps.append(gap("services", "missing_services", "offers no service", "未填写服务项目"))
     months = required_report_months(station.operating_since, history, china_today())
     if months:
         reported = await repository.reported_months(session, station.id, months[0], months[-1])
@@ -876,6 +926,7 @@ async def acceptance_gaps(
                         f"monthly_reports.{month:%Y-%m}",
                         "missing_monthly_report",
                         f"no monthly report for {month:%Y-%m}",
+                        f"缺少 {month.year}年{month.month}月的月度报表",
                     )
                 )
     return gaps
@@ -939,10 +990,12 @@ async def transition_station(
     if target is S.ACCEPTED and current is S.OPERATING:
         gaps = await acceptance_gaps(session, station, history)
         if gaps:
+            items = [acceptance_item(g["field"]) for g in gaps]
             raise Unprocessable(
-                f"acceptance refused: {len(gaps)} item{'s' if len(gaps) != 1 else ''} missing: "
-                + ", ".join(g["field"] for g in gaps),
-                detail_zh=f"验收未通过:缺少 {len(gaps)} 项:" + "、".join(g["field"] for g in gaps),
+                f"acceptance refused: {len(gaps)} item{'s' if len(gaps) != 1 else ''} missing "
+                "or wrong: " + ", ".join(en for en, _ in items),
+                detail_zh=f"验收未通过,{len(gaps)} 项缺失或不符:"
+                + "、".join(zh for _, zh in items),
                 code="acceptance_incomplete",
                 errors=gaps,
             )

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep
+from common.auth import PrincipalDep, SignedInDep
+from common.authz import require_division_reader
 from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
@@ -16,6 +17,7 @@ from common.errors import (
     Forbidden,
     NotFound,
     PreconditionFailed,
+    Unauthorized,
     Unprocessable,
     problem_responses,
     wants_chinese,
@@ -80,6 +82,19 @@ async def month_query(
 
 
 StationDep = Annotated[Station, Depends(valid_station)]
+
+
+async def readable_station(principal: SignedInDep, station: StationDep) -> Station:
+    """The station whose records are asked for, if the caller may read them (ADR 0009)."""
+    authz.require_station_reader(principal, station.code, station.division_code)
+    return station
+
+
+ReadableStationDep = Annotated[Station, Depends(readable_station)]
+_READ_PROBLEMS = (
+    (Unauthorized, "`authentication_required`: monthly figures are not public"),
+    (Forbidden, "`not_your_station`, `outside_scope` or `role_forbidden`"),
+)
 MonthDep = Annotated[date, Depends(valid_month)]
 MonthQueryDep = Annotated[date, Depends(month_query)]
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -172,12 +187,14 @@ async def put_report(
     "/stations/{station_code}/reports",
     summary="List a station's monthly reports",
     description="Oldest first, current revision of each month; keyset-paginated.",
-    responses=problem_responses((NotFound, "no such station"), (BadRequest, "bad cursor")),
+    responses=problem_responses(
+        (NotFound, "no such station"), (BadRequest, "bad cursor"), *_READ_PROBLEMS
+    ),
 )
 async def list_reports(
     request: Request,
     session: SessionDep,
-    station: StationDep,
+    station: ReadableStationDep,
     params: PageDep,
     first: Annotated[
         str | None, Query(alias="from", description="first month, YYYY-MM", examples=["2026-01"])
@@ -209,10 +226,12 @@ def _month_cursor(params: PageParams) -> date | None:
     "/stations/{station_code}/reports/{month}",
     summary="A station's report for one month",
     description="The current revision, with its `ETag` (the revision) for a later correction.",
-    responses={**NotFound.openapi("no such station, or no report for that month")},
+    responses=problem_responses(
+        (NotFound, "no such station, or no report for that month"), *_READ_PROBLEMS
+    ),
 )
 async def get_report(
-    response: Response, session: SessionDep, station: StationDep, month: MonthDep
+    response: Response, session: SessionDep, station: ReadableStationDep, month: MonthDep
 ) -> MonthlyReportOut:
     report = await service.get_report(session, station, month)
     response.headers["ETag"] = etag(report.revision)
@@ -222,9 +241,13 @@ async def get_report(
 @router.get(
     "/stations/{station_code}/reports/{month}/revisions",
     summary="Every revision of a station's report for one month",
-    responses={**NotFound.openapi("no such station, or no report for that month")},
+    responses=problem_responses(
+        (NotFound, "no such station, or no report for that month"), *_READ_PROBLEMS
+    ),
 )
-async def list_revisions(session: SessionDep, station: StationDep, month: MonthDep) -> RevisionList:
+async def list_revisions(
+    session: SessionDep, station: ReadableStationDep, month: MonthDep
+) -> RevisionList:
     return RevisionList(
         station_code=station.code,
         month=format_month(month),
@@ -337,21 +360,28 @@ async def reporting_rate(
     "/reports/overdue",
     summary="Stations whose report for a month is missing",
     description="Stations expected to report for the month (see the rate) without a report, "
-    "by station code; keyset-paginated.",
+    "by station code; keyset-paginated. For officials and platforms over the division (the "
+    "whole country without `division`: national ones), services and admins.",
     responses=problem_responses(
         (NotFound, "no such division"),
         (Unprocessable, "bad division or month, or a month not over yet"),
         (BadRequest, "bad cursor"),
+        (Unauthorized, "`authentication_required`: not public"),
+        (Forbidden, "`outside_scope` or `role_forbidden`"),
     ),
 )
 async def overdue_stations(
     request: Request,
+    principal: SignedInDep,
     session: SessionDep,
     month: MonthQueryDep,
     params: PageDep,
     division: DivisionQuery = None,
 ) -> Page[OverdueStation]:
     where = await indicators.resolve_division(session, division)
+    require_division_reader(
+        principal, where.division.code, doing="list overdue stations", doing_zh="查看逾期未报站点"
+    )
     rows = await indicators.overdue(session, where, month, params)
     return Page(
         items=rows[: params.limit], next=next_link(request, rows, params, lambda row: [row.code])

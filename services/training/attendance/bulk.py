@@ -20,11 +20,17 @@ from common.auth import Principal
 from common.bulk import BulkRow, BulkRowResult, CsvColumns, Source, read_bulk
 from common.errors import Problem, Unprocessable
 from common.fieldcrypt import FieldCipher
-from common.identifiers import ResidentId, mask_resident_id
-from services.training import authz, checks
+from common.identifiers import (
+    InvalidDivisionCode,
+    ResidentId,
+    mask_resident_id,
+    normalize_division_code,
+)
+from services.training import authz, checks, divisions
 from services.training.attendance import repository, service
 from services.training.attendance.schemas import AttendanceRow
 from services.training.base import ID_NUMBER_CONTEXT
+from services.training.reference.models import TrainingDivision
 from services.training.sessions.service import session_not_found
 
 CSV_COLUMNS = (
@@ -129,7 +135,10 @@ async def submit(
     contexts = {
         sid: await service.context_for(session, principal, row) for sid, row in sessions.items()
     }
-    accepted = _judge(fields, parsed, contexts, today)
+    residences = await divisions.lookup(
+        session, {c for _, r in parsed if (c := _residence(r.parsed[0])) is not None}
+    )
+    accepted = _judge(fields, parsed, contexts, residences, today)
     if dry_run:
         async with session.begin_nested() as savepoint:
             await _write(session, principal, accepted, contexts)
@@ -142,10 +151,19 @@ async def submit(
     return _answer(results, dry_run=dry_run, zh=zh)
 
 
+def _residence(row: AttendanceRow) -> str | None:
+    """The 12-digit residence code of a row, when it is one (the row's check says why not)."""
+    try:
+        return normalize_division_code(row.residence_code) if row.residence_code else None
+    except InvalidDivisionCode:
+        return None
+
+
 def _judge(
     fields: FieldCipher,
     parsed: list[tuple[_Row, BulkRow[Any]]],
     contexts: dict[int, service.SessionContext],
+    residences: dict[str, TrainingDivision],
     today: date,
 ) -> list[_Accepted]:
     accepted: list[_Accepted] = []
@@ -182,7 +200,7 @@ def _judge(
         )
         try:
             if index not in created_in_upload:
-                item.new_trainee = _new_trainee(fields, row, rid)
+                item.new_trainee = _new_trainee(fields, row, rid, residences)
                 if item.new_trainee is not None:
                     created_in_upload.add(index)
         except Problem as e:
@@ -193,13 +211,19 @@ def _judge(
 
 
 def _new_trainee(
-    fields: FieldCipher, row: AttendanceRow, rid: ResidentId
+    fields: FieldCipher,
+    row: AttendanceRow,
+    rid: ResidentId,
+    residences: dict[str, TrainingDivision],
 ) -> tuple[Any, ...] | None:
     """The record to create if the person turns out to be new; None when the row lacks what
     a registration needs (it is refused then, unless the person exists)."""
     if not row.name or not row.residence_code:
         return None
     residence = checks.village_code(row.residence_code, "residence_code")
+    problem = divisions.problem(residences, residence, divisions.RESIDENCE, "residence_code")
+    if problem is not None:
+        raise problem
     phone = checks.phone(row.phone) if row.phone else None
     return (
         fields.encrypt(rid.number, context=ID_NUMBER_CONTEXT),

@@ -23,7 +23,7 @@ from common.changefeed import record_change
 from common.coords import CRS, from_wgs84, to_wgs84
 from common.errors import Conflict, NotFound, Unprocessable
 from common.etag import check_if_match
-from services.training import authz, checks
+from services.training import authz, checks, divisions
 from services.training.changes.models import TrainingChangeEvent
 from services.training.sessions import repository
 from services.training.sessions.models import DurationKind, SessionStatus, TrainingSession
@@ -157,6 +157,7 @@ async def create_session(
     division_code, location = _place(body.place)
     organiser_code = checks.credit_code(body.organiser.credit_code, "organiser.credit_code")
     authz.require_session_writer(principal, division_code, organiser_code)
+    await divisions.require(session, division_code, divisions.PLACE, "place.division_code")
     _check_dates(body.starts_on, body.ends_on, body.duration_kind)
     row = TrainingSession(
         level=body.level,
@@ -211,6 +212,7 @@ async def update_session(
     if "place" in changes and patch.place is not None:
         row.division_code, row.location = _place(patch.place)
         row.address = patch.place.address
+        await divisions.require(session, row.division_code, divisions.PLACE, "place.division_code")
     if "organiser" in changes and patch.organiser is not None:
         row.organiser_code = checks.credit_code(
             patch.organiser.credit_code, "organiser.credit_code"

@@ -21,7 +21,7 @@ from common.auth import Principal
 from common.errors import Conflict, NotFound, Unprocessable
 from common.etag import check_if_match
 from common.identifiers import division_prefix
-from services.training import authz, checks
+from services.training import authz, checks, divisions
 from services.training.sessions.models import SessionSubsidy, TrainingSession
 from services.training.subsidies import repository
 from services.training.subsidies.models import SubsidyPolicy
@@ -110,6 +110,7 @@ async def _checked(session: AsyncSession, principal: Principal, key: str, body: 
     authz.require_official(
         principal, _region_code(region), doing="set subsidy policies", doing_zh="设置补助政策"
     )
+    await divisions.require(session, _region_code(region), divisions.REGION, "region")
     if body.valid_to is not None and body.valid_to < body.valid_from:
         raise Unprocessable(
             f"valid_to {body.valid_to} is before valid_from {body.valid_from}",

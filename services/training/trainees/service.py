@@ -21,7 +21,7 @@ from common.errors import Conflict, NotFound
 from common.etag import check_if_match
 from common.fieldcrypt import FieldCipher
 from common.identifiers import ResidentId, mask_name, mask_phone, mask_resident_id
-from services.training import authz, checks
+from services.training import authz, checks, divisions
 from services.training.base import ID_NUMBER_CONTEXT
 from services.training.trainees import repository
 from services.training.trainees.models import Trainee
@@ -139,6 +139,7 @@ async def register(
     rid = checks.resident_id(body.id_number)
     residence = checks.village_code(body.residence_code, "residence_code")
     authz.require_official(principal, residence, doing="register trainees", doing_zh="登记学员")
+    await divisions.require(session, residence, divisions.RESIDENCE, "residence_code")
     phone = checks.phone(body.phone) if body.phone else None
     await repository.lock_index(session, fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT))
     existing = await find_by_number(session, fields, rid.number)
@@ -194,6 +195,7 @@ async def update_trainee(
     changes = patch.model_dump(exclude_unset=True)
     if changes.get("residence_code") is not None:
         row.residence_code = checks.village_code(patch.residence_code or "", "residence_code")
+        await divisions.require(session, row.residence_code, divisions.RESIDENCE, "residence_code")
         authz.require_official(
             principal, row.residence_code, doing="change trainees", doing_zh="修改学员信息"
         )
@@ -287,6 +289,7 @@ async def register_from_sign_in(
     session's organiser too): the rules of ``register`` less the residence scope."""
     rid = checks.resident_id(body.id_number, "trainee.id_number")
     residence = checks.village_code(body.residence_code, "trainee.residence_code")
+    await divisions.require(session, residence, divisions.RESIDENCE, "trainee.residence_code")
     phone = checks.phone(body.phone, "trainee.phone") if body.phone else None
     await repository.lock_index(session, fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT))
     existing = await find_by_number(session, fields, rid.number)

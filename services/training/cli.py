@@ -1,0 +1,61 @@
+"""``ruralnet training …``: maintenance of the training service's data.
+
+    TRAINING_FIELD_KEYS='{"k1": "…", "k2": "…"}' TRAINING_FIELD_KEY_ID=k2 \\
+        ruralnet training rotate-key
+
+The database is ``DATABASE_URL``, or the private cluster under ``.data/``.
+"""
+
+import asyncio
+from typing import Annotated
+
+import asyncpg
+import typer
+from tqdm import tqdm
+
+from common.fieldcrypt import FieldCryptoError
+from common.settings import plain_database_url
+from services.training import keys
+from services.training.settings import TrainingSettings
+
+app = typer.Typer(
+    no_args_is_help=True, help="Training data maintenance.", pretty_exceptions_enable=False
+)
+
+
+@app.command("rotate-key")
+def rotate_key(
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="rows per transaction")] = 1000,
+) -> None:
+    """Re-encrypt every ID number still under an old key with the current field key, in
+    batches; safe to stop and run again, and while the apps serve. Put the new key in
+    TRAINING_FIELD_KEYS beside the old one and make it TRAINING_FIELD_KEY_ID first (and in
+    the apps); drop the old key once this reports nothing left."""
+    from ruralnet.cli import prepare_database  # ruralnet.cli mounts this app: import late
+    from ruralnet.devdb import ClusterError
+
+    settings = TrainingSettings()
+    cipher = settings.field_cipher()
+
+    async def work(url: str) -> keys.RotationResult:
+        conn = await asyncpg.connect(plain_database_url(url), timeout=10)
+        try:
+            with tqdm(total=await keys.pending(conn, cipher.current_key_id), unit="row") as bar:
+                return await keys.rotate(conn, cipher, batch=batch, progress=bar.update)
+        finally:
+            await conn.close()
+
+    cluster = None
+    try:
+        url, cluster = prepare_database()
+        result = asyncio.run(work(url))
+    except (ClusterError, OSError, asyncpg.PostgresError, FieldCryptoError) as e:
+        typer.secho(f"ruralnet: rotate-key: {e}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from e
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    typer.echo(
+        f"re-encrypted {result.rotated} ID numbers under key {cipher.current_key_id}; "
+        f"{result.left} left under other keys"
+    )

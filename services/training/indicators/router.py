@@ -1,0 +1,73 @@
+"""``/v1/indicators/training`` and the gap list, computed in SQL (ADR 0031)."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from common.db import SessionDep
+from common.errors import BadRequest, Unprocessable, problem_responses
+from common.pagination import Page, cursor_key, next_link
+from services.training.deps import PageDep
+from services.training.indicators import repository, service
+from services.training.indicators.schemas import GapVillage, TrainingIndicators
+from services.training.subsidies.service import check_period
+
+router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
+
+DivisionQuery = Annotated[
+    str | None,
+    Query(
+        max_length=12,
+        description="province, prefecture, county or township code (or its prefix: 14, "
+        "1411, 141124); the nation when absent",
+        examples=["141124"],
+    ),
+]
+FromQuery = Annotated[date, Query(alias="from", description="first day", examples=["2026-01-01"])]
+ToQuery = Annotated[date, Query(alias="to", description="last day", examples=["2026-12-31"])]
+_PROBLEMS = (
+    Unprocessable,
+    "`ends_before_start` (to), `invalid_division_code`, `unknown_division`, "
+    "`division_not_current`, `wrong_division_level` (division)",
+)
+
+
+@router.get(
+    "/training",
+    summary="Training indicators of a division for a period",
+    description="People-times, person-days and distinct persons residing in the division, "
+    "the same for registered poor households, by session level and trainee category; village "
+    "committees with a trained resident (and with three); follow-ups; subsidies due for the "
+    "sessions held there. Definitions: ADR 0031.",
+    responses=problem_responses(_PROBLEMS),
+)
+async def training(
+    session: SessionDep, first: FromQuery, last: ToQuery, division: DivisionQuery = None
+) -> TrainingIndicators:
+    return await service.training(session, division, first, last)
+
+
+@router.get(
+    "/training/gaps",
+    summary="Village committees with nobody trained in the period",
+    description="Current village committees (seq 200–399) of the division none of whose "
+    "residents attended a session in the period, by code; keyset-paginated.",
+    responses=problem_responses(_PROBLEMS, (BadRequest, "bad cursor")),
+)
+async def gaps(
+    request: Request,
+    session: SessionDep,
+    params: PageDep,
+    first: FromQuery,
+    last: ToQuery,
+    division: DivisionQuery = None,
+) -> Page[GapVillage]:
+    check_period(first, last)
+    prefix, _ = await service.resolve(session, division)
+    after = cursor_key(params, str) or ""
+    rows = await repository.gaps(session, prefix, first, last, after, params.limit)
+    return Page(
+        items=[GapVillage(code=r.code, name=r.name) for r in rows[: params.limit]],
+        next=next_link(request, rows, params, lambda r: [r.code]),
+    )
