@@ -1,9 +1,11 @@
 """Limits: the least an app can do to answer the same request, under the same server."""
 
+import json
 import os
 import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -120,3 +122,42 @@ def _asyncpg_dialect() -> Any:
     from sqlalchemy.dialects.postgresql.asyncpg import dialect
 
     return dialect()
+
+
+async def _attendance(request: Request) -> JSONResponse:
+    body = json.loads(await request.body())
+    async with request.app.state.pool.acquire() as conn:
+        created = await conn.fetchval(
+            """
+            INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
+            VALUES ($1, $2, $3, 'day', 'bench') ON CONFLICT DO NOTHING RETURNING true
+            """,
+            body["session_id"],
+            body["trainee_id"],
+            date.fromisoformat(body["day"]),
+        )
+    return JSONResponse({"created": bool(created)}, status_code=201 if created else 200)
+
+
+def bare_attendance() -> Starlette:
+    """``POST /attendance``: the one INSERT … ON CONFLICT of a sign-in, by raw asyncpg from
+    a pool; no token, rules, session lock, change event, middleware or logging."""
+    from common.settings import plain_database_url
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.pool = await asyncpg.create_pool(
+            plain_database_url(os.environ[BARE_DATABASE_URL]), min_size=1, max_size=16
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", _healthz),
+            Route("/attendance", _attendance, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )

@@ -106,3 +106,17 @@ def require_division_reader(
             detail_zh=f"{division_code} 不在您的管辖范围 {principal.division} 内",
             code="outside_scope",
         )
+
+
+def division_reader_prefix(
+    principal: Principal, under: str | None, *, doing: str, doing_zh: str
+) -> str | None:
+    """The division prefix a list is read under: the one asked for, which must lie inside the
+    reader's subtree (``require_division_reader``), or — when none is asked for — the
+    reader's own subtree (None: the whole country, for national readers)."""
+    readers = (Role.OFFICIAL, Role.PLATFORM)
+    if under is None and principal.role in readers and not principal.national:
+        return principal.division
+    code = None if under is None else under.ljust(12, "0")
+    require_division_reader(principal, code, doing=doing, doing_zh=doing_zh)
+    return under

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -596,6 +597,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(sa_exc.SQLAlchemyError, handle_database)
+    # Hot paths that query on the session's asyncpg connection directly raise its own errors.
+    app.add_exception_handler(asyncpg.PostgresError, handle_database)
     app.add_exception_handler(OSError, handle_database)
     app.add_exception_handler(Exception, handle_unexpected)
 

@@ -2,7 +2,8 @@
 
 - every error is ``application/problem+json`` (FastAPI documents its 422 as plain JSON of
   another shape), unless the route documents a body of its own for it;
-- every route behind the internal token says it may answer 401;
+- every route behind the internal token says it may answer 401, and 403 for a role or a
+  scope that does not allow it;
 - every route that takes a body says it may answer 400 (malformed JSON) and 413 (larger than
   its limit, with the limit: ``x-max-body-size``); every list with a ``cursor``, 400
   ``invalid_cursor``.
@@ -21,6 +22,8 @@ from common.limits import BODY_LIMIT, describe
 
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 INTERNAL_TOKEN_401 = "the internal token is missing, forged or expired"
+# Every signed-in route may refuse a role or a division outside the caller's scope.
+FORBIDDEN_403 = "`role_forbidden`, `outside_scope`: the caller's role or scope does not allow this"
 MALFORMED_JSON_400 = "`malformed_json`: the body is not valid JSON"
 INVALID_CURSOR_400 = "`invalid_cursor`: not a cursor this list handed out"
 
@@ -72,6 +75,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if operation.get("security"):
                 responses.setdefault("401", {"description": INTERNAL_TOKEN_401})
+                responses.setdefault("403", {"description": FORBIDDEN_403})
             if any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
                 _add_response(responses, "400", "invalid_cursor", INVALID_CURSOR_400)
             if "requestBody" in operation:

@@ -1,15 +1,20 @@
-"""The private PostGIS cluster that ``make run`` and ``make test`` start under ``.data/``.
+"""The private PostGIS cluster that ``make run`` and ``make test`` start.
 
 Used only when ``DATABASE_URL`` is not given. PostgreSQL refuses to run as root, so when we
-are root the server runs as the ``postgres`` system user (which the OS package creates).
+are root the server runs as the ``postgres`` system user (which the OS package creates) —
+and that user often cannot enter the checkout: root clones into ``/root``, mode 700. So a
+root's cluster lives in ``postgres``'s own home, one per checkout
+(``/var/lib/postgresql/ruralnet/<checkout>-<hash of its path>``); anyone else's under the
+checkout's ``.data/pg``.
 """
 
+import hashlib
 import os
 import pwd
 import shutil
 import socket
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -17,7 +22,6 @@ import asyncpg
 from common.settings import plain_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / ".data"
 # The real national data (NBS division list, county boundaries) beside the checkout, as
 # ../shared/data; the national-scale test and the benchmarks read it.
 SHARED_DATA = Path(os.environ.get("RURALNET_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
@@ -58,9 +62,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _postgres_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(SUPERUSER)
+    except KeyError as e:
+        raise ClusterError(
+            f"no '{SUPERUSER}' system user to run PostgreSQL as; install the postgresql "
+            "package (scripts/bootstrap.sh does)"
+        ) from e
+
+
+def default_datadir(checkout: Path = PROJECT_ROOT) -> Path:
+    """Where this checkout's private cluster lives (see the module's docstring)."""
+    if os.geteuid() != 0:
+        return checkout / ".data" / "pg"
+    tag = hashlib.sha256(str(checkout.resolve()).encode()).hexdigest()[:8]
+    return Path(_postgres_user().pw_dir) / "ruralnet" / f"{checkout.name}-{tag}"
+
+
 @dataclass(frozen=True)
 class Cluster:
-    datadir: Path = DATA_DIR / "pg"
+    datadir: Path = field(default_factory=default_datadir)
     preferred_port: int = PORT
 
     @property
@@ -90,17 +112,15 @@ class Cluster:
         return self._run("pg_ctl", "status", "-D", str(self.datadir), check=False).returncode == 0
 
     def _prepare_datadir(self) -> None:
-        DATA_DIR.mkdir(exist_ok=True)
         if os.geteuid() == 0:
-            try:
-                owner = pwd.getpwnam(SUPERUSER)
-            except KeyError as e:
-                raise ClusterError(
-                    f"no '{SUPERUSER}' system user to run PostgreSQL as; install the "
-                    "postgresql package (scripts/bootstrap.sh does)"
-                ) from e
-            self.datadir.mkdir(mode=0o700, exist_ok=True)
-            os.chown(self.datadir, owner.pw_uid, owner.pw_gid)
+            owner = _postgres_user()
+            # Every directory from postgres's home down is postgres's, so it can enter them.
+            for directory in reversed([self.datadir, *self.datadir.parents]):
+                if not directory.exists():
+                    directory.mkdir(mode=0o700)
+                    os.chown(directory, owner.pw_uid, owner.pw_gid)
+        else:
+            self.datadir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not (self.datadir / "PG_VERSION").exists():
             result = self._run(
                 "initdb",

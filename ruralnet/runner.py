@@ -28,14 +28,28 @@ COMPONENTS = (
 )
 
 
+def reachable(host: str) -> str:
+    """The address to call a server listening on ``host`` at: a wildcard (all interfaces)
+    is reached on loopback; an IPv6 address goes in brackets."""
+    address = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"[{address}]" if ":" in address else address
+
+
 def _links(host: str) -> dict[str, str]:
-    """Where the components find each other on this machine."""
-    stations = next(c for c in COMPONENTS if c.name == "stations")
-    url = f"http://{host}:{stations.port}"
+    """Where the components find each other when they all listen on ``host``: the gateway
+    each service; logistics, training and programme the stations service; programme the
+    training service."""
+    at = reachable(host)
+    urls = {c.name: f"http://{at}:{c.port}" for c in COMPONENTS}
+    links = {
+        f"GATEWAY_{c.name.upper()}_URL": urls[c.name] for c in COMPONENTS if c.name != "gateway"
+    }
     return {
-        "LOGISTICS_STATIONS_URL": url,
-        "PROGRAMME_STATIONS_URL": url,
-        "TRAINING_STATIONS_URL": url,
+        **links,
+        "LOGISTICS_STATIONS_URL": urls["stations"],
+        "PROGRAMME_STATIONS_URL": urls["stations"],
+        "PROGRAMME_TRAINING_URL": urls["training"],
+        "TRAINING_STATIONS_URL": urls["stations"],
     }
 
 
@@ -59,7 +73,8 @@ def _wait_healthy(host: str, component: Component, process: subprocess.Popen[byt
         if process.poll() is not None:
             raise RuntimeError(f"{component.name} exited with code {process.returncode}")
         try:
-            if httpx.get(f"http://{host}:{component.port}/healthz", timeout=1).status_code == 200:
+            url = f"http://{reachable(host)}:{component.port}/healthz"
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -107,7 +122,10 @@ def run_components(host: str, env: dict[str, str]) -> int:
             _wait_healthy(host, component, process)
         print("\nruralnet is running:", flush=True)
         for component in COMPONENTS:
-            print(f"  {component.name:<10} http://{host}:{component.port}/docs", flush=True)
+            print(
+                f"  {component.name:<10} http://{reachable(host)}:{component.port}/docs",
+                flush=True,
+            )
         print("Press Ctrl-C to stop everything.\n", flush=True)
         while not interrupted:
             for component, process in zip(COMPONENTS, processes, strict=True):

@@ -1,8 +1,9 @@
 """Test set-up: a fresh ``ruralnet_test`` database on real PostgreSQL + PostGIS, built by the
 real migrations, with the bundled seed regions loaded once as reference data.
 
-Without ``DATABASE_URL`` the private cluster under ``.data/`` is started (and stopped again
-if this run started it). Each test then leaves nothing behind: every table that is not
+Without ``DATABASE_URL`` the private cluster (``ruralnet.devdb``) is started (and stopped
+again if this run started it). A database that cannot be had stops the run with one message,
+not an error per test. Each test then leaves nothing behind: every table that is not
 reference data (``info={"reference": True}``) is truncated after it.
 """
 
@@ -18,7 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from common.settings import async_database_url, plain_database_url
-from ruralnet.devdb import Cluster, ensure_database
+from ruralnet.devdb import Cluster, ClusterError, ensure_database
 from tests.support import (
     FIELD_KEY,
     FIELD_KEY_ID,
@@ -61,8 +62,12 @@ def database_url() -> Iterator[str]:
     from ruralnet.cli import migrate_all
     from services.stations.divisions.seed import load_seed_regions
 
-    url, started = _test_url()
-    asyncio.run(ensure_database(url, fresh=True))
+    try:
+        url, started = _test_url()
+        asyncio.run(ensure_database(url, fresh=True))
+    except (ClusterError, OSError, asyncpg.PostgresError) as e:
+        where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "the private cluster"
+        pytest.exit(f"no test database ({where}): {type(e).__name__}: {e}", returncode=3)
     asyncio.run(_tune(url))
     migrate_all(url)
     asyncio.run(load_seed_regions(url))
@@ -241,12 +246,25 @@ def stations_server(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def programme_app(database_url: str, stations_server: str) -> FastAPI:
+def training_server(database_url: str) -> Iterator[str]:
+    """A training app on a loopback port, for components that call it over HTTP."""
+    from services.training.app import create
+    from services.training.settings import TrainingSettings
+
+    with serve(create(TrainingSettings(database_url=database_url, follow_stations=False))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def programme_app(database_url: str, stations_server: str, training_server: str) -> FastAPI:
     from services.programme.app import create
     from services.programme.settings import ProgrammeSettings
 
     settings = ProgrammeSettings(
-        database_url=database_url, stations_url=stations_server, follow_stations=False
+        database_url=database_url,
+        stations_url=stations_server,
+        training_url=training_server,
+        follow_stations=False,
     )
     return create(settings)
 

@@ -223,3 +223,25 @@ def test_db_url_prints_the_normalised_url(monkeypatch: pytest.MonkeyPatch) -> No
     result = CliRunner().invoke(app, ["db", "url"])
     assert result.exit_code == 0
     assert result.output.strip() == "postgresql+asyncpg://app@db.internal:5432/ruralnet"
+
+
+@pytest.mark.parametrize(
+    ("host", "reached_at"),
+    [
+        ("127.0.0.2", "127.0.0.2"),
+        ("10.8.0.5", "10.8.0.5"),
+        ("0.0.0.0", "127.0.0.1"),
+        ("::", "[::1]"),
+    ],
+)
+def test_run_host_is_where_the_gateway_finds_the_services(
+    monkeypatch: pytest.MonkeyPatch, host: str, reached_at: str
+) -> None:
+    from gateway.settings import GatewaySettings
+
+    for name, value in runner._links(host).items():
+        monkeypatch.setenv(name, value)
+    ports = {c.name: c.port for c in runner.COMPONENTS if c.name != "gateway"}
+    assert GatewaySettings().service_urls() == {
+        name: f"http://{reached_at}:{port}" for name, port in ports.items()
+    }

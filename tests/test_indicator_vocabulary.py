@@ -14,6 +14,7 @@ from common.indicators import (
     IndicatorUnit,
     computed_by,
 )
+from services.programme.statistics.schemas import StatisticsIndicators
 from services.stations.indicators.schemas import NetworkIndicators, Sales
 from services.training.indicators.schemas import TrainingIndicators
 
@@ -23,6 +24,7 @@ ANSWERS: dict[str, type[BaseModel]] = {
     "GET /v1/indicators/network": NetworkIndicators,
     "GET /v1/indicators/sales": Sales,
     "GET /v1/indicators/training": TrainingIndicators,
+    "GET /v1/indicators/statistics": StatisticsIndicators,
 }
 
 
@@ -61,8 +63,17 @@ def test_units_and_scales_agree() -> None:
             assert rate, definition.code
 
 
-def test_the_stations_and_training_figures_are_in_their_answers() -> None:
-    definitions = computed_by(ComputingService.STATIONS) + computed_by(ComputingService.TRAINING)
+def test_the_computed_figures_are_in_their_answers() -> None:
+    """Logistics joins when its indicators exist."""
+    definitions = [
+        d
+        for service in (
+            ComputingService.STATIONS,
+            ComputingService.TRAINING,
+            ComputingService.PROGRAMME,
+        )
+        for d in computed_by(service)
+    ]
     for definition in definitions:
         route = definition.route.split("?")[0]
         model = ANSWERS[route]

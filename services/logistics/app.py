@@ -9,8 +9,10 @@ from services.logistics.base import SCHEMA
 from services.logistics.carriers.router import router as carriers_router
 from services.logistics.changes.router import router as changes_router
 from services.logistics.coverage.router import router as coverage_router
+from services.logistics.depots.router import router as depots_router
 from services.logistics.settings import LogisticsSettings
 from services.logistics.stations_feed import feed_readiness, follow_stations
+from services.logistics.volumes.router import router as volumes_router
 
 
 def create(settings: LogisticsSettings | None = None) -> FastAPI:
@@ -19,7 +21,7 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
         schema=SCHEMA,
         title="ruralnet logistics",
         description="Carriers, depots, courier coverage of townships and villages, parcel volumes.",
-        routers=[carriers_router, coverage_router, changes_router],
+        routers=[carriers_router, coverage_router, depots_router, volumes_router, changes_router],
         readiness_checks=[feed_readiness],
         extra_lifespan=follow_stations,
     )

@@ -35,19 +35,20 @@ def not_your_carrier(principal: Principal, carrier_code: str) -> Forbidden:
 
 
 def row_write_problem(
-    principal: Principal, carrier_code: str, division_code: str
+    principal: Principal, carrier_code: str, division_code: str, *, place_field: str
 ) -> Problem | None:
-    """Why ``principal`` may not write a row of ``carrier_code`` at ``division_code``."""
+    """Why ``principal`` may not write a row of ``carrier_code`` at ``division_code`` (named
+    by the row's ``place_field``)."""
     if principal.role is Role.CARRIER:
-        return (
-            None if principal.carrier == carrier_code else not_your_carrier(principal, carrier_code)
-        )
+        if principal.carrier == carrier_code:
+            return None
+        return not_your_carrier(principal, carrier_code)
     try:
         require_division_writer(
             principal, division_code, doing="change logistics data", doing_zh="修改物流数据"
         )
     except Forbidden as e:
-        return e
+        return Forbidden(e.detail, detail_zh=e.detail_zh, code=e.code, field=place_field)
     return None
 
 

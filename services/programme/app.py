@@ -14,7 +14,7 @@ from services.programme.funds.router import router as funds_router
 from services.programme.ledger.router import router as ledger_router
 from services.programme.projects.router import router as projects_router
 from services.programme.settings import ProgrammeSettings
-from services.programme.stations_feed import feed_readiness, stations_links
+from services.programme.stations_feed import feed_readiness, peers
 from services.programme.statistics.router import router as statistics_router
 from services.programme.targets.router import router as targets_router
 from services.programme.vocabulary.router import router as vocabulary_router
@@ -39,5 +39,5 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
         ],
         public_routers=[vocabulary_router],
         readiness_checks=[feed_readiness],
-        extra_lifespan=stations_links,
+        extra_lifespan=peers,
     )

@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.auth import PrincipalDep
+from common.authz import require_division_reader
 from common.db import SessionDep
 from common.errors import Unprocessable
 from common.identifiers import DivisionLevel, InvalidDivisionCode, normalize_division_code
@@ -73,6 +75,18 @@ async def _county_path(
 
 
 CountyPath = Annotated[str, Depends(_county_path)]
+
+READ = ("read this county's programme records", "查看该县的示范项目信息")
+
+
+async def _readable_county(county_code: CountyPath, principal: PrincipalDep) -> str:
+    """A county whose records the caller may read: not public records (ADR 0009), so
+    officials and platforms over it, services and admins."""
+    require_division_reader(principal, county_code, doing=READ[0], doing_zh=READ[1])
+    return county_code
+
+
+ReadableCounty = Annotated[str, Depends(_readable_county)]
 _COUNTY_PROBLEMS = (
     "`invalid_division_code`, `unknown_division`, `division_not_current`, `wrong_division_level`"
 )

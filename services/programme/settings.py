@@ -11,8 +11,11 @@ class ProgrammeSettings(ComponentSettings):
     # Stations: its feed keeps the division copy current (docs/adr/0020), and project links
     # to stations are checked against it over HTTP.
     stations_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001")
-    stations_connect_timeout: float = Field(default=2.0, gt=0, le=30)
-    stations_timeout: float = Field(default=10.0, gt=0, le=120)
+    # Training: the sessions a training project funds are checked against it over HTTP.
+    training_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8003")
+    # Timeouts of both clients: a project check asks one record at a time.
+    peer_connect_timeout: float = Field(default=2.0, gt=0, le=30)
+    peer_timeout: float = Field(default=10.0, gt=0, le=120)
     # Follow the stations feed in this app's lifespan; off only where a test drives the
     # consumer itself.
     follow_stations: bool = True

@@ -1,5 +1,6 @@
-"""Programme follows the stations feed for its division reference copy, and calls stations
-to check the stations a project links (docs/adr/0020, 0042)."""
+"""Programme follows the stations feed for its division reference copy (docs/adr/0020), and
+holds pooled clients for the components it asks about a project's stations and training
+sessions (docs/adr/0042)."""
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -32,19 +33,20 @@ def stations_consumer(settings: ProgrammeSettings) -> FeedConsumer:
 
 
 @asynccontextmanager
-async def stations_links(app: FastAPI) -> AsyncIterator[None]:
-    """The pooled client for stations, and (unless turned off) the feed consumer."""
+async def peers(app: FastAPI) -> AsyncIterator[None]:
+    """The pooled clients for stations and training, and (unless turned off) the stations
+    feed consumer."""
     settings: ProgrammeSettings = app.state.settings
     async with AsyncExitStack() as stack:
-        app.state.stations = await stack.enter_async_context(
-            service_client(
-                str(settings.stations_url).rstrip("/"),
+        for name, url in (("stations", settings.stations_url), ("training", settings.training_url)):
+            client = service_client(
+                str(url).rstrip("/"),
                 component=settings.component,
                 secret=settings.internal_secret.get_secret_value(),
-                connect_timeout=settings.stations_connect_timeout,
-                read_timeout=settings.stations_timeout,
+                connect_timeout=settings.peer_connect_timeout,
+                read_timeout=settings.peer_timeout,
             )
-        )
+            setattr(app.state, name, await stack.enter_async_context(client))
         if settings.follow_stations:
             app.state.stations_consumer = await stack.enter_async_context(
                 running(stations_consumer(settings))

@@ -3,7 +3,7 @@
     TRAINING_FIELD_KEYS='{"k1": "…", "k2": "…"}' TRAINING_FIELD_KEY_ID=k2 \\
         ruralnet training rotate-key
 
-The database is ``DATABASE_URL``, or the private cluster under ``.data/``.
+The database is ``DATABASE_URL``, or the private cluster (``ruralnet db url``).
 """
 
 import asyncio

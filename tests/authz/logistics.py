@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from common.auth import Principal, Role
 from tests.authz import Context, Forwarded, Write, roles
-from tests.logistics.factories import ADMIN, JIESHANG, coverage
+from tests.logistics.factories import ADMIN, JIESHANG, add_point, coverage
 
 ZTO = Principal(subject="carrier:zto", role=Role.CARRIER, carrier="zto")
 FLEET = "matrix_fleet"
@@ -18,6 +18,28 @@ async def fleet(ctx: Context) -> Mapping[str, str]:
     assert r.status_code == 201, r.text
     return {}
 
+
+async def point(ctx: Context) -> None:
+    await add_point(ctx.db, JIESHANG)
+
+
+VOLUME = {
+    "carrier": "zto",
+    "day": "2026-11-11",
+    "station_code": f"{JIESHANG}-01",
+    "outbound_parcels": 12,
+    "outbound_weight_kg": "30.5",
+    "inbound_parcels": 40,
+    "inbound_weight_kg": "61",
+}
+
+HUB = {
+    "code": "ZTO-WC",
+    "kind": "township_hub",
+    "name": "吴城镇中通网点",
+    "division_code": "141102100000",
+    "operator_carrier": "zto",
+}
 
 ROUTES: dict[tuple[str, str], Write | Forwarded] = {
     ("POST", "/v1/carriers"): Write(
@@ -50,6 +72,43 @@ ROUTES: dict[tuple[str, str], Write | Forwarded] = {
         success=200,
         body=[coverage(JIESHANG, carrier="zto")],
         division=JIESHANG,
+        carrier="zto",
+        per_row=True,
+    ),
+    ("POST", "/v1/volumes"): Write(
+        allowed=WRITERS,
+        ok_as=ZTO,
+        success=201,
+        body=VOLUME,
+        setup=point,
+        division=JIESHANG,
+        carrier="zto",
+    ),
+    ("POST", "/v1/volumes/bulk"): Write(
+        allowed=WRITERS,
+        ok_as=ZTO,
+        success=200,
+        body=[VOLUME],
+        setup=point,
+        division=JIESHANG,
+        carrier="zto",
+        per_row=True,
+    ),
+    ("PUT", "/v1/depots/{code}"): Write(
+        allowed=WRITERS,
+        ok_as=ZTO,
+        success=201,
+        path={"code": "ZTO-WC"},
+        body=HUB,
+        division="141102100000",
+        carrier="zto",
+    ),
+    ("POST", "/v1/depots/bulk"): Write(
+        allowed=WRITERS,
+        ok_as=ZTO,
+        success=200,
+        body=[HUB],
+        division="141102100000",
         carrier="zto",
         per_row=True,
     ),

@@ -4,9 +4,10 @@ seed regions (方山县 141128 and 临县 141124 in Lüliang, Shanxi; 景洪市 
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 import httpx
 
-from common.auth import Role
+from common.auth import NATION, Role
 from tests.support import internal_headers
 
 FANGSHAN = "141128000000"  # 方山县, Lüliang
@@ -17,7 +18,8 @@ ADMIN = internal_headers(Role.ADMIN, subject="user:admin")
 FANGSHAN_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:fs", division="141128")
 LINXIAN_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:lx", division="141124")
 SHANXI_OFFICIAL = internal_headers(Role.OFFICIAL, subject="user:sx", division="14")
-PLATFORM = internal_headers(Role.PLATFORM, subject="platform:mofcom", division="14")
+PLATFORM = internal_headers(Role.PLATFORM, subject="platform:mofcom", division=NATION)
+OPERATOR = internal_headers(Role.OPERATOR, subject="user:op", station="532801103201-01")
 ZH = {"Accept-Language": "zh"}
 
 # Jinghong (景洪市, Yunnan): checked on the Jinghong 2016 fund rules.
@@ -77,3 +79,24 @@ def payment(voucher: str, amount: str = "10000", **overrides: Any) -> dict[str, 
         "voucher_number": voucher,
         **overrides,
     }
+
+
+async def insert_session(
+    db: asyncpg.Pool, division_code: str = MENGLONG, *, status: str = "held"
+) -> int:
+    """A training session in the training service's own table, held at ``division_code``."""
+    return await db.fetchval(
+        """
+        INSERT INTO training.training_session
+            (level, topic, organiser_name, organiser_code, division_code, address, starts_on,
+             ends_on, duration_kind, meals, computer_practice, lodging, funding_source, status,
+             version, created_by)
+        VALUES ('basic', '农村电商普及培训', '景洪市电子商务培训中心', $1, $2, '勐龙镇文化站',
+                DATE '2017-03-01', DATE '2017-03-01', 'one_day', true, true, false, 'central',
+                $3, 1, 'test')
+        RETURNING id
+        """,
+        CREDIT_CODE,
+        division_code,
+        status,
+    )

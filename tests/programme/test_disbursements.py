@@ -8,6 +8,7 @@ import httpx
 
 from tests.programme.helpers import (
     FANGSHAN_OFFICIAL,
+    JINGHONG,
     JINGHONG_OFFICIAL,
     JINGLONG,
     PLATFORM,
@@ -107,3 +108,48 @@ async def test_concurrent_payments_cannot_both_take_the_last_yuan(
         "SELECT sum(amount) FROM programme.disbursement WHERE station_code = $1", point.code
     )
     assert str(paid) == "30000.00"
+
+
+async def test_a_countys_voucher_list_in_one_upload(programme: httpx.AsyncClient) -> None:
+    await demonstration_county(programme)
+    code = (await project(programme, budget={"central": "50000"}))["code"]
+    url = f"/v1/demonstration-counties/{JINGHONG}/disbursements/bulk"
+    template = await programme.get(f"{url}/template", headers=PLATFORM)
+    assert template.content.decode("utf-8-sig").startswith("项目编号,拨付日期,拨付金额(元)")
+    csv = (
+        "项目编号,拨付日期,拨付金额(元),资金来源,收款单位,凭证号,资金用途\r\n"
+        f'{code},2017/3/15,"30,000.00",中央财政资金,景洪市电子商务运营有限公司,JH-B-1,设备\r\n'
+        f'{code},2017/4/15,"30,000.00",中央,景洪市电子商务运营有限公司,JH-B-2,设备\r\n'
+        f"{code},2017/4/16,-5,中央,景洪市电子商务运营有限公司,JH-B-3,\r\n"
+        f"141128-001,2017/4/16,5,中央,某公司,JH-B-4,\r\n"
+    ).encode("gb18030")
+    headers = {**JINGHONG_OFFICIAL, "Content-Type": "text/csv", **ZH}
+    dry = await programme.post(url, params={"dry_run": "true"}, content=csv, headers=headers)
+    assert dry.status_code == 200, dry.text
+    expected = [
+        ("created", None),
+        ("rejected", "over_remaining_budget"),
+        ("rejected", "non_positive_amount"),
+        ("rejected", "project_in_other_county"),
+    ]
+    assert [(r["status"], r.get("code")) for r in dry.json()["results"]] == expected
+    assert "剩余预算" in dry.json()["results"][1]["message"]
+    listed = await programme.get("/v1/disbursements", params={"project": code}, headers=PLATFORM)
+    assert listed.json()["items"] == []
+
+    sent = await programme.post(
+        url, content=csv, headers={**headers, "Idempotency-Key": "jh-bulk-1"}
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["counts"] == {"rows": 4, "created": 1, "updated": 0, "unchanged": 0,
+                                     "rejected": 3}  # fmt: skip
+    again = await programme.post(
+        url, content=csv, headers={**headers, "Idempotency-Key": "jh-bulk-1"}
+    )
+    assert again.json() == sent.json()
+    listed = await programme.get("/v1/disbursements", params={"project": code}, headers=PLATFORM)
+    assert [(d["voucher_number"], d["amount"]) for d in listed.json()["items"]] == [
+        ("JH-B-1", "30000.00")
+    ]
+    problem(await programme.post(url, content=csv, headers={**FANGSHAN_OFFICIAL,
+                                 "Content-Type": "text/csv"}), 403, "outside_scope")  # fmt: skip

@@ -9,6 +9,7 @@ from tests.programme.helpers import (
     FANGSHAN_OFFICIAL,
     JINGHONG,
     JINGHONG_OFFICIAL,
+    OPERATOR,
     PLATFORM,
     YUNNAN_OFFICIAL,
     ZH,
@@ -170,3 +171,26 @@ async def test_publication_is_the_countys_choice(programme: httpx.AsyncClient) -
     r = await programme.put(url, json={"published": True}, headers=JINGHONG_OFFICIAL)
     assert r.json()["published"] is True
     assert r.json()["published_at"] is not None
+
+
+async def test_the_ledger_is_read_inside_ones_division(programme: httpx.AsyncClient) -> None:
+    """Not a public record (the disclosure is): officials and platforms read their subtree."""
+    await demonstration_county(programme)
+    await demonstration_county(
+        programme, FANGSHAN, batch_year=2017, central_funds="1000000", programme_start="2017-09-01"
+    )
+    code = (await project(programme))["code"]
+    for path in (f"/v1/projects/{code}", f"/v1/demonstration-counties/{JINGHONG}/funds",
+                 f"/v1/demonstration-counties/{JINGHONG}/fund-breaches"):  # fmt: skip
+        problem(await programme.get(path, headers=FANGSHAN_OFFICIAL), 403, "outside_scope")
+        problem(await programme.get(path, headers=OPERATOR), 403, "role_forbidden")
+        assert (await programme.get(path, headers=JINGHONG_OFFICIAL)).status_code == 200
+    mine = await programme.get("/v1/demonstration-counties", headers=FANGSHAN_OFFICIAL)
+    assert [c["county_code"] for c in mine.json()["items"]] == [FANGSHAN]
+    problem(
+        await programme.get("/v1/projects", params={"under": "53"}, headers=FANGSHAN_OFFICIAL),
+        403,
+        "outside_scope",
+    )
+    everywhere = await programme.get("/v1/demonstration-counties", headers=PLATFORM)
+    assert len(everywhere.json()["items"]) == 2

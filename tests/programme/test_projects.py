@@ -12,6 +12,7 @@ from tests.programme.helpers import (
     MENGLONG,
     ZH,
     demonstration_county,
+    insert_session,
     project,
 )
 from tests.stations.factories import insert_station
@@ -166,3 +167,34 @@ async def test_stations_down_is_a_503(programme: httpx.AsyncClient, programme_ap
         client.base_url = base
     problem(r, 503, "stations_unavailable")
     assert r.headers["retry-after"] == "5"
+
+
+async def test_training_sessions_are_checked_against_the_training_service(
+    programme: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    await demonstration_county(programme)
+    code = (await project(programme, category="training", name="电商培训"))["code"]
+    held = await insert_session(db)
+    planned = await insert_session(db, status="planned")
+    cancelled = await insert_session(db, status="cancelled")
+    elsewhere = await insert_session(db, FANGSHAN_VILLAGE)
+    url = f"/v1/projects/{code}/training-sessions"
+    for session_id in (held, planned):
+        r = await programme.put(f"{url}/{session_id}", headers=JINGHONG_OFFICIAL)
+        assert r.status_code == 201, r.text
+    assert r.json()["training_sessions"] == [held, planned]
+    problem(await programme.put(f"{url}/{cancelled}", headers=JINGHONG_OFFICIAL), 422,
+            "session_cancelled", "session_id")  # fmt: skip
+    other = problem(await programme.put(f"{url}/{elsewhere}", headers=JINGHONG_OFFICIAL), 422,
+                    "session_in_other_county", "session_id")  # fmt: skip
+    assert other["session_division_code"] == FANGSHAN_VILLAGE
+    problem(await programme.put(f"{url}/999999", headers=JINGHONG_OFFICIAL), 422,
+            "unknown_training_session", "session_id")  # fmt: skip
+    for to in ("in_progress", "completed"):
+        await programme.post(f"/v1/projects/{code}/transitions", json={"to": to},
+                             headers=JINGHONG_OFFICIAL)  # fmt: skip
+    refused = await programme.post(f"/v1/projects/{code}/transitions", json={"to": "accepted"},
+                                   headers=JINGHONG_OFFICIAL)  # fmt: skip
+    gaps = {e["field"]: e["code"] for e in problem(refused, 422, "acceptance_incomplete")["errors"]}
+    assert gaps[f"training_sessions.{planned}"] == "session_not_held"
+    assert f"training_sessions.{held}" not in gaps

@@ -530,3 +530,24 @@ async def test_bulk_row_cap(stations: httpx.AsyncClient) -> None:
     r = await stations.post("/v1/divisions/flags/bulk", json=rows, headers=ADMIN)
     assert r.status_code == 422
     assert r.json()["code"] == "too_many_rows"
+
+
+async def test_poor_village_only_on_village_committees(
+    stations: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    residents = "141102001001"  # 东关社区居委会, 离石区: a residents' committee (seq 001)
+    r = await stations.put(
+        f"/v1/divisions/{residents}/flags",
+        json={"poor_village": True},
+        headers={**LULIANG_OFFICIAL, "Accept-Language": "zh"},
+    )
+    assert r.status_code == 422, r.text
+    assert (r.json()["code"], r.json()["field"]) == ("flag_wrong_class", "poor_village")
+    assert "居委会" in r.json()["detail"]
+    bulk = await stations.post(
+        "/v1/divisions/flags/bulk",
+        json=[{"code": residents, "poor_village": True}, {"code": VILLAGE, "poor_village": True}],
+        headers=LULIANG_OFFICIAL,
+    )
+    assert [x.get("code") for x in bulk.json()["results"]] == ["flag_wrong_class", None]
+    assert await _flag_rows(db) == {VILLAGE: (False, True, None)}

@@ -243,6 +243,29 @@ async def test_rejected_rows(scratch: asyncpg.Connection, tmp_path: Path) -> Non
     assert await scratch.fetchval("SELECT count(*) FROM stations.division") == 3
 
 
+async def test_codes_collapsed_by_padding_are_named(
+    scratch: asyncpg.Connection, tmp_path: Path
+) -> None:
+    file = tmp_path / "collapsing.csv"
+    file.write_text(
+        "code,name\n"
+        "14,山西省\n"
+        "140000000000,山西\n"  # the same code, written out, under another name
+        "1411,吕梁市\n"
+        "141100,吕梁市\n"  # a county-width spelling of the prefecture
+        "141124,临县\n",
+        encoding="utf-8",
+    )
+    result = await import_divisions(scratch, file, edition=2023)
+    assert (result.read, result.rejected, result.inserted) == (5, 0, 3)
+    assert result.collapsed == 2
+    assert result.collapsed_sample == [
+        "140000000000 ← 14 山西省, 140000000000 山西",
+        "141100000000 ← 1411 吕梁市, 141100 吕梁市",
+    ]
+    assert "collapsed when padded to 12 digits 2" in result.summary()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -295,8 +295,11 @@ async def _point_outside_lishi(db: asyncpg.Pool, metres: float) -> tuple[float, 
 
 
 async def test_county_tolerance(stations: httpx.AsyncClient, db: asyncpg.Pool) -> None:
-    near = await _point_outside_lishi(db, 200)
-    body = await create(stations, "village", JIESHANG, **located(near))
+    near = await _point_outside_lishi(db, 200)  # inside Liulin's boundary: not silently
+    station = {"tier": "village", "division_code": JIESHANG, "name": "x", **located(near)}
+    refused = problem(await post(stations, station), 422, "in_other_county")
+    assert (refused["other_county_name"], refused["distance_m"]) == ("柳林县", 200)
+    body = await create(stations, "village", JIESHANG, **located(near), confirm_location=True)
     assert body["location"] is not None
     far = await _point_outside_lishi(db, 900)
     r = await post(

@@ -287,3 +287,18 @@ def test_required_months_rule() -> None:
     assert date(2025, 3, 1) not in required_report_months(since, edge, today)
     late = [_transition("suspended", datetime(2025, 2, 28, 16, 1, tzinfo=UTC)), history[1]]
     assert date(2025, 3, 1) in required_report_months(since, late, today)
+
+
+async def test_a_closed_station_is_not_edited(stations: httpx.AsyncClient) -> None:
+    code = (await create(stations, "village", JIESHANG))["code"]
+    closed = await move(stations, code, "closed")
+    assert closed.status_code == 201, closed.text
+    r = await stations.patch(
+        f"/v1/stations/{code}",
+        json={"name": "改名"},
+        headers={**ADMIN, "If-Match": closed.headers["ETag"], "Accept-Language": "zh"},
+    )
+    body = problem(r, 409, "station_closed")
+    assert "已关闭" in body["detail"]
+    current = (await stations.get(f"/v1/stations/{code}", headers=ADMIN)).json()
+    assert current["name"] != "改名"

@@ -197,9 +197,18 @@ async def test_geojson(stations: httpx.AsyncClient, network: None) -> None:
     in_gcj = (
         await stations.get(f"/v1/stations?format=geojson&crs=gcj02&under={JIESHANG}", headers=ADMIN)
     ).json()
-    assert in_gcj["coordinate_system"] == "gcj02"
-    coordinates = in_gcj["features"][0]["geometry"]["coordinates"]
-    assert tuple(coordinates) == pytest.approx(wgs84_to_gcj02(*LISHI_POINT), abs=1e-7)
+    # RFC 7946: GeoJSON is WGS-84 whatever crs says (crs still reads near and bbox).
+    assert in_gcj["coordinate_system"] == "wgs84"
+    feature = in_gcj["features"][0]
+    assert feature["geometry"]["coordinates"] == list(LISHI_POINT)
+    assert feature["properties"]["crs"] == "wgs84"
+    single = (await stations.get(f"/v1/stations/{A}?format=geojson&crs=bd09", headers=ADMIN)).json()
+    assert single["geometry"]["coordinates"] == [111.14, 37.52]
+    as_json = (await stations.get(f"/v1/stations?crs=gcj02&under={JIESHANG}", headers=ADMIN)).json()
+    location = as_json["items"][0]["location"]
+    assert (location["lon"], location["lat"]) == pytest.approx(
+        wgs84_to_gcj02(*LISHI_POINT), abs=1e-7
+    )
 
 
 async def test_single_station_as_geojson(stations: httpx.AsyncClient, network: None) -> None:

@@ -24,11 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
 from common.errors import Conflict, NotFound, Problem, Unprocessable
-from common.identifiers import DivisionClass, DivisionLevel, InvalidDivisionCode, division_prefix
+from common.identifiers import DivisionClass, DivisionLevel
 from common.months import china_today
 from common.pagination import PageParams
 from common.reference import DivisionRef, DivisionRule, division_problem, divisions_by_code
-from services.logistics import authz
+from services.logistics import authz, listing
 from services.logistics.carriers.service import CarrierResolver, ResolvedCarrier
 from services.logistics.coverage import repository
 from services.logistics.coverage.models import Coverage, CoverageMode, CoverageSource
@@ -309,7 +309,9 @@ async def submit(
             continue
         result.carrier = carrier.code
         result.problem = (
-            authz.row_write_problem(principal, carrier.code, item.division_code)
+            authz.row_write_problem(
+                principal, carrier.code, item.division_code, place_field="division_code"
+            )
             or _period_problem(item)
             or _place_problem(item, divisions.get(item.division_code), points)
         )
@@ -416,20 +418,10 @@ async def list_coverage(
     history: bool,
     station_code: str | None,
 ) -> list[tuple[Coverage, str, str | None]]:
-    own, scope = authz.reading_scope(principal)
-    prefix = _narrowest(scope, division)
-    resolver = await CarrierResolver.load(session)
-    carrier_id = None
-    for name in (own, carrier):
-        if name is None:
-            continue
-        found = resolver.resolve(name, field="carrier")
-        if isinstance(found, Problem):
-            found.errors = [{**e, "location": "query"} for e in found.errors]
-            raise found
-        if carrier_id is not None and carrier_id != found.id:
-            return []  # a carrier asking for another's rows sees none
-        carrier_id = found.id
+    visible = await listing.visible(session, principal, carrier=carrier, division=division)
+    if visible is None:
+        return []
+    carrier_id, prefix = visible
     where = CoverageFilter(
         carrier_id=carrier_id,
         prefix=prefix,
@@ -438,36 +430,6 @@ async def list_coverage(
         station_code=station_code,
     )
     return await repository.list_rows(session, where, params)
-
-
-def significant_digits(division: str) -> str:
-    """A division query as the prefix of the codes under it: ``141102000000`` is ``141102``;
-    a shorter prefix (``1411``) is taken as it is."""
-    if len(division) != 12:
-        return division
-    try:
-        return division_prefix(division)
-    except InvalidDivisionCode as e:
-        raise Unprocessable(
-            str(e),
-            detail_zh=f"{division} 不是有效的统计用区划代码",
-            code="invalid_division_code",
-            field="division",
-            location="query",
-        ) from e
-
-
-def _narrowest(scope: str, division: str | None) -> str:
-    """The prefix a list covers: the caller's scope, narrowed by the division asked for;
-    a division outside the scope shows nothing (it is not the caller's)."""
-    if division is None:
-        return scope
-    division = significant_digits(division)
-    if division.startswith(scope):
-        return division
-    if scope.startswith(division):
-        return scope
-    return "\x00"  # matches no code
 
 
 async def submit_one(

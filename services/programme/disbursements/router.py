@@ -5,7 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
+from common.auth import PrincipalDep
+from common.authz import require_division_reader
+from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -14,18 +16,25 @@ from common.errors import (
     NotFound,
     Unprocessable,
     problem_responses,
+    wants_chinese,
 )
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
-from services.programme.disbursements import repository, service
+from services.programme.disbursements import bulk, repository, service
 from services.programme.disbursements.schemas import (
     CancellationIn,
     DisbursementIn,
     DisbursementOut,
     DisbursementResult,
 )
-from services.programme.divisions import COUNTY, checked_division
+from services.programme.divisions import (
+    COUNTY,
+    COUNTY_PROBLEMS,
+    READ,
+    CountyPath,
+    checked_division,
+)
 from services.programme.projects.router import CodePath
 from services.programme.projects.service import get_project
 
@@ -106,7 +115,7 @@ async def cancel_disbursement(
 async def list_disbursements(
     request: Request,
     session: SessionDep,
-    _principal: SignedInDep,
+    principal: PrincipalDep,
     params: Annotated[PageParams, Depends(page_params)],
     county: Annotated[str | None, Query(max_length=12)] = None,
     project: Annotated[str | None, Query(pattern=r"^[0-9]{6}-[0-9]{3,4}$")] = None,
@@ -124,7 +133,13 @@ async def list_disbursements(
         county_code = (
             await checked_division(session, county, COUNTY, field="county", location="query")
         ).code
-    project_id = (await get_project(session, project)).id if project is not None else None
+    project_id = None
+    if project is not None:
+        found = await get_project(session, project)
+        project_id = found.id
+        require_division_reader(principal, found.county_code, doing=READ[0], doing_zh=READ[1])
+    if county_code is not None:
+        require_division_reader(principal, county_code, doing=READ[0], doing_zh=READ[1])
     rows = await repository.list_disbursements(
         session, params, county_code=county_code, project_id=project_id
     )
@@ -132,3 +147,79 @@ async def list_disbursements(
         items=[service.disbursement_out(d, code) for d, code in rows[: params.limit]],
         next=next_link(request, rows, params, lambda r: [r[0].id]),
     )
+
+
+_CSV_EXAMPLE = (
+    "项目编号,拨付日期,拨付金额(元),资金来源,收款单位,凭证号,资金用途,站点编码\r\n"
+    '141128-001,2018/3/15,"30,000.00",中央财政资金,方山县电子商务运营有限公司,'
+    "方财拨〔2018〕0315-07,设备,141128100205-01\r\n"
+)
+
+
+@router.post(
+    "/demonstration-counties/{county_code}/disbursements/bulk",
+    summary="Record a county's payments at once (the finance bureau's voucher list)",
+    description=(
+        f"A JSON array, NDJSON, or CSV (UTF-8 or GB 18030 as Excel saves it) of at most "
+        f"{bulk.MAX_ROWS} payments of the county's projects. CSV headers: the field names or "
+        "the Chinese ones of the template (`…/disbursements/bulk/template`: 项目编号, 拨付日期, "
+        "拨付金额(元), 资金来源, 收款单位, 凭证号 …); dates and amounts as Excel writes them "
+        "(2018/3/15, 30,000.00), sources and uses as values or Chinese names. Each row is "
+        "judged as `POST /v1/projects/{code}/disbursements` judges it and gets its own "
+        "result; one bad row never fails the others. `dry_run=true` judges without writing; "
+        "`Idempotency-Key` is honoured. The fund rules are checked once, after the last row."
+    ),
+    response_model=bulk.DisbursementBulkResult,
+    response_model_exclude_none=True,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "items": bulk.BulkDisbursementRow.model_json_schema(),
+                    }
+                },
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
+            },
+        }
+    },
+    responses=problem_responses(_FORBIDDEN, (Unprocessable, COUNTY_PROBLEMS), *READ_PROBLEMS),
+)
+async def bulk_disbursements(
+    request: Request,
+    county_code: CountyPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    dry_run: Annotated[bool, Query(description="judge every row, write nothing")] = False,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    idempotency = await Idempotency.from_request(
+        request,
+        session,
+        ProgrammeIdempotencyRecord,
+        subject=principal.subject,
+        key=None if dry_run else idempotency_key,
+    )
+    replayed = await idempotency.replay()
+    if replayed is not None:
+        return replayed
+    rows = bulk.read_upload(request.headers.get("content-type"), await request.body())
+    result = await bulk.upload(
+        session, county_code, rows, principal, dry_run=dry_run, zh=wants_chinese(request)
+    )
+    body = result.body()
+    await idempotency.remember(200, body)
+    return JSONResponse(body)
+
+
+@router.get(
+    "/demonstration-counties/{county_code}/disbursements/bulk/template",
+    summary="The CSV template of the payment upload",
+    response_class=Response,
+    responses=TEMPLATE_RESPONSE,
+)
+async def bulk_disbursements_template(county_code: CountyPath) -> Response:
+    return template_response(bulk.COLUMNS, "disbursements.csv", "资金拨付明细模板.csv")

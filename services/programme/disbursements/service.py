@@ -95,8 +95,15 @@ async def _remaining(session: AsyncSession, project: Project) -> SourceAmounts:
 
 
 async def record(
-    session: AsyncSession, code: str, body: DisbursementIn, principal: Principal
+    session: AsyncSession,
+    code: str,
+    body: DisbursementIn,
+    principal: Principal,
+    *,
+    recheck: bool = True,
 ) -> DisbursementResult:
+    """Record a payment; ``recheck=False`` leaves the fund check to the caller (an upload
+    checks the county once, after its last row)."""
     project = await get_project(session, code, for_update=True)
     authorize_write(principal, project.county_code)
     if project.status == ProjectStatus.CANCELLED.value:
@@ -168,7 +175,8 @@ async def record(
     await session.flush()
     await session.refresh(row)
     _event(session, row, project.code, "recorded")
-    await recheck_county(session, project.county_code)
+    if recheck:
+        await recheck_county(session, project.county_code)
     return DisbursementResult(
         disbursement=disbursement_out(row, project.code),
         project_remaining=await _remaining(session, project),

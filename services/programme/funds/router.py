@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
+from common.auth import PrincipalDep
+from common.authz import require_division_reader
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -21,7 +22,13 @@ from common.etag import etag
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
-from services.programme.divisions import COUNTY, COUNTY_PROBLEMS, CountyPath, checked_division
+from services.programme.divisions import (
+    COUNTY,
+    COUNTY_PROBLEMS,
+    READ,
+    ReadableCounty,
+    checked_division,
+)
 from services.programme.documents import SET_CODE_PATTERN
 from services.programme.funds import service
 from services.programme.funds.schemas import (
@@ -157,13 +164,14 @@ async def update_rule_set(
 )
 async def fund_check(
     session: SessionDep,
-    _principal: SignedInDep,
+    principal: PrincipalDep,
     division: Annotated[
         str,
         Query(pattern=r"^([0-9]{2}|[0-9]{4}|[0-9]{6})$", description="2, 4 or 6 digits",
               examples=["141128"]),
     ],
 ) -> Response:  # fmt: skip
+    require_division_reader(principal, division.ljust(12, "0"), doing=READ[0], doing_zh=READ[1])
     # Serialised once, by pydantic-core: a province's answer holds hundreds of breaches.
     out = await service.check(session, division)
     return Response(out.model_dump_json(), media_type="application/json")
@@ -178,8 +186,6 @@ async def fund_check(
         (NotFound, "`demonstration_county_not_found`"), (Unprocessable, COUNTY_PROBLEMS)
     ),
 )
-async def county_breaches(
-    county_code: CountyPath, session: SessionDep, _principal: SignedInDep
-) -> CountyCheck:
+async def county_breaches(county_code: ReadableCounty, session: SessionDep) -> CountyCheck:
     county = await demonstration_county(session, county_code)
     return await service.county_breaches(session, county)

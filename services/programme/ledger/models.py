@@ -249,7 +249,7 @@ class ProjectTrainingSession(Base):
     __tablename__ = "project_training_session"
 
     project_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("project.id"), primary_key=True)
-    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     linked_by: Mapped[str] = mapped_column(Text, nullable=False)
     linked_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()

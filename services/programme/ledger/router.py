@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
+from common.auth import PrincipalDep
+from common.authz import division_reader_prefix
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -22,7 +23,7 @@ from common.etag import etag
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
-from services.programme.divisions import COUNTY_PROBLEMS, CountyPath
+from services.programme.divisions import COUNTY_PROBLEMS, READ, CountyPath, ReadableCounty
 from services.programme.ledger import service
 from services.programme.ledger.schemas import (
     CountyCreate,
@@ -96,7 +97,7 @@ async def create_county(
 async def list_counties(
     request: Request,
     session: SessionDep,
-    _principal: SignedInDep,
+    principal: PrincipalDep,
     params: Annotated[PageParams, Depends(page_params)],
     under: Annotated[
         str | None, Query(pattern=r"^[0-9]{2,12}$", description="division code prefix")
@@ -104,6 +105,7 @@ async def list_counties(
     batch_year: Annotated[int | None, Query(ge=2014, le=2100)] = None,
     published: bool | None = None,
 ) -> Page[CountyOut]:
+    under = division_reader_prefix(principal, under, doing=READ[0], doing_zh=READ[1])
     rows, outs = await service.list_counties(
         session, params, under=under, batch_year=batch_year, published=published
     )
@@ -118,9 +120,7 @@ async def list_counties(
     response_model=CountyOut,
     responses=problem_responses(_NOT_FOUND, (Unprocessable, COUNTY_PROBLEMS)),
 )
-async def read_county(
-    county_code: CountyPath, session: SessionDep, _principal: SignedInDep
-) -> Response:
+async def read_county(county_code: ReadableCounty, session: SessionDep) -> Response:
     return _county_response(await service.read_county(session, county_code))
 
 
@@ -174,7 +174,5 @@ async def publish_county(
     response_model=FundsSummary,
     responses=problem_responses(_NOT_FOUND, (Unprocessable, COUNTY_PROBLEMS)),
 )
-async def county_funds(
-    county_code: CountyPath, session: SessionDep, _principal: SignedInDep
-) -> FundsSummary:
+async def county_funds(county_code: ReadableCounty, session: SessionDep) -> FundsSummary:
     return await service.funds(session, county_code)

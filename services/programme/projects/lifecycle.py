@@ -5,7 +5,8 @@ every project, and "a project whose information is incomplete may not pass accep
 acceptance refuses with *every* missing item at once (as station acceptance does, ADR 0007):
 company and credit code, responsible person and phone, a budget, milestones each done with
 evidence, the stations of a station project each accepted in the stations service, the
-training sessions of a training project, and no fund-rule breach on the project.
+training sessions of a training project each held in the training service, and no
+fund-rule breach on the project.
 """
 
 from datetime import date
@@ -46,6 +47,7 @@ from services.programme.projects.service import (
     refuse_closed,
 )
 from services.programme.projects.stations import fetch_stations
+from services.programme.projects.training import fetch_sessions
 
 P = ProjectStatus
 TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
@@ -206,7 +208,10 @@ def _missing(field: str, code: str, detail: str, detail_zh: str) -> dict[str, st
 
 
 async def acceptance_gaps(
-    session: AsyncSession, client: httpx.AsyncClient, project: Project
+    session: AsyncSession,
+    stations: httpx.AsyncClient,
+    training: httpx.AsyncClient,
+    project: Project,
 ) -> list[dict[str, str]]:
     """Every item that keeps the project from acceptance (empty: complete)."""
     gaps = []
@@ -263,7 +268,7 @@ async def acceptance_gaps(
                     f"项目未关联{TIER_ZH[TIER_OF_CATEGORY[category]]}",
                 )
             )
-        found = await fetch_stations(client, [link.station_code for link in links])
+        found = await fetch_stations(stations, [link.station_code for link in links])
         for link in links:
             station = found[link.station_code]
             if station is None:
@@ -285,12 +290,23 @@ async def acceptance_gaps(
                         f"站点 {link.station_code}({station.name})尚未验收",
                     )
                 )
-    if category is ProjectCategory.TRAINING and not await repository.training_sessions(
-        session, project.id
-    ):
-        gaps.append(
-            _missing("training_sessions", "missing", "no training sessions", "培训班次记录")
-        )
+    if category is ProjectCategory.TRAINING:
+        ids = await repository.training_sessions(session, project.id)
+        if not ids:
+            gaps.append(
+                _missing("training_sessions", "missing", "no training sessions", "培训班次记录")
+            )
+        for session_id, held in (await fetch_sessions(training, ids)).items():
+            if held is None or held.status != "held":
+                state = "no longer exists" if held is None else f"is {held.status}"
+                gaps.append(
+                    _missing(
+                        f"training_sessions.{session_id}",
+                        "session_not_held",
+                        f"training session {session_id} {state}, not held",
+                        f"培训班 {session_id} 尚未举办",
+                    )
+                )
     for breach in await project_breaches(session, project):
         gaps.append(_missing("funds", "fund_rule_breach", breach.message, breach.message_zh))
     return gaps
@@ -298,7 +314,8 @@ async def acceptance_gaps(
 
 async def transition(
     session: AsyncSession,
-    client: httpx.AsyncClient,
+    stations: httpx.AsyncClient,
+    training: httpx.AsyncClient,
     code: str,
     body: TransitionIn,
     principal: Principal,
@@ -329,7 +346,7 @@ async def transition(
             field="reason",
         )
     if target is P.ACCEPTED:
-        gaps = await acceptance_gaps(session, client, project)
+        gaps = await acceptance_gaps(session, stations, training, project)
         if gaps:
             names_zh = "、".join(g.get("detail_zh", g["field"]) for g in gaps)
             raise Unprocessable(

@@ -1,9 +1,10 @@
-"""A project's stations (checked against the stations service) and training sessions.
+"""A project's stations and training sessions, checked against the stations and training
+services when linked.
 
 Domain facts behind the checks: township-station projects build 乡镇服务站, village-point
 projects 村级服务点, a public service centre project the county centre — a station of another
 tier is a data-entry mistake. A project pays only for stations of its own county, and not for
-one that is closed.
+one that is closed; likewise for training sessions held in its county and not cancelled.
 """
 
 import httpx
@@ -29,6 +30,7 @@ from services.programme.projects.service import (
     refuse_closed,
 )
 from services.programme.projects.stations import StationRecord, fetch_station
+from services.programme.projects.training import fetch_session
 
 TIER_OF_CATEGORY = {
     ProjectCategory.PUBLIC_SERVICE_CENTRE: "county",
@@ -162,8 +164,15 @@ async def unlink_station(
 
 
 async def link_training(
-    session: AsyncSession, code: str, session_id: str, principal: Principal
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    code: str,
+    session_id: int,
+    principal: Principal,
 ) -> tuple[ProjectOut, bool]:
+    """The project with the session linked, and whether the link is new. A new link is
+    checked against the training service: the session exists, is held in the project's
+    county and is not cancelled."""
     project = await _writable(session, code, principal)
     if project.category != ProjectCategory.TRAINING.value:
         raise Unprocessable(
@@ -174,6 +183,33 @@ async def link_training(
         )
     if await repository.training_link(session, project.id, session_id) is not None:
         return await project_out(session, project, principal), False
+    found = await fetch_session(client, session_id)
+    if found is None:
+        raise Unprocessable(
+            f"training has no session {session_id}",
+            detail_zh=f"培训记录中没有编号为 {session_id} 的培训班",
+            code="unknown_training_session",
+            field="session_id",
+            location="path",
+        )
+    if county_code(found.division_code) != project.county_code:
+        raise Unprocessable(
+            f"session {session_id} ({found.topic}) is held in {found.division_code}, outside "
+            f"the project's county {project.county_code}",
+            detail_zh=f"培训班 {session_id}({found.topic})不在项目所在县 {project.county_code} 举办",
+            code="session_in_other_county",
+            field="session_id",
+            location="path",
+            session_division_code=found.division_code,
+        )
+    if found.status == "cancelled":
+        raise Unprocessable(
+            f"session {session_id} was cancelled",
+            detail_zh=f"培训班 {session_id} 已取消",
+            code="session_cancelled",
+            field="session_id",
+            location="path",
+        )
     session.add(
         ProjectTrainingSession(
             project_id=project.id, session_id=session_id, linked_by=principal.subject
@@ -187,7 +223,7 @@ async def link_training(
 
 
 async def unlink_training(
-    session: AsyncSession, code: str, session_id: str, principal: Principal
+    session: AsyncSession, code: str, session_id: int, principal: Principal
 ) -> ProjectOut:
     project = await _writable(session, code, principal)
     link = await repository.training_link(session, project.id, session_id)

@@ -123,7 +123,7 @@ async def station_link(
     return await session.get(ProjectStation, (project_id, station_code))
 
 
-async def training_sessions(session: AsyncSession, project_id: int) -> list[str]:
+async def training_sessions(session: AsyncSession, project_id: int) -> list[int]:
     return list(
         (
             await session.scalars(
@@ -136,7 +136,7 @@ async def training_sessions(session: AsyncSession, project_id: int) -> list[str]
 
 
 async def training_link(
-    session: AsyncSession, project_id: int, session_id: str
+    session: AsyncSession, project_id: int, session_id: int
 ) -> ProjectTrainingSession | None:
     return await session.get(ProjectTrainingSession, (project_id, session_id))
 

@@ -7,7 +7,8 @@ import httpx
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
+from common.auth import PrincipalDep
+from common.authz import division_reader_prefix, require_division_reader
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -25,7 +26,7 @@ from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.identifiers import STATION_CODE_PATTERN
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
-from services.programme.divisions import COUNTY, checked_division
+from services.programme.divisions import COUNTY, READ, checked_division
 from services.programme.ledger.models import ProjectCategory, ProjectStatus
 from services.programme.projects import lifecycle, links, service
 from services.programme.projects.schemas import (
@@ -50,10 +51,7 @@ StationPath = Annotated[
     str,
     Path(pattern=STATION_CODE_PATTERN, description="station code", examples=["141128100201-01"]),
 ]
-SessionPath = Annotated[
-    str,
-    Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="the training service's session id"),
-]
+SessionPath = Annotated[int, Path(ge=1, le=2**62, description="the training service's session id")]
 IfMatchHeader = Annotated[
     str | None, Header(alias="If-Match", description="ETag of the version you read")
 ]
@@ -67,7 +65,13 @@ async def _stations(request: Request) -> httpx.AsyncClient:
     return request.app.state.stations
 
 
+async def _training(request: Request) -> httpx.AsyncClient:
+    return request.app.state.training
+
+
 StationsDep = Annotated[httpx.AsyncClient, Depends(_stations)]
+TrainingDep = Annotated[httpx.AsyncClient, Depends(_training)]
+_TRAINING_DOWN = (ServiceUnavailable, "`training_unavailable` (with `Retry-After`)")
 
 
 def _project_response(out: ProjectOut, *, status_code: int = 200) -> JSONResponse:
@@ -126,7 +130,7 @@ async def create_project(
 async def list_projects(
     request: Request,
     session: SessionDep,
-    _principal: SignedInDep,
+    principal: PrincipalDep,
     params: Annotated[PageParams, Depends(page_params)],
     county: Annotated[str | None, Query(max_length=12, description="a county code")] = None,
     under: Annotated[
@@ -139,6 +143,9 @@ async def list_projects(
     if county is not None:
         division = await checked_division(session, county, COUNTY, field="county", location="query")
         county_code = division.code
+        require_division_reader(principal, county_code, doing=READ[0], doing_zh=READ[1])
+    else:
+        under = division_reader_prefix(principal, under, doing=READ[0], doing_zh=READ[1])
     rows, items = await service.list_projects(
         session,
         params,
@@ -160,8 +167,9 @@ async def list_projects(
     response_model=ProjectOut,
     responses=problem_responses(_NOT_FOUND),
 )
-async def read_project(code: CodePath, session: SessionDep, principal: SignedInDep) -> Response:
+async def read_project(code: CodePath, session: SessionDep, principal: PrincipalDep) -> Response:
     project = await service.get_project(session, code)
+    require_division_reader(principal, project.county_code, doing=READ[0], doing_zh=READ[1])
     return _project_response(await service.project_out(session, project, principal))
 
 
@@ -197,7 +205,7 @@ async def update_project(
     "cancelled (with a reason); completed → in_progress. Acceptance answers 422 "
     "`acceptance_incomplete` with every missing item in `errors` (company, credit code, "
     "responsible person and phone, budget, milestones done with evidence, stations "
-    "accepted in the stations service, training sessions, fund-rule breaches).",
+    "accepted in the stations service, training sessions held, fund-rule breaches).",
     response_model=ProjectOut,
     responses=problem_responses(
         _NOT_FOUND,
@@ -214,9 +222,10 @@ async def transition_project(
     session: SessionDep,
     principal: PrincipalDep,
     stations: StationsDep,
+    training: TrainingDep,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    out = await lifecycle.transition(session, stations, code, body, principal, if_match)
+    out = await lifecycle.transition(session, stations, training, code, body, principal, if_match)
     return _project_response(out)
 
 
@@ -334,18 +343,33 @@ async def unlink_station(
     "/{code}/training-sessions/{session_id}",
     status_code=201,
     summary="Record that a training project funds a training session",
+    description="Checked against the training service: the session exists, is held in the "
+    "project's county and is not cancelled.",
     response_model=ProjectOut,
     responses={
         200: {"description": "already linked", "model": ProjectOut},
         **problem_responses(
-            _NOT_FOUND, _FORBIDDEN, _CLOSED, (Unprocessable, "`training_not_applicable`")
+            _NOT_FOUND,
+            _FORBIDDEN,
+            _CLOSED,
+            (
+                Unprocessable,
+                "`training_not_applicable` (category); `unknown_training_session`, "
+                "`session_in_other_county` (with `session_division_code`), "
+                "`session_cancelled` (session_id)",
+            ),
+            _TRAINING_DOWN,
         ),
     },
 )
 async def link_training(
-    code: CodePath, session_id: SessionPath, session: SessionDep, principal: PrincipalDep
+    code: CodePath,
+    session_id: SessionPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    training: TrainingDep,
 ) -> Response:
-    out, created = await links.link_training(session, code, session_id, principal)
+    out, created = await links.link_training(session, training, code, session_id, principal)
     return _project_response(out, status_code=201 if created else 200)
 
 

@@ -177,7 +177,7 @@ class ProjectOut(BaseModel):
     status_reason: str | None
     milestones: list[MilestoneOut]
     stations: list[StationLinkOut]
-    training_sessions: list[str]
+    training_sessions: list[int] = Field(description="ids of the training service's sessions")
     version: int
     created_at: datetime
     updated_at: datetime

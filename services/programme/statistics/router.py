@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
+from common.auth import PrincipalDep
+from common.authz import require_division_reader
 from common.db import SessionDep
 from common.errors import (
     Conflict,
@@ -18,7 +19,7 @@ from common.errors import (
     problem_responses,
 )
 from common.etag import etag
-from services.programme.divisions import COUNTY_PROBLEMS, CountyPath
+from services.programme.divisions import COUNTY_PROBLEMS, READ, CountyPath, ReadableCounty
 from services.programme.periods import PERIOD_EXAMPLES, PeriodKind, parse_period
 from services.programme.statistics import service
 from services.programme.statistics.schemas import (
@@ -77,9 +78,8 @@ async def record_statistics(
     responses=problem_responses((Unprocessable, f"{_COUNTY}; `invalid_period` (from, to)")),
 )
 async def list_statistics(
-    county_code: CountyPath,
+    county_code: ReadableCounty,
     session: SessionDep,
-    _principal: SignedInDep,
     kind: Annotated[PeriodKind | None, Query(description="only this kind of period")] = None,
     first: Annotated[
         str | None, Query(alias="from", max_length=16, description="first period, e.g. 2016")
@@ -110,11 +110,10 @@ async def list_statistics(
     ),
 )
 async def statistic_revisions(
-    county_code: CountyPath,
+    county_code: ReadableCounty,
     period: PeriodPath,
     figure: Annotated[str, Path(max_length=48, examples=["rural_online_retail"])],
     session: SessionDep,
-    _principal: SignedInDep,
 ) -> Revisions:
     return await service.revisions(
         session, county_code, parse_period(period, finished=False), figure
@@ -139,7 +138,7 @@ async def statistic_revisions(
 )
 async def statistics_indicators(
     session: SessionDep,
-    _principal: SignedInDep,
+    principal: PrincipalDep,
     period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
     division: Annotated[
         str | None,
@@ -151,6 +150,9 @@ async def statistics_indicators(
     ] = None,
 ) -> StatisticsIndicators:
     prefix = service.division_prefix_of(division)
+    require_division_reader(
+        principal, prefix.ljust(12, "0") if prefix else None, doing=READ[0], doing_zh=READ[1]
+    )
     parsed = parse_period(period, field="period", location="query", finished=False)
     return await service.indicators(session, prefix, parsed)
 
@@ -174,9 +176,7 @@ def _product_response(out: ProductOut, *, status_code: int = 200) -> JSONRespons
     response_model=ProductList,
     responses=problem_responses((Unprocessable, _COUNTY)),
 )
-async def list_products(
-    county_code: CountyPath, session: SessionDep, _principal: SignedInDep
-) -> ProductList:
+async def list_products(county_code: ReadableCounty, session: SessionDep) -> ProductList:
     return await service.products(session, county_code)
 
 

@@ -4,7 +4,7 @@
     ruralnet stations import-divisions villages-2024.csv.gz --edition 2024 --retire-missing
     ruralnet stations import-boundaries ../shared/data/boundaries/counties.geojson.gz
 
-The database is ``DATABASE_URL``, or the private cluster under ``.data/`` (started if need
+The database is ``DATABASE_URL``, or the private cluster (``ruralnet db url``) (started if need
 be, and stopped again afterwards when this command started it).
 """
 
@@ -113,6 +113,13 @@ def import_divisions_command(
     if result.rejected_sample:
         typer.echo(f"rejected codes (first {len(result.rejected_sample)}): ", nl=False)
         typer.echo(", ".join(repr(code) for code in result.rejected_sample))
+    if result.collapsed_sample:
+        typer.echo(
+            f"codes given by several rows once padded to 12 digits (first "
+            f"{len(result.collapsed_sample)}; one name kept each):"
+        )
+        for line in result.collapsed_sample:
+            typer.echo(f"  {line}")
 
 
 @app.command("import-boundaries")

@@ -19,6 +19,7 @@ from common.errors import NotFound, Problem, Unprocessable
 from common.etag import check_if_match
 from common.identifiers import (
     PREFIX_LENGTH,
+    DivisionClass,
     DivisionLevel,
     InvalidDivisionCode,
     division_level,
@@ -246,6 +247,12 @@ def _wrong_level(code: str, level: str, flag: str, wanted: str) -> Unprocessable
     )
 
 
+_CLASS_WORDS = {
+    DivisionClass.RESIDENTS_COMMITTEE: ("residents' committee", "居委会"),
+    DivisionClass.OTHER: ("unit that is no village committee", "非村委会单位"),
+}
+
+
 def check_flags(record: DivisionRecord, new: FlagValues, *, today: date | None = None) -> None:
     """The flag rules: poverty county and demonstration year on county-level units, poor
     village on villages, a plausible batch year, nothing set on a retired code."""
@@ -267,6 +274,22 @@ def check_flags(record: DivisionRecord, new: FlagValues, *, today: date | None =
         raise _wrong_level(code, level, "demonstration_year", "county-level units")
     if new.poor_village and level != DivisionLevel.VILLAGE:
         raise _wrong_level(code, level, "poor_village", "villages")
+    # 建档立卡贫困村 were administrative villages (村委会, NBS sequence 200–399); residents'
+    # committees are urban communities and 400–599 units virtual: the flag there would count
+    # in no indicator, so it is refused rather than kept unseen.
+    if new.poor_village and division.division_class != DivisionClass.VILLAGE_COMMITTEE:
+        kind, kind_zh = _CLASS_WORDS.get(
+            division.division_class, (division.division_class, "非村委会单位")
+        )
+        raise Unprocessable(
+            f"{code} ({division.name}) is a {kind}; registered poor villages are village "
+            "committees (sequence 200–399)",
+            detail_zh=f"{code}({division.name})是{kind_zh},建档立卡贫困村只能是村委会"
+            "(代码末三位 200–399)",
+            code="flag_wrong_class",
+            field="poor_village",
+            division_class=division.division_class,
+        )
     year, this_year = new.demonstration_year, (today or date.today()).year
     if year is not None and not DEMONSTRATION_FIRST_YEAR <= year <= this_year:
         raise Unprocessable(

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from common.pagination import PageParams, keyset
-from services.stations.divisions.models import CountyBoundary, Division, DivisionFlag
+from services.stations.divisions.models import Division, DivisionFlag
 from services.stations.registry.models import Station, StationStatus, StationTier, StationTransition
 from services.stations.reports.models import MonthlyReport
 
@@ -110,19 +110,6 @@ async def lock_counties(
 
 async def division(session: AsyncSession, code: str) -> Division | None:
     return await session.get(Division, code)
-
-
-async def county_distance_m(
-    session: AsyncSession, county: str, lon: float, lat: float
-) -> float | None:
-    """Geodesic distance in metres from the point to the county's boundary (0 inside it);
-    None when the county has no boundary loaded."""
-    point = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
-    return await session.scalar(
-        select(func.ST_Distance(cast(CountyBoundary.geom, Geography), point)).where(
-            CountyBoundary.county_code == county
-        )
-    )
 
 
 async def last_sequence(session: AsyncSession, division_code: str) -> int:

@@ -243,8 +243,9 @@ async def create_station(
     "",
     summary="List stations",
     description="Filters combine with AND. Ordered by code, keyset-paginated (`next`). "
-    "`near`+`radius_m` and `bbox` are read in `crs`. GeoJSON with "
-    "`Accept: application/geo+json` or `format=geojson`.",
+    "`near`+`radius_m` and `bbox` are read in `crs`, and JSON answers locations in it. "
+    "GeoJSON with `Accept: application/geo+json` or `format=geojson`: always WGS-84, as "
+    "RFC 7946 requires, whatever `crs` says.",
     response_model=Page[StationOut],
     responses={
         200: {"content": _GEOJSON_CONTENT},
@@ -312,12 +313,14 @@ async def list_stations(
     )
     rows = await service.list_stations(session, query, params)
     next_url = next_link(request, rows, params, lambda row: [row.station.code])
-    outs = [service.station_out(row, principal, crs) for row in rows[: params.limit]]
     headers = link_header(next_url)
     if _wants_geojson(request, output):
+        # RFC 7946: GeoJSON is WGS-84, whatever `crs` the filters were given in.
+        features = [service.station_out(row, principal) for row in rows[: params.limit]]
         return JSONResponse(
-            service.feature_collection(outs, crs, next_url), media_type=GEOJSON, headers=headers
+            service.feature_collection(features, next_url), media_type=GEOJSON, headers=headers
         )
+    outs = [service.station_out(row, principal, crs) for row in rows[: params.limit]]
     page = Page[StationOut](items=outs, next=next_url)
     return JSONResponse(page.model_dump(mode="json"), headers=headers)
 
@@ -347,10 +350,10 @@ async def read_station(
         t.strip().removeprefix("W/") for t in if_none_match.split(",")
     }:
         return Response(status_code=304, headers={"ETag": tag})
-    out = service.station_out(station, principal, crs)
     if _wants_geojson(request, output):
-        return JSONResponse(service.feature(out), media_type=GEOJSON, headers={"ETag": tag})
-    return _station_response(out)
+        feature = service.feature(service.station_out(station, principal))  # WGS-84, RFC 7946
+        return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": tag})
+    return _station_response(service.station_out(station, principal, crs))
 
 
 @router.patch(
@@ -366,6 +369,7 @@ async def read_station(
             Forbidden,
             "`role_forbidden`, `outside_scope`, `not_your_station`, `operator_fields_only`",
         ),
+        (Conflict, "`station_closed`: a closed station is not edited"),
         (PreconditionFailed, "`stale_version`: the station changed since you read it"),
         (PreconditionRequired, "`if_match_required`"),
         (

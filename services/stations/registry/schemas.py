@@ -15,35 +15,18 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
     StringConstraints,
-    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from common.coords import CRS
 from common.errors import invalid
 from common.fields import CreditCode, DivisionCode, Name, Phone
 from common.identifiers import STATION_CODE_PATTERN
+from common.locations import CRS_NAMES, CrsField, Location, crs_needed
 from services.stations.registry.models import StationService, StationStatus, StationTier
 
-CRS_NAMES = ", ".join(c.value for c in CRS)
 SERVICE_NAMES = ", ".join(s.value for s in StationService)
-
-
-def parse_crs(value: Any) -> Any:
-    """``wgs84`` / ``gcj02`` / ``bd09`` (any case); anything else is ``unknown_crs``."""
-    if value is None or isinstance(value, CRS):
-        return value
-    try:
-        return CRS(str(value).strip().lower())
-    except ValueError:
-        raise invalid(
-            "unknown_crs",
-            f"unknown coordinate system {value!r}; one of {CRS_NAMES}",
-            f"未知的坐标系 {value!r},应为 wgs84(GPS)、gcj02(高德、腾讯)或 bd09(百度)",
-        ) from None
 
 
 def _parse_service(value: Any) -> Any:
@@ -69,43 +52,6 @@ StationCode = Annotated[
 ]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ServiceItem = Annotated[StationService, BeforeValidator(_parse_service)]
-CrsField = Annotated[CRS | None, BeforeValidator(parse_crs)]
-
-
-class Location(BaseModel):
-    """A point as longitude and latitude in the coordinate system the request names."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    lon: float = Field(ge=-180, le=180, examples=[111.14])
-    lat: float = Field(ge=-90, le=90, examples=[37.52])
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _swapped(cls, value: Any, handler: ModelWrapValidatorHandler["Location"]) -> "Location":
-        """A latitude past ±90 that would be a fine longitude, beside a longitude that would
-        be a fine latitude: the two were sent the wrong way round (WKT and GeoJSON put lon
-        first, most people say lat first)."""
-        if isinstance(value, dict):
-            lon, lat = value.get("lon"), value.get("lat")
-            if (
-                isinstance(lon, int | float)
-                and isinstance(lat, int | float)
-                and not -90 <= lat <= 90
-                and -180 <= lat <= 180
-                and -90 <= lon <= 90
-            ):
-                raise invalid("lat_lon_swapped", *swapped_message(lon, lat))
-        return handler(value)
-
-
-def swapped_message(lon: float, lat: float) -> tuple[str, str]:
-    """What to say of a point whose lon and lat were sent the wrong way round."""
-    return (
-        f"lon {lon} and lat {lat} look swapped: send lon (east, about 73–135 in China) "
-        "then lat (north, about 18–54)",
-        f"经度 {lon}、纬度 {lat} 似乎填反了:lon 为经度(中国约 73–135),lat 为纬度(约 18–54)",
-    )
 
 
 class OperatorIn(BaseModel):
@@ -124,18 +70,6 @@ class CompanyIn(BaseModel):
 
     name: Name | None = Field(default=None, examples=["吕梁市电子商务发展有限公司"])
     credit_code: CreditCode | None = Field(default=None, examples=["91110000802100433B"])
-
-
-def _crs_needed(value: CRS | None, info: ValidationInfo) -> CRS | None:
-    """A location without its coordinate system is the mistake that puts a point in the next
-    village (GCJ-02 is 250–620 m off WGS-84), so ``crs`` is required with ``location``."""
-    if value is None and info.data.get("location") is not None:
-        raise invalid(
-            "crs_required",
-            f"say which coordinate system the location is in: {CRS_NAMES}",
-            "请用 crs 说明位置所用的坐标系:wgs84(GPS)、gcj02(高德、腾讯)或 bd09(百度)",
-        )
-    return value
 
 
 _CREATE_EXAMPLE = {
@@ -179,8 +113,14 @@ class StationCreate(BaseModel):
     services: list[ServiceItem] = Field(
         default_factory=list, max_length=len(StationService), description="from the catalogue"
     )
+    confirm_location: bool = Field(
+        default=False,
+        description="true: keep a location our simplified county boundaries place just inside "
+        "a neighbouring county (within 500 m of this one), after checking it on a map; "
+        "without it such a location is refused (`in_other_county`)",
+    )
 
-    _crs = field_validator("crs")(_crs_needed)
+    _crs = field_validator("crs")(crs_needed)
 
 
 class StationPatch(BaseModel):
@@ -211,8 +151,14 @@ class StationPatch(BaseModel):
     operator: OperatorIn | None = None
     company: CompanyIn | None = None
     services: list[ServiceItem] | None = Field(default=None, max_length=len(StationService))
+    confirm_location: bool = Field(
+        default=False,
+        description="true: keep a location our simplified county boundaries place just inside "
+        "a neighbouring county (within 500 m of this one), after checking it on a map; "
+        "without it such a location is refused (`in_other_county`)",
+    )
 
-    _crs = field_validator("crs")(_crs_needed)
+    _crs = field_validator("crs")(crs_needed)
 
     @field_validator("name", "services")
     @classmethod

@@ -9,8 +9,8 @@
   derived (the oldest candidate); given, it must be a candidate. When a county centre or a
   township station is registered or closed, the parents of the stations below it are
   re-derived so the rule keeps holding, each move a new version on the change feed.
-- Location: WGS-84 stored; inside the county's boundary within ``COUNTY_TOLERANCE_M``;
-  counties without a boundary only get the China-wide check.
+- Location: WGS-84 stored; inside the county's boundary (``common.placement``: within
+  ``COUNTY_TOLERANCE_M`` unless the point lies in another county's boundary).
 - Lifecycle: ``TRANSITIONS``; acceptance (验收) checks completeness and lists every gap.
 - Every write takes the county's advisory lock, then the row lock, and records a change
   event in the same transaction.
@@ -52,8 +52,16 @@ from common.identifiers import (
 )
 from common.months import CHINA_TZ, add_months, china_today
 from common.pagination import PageParams, cursor_key
+from common.placement import (
+    COUNTY_TOLERANCE_M,
+    county_distances_m,
+    county_name,
+    outside_county_problem,
+    place_in_county,
+)
 from services.stations.authz import is_station_operator, manages_station, require_station_reader
 from services.stations.changes.models import StationsChangeEvent
+from services.stations.divisions.models import CountyBoundary, Division
 from services.stations.registry import repository
 from services.stations.registry.models import (
     Station,
@@ -75,14 +83,8 @@ from services.stations.registry.schemas import (
     StationPatch,
     TransitionIn,
     TransitionOut,
-    swapped_message,
 )
 
-# County boundaries are simplified (about 100–300 vertices per county), so a station on the
-# real border can fall a few hundred metres outside the stored polygon. 500 m absorbs that
-# and still catches the usual mistakes (GCJ-02 sent as WGS-84 is off by 250–620 m inside
-# the county, but a point in the neighbouring county is kilometres out).
-COUNTY_TOLERANCE_M = 500
 MAX_SEQUENCE = 99
 COORDINATE_DECIMALS = 7  # about 1 cm
 
@@ -233,14 +235,13 @@ def feature(out: StationOut) -> dict[str, object]:
     }
 
 
-def feature_collection(
-    outs: Sequence[StationOut], crs: CRS, next_url: str | None
-) -> dict[str, object]:
-    """RFC 7946 wants WGS-84; another ``crs`` is the prior arrangement its section 4 allows,
-    stated in the ``coordinate_system`` foreign member."""
+def feature_collection(outs: Sequence[StationOut], next_url: str | None) -> dict[str, object]:
+    """An RFC 7946 FeatureCollection of stations rendered in WGS-84 (GeoJSON allows no other
+    system: a map library reading it would put GCJ-02 points 500 m off). The
+    ``coordinate_system`` foreign member says so for readers of our JSON answers."""
     collection: dict[str, object] = {
         "type": "FeatureCollection",
-        "coordinate_system": crs.value,
+        "coordinate_system": CRS.WGS84.value,
         "features": [feature(out) for out in outs],
     }
     if next_url is not None:
@@ -496,53 +497,28 @@ async def _placed_division(session: AsyncSession, tier: StationTier, code: str) 
         )
 
 
-def _outside_county(county: str, name: str, distance: float) -> tuple[str, str]:
-    return (
-        f"the point is {distance:,.0f} m outside {name} ({county}); a station must lie in its "
-        f"county (tolerance {COUNTY_TOLERANCE_M} m)",
-        f"该位置在{name}({county})边界外 {distance:,.0f} 米;站点必须位于本县域内"
-        f"(容差 {COUNTY_TOLERANCE_M} 米)",
-    )
-
-
-async def _county_name(session: AsyncSession, county: str) -> str:
-    division = await repository.division(session, county)
-    return division.name if division is not None else county
-
-
 async def place(
-    session: AsyncSession, location: Location, crs: CRS, division_code: str
+    session: AsyncSession,
+    location: Location,
+    crs: CRS,
+    division_code: str,
+    *,
+    confirmed: bool = False,
 ) -> WKTElement:
-    """The stored WGS-84 point, checked against China and the county's boundary."""
-    if outside_china(location.lon, location.lat):
-        if not outside_china(location.lat, location.lon):
-            detail, detail_zh = swapped_message(location.lon, location.lat)
-            raise Unprocessable(
-                detail, detail_zh=detail_zh, code="lat_lon_swapped", field="location"
-            )
-        raise Unprocessable(
-            f"({location.lon}, {location.lat}) is outside China; send lon then lat",
-            detail_zh=f"({location.lon}, {location.lat}) 不在中国境内;请按 经度、纬度 顺序填写",
-            code="outside_china",
-            field="location",
-        )
-    lon, lat = to_wgs84(location.lon, location.lat, crs)
-    county = county_code(division_code)
-    distance = await repository.county_distance_m(session, county, lon, lat)
-    if distance is not None and distance > COUNTY_TOLERANCE_M:
-        name = await _county_name(session, county)
-        detail, detail_zh = _outside_county(county, name, distance)
-        raise Unprocessable(
-            detail,
-            detail_zh=detail_zh,
-            code="outside_county",
-            field="location",
-            county_code=county,
-            county_name=name,
-            distance_m=round(distance),
-            tolerance_m=COUNTY_TOLERANCE_M,
-        )
-    return WKTElement(f"POINT({lon!r} {lat!r})", srid=4326)
+    """The stored WGS-84 point, checked against China and the county's boundary
+    (``common.placement``: a point inside another county's boundary needs ``confirmed``)."""
+    return await place_in_county(
+        session,
+        boundaries=CountyBoundary,
+        divisions=Division,
+        lon=location.lon,
+        lat=location.lat,
+        crs=crs,
+        division_code=division_code,
+        what="station",
+        what_zh="站点",
+        confirmed=confirmed,
+    )
 
 
 # --- parents -----------------------------------------------------------------------------
@@ -673,7 +649,13 @@ async def create_station(
     await _placed_division(session, tier, body.division_code)
     location = None
     if body.location is not None and body.crs is not None:
-        location = await place(session, body.location, body.crs, body.division_code)
+        location = await place(
+            session,
+            body.location,
+            body.crs,
+            body.division_code,
+            confirmed=body.confirm_location,
+        )
     await repository.lock_county(session, body.division_code)
     if tier is StationTier.VILLAGE:
         first = await repository.open_village_point(session, body.division_code)
@@ -743,6 +725,17 @@ async def update_station(
     row = await _locked_station(session, code)
     station = row.station
     authorize_update(principal, station, patch)
+    if station.status == StationStatus.CLOSED:
+        # Closed is final: the record stays as it was when the station closed (a village
+        # committee gets a new point, with a new code, instead).
+        raise Conflict(
+            f"station {station.code} is closed; a closed station's record is not edited",
+            detail_zh=f"站点 {station.code} 已关闭,关闭的站点不能再修改",
+            code="station_closed",
+            field="code",
+            location="path",
+            station_status=station.status,
+        )
     check_if_match(if_match, station.version)
     fields = patch.model_fields_set
     changes: dict[str, object] = {}
@@ -773,7 +766,11 @@ async def update_station(
             changes["location"] = None
         elif patch.crs is not None:
             changes["location"] = await place(
-                session, patch.location, patch.crs, station.division_code
+                session,
+                patch.location,
+                patch.crs,
+                station.division_code,
+                confirmed=patch.confirm_location,
             )
     if "parent" in fields:
         parent = await resolve_parent(
@@ -878,7 +875,7 @@ async def acceptance_gaps(
         gaps.append(gap("location", "missing_location", "no location", "未填写站点位置"))
     else:
         county = county_code(station.division_code)
-        distance = await repository.county_distance_m(session, county, *point)
+        [distance] = await county_distances_m(session, CountyBoundary, [(county, *point)])
         if distance is None and outside_china(*point):
             gaps.append(
                 gap(
@@ -886,8 +883,9 @@ async def acceptance_gaps(
                 )
             )
         elif distance is not None and distance > COUNTY_TOLERANCE_M:
-            name = await _county_name(session, county)
-            gaps.append(gap("location", "outside_county", *_outside_county(county, name, distance)))
+            name = await county_name(session, Division, county)
+            problem = outside_county_problem(county, name, distance, what="station", what_zh="站点")
+            gaps.append(gap("location", "outside_county", problem.detail, problem.detail_zh or ""))
     if not station.operator_name:
         gaps.append(
             gap("operator.name", "missing_operator_name", "no operator name", "未填写站长姓名")

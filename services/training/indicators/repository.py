@@ -23,7 +23,7 @@ ATTENDED = """
 """
 
 INDICATORS = f"""
-WITH residents AS MATERIALIZED (
+WITH residents AS (
     SELECT id, residence_code, categories, 'poor_household' = ANY(categories) AS poor
     FROM training.trainee WHERE residence_code LIKE :prefix
 ),
@@ -92,7 +92,7 @@ SELECT
 """
 
 GAPS = f"""
-WITH residents AS MATERIALIZED (
+WITH residents AS (
     SELECT id, residence_code FROM training.trainee WHERE residence_code LIKE :prefix
 ),
 attended AS ({ATTENDED}),
