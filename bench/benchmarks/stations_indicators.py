@@ -38,11 +38,11 @@ from bench.core import (
 from bench.national import bench_url, prepare_async
 from common.auth import NATION, Principal, Role, mint_internal_token
 from common.db import compile_for_asyncpg
+from common.divisionscope import Scope
 from common.months import add_months, current_month
 from common.pagination import DEFAULT_PAGE_SIZE
 from common.settings import plain_database_url
 from services.stations.indicators import repository
-from services.stations.indicators.repository import Scope
 
 ROUNDS = 3
 COUNTY = "370982"  # 新泰市, Shandong: 470 stations, the most of any county

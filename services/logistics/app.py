@@ -10,6 +10,8 @@ from services.logistics.carriers.router import router as carriers_router
 from services.logistics.changes.router import router as changes_router
 from services.logistics.coverage.router import router as coverage_router
 from services.logistics.depots.router import router as depots_router
+from services.logistics.indicators.router import router as indicators_router
+from services.logistics.points.router import router as points_router
 from services.logistics.settings import LogisticsSettings
 from services.logistics.stations_feed import feed_readiness, follow_stations
 from services.logistics.volumes.router import router as volumes_router
@@ -21,7 +23,15 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
         schema=SCHEMA,
         title="ruralnet logistics",
         description="Carriers, depots, courier coverage of townships and villages, parcel volumes.",
-        routers=[carriers_router, coverage_router, depots_router, volumes_router, changes_router],
+        routers=[
+            carriers_router,
+            coverage_router,
+            depots_router,
+            volumes_router,
+            points_router,
+            indicators_router,
+            changes_router,
+        ],
         readiness_checks=[feed_readiness],
         extra_lifespan=follow_stations,
     )

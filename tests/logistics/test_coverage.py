@@ -6,6 +6,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from common.auth import Role
 from tests.logistics.factories import (
     ADMIN,
     JIESHANG,
@@ -23,7 +24,7 @@ from tests.logistics.factories import (
     coverage,
     retired_code,
 )
-from tests.support import problem
+from tests.support import internal_headers, problem
 
 
 async def post(
@@ -187,3 +188,18 @@ async def test_carriers_and_officials_see_and_write_only_their_own(
     )
     assert len((await logistics.get("/v1/coverage", headers=LISHI_OFFICIAL)).json()["items"]) == 3
     assert (await logistics.get("/v1/coverage", headers=LIN_OFFICIAL)).json()["items"] == []
+
+
+async def test_credentials_may_name_the_carrier_by_an_aggregator_code(
+    logistics: httpx.AsyncClient,
+) -> None:
+    """The gateway's machine clients take kuaidi100 codes: such a carrier is ours all the same."""
+    zhongtong = internal_headers(Role.CARRIER, subject="client:rn-1", carrier="zhongtong")
+    r = await post(logistics, coverage(carrier="zto"), zhongtong)
+    assert r.status_code == 201, r.text
+    assert (
+        await logistics.get(f"/v1/coverage/{r.json()['id']}", headers=zhongtong)
+    ).status_code == 200
+    problem(
+        await post(logistics, coverage(XIALUOBAO, carrier="sf"), zhongtong), 403, "not_your_carrier"
+    )

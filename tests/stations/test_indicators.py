@@ -13,7 +13,8 @@ import pytest
 
 from common.auth import NATION, Role
 from common.db import compile_for_asyncpg
-from services.stations.indicators.repository import NETWORK, Scope
+from common.divisionscope import Scope
+from services.stations.indicators.repository import NETWORK
 from tests.stations.factories import StationRow, flag_poor_village, insert_report, insert_station
 from tests.stations.factories import month_text as _text
 from tests.stations.factories import months_from_now as _month

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep
 from common.db import SessionDep
 from common.errors import (
     Conflict,
@@ -18,6 +17,7 @@ from common.errors import (
 )
 from common.etag import etag
 from common.pagination import Page, PageParams, next_link, page_params
+from services.logistics.caller import CallerDep
 from services.logistics.carriers import service
 from services.logistics.carriers.models import CarrierKind
 from services.logistics.carriers.schemas import CarrierCreate, CarrierOut, CarrierPatch
@@ -101,7 +101,7 @@ async def get_carrier(code: CodePath, session: SessionDep) -> Response:
     ),
 )
 async def create_carrier(
-    body: CarrierCreate, session: SessionDep, principal: PrincipalDep
+    body: CarrierCreate, session: SessionDep, principal: CallerDep
 ) -> Response:
     out = await service.create_carrier(session, principal, body)
     return _carrier_response(out, status_code=201)
@@ -127,7 +127,7 @@ async def update_carrier(
     code: CodePath,
     patch: CarrierPatch,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     if_match: IfMatchHeader = None,
 ) -> Response:
     out = await service.update_carrier(session, principal, code, patch, if_match)

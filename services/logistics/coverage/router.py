@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
 from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
@@ -20,6 +19,7 @@ from common.errors import (
 )
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
 from common.pagination import Page, PageParams, next_link, page_params
+from services.logistics.caller import CallerDep, SignedInCallerDep
 from services.logistics.changes.models import LogisticsIdempotencyRecord
 from services.logistics.coverage import service, upload
 from services.logistics.coverage.schemas import (
@@ -67,7 +67,7 @@ _ROW_PROBLEMS = (
 async def record_coverage(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     body: CoverageIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
@@ -115,7 +115,7 @@ async def record_coverage(
 async def bulk_coverage(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     dry_run: Annotated[bool, Query(description="judge every row, write nothing")] = False,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
@@ -159,7 +159,7 @@ async def coverage_template() -> Response:
 async def list_coverage(
     request: Request,
     session: SessionDep,
-    principal: SignedInDep,
+    principal: SignedInCallerDep,
     params: PageDep,
     division: DivisionQuery = None,
     carrier: Annotated[str | None, Query(max_length=40, description="a carrier code")] = None,
@@ -190,7 +190,7 @@ async def list_coverage(
 )
 async def get_coverage(
     session: SessionDep,
-    principal: SignedInDep,
+    principal: SignedInCallerDep,
     coverage_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> CoverageOut:
     return await service.get_coverage(session, principal, coverage_id)

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, SignedInDep
 from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
@@ -19,6 +18,7 @@ from common.errors import (
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
 from common.pagination import Page, PageParams, cursor_key, next_link, page_params
 from services.logistics import listing
+from services.logistics.caller import CallerDep, SignedInCallerDep
 from services.logistics.changes.models import LogisticsIdempotencyRecord
 from services.logistics.coverage.router import DivisionQuery
 from services.logistics.depots import repository, service, upload
@@ -55,7 +55,7 @@ _ROW_PROBLEMS = (
 async def put_depot(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     code: CodePath,
     body: DepotIn,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -108,7 +108,7 @@ async def put_depot(
 async def bulk_depots(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     dry_run: Annotated[bool, Query(description="judge every row, write nothing")] = False,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
@@ -151,7 +151,7 @@ async def depot_template() -> Response:
 async def list_depots(
     request: Request,
     session: SessionDep,
-    principal: SignedInDep,
+    principal: SignedInCallerDep,
     params: Annotated[PageParams, Depends(page_params)],
     division: DivisionQuery = None,
     kind: Annotated[DepotKind | None, Query()] = None,
@@ -180,5 +180,5 @@ async def list_depots(
     summary="A depot",
     responses=problem_responses((NotFound, "`depot_not_found` (also one not yours to see)")),
 )
-async def get_depot(session: SessionDep, principal: SignedInDep, code: CodePath) -> DepotOut:
+async def get_depot(session: SessionDep, principal: SignedInCallerDep, code: CodePath) -> DepotOut:
     return await service.get_depot(session, principal, code)

@@ -43,3 +43,18 @@ async def apply_stations(
         [s.operating_since for s, _ in stations],
         [version for _, version in stations],
     )
+
+
+# Who reaches a point on a day: carriers covering its village, and carriers covering its
+# township (which reach the township only: the point is served from there at best).
+REACHING = """
+SELECT k.code AS carrier, k.name_zh, k.name_en, c.id AS coverage_id, c.division_code,
+       c.station_code, c.mode, c.pickups_per_week, c.deliveries_per_week, c.valid_from,
+       c.valid_to, c.division_code = $2 AS village
+FROM logistics.coverage c
+JOIN logistics.carrier k ON k.id = c.carrier_id
+WHERE c.division_code IN ($2, $3)
+  AND c.superseded_at IS NULL AND c.valid_from <= $4 AND (c.valid_to IS NULL OR c.valid_to >= $4)
+  AND ($1::bigint IS NULL OR c.carrier_id = $1)
+ORDER BY village DESC, k.code
+"""

@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep
 from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
 from common.db import SessionDep
 from common.errors import (
@@ -20,6 +19,7 @@ from common.errors import (
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
 from common.pagination import Page, PageParams, next_link, page_params
 from services.logistics import authz, listing
+from services.logistics.caller import CallerDep
 from services.logistics.changes.models import LogisticsIdempotencyRecord
 from services.logistics.coverage.router import DivisionQuery
 from services.logistics.volumes import repository, service, upload
@@ -57,7 +57,7 @@ _ROW_PROBLEMS = (
 async def send_volume(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     body: VolumeIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
@@ -102,7 +102,7 @@ async def send_volume(
 async def bulk_volumes(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     dry_run: Annotated[bool, Query(description="judge every row, write nothing")] = False,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
@@ -148,7 +148,7 @@ async def volume_template() -> Response:
 async def list_volumes(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     params: Annotated[PageParams, Depends(page_params)],
     division: DivisionQuery = None,
     carrier: Annotated[str | None, Query(max_length=40)] = None,
@@ -178,7 +178,7 @@ async def list_volumes(
 )
 async def get_volume(
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CallerDep,
     volume_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> VolumeRevisions:
     return await service.get_volume(session, principal, volume_id)

@@ -24,13 +24,13 @@ take a division ``DIVISION`` has found.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, RowMapping, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.divisionscope import Scope
 from common.identifiers import DivisionClass
 from services.stations.divisions.models import Division
 from services.stations.registry.models import ACTIVE_STATUSES
@@ -47,27 +47,6 @@ TOWNSHIP_CLASSES = _sql_list(
     (DivisionClass.TOWN, DivisionClass.TOWNSHIP, DivisionClass.TOWNSHIP_LIKE)
 )
 VILLAGE_CLASSES = _sql_list((DivisionClass.VILLAGE_COMMITTEE,))
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where to count: a division's code range, or the whole nation (``prefix`` None)."""
-
-    prefix: str | None
-
-    @property
-    def nation(self) -> bool:
-        return self.prefix is None
-
-    @property
-    def code(self) -> str | None:
-        """The division's own code: its prefix padded with zeros (the range's low end)."""
-        return None if self.prefix is None else self.prefix.ljust(12, "0")
-
-    def params(self) -> dict[str, str]:
-        if self.prefix is None:
-            return {}
-        return {"lo": self.prefix.ljust(12, "0"), "hi": self.prefix.ljust(12, "9")}
 
 
 def _variants(template: str, **extra: str) -> dict[bool, TextClause]:

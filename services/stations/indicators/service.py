@@ -12,18 +12,12 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.divisionscope import Scope, division_scope
 from common.errors import Unprocessable
-from common.identifiers import (
-    InvalidDivisionCode,
-    division_level,
-    division_prefix,
-    normalize_division_code,
-)
 from common.months import add_months
 from common.pagination import PageParams, cursor_key
 from services.stations.divisions.service import division_not_found
 from services.stations.indicators import repository
-from services.stations.indicators.repository import Scope
 from services.stations.indicators.schemas import (
     Coverage,
     Gap,
@@ -49,26 +43,6 @@ MAX_SALES_MONTHS = 120
 class DivisionScope:
     division: IndicatorDivision
     scope: Scope
-
-
-def division_scope(raw: str | None) -> Scope:
-    """The code range of a division given by its 12-digit code or its significant prefix
-    (``1411``); the nation when absent. 422 ``invalid_division`` for a malformed code. Does
-    not look the division up."""
-    if raw is None or not raw.strip():
-        return Scope(None)
-    try:
-        code = normalize_division_code(raw)
-        division_level(code)
-    except InvalidDivisionCode as e:
-        raise Unprocessable(
-            f"division: {e}; give a code or its prefix, like 1411 or 141124",
-            detail_zh="division 应为统计用区划代码或其前缀,例如 1411、141124",
-            code="invalid_division",
-            field="division",
-            location="query",
-        ) from e
-    return Scope(division_prefix(code))
 
 
 async def resolve_division(session: AsyncSession, raw: str | None) -> DivisionScope:

@@ -1,0 +1,190 @@
+"""Logistics indicators as SQL: every figure is counted by PostgreSQL, never in Python.
+
+The definitions, and the seed rule each comes from, are in
+docs/adr/0022-logistics-indicators.md. In short:
+- places counted are current reference divisions only (``until_edition IS NULL``):
+  townships of class town / township / township_like (never 街道), village committees;
+- a coverage period counts on ``:as_of`` when it is not superseded and
+  ``valid_from <= :as_of <= valid_to`` (or open);
+- a township is reached by a carrier that covers it or any of its villages;
+- a village point is reached when a carrier covers its village; the points counted are
+  village points operating or accepted (the station projection);
+- depots count while active; two or more carriers in a depot is shared delivery.
+
+Statements come as (scoped, nation) pairs (``common.divisionscope.variants``) and are module
+constants so the benchmark runs exactly this SQL through raw asyncpg.
+"""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row, RowMapping, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.divisionscope import Scope, variants
+from services.logistics.reference.models import LogisticsDivision
+
+TOWNSHIP_CLASSES = "('town', 'township', 'township_like')"
+ACTIVE_POINTS = "('operating', 'accepted')"
+
+
+def _scoped(*columns: str) -> tuple[dict[str, str], dict[str, str]]:
+    names = {f"{c.split('.')[0]}_scope": f"{c} BETWEEN :lo AND :hi" for c in columns}
+    return names, dict.fromkeys(names, "TRUE")
+
+
+_VALID = """c.superseded_at IS NULL AND c.valid_from <= :as_of
+    AND (c.valid_to IS NULL OR c.valid_to >= :as_of)"""
+
+_COVERAGE = f"""
+WITH cov AS MATERIALIZED (
+    SELECT c.carrier_id, c.division_code, c.mode, c.deliveries_per_week
+    FROM logistics.coverage c
+    WHERE {_VALID} AND {{c_scope}}
+),
+reach AS (
+    SELECT left(division_code, 9) || '000' AS township,
+           count(DISTINCT carrier_id) AS carriers,
+           bool_or(deliveries_per_week >= :deliveries) AS frequent
+    FROM cov GROUP BY 1
+),
+hubs AS (
+    SELECT DISTINCT h.division_code FROM logistics.depot h
+    WHERE h.kind = 'township_hub' AND h.status = 'active' AND {{h_scope}}
+),
+townships AS (
+    SELECT d.code, coalesce(r.carriers, 0) AS carriers, coalesce(r.frequent, false) AS frequent,
+           d.code IN (SELECT division_code FROM hubs) AS hub
+    FROM logistics.reference_division d LEFT JOIN reach r ON r.township = d.code
+    WHERE d.until_edition IS NULL AND d.level = 'township'
+      AND d.division_class IN {TOWNSHIP_CLASSES} AND {{d_scope}}
+),
+points AS (
+    SELECT p.code, p.division_code FROM logistics.station_point p
+    WHERE p.tier = 'village' AND p.status IN {ACTIVE_POINTS} AND {{p_scope}}
+),
+point_modes AS (
+    SELECT p.code, array_agg(DISTINCT c.mode) AS modes
+    FROM points p JOIN cov c ON c.division_code = p.division_code
+    GROUP BY p.code
+),
+depots AS (
+    SELECT e.kind, (SELECT count(*) FROM logistics.depot_carrier x WHERE x.depot_id = e.id)
+               AS carriers
+    FROM logistics.depot e
+    WHERE e.status = 'active' AND {{e_scope}}
+)
+SELECT
+    (SELECT count(*) FROM townships) AS townships,
+    (SELECT count(*) FROM townships WHERE carriers > 0) AS townships_reached,
+    (SELECT count(*) FROM townships WHERE frequent) AS townships_frequent,
+    (SELECT count(*) FROM townships WHERE hub) AS townships_with_hub,
+    (SELECT coalesce(sum(carriers), 0) FROM townships) AS township_carriers,
+    (SELECT jsonb_build_object(
+         '0', count(*) FILTER (WHERE carriers = 0), '1', count(*) FILTER (WHERE carriers = 1),
+         '2', count(*) FILTER (WHERE carriers = 2), '3+', count(*) FILTER (WHERE carriers >= 3))
+     FROM townships) AS carriers_distribution,
+    (SELECT count(*) FROM points) AS points,
+    (SELECT count(*) FROM point_modes) AS points_reached,
+    (SELECT coalesce(jsonb_object_agg(mode, n), '{{{{}}}}'::jsonb)
+     FROM (SELECT unnest(modes) AS mode, count(*) AS n FROM point_modes GROUP BY 1) m)
+        AS points_by_mode,
+    (SELECT coalesce(jsonb_object_agg(kind, n), '{{{{}}}}'::jsonb)
+     FROM (SELECT kind, count(*) AS n FROM depots GROUP BY kind) k) AS depots_by_kind,
+    (SELECT count(*) FROM depots) AS depots,
+    (SELECT count(*) FROM depots WHERE carriers >= 2) AS shared_depots
+"""
+COVERAGE = variants(
+    _COVERAGE,
+    *_scoped("c.division_code", "h.division_code", "d.code", "p.division_code", "e.division_code"),
+)
+
+# Volumes are summed per month (China-time days, as sent), laid on every month of the
+# range; ROLLUP adds the total as a last row (month NULL).
+VOLUMES = variants(
+    """
+WITH sums AS (
+    SELECT date_trunc('month', v.day)::date AS month, count(*) AS rows,
+           sum(v.outbound_parcels) AS outbound_parcels,
+           sum(v.outbound_weight_kg) AS outbound_weight_kg,
+           sum(v.inbound_parcels) AS inbound_parcels,
+           sum(v.inbound_weight_kg) AS inbound_weight_kg
+    FROM logistics.parcel_volume v
+    WHERE v.day >= :first AND v.day < :after_last AND {v_scope}
+    GROUP BY 1
+)
+SELECT m.month::date AS month,
+       coalesce(sum(x.rows), 0)::bigint AS rows,
+       coalesce(sum(x.outbound_parcels), 0)::bigint AS outbound_parcels,
+       coalesce(sum(x.outbound_weight_kg), 0)::numeric(16, 1) AS outbound_weight_kg,
+       coalesce(sum(x.inbound_parcels), 0)::bigint AS inbound_parcels,
+       coalesce(sum(x.inbound_weight_kg), 0)::numeric(16, 1) AS inbound_weight_kg
+FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 month') AS m(month)
+LEFT JOIN sums x ON x.month = m.month
+GROUP BY ROLLUP (m.month)
+ORDER BY m.month NULLS LAST
+""",
+    *_scoped("v.division_code"),
+)
+
+_TOWNSHIP_GAPS = f"""
+SELECT d.code, d.name, d.parent_code, p.name AS parent_name
+FROM logistics.reference_division d
+LEFT JOIN logistics.reference_division p ON p.code = d.parent_code
+WHERE d.until_edition IS NULL AND d.level = 'township'
+  AND d.division_class IN {TOWNSHIP_CLASSES} AND {{d_scope}}
+  AND d.code > :after
+  AND NOT EXISTS (
+      SELECT 1 FROM logistics.coverage c
+      WHERE c.division_code BETWEEN d.code AND left(d.code, 9) || '999' AND {_VALID}
+  )
+ORDER BY d.code
+LIMIT :limit
+"""
+_POINT_GAPS = f"""
+SELECT s.code, s.name, s.status, s.division_code, v.name AS village_name
+FROM logistics.station_point s
+LEFT JOIN logistics.reference_division v ON v.code = s.division_code
+WHERE s.tier = 'village' AND s.status IN {ACTIVE_POINTS} AND {{s_scope}}
+  AND s.code > :after
+  AND NOT EXISTS (
+      SELECT 1 FROM logistics.coverage c WHERE c.division_code = s.division_code AND {_VALID}
+  )
+ORDER BY s.code
+LIMIT :limit
+"""
+GAPS = {
+    "townships-without-courier": variants(_TOWNSHIP_GAPS, *_scoped("d.code")),
+    "points-without-carrier": variants(_POINT_GAPS, *_scoped("s.division_code")),
+}
+
+_division = LogisticsDivision.__table__
+DIVISION = select(_division.c.code, _division.c.name, _division.c.level).where(
+    _division.c.code == bindparam("code")
+)
+
+
+async def division(session: AsyncSession, code: str) -> Row[Any] | None:
+    return (await session.execute(DIVISION, {"code": code})).first()
+
+
+async def coverage(
+    session: AsyncSession, scope: Scope, *, as_of: date, deliveries: int
+) -> RowMapping:
+    params = scope.params() | {"as_of": as_of, "deliveries": deliveries}
+    return (await session.execute(COVERAGE[scope.nation], params)).mappings().one()
+
+
+async def volumes(
+    session: AsyncSession, scope: Scope, *, first: date, last: date, after_last: date
+) -> Sequence[RowMapping]:
+    params = scope.params() | {"first": first, "last": last, "after_last": after_last}
+    return (await session.execute(VOLUMES[scope.nation], params)).mappings().all()
+
+
+async def gaps(
+    session: AsyncSession, scope: Scope, kind: str, *, as_of: date, after: str, limit: int
+) -> Sequence[RowMapping]:
+    params = scope.params() | {"as_of": as_of, "after": after, "limit": limit}
+    return (await session.execute(GAPS[kind][scope.nation], params)).mappings().all()

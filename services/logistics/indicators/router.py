@@ -1,0 +1,167 @@
+"""Logistics indicators and gap lists per county, prefecture, province or the nation."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from common.authz import require_division_reader
+from common.cells import parse_month
+from common.db import SessionDep
+from common.errors import BadRequest, Forbidden, NotFound, Unprocessable, problem_responses
+from common.months import add_months, china_today, current_month
+from common.pagination import Page, PageParams, cursor_key, next_link, page_params
+from services.logistics.caller import CallerDep, SignedInCallerDep
+from services.logistics.indicators import service
+from services.logistics.indicators.schemas import (
+    CoverageIndicators,
+    PointGap,
+    TownshipGap,
+    VolumeIndicators,
+)
+
+router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
+
+DivisionQuery = Annotated[
+    str | None,
+    Query(
+        description="division code or its prefix (14, 1411, 141124 …); the nation when absent",
+        max_length=12,
+        examples=["141102"],
+    ),
+]
+AsOfQuery = Annotated[date | None, Query(description="the day counted; default today (China)")]
+_DIVISION_PROBLEMS = (
+    (NotFound, "`division_not_found`"),
+    (Unprocessable, "`invalid_division`, a malformed date"),
+)
+
+
+@router.get(
+    "/coverage",
+    summary="Courier coverage of a division",
+    description="Townships (镇, 乡, township-like; not 街道) reached by at least one carrier "
+    "(also by one delivering at least `min_deliveries` times a week, and those with a "
+    "township hub), operating or accepted village points whose village a carrier covers "
+    "(overall and by mode), carriers per township, depots by kind and the shared-delivery "
+    "share — as of a day. Public (政务公开). Definitions: docs/adr/0022.",
+    responses=problem_responses(*_DIVISION_PROBLEMS),
+)
+async def coverage(
+    session: SessionDep,
+    principal: CallerDep,
+    division: DivisionQuery = None,
+    as_of: AsOfQuery = None,
+    min_deliveries: Annotated[int, Query(ge=1, le=14, description="deliveries a week")] = 5,
+) -> CoverageIndicators:
+    where = await service.resolve_division(session, division)
+    return await service.coverage(
+        session, where, as_of=as_of or china_today(), min_deliveries=min_deliveries
+    )
+
+
+@router.get(
+    "/volumes",
+    summary="Parcels up and down of a division by month",
+    description="Sums of the daily volumes of every carrier and place in the division for each "
+    "month from `from` to `to` (default the last 12 months, this one included): outbound "
+    "(上行, farm produce sent) against inbound (下行, goods delivered). Not public (they are "
+    "carriers' figures): officials and platforms over the division, services and admins.",
+    responses=problem_responses(
+        *_DIVISION_PROBLEMS, (Forbidden, "`outside_scope` or `role_forbidden`")
+    ),
+)
+async def volumes(
+    session: SessionDep,
+    principal: SignedInCallerDep,
+    division: DivisionQuery = None,
+    first: Annotated[str | None, Query(alias="from", description="YYYY-MM")] = None,
+    last: Annotated[str | None, Query(alias="to", description="YYYY-MM")] = None,
+) -> VolumeIndicators:
+    where = await service.resolve_division(session, division)
+    require_division_reader(
+        principal, where.division.code, doing="read parcel volumes", doing_zh="查看快递业务量"
+    )
+    last_month = _month(last, "to") if last else current_month()
+    first_month = _month(first, "from") if first else add_months(last_month, -11)
+    if first_month > last_month or add_months(first_month, 120) <= last_month:
+        raise Unprocessable(
+            "from must not be after to, and at most 10 years apart",
+            detail_zh="起始月份不能晚于截止月份,且最多相隔 10 年",
+            code="invalid_range",
+            field="from",
+            location="query",
+        )
+    return await service.volumes(session, where, first_month, last_month)
+
+
+def _month(raw: str, field: str) -> date:
+    try:
+        return parse_month(raw)
+    except ValueError as e:
+        raise Unprocessable(
+            f"{field} must be a month like 2026-09",
+            detail_zh=f"{field} 应为月份,例如 2026-09",
+            code="invalid_month",
+            field=field,
+            location="query",
+        ) from e
+
+
+GapKind = Literal["townships-without-courier", "points-without-carrier"]
+
+
+@router.get(
+    "/gaps/townships-without-courier",
+    summary="Townships no carrier reaches",
+    description="Townships (not 街道) with no carrier covering them or any of their villages "
+    "on `as_of`; by code, keyset-paginated. Public.",
+    responses=problem_responses(*_DIVISION_PROBLEMS, (BadRequest, "bad cursor")),
+)
+async def townships_without_courier(
+    request: Request,
+    session: SessionDep,
+    principal: CallerDep,
+    params: Annotated[PageParams, Depends(page_params)],
+    division: DivisionQuery = None,
+    as_of: AsOfQuery = None,
+) -> Page[TownshipGap]:
+    where = await service.resolve_division(session, division)
+    rows = await service.township_gaps(
+        session,
+        where,
+        as_of=as_of or china_today(),
+        after=cursor_key(params, str) or "",
+        limit=params.limit,
+    )
+    return Page(
+        items=rows[: params.limit], next=next_link(request, rows, params, lambda r: [r.code])
+    )
+
+
+@router.get(
+    "/gaps/points-without-carrier",
+    summary="Operating village points no carrier reaches",
+    description="Village points operating or accepted whose village no carrier covers on "
+    "`as_of`; by station code, keyset-paginated. Public.",
+    responses=problem_responses(*_DIVISION_PROBLEMS, (BadRequest, "bad cursor")),
+)
+async def points_without_carrier(
+    request: Request,
+    session: SessionDep,
+    principal: CallerDep,
+    params: Annotated[PageParams, Depends(page_params)],
+    division: DivisionQuery = None,
+    as_of: AsOfQuery = None,
+) -> Page[PointGap]:
+    where = await service.resolve_division(session, division)
+    rows = await service.point_gaps(
+        session,
+        where,
+        as_of=as_of or china_today(),
+        after=cursor_key(params, str) or "",
+        limit=params.limit,
+    )
+    return Page(
+        items=rows[: params.limit], next=next_link(request, rows, params, lambda r: [r.code])
+    )

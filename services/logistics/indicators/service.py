@@ -1,0 +1,145 @@
+"""Logistics indicators of a division (see docs/adr/0022-logistics-indicators.md)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.divisionscope import division_scope
+from common.errors import NotFound
+from common.months import add_months
+from services.logistics.coverage.models import CoverageMode
+from services.logistics.indicators import repository
+from services.logistics.indicators.schemas import (
+    CarriersPerTownship,
+    CoverageIndicators,
+    Depots,
+    DivisionRef,
+    MonthVolumes,
+    PointGap,
+    Share,
+    TownshipGap,
+    VolumeIndicators,
+)
+
+NATION = DivisionRef(code=None, name="全国", level="nation")
+
+
+@dataclass(frozen=True)
+class Where:
+    division: DivisionRef
+    scope: Any
+
+
+async def resolve_division(session: AsyncSession, raw: str | None) -> Where:
+    scope = division_scope(raw)
+    if scope.code is None:
+        return Where(NATION, scope)
+    row = await repository.division(session, scope.code)
+    if row is None:
+        raise NotFound(
+            f"no division {scope.code}",
+            detail_zh=f"没有区划 {scope.code}",
+            code="division_not_found",
+            field="division",
+            location="query",
+        )
+    return Where(DivisionRef(code=row.code, name=row.name, level=row.level), scope)
+
+
+def _share(reached: int, total: int) -> Share:
+    return Share(
+        reached=reached,
+        total=total,
+        unreached=total - reached,
+        rate=reached / total if total else None,
+    )
+
+
+async def coverage(
+    session: AsyncSession, where: Where, *, as_of: date, min_deliveries: int
+) -> CoverageIndicators:
+    row = await repository.coverage(session, where.scope, as_of=as_of, deliveries=min_deliveries)
+    townships, points = row["townships"], row["points"]
+    by_mode = row["points_by_mode"]
+    return CoverageIndicators(
+        division=where.division,
+        as_of=as_of,
+        township_coverage=_share(row["townships_reached"], townships),
+        frequent_township_coverage=_share(row["townships_frequent"], townships),
+        min_deliveries=min_deliveries,
+        townships_with_hub=_share(row["townships_with_hub"], townships),
+        village_points_with_carrier=_share(row["points_reached"], points),
+        village_points_by_mode={
+            m.value: _share(by_mode.get(m.value, 0), points) for m in CoverageMode
+        },
+        carriers_per_township=CarriersPerTownship(
+            average=row["township_carriers"] / townships if townships else None,
+            distribution=row["carriers_distribution"],
+        ),
+        depots=Depots(
+            active=row["depots"],
+            by_kind=row["depots_by_kind"],
+            shared=row["shared_depots"],
+            shared_rate=row["shared_depots"] / row["depots"] if row["depots"] else None,
+        ),
+    )
+
+
+def _month(row: Any) -> MonthVolumes:
+    parcels = row["outbound_parcels"] + row["inbound_parcels"]
+    return MonthVolumes(
+        month=row["month"].strftime("%Y-%m") if row["month"] else None,
+        rows=row["rows"],
+        outbound_parcels=row["outbound_parcels"],
+        outbound_weight_kg=row["outbound_weight_kg"],
+        inbound_parcels=row["inbound_parcels"],
+        inbound_weight_kg=row["inbound_weight_kg"],
+        outbound_share=row["outbound_parcels"] / parcels if parcels else None,
+    )
+
+
+async def volumes(session: AsyncSession, where: Where, first: date, last: date) -> VolumeIndicators:
+    rows = await repository.volumes(
+        session, where.scope, first=first, last=last, after_last=add_months(last, 1)
+    )
+    return VolumeIndicators(
+        division=where.division, months=[_month(r) for r in rows[:-1]], total=_month(rows[-1])
+    )
+
+
+async def township_gaps(
+    session: AsyncSession, where: Where, *, as_of: date, after: str, limit: int
+) -> Sequence[TownshipGap]:
+    rows = await repository.gaps(
+        session, where.scope, "townships-without-courier", as_of=as_of, after=after, limit=limit + 1
+    )
+    return [
+        TownshipGap(
+            code=r["code"],
+            name=r["name"],
+            county_code=r["parent_code"],
+            county_name=r["parent_name"],
+        )
+        for r in rows
+    ]
+
+
+async def point_gaps(
+    session: AsyncSession, where: Where, *, as_of: date, after: str, limit: int
+) -> Sequence[PointGap]:
+    rows = await repository.gaps(
+        session, where.scope, "points-without-carrier", as_of=as_of, after=after, limit=limit + 1
+    )
+    return [
+        PointGap(
+            code=r["code"],
+            name=r["name"],
+            status=r["status"],
+            village_code=r["division_code"],
+            village_name=r["village_name"],
+        )
+        for r in rows
+    ]
