@@ -11,6 +11,8 @@ What changes on the way in:
   services' ``/healthz`` and ``/readyz`` stay out (infrastructure, not API);
 - the internal token the services ask for becomes what callers of the gateway present
   (:data:`SECURITY_SCHEMES`): required on writes, optional on reads (the public principal);
+- a schema name FastAPI qualified with its module path (two models of one name in one
+  service) gets its domain folder in front instead (``DepotsPointOut``);
 - schema names stay as they are where every service means the same schema by them, and
   get the service's name in front where two services mean different ones
   (``StationsDivision`` / ``LogisticsDivision``), so no generated client loses one;
@@ -111,6 +113,16 @@ def _refs(node: Any, rename: dict[str, str]) -> Any:
     return node
 
 
+def _unqualified(name: str) -> str:
+    """FastAPI's name for two models of one name in one app is their module path
+    (``services__logistics__depots__schemas__PointOut``): the domain folder in front of the
+    model's name instead (``DepotsPointOut``)."""
+    parts = name.split("__")
+    if len(parts) < 3:
+        return name
+    return "".join(word.capitalize() for word in parts[-3].split("_")) + parts[-1]
+
+
 def _prefixed(source: str, name: str) -> str:
     return source.capitalize() + name
 
@@ -123,7 +135,7 @@ def component_names(schemas: dict[str, dict[str, Any]]) -> dict[tuple[str, str],
     the source's name in front. Repeated until nothing changes: a rename can make two
     schemas that referred to it differ.
     """
-    names = {(source, name): name for source, own in schemas.items() for name in own}
+    names = {(source, name): _unqualified(name) for source, own in schemas.items() for name in own}
     while True:
         owners: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for key, merged in names.items():
@@ -138,8 +150,9 @@ def component_names(schemas: dict[str, dict[str, Any]]) -> dict[tuple[str, str],
             }
             if len(shapes) > 1:
                 for source, name in keys:
-                    if names[(source, name)] != _prefixed(source, name):
-                        names[(source, name)] = _prefixed(source, name)
+                    prefixed = _prefixed(source, _unqualified(name))
+                    if names[(source, name)] != prefixed:
+                        names[(source, name)] = prefixed
                         changed = True
         if not changed:
             return names

@@ -67,7 +67,13 @@ def _module(package: ModuleType, name: str) -> ModuleType:
 
 def test_every_model_survives_generation(generated: ModuleType) -> None:
     models = _module(generated, "models")
-    for name in ("NetworkIndicators", "ReportingRate", "Sales", "DivisionRef", "StationOut"):
+    for name in (
+        "NetworkIndicators",
+        "ReportingRate",
+        "Sales",
+        "StationOut",
+        "StationsDivisionRef",
+    ):
         assert hasattr(models, name), name
 
 

@@ -66,7 +66,13 @@ def test_no_two_schemas_share_a_name_and_every_ref_resolves(document: dict[str, 
         re.findall(r'"#/components/schemas/([^"]+)"', httpx.Response(200, json=document).text)
     )
     assert refs - set(schemas) == set()
-    for name in ("NetworkIndicators", "ReportingRate", "Sales", "DivisionRef", "IndicatorDivision"):
+    for name in (
+        "NetworkIndicators",
+        "ReportingRate",
+        "Sales",
+        "IndicatorDivision",
+        "StationsDivisionRef",
+    ):
         assert name in schemas
 
 
@@ -169,3 +175,19 @@ def test_schema_names_are_kept_shared_or_made_unique() -> None:
     assert names[("logistics", "DivisionRef")] == "LogisticsDivisionRef"
     assert names[("stations", "Station")] == "StationsStation"
     assert names[("logistics", "Station")] == "LogisticsStation"
+
+
+def test_names_qualified_by_module_get_their_domain_instead() -> None:
+    schemas = {
+        "logistics": {
+            "services__logistics__depots__schemas__PointOut": {"type": "object"},
+            "services__logistics__coverage__schemas__PointOut": {"type": "string"},
+        }
+    }
+    names = component_names(schemas)
+    assert names[("logistics", "services__logistics__depots__schemas__PointOut")] == (
+        "DepotsPointOut"
+    )
+    assert names[("logistics", "services__logistics__coverage__schemas__PointOut")] == (
+        "CoveragePointOut"
+    )
