@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.programme.periods import Period
+from common.periods import Period
 from services.programme.statistics.models import (
     CountyStatistic,
     CountyStatisticRevision,

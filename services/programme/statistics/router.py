@@ -19,8 +19,8 @@ from common.errors import (
     problem_responses,
 )
 from common.etag import etag
+from common.periods import PERIOD_EXAMPLES, PeriodKind, parse_period
 from services.programme.divisions import COUNTY_PROBLEMS, READ, CountyPath, ReadableCounty
-from services.programme.periods import PERIOD_EXAMPLES, PeriodKind, parse_period
 from services.programme.statistics import service
 from services.programme.statistics.schemas import (
     PeriodStatistics,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.fields import Name, Text
-from services.programme.periods import PeriodKind
+from common.periods import PeriodKind
 from services.programme.statistics.models import ProductCategory, StatisticSource
 
 

@@ -27,8 +27,8 @@ from common.identifiers import (
     normalize_division_code,
 )
 from common.indicators import VOCABULARY, IndicatorCode, IndicatorUnit
+from common.periods import Period, PeriodKind
 from services.programme.changes.models import ProgrammeChangeEvent
-from services.programme.periods import Period, PeriodKind
 from services.programme.statistics import repository
 from services.programme.statistics.models import (
     RECORDED_FIGURES,

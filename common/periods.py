@@ -1,5 +1,6 @@
-"""Statistical periods as counties report them: a year (``2017``), a quarter (``2017-Q3``)
-or a month (``2017-09``), each held as its kind and first day, in China time."""
+"""Statistical periods as counties report them and dashboards read them: a year (``2017``),
+a quarter (``2017-Q3``) or a month (``2017-09``), each held as its kind and first day, in
+China time."""
 
 import re
 from dataclasses import dataclass
