@@ -62,3 +62,12 @@ def check_if_match(if_match: str | None, version: int) -> None:
         location="header",
         current_etag=etag(version),
     )
+
+
+def none_match(if_none_match: str | None, tag: str) -> bool:
+    """Whether ``If-None-Match`` names ``tag`` (or ``*``): the client holds this version, so
+    the answer is 304 (RFC 9110 §13.1.2, weak comparison)."""
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or tag.removeprefix("W/") in tags

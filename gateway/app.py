@@ -15,6 +15,8 @@ from gateway.identity.context import identity_lifespan
 from gateway.identity.router import routers as identity_routers
 from gateway.openapi import merged_openapi
 from gateway.proxy import Passthrough, check_services, upstream_client
+from gateway.registry.context import registry_lifespan
+from gateway.registry.router import routers as registry_routers
 from gateway.settings import GatewaySettings
 
 # What the officials' web front end sends and must be able to read (CORS, ADR 0013).
@@ -33,7 +35,7 @@ CORS_MAX_AGE = 600
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    async with upstream_client(app), identity_lifespan(app):
+    async with upstream_client(app), identity_lifespan(app), registry_lifespan(app):
         yield
 
 
@@ -57,7 +59,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         title="ruralnet gateway",
         description="The public entrance: `/stations/…`, `/logistics/…`, `/training/…` and "
         "`/programme/…` are forwarded to the services with the caller's identity.",
-        public_routers=identity_routers,
+        public_routers=[*identity_routers, *registry_routers],
         readiness_checks=[check_services],
         extra_lifespan=_lifespan,
         edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],

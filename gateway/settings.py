@@ -5,11 +5,12 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common.settings import ComponentSettings
 from gateway.identity.settings import IdentitySettings
+from gateway.registry.settings import RegistrySettings
 
 DEV_JWT_SECRET = "development-only-user-token-secret-change-me"
 
 
-class GatewaySettings(ComponentSettings, IdentitySettings):
+class GatewaySettings(ComponentSettings, IdentitySettings, RegistrySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     component: str = "gateway"

@@ -1,0 +1,67 @@
+"""``/registry/v1/stations/{code}``: a station's whole record."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response
+
+from common.errors import NotFound, Unprocessable, problem_responses
+from common.etag import none_match
+from common.identifiers import STATION_CODE_PATTERN
+from gateway.registry.caller import CallerDep
+from gateway.registry.context import RegistryDep
+from gateway.registry.periods import PeriodDep
+from gateway.registry.records import service
+from gateway.registry.records.cache import etag_of
+from gateway.registry.records.schemas import StationRecord
+
+router = APIRouter(prefix="/registry/v1", tags=["registry"])
+
+StationCodePath = Annotated[
+    str,
+    Path(pattern=STATION_CODE_PATTERN, description="station code", examples=["141124100201-01"]),
+]
+_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Accept-Language"}
+
+
+@router.get(
+    "/stations/{code}",
+    summary="A station's whole record",
+    description="The station (stations), its reporting for the last finished month and its "
+    "latest report (stations), the carriers that reach it with mode and frequency "
+    "(logistics), who was trained in its village in `period` with counts by category and "
+    "the residents listed (training), and the projects and payments that fund it "
+    "(programme) — each as that service shows it to you, masked as it masks it. The "
+    "services are asked in parallel, each with its own time budget: a service that is down, "
+    "slow or refuses you leaves its part `null`, `partial: true` and an entry in `errors` "
+    "naming the service and its problem code. Answers an `ETag` per caller scope; "
+    "`If-None-Match` with it answers 304.",
+    response_model=StationRecord,
+    responses={
+        304: {"description": "not modified since the ETag in If-None-Match"},
+        **problem_responses(
+            (NotFound, "`station_not_found`"),
+            (Unprocessable, "`validation_failed` (code); `invalid_period`, `future_period`"),
+        ),
+    },
+)
+async def station_record(
+    code: StationCodePath,
+    caller: CallerDep,
+    registry: RegistryDep,
+    window: PeriodDep,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    key = (code, window.label, caller.scope_key, caller.language or "")
+    cached = registry.records.get(key)
+    if cached is None:
+        record = await service.station_record(registry.upstream, caller, code, window)
+        body = record.model_dump_json().encode()
+        tag = etag_of(caller.scope_key, record.model_dump_json(exclude={"generated_at"}).encode())
+        if not record.partial:
+            registry.records.put(key, tag, body)
+    else:
+        body, tag = cached.body, cached.etag
+    headers = {"ETag": tag, **_HEADERS}
+    if none_match(if_none_match, tag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)

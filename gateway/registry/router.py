@@ -1,0 +1,5 @@
+"""Every route of the registry, for the gateway's app."""
+
+from gateway.registry.records.router import router as records_router
+
+routers = [records_router]

@@ -1,0 +1,173 @@
+"""A station's whole record through the gateway: every part from its service, masked for
+the caller as the service masks it; what a down or slow service leaves out; the ETag."""
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+
+import asyncpg
+import httpx
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from common.auth import Role
+from gateway.app import create as create_gateway
+from gateway.settings import GatewaySettings
+from tests.gateway.conftest import Front, user_headers
+from tests.gateway.registry import scene
+from tests.support import closed_port, problem, serve
+
+OFFICIAL = {"role": Role.OFFICIAL, "division": scene.COUNTY}
+ZH = {"Accept-Language": "zh"}
+
+
+@pytest.fixture
+async def built(front: Front, db: asyncpg.Pool) -> scene.Scene:
+    return await scene.build(db, front.services["logistics"], front.services["training"])
+
+
+async def test_the_whole_record_for_an_official(
+    client: httpx.AsyncClient, built: scene.Scene
+) -> None:
+    r = await client.get(f"/registry/v1/stations/{built.point}", headers=user_headers(**OFFICIAL))
+    assert r.status_code == 200, r.text
+    record = r.json()
+    assert (record["partial"], record["errors"]) == (False, [])
+    assert record["station"]["code"] == built.point
+    assert record["reporting"]["state"] == "reported"
+    assert record["reporting"]["latest"]["month"] == scene.LAST_MONTH.strftime("%Y-%m")
+    assert [c["carrier"] for c in record["carriers"]["carriers"]] == ["zto"]
+    training = record["training"]
+    assert (training["persons"], training["people_times"]) == (2, 2)
+    assert training["by_category"]["poor_household"] == {"people_times": 1, "persons": 1}
+    assert [t["masked"] for t in record["trainees"]["items"]] == [False, False]
+    assert record["funding"] == {
+        "station_code": built.point,
+        "county_code": "141102000000",
+        "projects": [],
+        "disbursements": [],
+    }
+    # A point that is not reporting shows it.
+    bare = (await client.get(f"/registry/v1/stations/{built.bare_point}",
+                             headers=user_headers(**OFFICIAL))).json()  # fmt: skip
+    assert bare["reporting"]["state"] == "overdue"
+    assert bare["carriers"]["carriers"] == []
+    assert bare["training"]["persons"] == 0
+
+
+async def test_the_public_sees_what_each_service_shows_it(
+    client: httpx.AsyncClient, built: scene.Scene
+) -> None:
+    r = await client.get(f"/registry/v1/stations/{built.point}")
+    assert r.status_code == 200, r.text
+    record = r.json()
+    assert record["partial"] is True
+    refused = {(e["part"], e["service"], e["status"], e["code"]) for e in record["errors"]}
+    assert refused == {
+        ("carriers", "logistics", 401, "authentication_required"),
+        ("funding", "programme", 401, "authentication_required"),
+        ("reporting", "stations", 401, "authentication_required"),
+        ("trainees", "training", 401, "authentication_required"),
+    }
+    assert record["station"]["code"] == built.point
+    assert record["training"]["persons"] == 2
+    assert record["training"]["by_category"] is None  # training keeps them to the village's readers
+    # Another county's official: the trainees list is refused, the rest is there.
+    other = await client.get(
+        f"/registry/v1/stations/{built.point}",
+        headers=user_headers(Role.OFFICIAL, division="141124"),
+    )
+    assert {(e["part"], e["code"]) for e in other.json()["errors"]} == {
+        ("funding", "outside_scope"),
+        ("reporting", "outside_scope"),
+        ("trainees", "outside_scope"),
+    }
+
+
+async def test_etag_and_not_modified(client: httpx.AsyncClient, built: scene.Scene) -> None:
+    url = f"/registry/v1/stations/{built.point}"
+    first = await client.get(url, headers=user_headers(**OFFICIAL))
+    tag = first.headers["etag"]
+    again = await client.get(url, headers=user_headers(**OFFICIAL) | {"If-None-Match": tag})
+    assert (again.status_code, again.headers["etag"], again.content) == (304, tag, b"")
+    # Another scope has another tag: a cached answer is never shared across scopes.
+    admin = await client.get(url, headers=user_headers(Role.ADMIN) | {"If-None-Match": tag})
+    assert admin.status_code == 200
+    assert admin.headers["etag"] != tag
+
+
+async def test_bad_input(client: httpx.AsyncClient, built: scene.Scene) -> None:
+    body = problem(
+        await client.get("/registry/v1/stations/141102100201-01", headers=ZH),
+        404,
+        "station_not_found",
+        "code",
+    )
+    assert "站点" in body["detail"]
+    problem(await client.get("/registry/v1/stations/1411021-01"), 422, "validation_failed", "code")
+    url = f"/registry/v1/stations/{built.point}"
+    problem(await client.get(url, params={"period": "2026-13"}), 422, "invalid_period", "period")
+    future = problem(await client.get(url, params={"period": "2999"}, headers=ZH), 422,
+                     "future_period", "period")  # fmt: skip
+    assert "尚未开始" in future["detail"]
+
+
+class _Hanging:
+    """A service that accepts every request and never answers: it waits for the caller to
+    give up and hang up."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                event = (await receive())["type"]
+                await send({"type": f"{event}.complete"})
+                if event == "lifespan.shutdown":
+                    return
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+
+@pytest.fixture(scope="module")
+def degraded(front: Front, database_url: str) -> Iterator[str]:
+    """A gateway whose logistics is down and whose training never answers."""
+    with ExitStack() as stack:
+        port = stack.enter_context(closed_port())
+        hanging = stack.enter_context(serve(_Hanging()))  # type: ignore[arg-type]
+        settings = GatewaySettings(
+            database_url=database_url,
+            registry_part_timeout=0.5,
+            stations_url=front.services["stations"],  # type: ignore[arg-type]
+            logistics_url=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+            training_url=hanging,  # type: ignore[arg-type]
+            programme_url=front.services["programme"],  # type: ignore[arg-type]
+        )
+        yield stack.enter_context(serve(create_gateway(settings)))
+
+
+@pytest.fixture
+async def degraded_client(degraded: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=degraded, timeout=10) as client:
+        yield client
+
+
+async def test_a_down_or_slow_service_leaves_its_part_out(
+    degraded_client: httpx.AsyncClient, built: scene.Scene
+) -> None:
+    r = await degraded_client.get(
+        f"/registry/v1/stations/{built.point}", headers=user_headers(**OFFICIAL)
+    )
+    assert r.status_code == 200, r.text
+    record = r.json()
+    assert record["partial"] is True
+    assert {(e["part"], e["service"], e["status"], e["code"]) for e in record["errors"]} == {
+        ("carriers", "logistics", 503, "service_unreachable"),
+        ("training", "training", 504, "service_timeout"),
+        ("trainees", "training", 504, "service_timeout"),
+    }
+    assert (record["carriers"], record["training"], record["trainees"]) == (None, None, None)
+    assert record["station"]["code"] == built.point
+    assert record["reporting"]["state"] == "reported"
+    # An incomplete record is not kept: each read asks again.
+    again = await degraded_client.get(
+        f"/registry/v1/stations/{built.point}", headers=user_headers(**OFFICIAL)
+    )
+    assert again.json()["generated_at"] != record["generated_at"]
