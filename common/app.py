@@ -1,26 +1,48 @@
-"""The one way a ruralnet component becomes an ASGI app."""
+"""The one way a ruralnet component becomes an ASGI app.
+
+Every app gets, in this order from the outside in: the request context (request id, public
+base for links, access log, metrics), the component's own edge layers (the gateway's CORS and
+pass-through), retries of writes that lost a database race, the route's body limit
+(``common.limits``), ``HEAD``/``OPTIONS``, gzip for large answers, then FastAPI's routing with
+the problem-details handlers; ``/healthz``, ``/readyz``, ``/metrics`` and ``/docs`` (Swagger
+UI served locally).
+"""
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from common.auth import require_principal
 from common.changefeed import application_name
 from common.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from common.dberrors import TransactionRetryMiddleware
-from common.errors import PROBLEM_JSON, ProblemDetails, install_error_handlers
+from common.docs import install_docs
+from common.errors import install_error_handlers
 from common.guards import refuse_nul
 from common.health import ReadinessCheck
 from common.health import router as health_router
+from common.links import PublicBaseVerifier
 from common.logging import configure_logging
-from common.middleware import RequestContextMiddleware
+from common.metrics import Metrics
+from common.metrics import router as metrics_router
+from common.middleware import (
+    BodyLimitMiddleware,
+    HeadOptionsMiddleware,
+    RequestContextMiddleware,
+)
 from common.migrations import migration_head
+from common.openapi import openapi_with_problems
 from common.settings import ComponentSettings
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+OpenAPIBuilder = Callable[[FastAPI], dict[str, Any]]
+# Below this a JSON answer is not worth compressing (headers alone are ~300 bytes).
+GZIP_MINIMUM_SIZE = 1024
 
 
 def create_app(
@@ -33,9 +55,16 @@ def create_app(
     public_routers: Sequence[APIRouter] = (),
     readiness_checks: Sequence[ReadinessCheck] = (),
     extra_lifespan: ExtraLifespan | None = None,
+    edge_middleware: Sequence[Middleware] = (),
+    openapi: OpenAPIBuilder = openapi_with_problems,
 ) -> FastAPI:
-    """Build a component: ``routers`` need the internal token, ``public_routers`` do not."""
+    """Build a component: ``routers`` need the internal token, ``public_routers`` do not.
+
+    ``edge_middleware`` (outermost first) sees every request after the request context is
+    set and before routing; ``openapi`` builds the document at ``/openapi.json``.
+    """
     configure_logging(json=settings.json_logs)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +73,7 @@ def create_app(
             application_name=application_name(settings.component),
             pool_size=settings.db_pool_size,
         )
+        metrics.watch_pool(engine, settings.db_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
@@ -56,57 +86,50 @@ def create_app(
         finally:
             await engine.dispose()
 
+    component = settings.component
+
+    def operation_id(route: APIRoute) -> str:
+        # The route's function name under the component: ``stations.create_station``.
+        return f"{component}.{route.name}"
+
     app = FastAPI(
         title=title,
         description=description,
         version="1.0.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
         dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.schema = schema
     app.state.migration_head = migration_head(schema)
     app.state.readiness_checks = list(readiness_checks)
-    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
-    # Inside the request context: a retried write keeps its one request id and log line.
+    app.state.metrics = metrics
+    app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
+
+    # add_middleware puts each layer outside the ones added before it: innermost first.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
+    app.add_middleware(HeadOptionsMiddleware, router=app.router)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(TransactionRetryMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    for layer in reversed(edge_middleware):
+        app.add_middleware(layer.cls, *layer.args, **layer.kwargs)
+    secret = settings.internal_secret.get_secret_value()
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        public_base=settings.public_base,
+        # A component with a public URL of its own is an edge: it takes no forwarded base.
+        verifier=None if settings.public_base else PublicBaseVerifier(secret),
+    )
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     for router in public_routers:
         app.include_router(router)
     for router in routers:
         app.include_router(router, dependencies=[Depends(require_principal)])
     return app
-
-
-_PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
-
-
-def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document as the API really answers: every error is
-    ``application/problem+json`` (FastAPI documents its 422 as plain JSON of another shape),
-    and every route behind the internal token says it may answer 401."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
-    )
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    problem = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(problem.pop("$defs", {}))
-    components["ProblemDetails"] = problem
-    for name in ("HTTPValidationError", "ValidationError"):
-        components.pop(name, None)
-    for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
-            responses = operation.setdefault("responses", {})
-            if operation.get("security"):
-                responses.setdefault(
-                    "401", {"description": "the internal token is missing, forged or expired"}
-                )
-            for status, response in responses.items():
-                if status.isdigit() and int(status) >= 400:
-                    response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
-    app.openapi_schema = schema
-    return schema

@@ -200,7 +200,13 @@ class TransactionRetryMiddleware:
             if not held_back:
                 await send(message)
 
-        await self.app({**scope, _RETRY_SCOPE_KEY: retry}, receive, sending)
+        attempt_scope = {**scope, _RETRY_SCOPE_KEY: retry}
+        try:
+            await self.app(attempt_scope, receive, sending)
+        finally:
+            # The route the attempt matched, for the layers outside (metrics by route).
+            if "route" in attempt_scope:
+                scope["route"] = attempt_scope["route"]
         return held_back
 
     @staticmethod

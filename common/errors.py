@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,8 +20,12 @@ from pydantic import BaseModel, Field
 from pydantic_core import PydanticCustomError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
+from common.limits import BODY_LIMIT, describe
+from common.links import public_url, request_path
 from common.logging import get_logger
+from common.routes import allow_header, allowed_methods
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger(__name__)
@@ -304,7 +309,9 @@ def problem_response(
         "status": status,
         "detail": detail,
         "code": code,
-        "instance": request.url.path,
+        # Where it happened, as a link the caller can follow (through the gateway, a gateway
+        # URL); the path only, since query strings may carry personal data.
+        "instance": public_url(request, request_path(request)),
     }
     headers = dict(headers or {})
     request_id = getattr(request.state, "request_id", None)
@@ -323,6 +330,12 @@ def problem_response(
 
 async def _handle_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
+    return render_problem(request, exc)
+
+
+def render_problem(request: Request, exc: Problem) -> JSONResponse:
+    """The answer to a problem, for a layer outside FastAPI's handlers (the gateway's
+    pass-through)."""
     zh = wants_chinese(request)
     errors = exc.errors
     return problem_response(
@@ -489,7 +502,7 @@ _HTTP_CODES = {
     404: ("not_found", "Not found", "未找到"),
     405: ("method_not_allowed", "Method not allowed", "不支持该请求方法"),
     406: ("not_acceptable", "Not acceptable", "无法提供所要求的格式"),
-    413: ("payload_too_large", "Payload too large", "请求体过大"),
+    413: ("payload_too_large", "Content too large", "请求体过大"),
     415: ("unsupported_media_type", "Unsupported media type", "不支持的内容类型"),
 }
 
@@ -500,6 +513,7 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     code, title, title_zh = _HTTP_CODES.get(
         exc.status_code, ("http_error", "HTTP error", "请求错误")
     )
+    headers = exc.headers
     if exc.status_code == 404 and exc.detail == "Not Found":
         detail = (
             f"没有这个地址:{request.method} {request.url.path}"
@@ -507,13 +521,18 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
             else f"No route for {request.method} {request.url.path}"
         )
     elif exc.status_code == 405:
-        # Starlette spells it "Allow"; look it up whatever the case.
-        allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
+        # Starlette's Allow names the first route of the path only; the path may have others.
+        shape = allowed_methods(request.app.router, request.url.path)
+        allowed = allow_header(shape[0]) if shape else ""
+        headers = {"Allow": allowed}
         detail = (
             f"{request.url.path} 不支持 {request.method},可用:{allowed}"
             if zh
             else f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
         )
+    elif exc.status_code == 413:
+        limit = getattr(exc, "limit", None) or request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+        return content_too_large(request, limit or BODY_LIMIT)
     elif exc.status_code == 400 and exc.detail == "There was an error parsing the body":
         # FastAPI's words for a body its JSON parser gave up on (e.g. nested 1,000 deep).
         return problem_response(
@@ -534,7 +553,25 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
         code=code,
         title=title_zh if zh else title,
         detail=detail,
-        headers=exc.headers,
+        headers=headers,
+    )
+
+
+def content_too_large(request: Request, limit: int) -> JSONResponse:
+    """413 for a body over ``limit`` bytes. The connection stays open: the server then reads
+    and drops the rest of the body, so the client, still sending, gets to read this answer
+    (closing at once would reset the connection under it)."""
+    zh = wants_chinese(request)
+    code, title, title_zh = _HTTP_CODES[413]
+    return problem_response(
+        request,
+        status=413,
+        code=code,
+        title=title_zh if zh else title,
+        detail=f"请求体超过此接口允许的 {describe(limit)}"
+        if zh
+        else f"The body is larger than the {describe(limit)} this route accepts",
+        extensions={"limit": limit},
     )
 
 
@@ -560,6 +597,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(sa_exc.SQLAlchemyError, handle_database)
+    # Hot paths that query on the session's asyncpg connection directly raise its own errors.
+    app.add_exception_handler(asyncpg.PostgresError, handle_database)
     app.add_exception_handler(OSError, handle_database)
     app.add_exception_handler(Exception, handle_unexpected)
 

@@ -6,10 +6,11 @@ its code expects. A component may add checks (the gateway checks the services).
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
@@ -45,10 +46,22 @@ async def check_database(request: Request) -> tuple[bool, Any]:
     return True, {"database": "ok", "migration": current}
 
 
+class Readiness(BaseModel):
+    """What is ready and what is not; components add their own checks (the gateway's
+    ``services``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["ready", "not ready"]
+    database: str
+    migration: str | None = None
+
+
 @router.get(
     "/readyz",
     summary="The database is reachable and migrations are at head",
-    responses={503: {"description": "not ready; the body says why"}},
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "not ready; the body says why"}},
 )
 async def readyz(request: Request) -> JSONResponse:
     checks: list[ReadinessCheck] = [check_database, *request.app.state.readiness_checks]

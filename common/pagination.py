@@ -19,6 +19,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from common.errors import BadRequest
+from common.links import public_url, request_path
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -132,8 +133,11 @@ def keyset(
 
 
 def next_link(request: Request, rows: Sequence[Any], params: PageParams, key_of: Any) -> str | None:
-    """The ``next`` URL when the query returned more than a page (``keyset`` asks for n+1)."""
+    """The ``next`` URL when the query returned more than a page (``keyset`` asks for n+1):
+    this request's own filters with the cursor after the last row served, as a public link
+    (``common.links``)."""
     if len(rows) <= params.limit:
         return None
     last = rows[params.limit - 1]
-    return str(request.url.include_query_params(cursor=encode_cursor(key_of(last))))
+    query = request.url.include_query_params(cursor=encode_cursor(key_of(last))).query
+    return public_url(request, request_path(request), query)

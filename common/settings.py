@@ -86,6 +86,13 @@ class ComponentSettings(BaseSettings):
         return {"internal_secret": self.internal_secret.get_secret_value()}
 
     @property
+    def public_base(self) -> str:
+        """The URL clients reach this component's paths under, when it is an entrance of its
+        own (the gateway's ``GATEWAY_PUBLIC_URL``); "" for a service, which learns its
+        public base from the gateway on each request (``common.links``)."""
+        return ""
+
+    @property
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else self.environment != "development"
 

@@ -6,14 +6,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from common.app import create_app
 from gateway.base import SCHEMA
 from gateway.identity.context import identity_lifespan
 from gateway.identity.router import routers as identity_routers
-from gateway.proxy import check_services, upstream_client
-from gateway.proxy import router as proxy_router
+from gateway.openapi import merged_openapi
+from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.settings import GatewaySettings
+
+# What the officials' web front end sends and must be able to read (CORS, ADR 0013).
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept-Language",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+CORS_RESPONSE_HEADERS = ["ETag", "Location", "Link", "Retry-After", "X-Request-ID"]
+CORS_MAX_AGE = 600
 
 
 @asynccontextmanager
@@ -23,14 +38,28 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    edge = []
+    if settings.cors_origins:
+        edge.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_RESPONSE_HEADERS,
+                max_age=CORS_MAX_AGE,
+            )
+        )
     return create_app(
-        settings=settings or GatewaySettings(),
+        settings=settings,
         schema=SCHEMA,
         title="ruralnet gateway",
         description="The public entrance: `/stations/…`, `/logistics/…`, `/training/…` and "
         "`/programme/…` are forwarded to the services with the caller's identity.",
-        # Identity's routes (``/auth/…``) first: the proxy's ``/{service}/…`` takes the rest.
-        public_routers=[*identity_routers, proxy_router],
+        public_routers=identity_routers,
         readiness_checks=[check_services],
         extra_lifespan=_lifespan,
+        edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],
+        openapi=merged_openapi,
     )

@@ -1,8 +1,14 @@
 """Forwarding to the services: ``/{service}/…`` goes to that service with the prefix removed.
 
 ``GET /stations/v1/divisions/141124000000`` → stations ``GET /v1/divisions/141124000000``.
-One pooled httpx client with explicit timeouts; the caller's token is exchanged for a
-short-lived internal token; the request id is passed on; responses are streamed back.
+
+A pure ASGI layer in front of the gateway's own routes (ADR 0013): no FastAPI routing,
+dependencies or response classes on the way. The caller's token is exchanged for a
+short-lived internal token; the request id, the service's signed public base (for its links,
+``common.links``) and ``X-Forwarded-For``/``-Proto`` are passed on; the path goes as it
+arrived, percent-encoding and all; the body is streamed up (at most
+``common.limits.BULK_BODY_LIMIT``; each service holds its routes to their own limit) and the
+answer streamed back byte for byte, compressed or not as the service sent it.
 """
 
 import asyncio
@@ -11,36 +17,73 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import httpx
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import StreamingResponse
+from fastapi import FastAPI, Request
 from httpx_aiohttp import AiohttpTransport
-from starlette.background import BackgroundTask
+from starlette.routing import Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.auth import SAFE_METHODS, Role, mint_internal_token, sign_in_required
-from common.errors import BadGateway, GatewayTimeout, NotFound, Problem, ServiceUnavailable
+from common.errors import (
+    BadGateway,
+    GatewayTimeout,
+    NotFound,
+    Problem,
+    ServiceUnavailable,
+    content_too_large,
+    render_problem,
+)
+from common.limits import BULK_BODY_LIMIT
+from common.links import PUBLIC_BASE_HEADER, PUBLIC_BASE_SIGNATURE_HEADER, sign_public_base
 from common.logging import get_logger
+from common.metrics import ROUTE_LABEL
 from common.middleware import REQUEST_ID_HEADER
-from gateway.auth import authenticate, authorize_forward
+from common.routes import route_shapes
+from gateway.auth import PUBLIC
+from gateway.identity.dependencies import bearer_token
+from gateway.identity.scopes import require_scope
 from gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
-router = APIRouter(tags=["proxy"])
 
-# RFC 9110 §7.6.1 connection-specific headers, plus the ones we set ourselves.
-_HOP_BY_HOP = frozenset(
+# Not passed on upward: RFC 9110 §7.6.1 connection-specific headers, the framing (the body is
+# re-framed), the caller's token (exchanged), and what the gateway sets itself — a caller's
+# forwarded headers or public base would otherwise be believed by the service.
+_REQUEST_DROP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-        "authorization",
-        "x-request-id",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+        b"authorization",
+        b"accept-encoding",
+        b"x-request-id",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+        b"x-forwarded-prefix",
+        b"forwarded",
+        PUBLIC_BASE_HEADER.encode(),
+        PUBLIC_BASE_SIGNATURE_HEADER.encode(),
+    }
+)
+# Not passed back: connection-specific headers, and Date, Server and X-Request-ID, which the
+# gateway's own server and middleware set (sent twice otherwise).
+_RESPONSE_DROP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"transfer-encoding",
+        b"upgrade",
+        b"trailer",
+        b"date",
+        b"server",
+        b"x-request-id",
     }
 )
 RETRY_AFTER = "5"
@@ -58,9 +101,13 @@ def make_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
     )
     return httpx.AsyncClient(
         transport=AiohttpTransport(limits=limits, trust_env=False),
-        timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
+        timeout=upstream_timeout(settings),
         follow_redirects=False,
     )
+
+
+def upstream_timeout(settings: GatewaySettings) -> httpx.Timeout:
+    return httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout)
 
 
 @asynccontextmanager
@@ -101,79 +148,243 @@ def _upstream_problem(service: str, error: httpx.TransportError) -> Problem:
     )
 
 
-def _service_url(request: Request, service: str) -> str:
-    urls = request.app.state.settings.service_urls()
-    if service not in urls:
-        raise NotFound(
-            f"No service {service!r}; the gateway routes /{{service}}/… to one of: "
-            f"{', '.join(urls)}",
-            detail_zh=f"没有服务 {service!r}",
-            code="unknown_service",
+def _service_path(path: str) -> str:
+    """``/stations/v1/stations`` → ``/v1/stations``: the path the service sees."""
+    return "/" + path[1:].partition("/")[2]
+
+
+class _BodyTooLarge(Exception):
+    """The caller's body passed the gateway's limit while it was being forwarded."""
+
+
+class Passthrough:
+    """``/{service}/…`` forwarded; the gateway's own paths (``/docs``, ``/healthz``, later
+    ``/auth``…) to its routes; any other first segment is 404 ``unknown_service``."""
+
+    def __init__(self, app: ASGIApp, *, settings: GatewaySettings) -> None:
+        self.app = app
+        self._own_segments: frozenset[str] | None = None
+        self.urls = settings.service_urls()
+        self.internal_secret = settings.internal_secret.get_secret_value()
+        self.token_ttl = settings.internal_token_ttl_seconds
+        self.timeout = upstream_timeout(settings).as_dict()
+        secret = self.internal_secret
+        self.base_headers: dict[str, list[tuple[bytes, bytes]]] = {}
+        self.route_labels: dict[str, str] = {}
+        for service in self.urls:
+            base = f"{settings.public_base}/{service}"
+            self.base_headers[service] = [
+                (PUBLIC_BASE_HEADER.encode(), base.encode()),
+                (PUBLIC_BASE_SIGNATURE_HEADER.encode(), sign_public_base(base, secret).encode()),
+            ]
+            self.route_labels[service] = f"/{service}/{{path}}"
+        # The largest body any route of any service takes; each holds its routes to theirs.
+        self.body_limit = BULK_BODY_LIMIT
+
+    def own_segments(self, router: Router) -> frozenset[str]:
+        """First path segments of the gateway's own routes (read once: they are all there
+        by the first request)."""
+        if self._own_segments is None:
+            self._own_segments = frozenset(
+                shape.path.split("/")[1] for shape in route_shapes(router)
+            )
+        return self._own_segments
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        segment = scope["path"][1:].partition("/")[0]
+        if segment in self.urls:
+            scope[ROUTE_LABEL] = self.route_labels[segment]
+            await self._forward(scope, receive, send)
+        elif not segment or segment in self.own_segments(scope["app"].router):
+            await self.app(scope, receive, send)
+        else:
+            await self._problem(
+                scope,
+                receive,
+                send,
+                NotFound(
+                    f"No service {segment!r}; the gateway routes /{{service}}/… to one of: "
+                    f"{', '.join(self.urls)}",
+                    detail_zh=f"没有服务 {segment!r},可用:{', '.join(self.urls)}",
+                    code="unknown_service",
+                ),
+            )
+
+    async def _problem(self, scope: Scope, receive: Receive, send: Send, problem: Problem) -> None:
+        await render_problem(Request(scope, receive), problem)(scope, receive, send)
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        service = scope["path"][1:].partition("/")[0]
+        try:
+            authorization = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    authorization = value.decode("latin-1")
+                    break
+            token = bearer_token(authorization)
+            if token is None:
+                principal = PUBLIC
+            else:
+                verified = scope["app"].state.access_tokens.verify(token)
+                principal = verified.principal
+                # A machine's token must hold a scope for what it asks (ADR 0062).
+                require_scope(
+                    verified.scopes, service, _service_path(scope["path"]), scope["method"]
+                )
+            if principal.role is Role.PUBLIC and scope["method"] not in SAFE_METHODS:
+                # Refused before the body is read: a service would refuse it as well (ADR 0009).
+                raise sign_in_required("change anything", "修改数据")
+            internal = mint_internal_token(
+                principal, secret=self.internal_secret, ttl_seconds=self.token_ttl
+            )
+            body = await self._body(scope, receive)
+            request = self._upstream_request(service, scope, internal, body)
+        except Problem as problem:
+            await self._problem(scope, receive, send, problem)
+            return
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+            return
+        client: httpx.AsyncClient = scope["app"].state.upstream
+        try:
+            upstream = await client.send(request, stream=True)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+            return
+        except httpx.TransportError as error:
+            if _caused_by_too_large(error):
+                await self._too_large(scope, receive, send)
+            else:
+                await self._problem(scope, receive, send, _upstream_problem(service, error))
+            return
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": upstream.status_code,
+                    "headers": [
+                        (name, value)
+                        for name, value in upstream.headers.raw
+                        if name.lower() not in _RESPONSE_DROP
+                    ],
+                }
+            )
+            async for chunk in upstream.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        except httpx.TransportError as error:
+            # The status is sent: all the caller can learn is a body cut short.
+            log.warning("service answer broken off", service=service, error=type(error).__name__)
+        finally:
+            await upstream.aclose()
+
+    def _upstream_request(
+        self, service: str, scope: Scope, token: str, body: bytes | httpx.AsyncByteStream | None
+    ) -> httpx.Request:
+        headers: list[tuple[bytes, bytes]] = []
+        accept_encoding = b"identity"
+        content_length: bytes | None = None
+        for name, value in scope["headers"]:
+            if name not in _REQUEST_DROP:
+                headers.append((name, value))
+            elif name == b"accept-encoding":
+                # Passed on as sent; when absent, the client libraries' own default
+                # (gzip) would make the service compress for a caller that did not ask.
+                accept_encoding = value
+            elif name == b"content-length":
+                content_length = value
+        client = scope.get("client")
+        headers += [
+            (b"authorization", b"Bearer " + token.encode()),
+            (REQUEST_ID_HEADER.lower().encode(), scope["state"]["request_id"].encode()),
+            (b"x-forwarded-for", (client[0] if client else "").encode()),
+            (b"x-forwarded-proto", scope["scheme"].encode()),
+            (b"accept-encoding", accept_encoding),
+            *self.base_headers[service],
+        ]
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        # The path exactly as the caller sent it (a %0D stays %0D for the service to judge),
+        # less the first segment, whatever its spelling.
+        rest = b"/" + raw_path.split(b"?", 1)[0][1:].partition(b"/")[2]
+        url = self.urls[service] + rest.decode("latin-1")
+        if scope["query_string"]:
+            url += "?" + scope["query_string"].decode("latin-1")
+        extensions = {"timeout": self.timeout}
+        if isinstance(body, httpx.AsyncByteStream):
+            # Streamed on as it comes: with the caller's length when it gave one, chunked
+            # otherwise.
+            if content_length is not None:
+                headers.append((b"content-length", content_length))
+            return httpx.Request(
+                scope["method"], url, headers=headers, stream=body, extensions=extensions
+            )
+        return httpx.Request(
+            scope["method"], url, headers=headers, content=body, extensions=extensions
         )
-    return urls[service]
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes | httpx.AsyncByteStream | None:
+        """The caller's body: None when there is none, the bytes when they came in one piece
+        (a single write), a stream to pass on otherwise (a bulk upload)."""
+        framed = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                framed = True
+                # Refused before a byte is read or the service is called.
+                if int(value) > self.body_limit:
+                    raise _BodyTooLarge
+            elif name == b"transfer-encoding":
+                framed = True
+        if not framed:
+            return None
+        first = await receive()
+        if first["type"] != "http.request":
+            return None
+        chunk = first.get("body", b"")
+        if len(chunk) > self.body_limit:
+            raise _BodyTooLarge
+        if not first.get("more_body", False):
+            return chunk
+        return _CallerBody(first, receive, self.body_limit)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await content_too_large(Request(scope, receive), self.body_limit)(scope, receive, send)
 
 
-async def forward(service: str, path: str, request: Request) -> StreamingResponse:
-    base = _service_url(request, service)
-    principal = authenticate(request)
-    authorize_forward(request, service, f"/{path}")
-    if principal.role is Role.PUBLIC and request.method not in SAFE_METHODS:
-        # Refused before the body is read: a service would refuse it as well (ADR 0009).
-        raise sign_in_required("change anything", "修改数据")
-    settings: GatewaySettings = request.app.state.settings
-    token = mint_internal_token(
-        principal,
-        secret=settings.internal_secret.get_secret_value(),
-        ttl_seconds=settings.internal_token_ttl_seconds,
-    )
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
-    headers += [
-        ("authorization", f"Bearer {token}"),
-        (REQUEST_ID_HEADER, request.state.request_id),
-        ("x-forwarded-for", request.client.host if request.client else ""),
-        ("x-forwarded-proto", request.url.scheme),
-    ]
-    client: httpx.AsyncClient = request.app.state.upstream
-    upstream_request = client.build_request(
-        request.method,
-        f"{base}/{path}",
-        params=request.url.query,
-        headers=headers,
-        content=await request.body(),
-    )
-    try:
-        upstream = await client.send(upstream_request, stream=True)
-    except httpx.TransportError as e:
-        raise _upstream_problem(service, e) from e
-    response_headers = {
-        k: v
-        for k, v in upstream.headers.items()
-        if k.lower() not in _HOP_BY_HOP or k.lower() == "content-length"
-    }
-    return StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        headers=response_headers,
-        background=BackgroundTask(upstream.aclose),
-    )
+class _CallerBody(httpx.AsyncByteStream):
+    """The rest of the caller's body, chunk by chunk as the server receives it, counted."""
+
+    def __init__(self, first: Message, receive: Receive, limit: int) -> None:
+        self._first = first
+        self._receive = receive
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        message = self._first
+        counted = 0
+        while True:
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            counted += len(chunk)
+            if counted > self._limit:
+                raise _BodyTooLarge
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+            message = await self._receive()
 
 
-# One route per method: OpenAPI wants a distinct operation id for each (FastAPI derives a
-# route's id from its first method only, so one route for all seven repeats it).
-for _method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
-    router.add_api_route(
-        "/{service}/{path:path}",
-        forward,
-        methods=[_method],
-        summary="Forward to a service",
-        description="`/stations/…`, `/logistics/…`, `/training/…` and `/programme/…` go to that "
-        "service, with the caller's identity exchanged for an internal token.",
-        responses={
-            **ServiceUnavailable.openapi("the service cannot be reached"),
-            **BadGateway.openapi("the service broke the connection"),
-            **GatewayTimeout.openapi("the service did not answer in time"),
-        },
-    )
+def _caused_by_too_large(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _BodyTooLarge):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def check_services(request: Request) -> tuple[bool, dict[str, object]]:

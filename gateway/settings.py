@@ -1,5 +1,7 @@
-from pydantic import AnyHttpUrl, Field, SecretStr
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common.settings import ComponentSettings
 from gateway.identity.settings import IdentitySettings
@@ -11,6 +13,12 @@ class GatewaySettings(ComponentSettings, IdentitySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     component: str = "gateway"
+    # Where clients reach the gateway: every link handed out (next, Location, instance) is
+    # built on it, never on the request's Host. Behind a reverse proxy, its public URL.
+    public_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    # Browser origins allowed to call the API (the officials' web front end), comma-separated:
+    # GATEWAY_CORS_ORIGINS=https://ec.example.gov.cn,http://localhost:5173
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     stations_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001")
     logistics_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8002")
     training_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8003")
@@ -20,6 +28,17 @@ class GatewaySettings(ComponentSettings, IdentitySettings):
     upstream_connect_timeout: float = Field(default=2.0, gt=0, le=30)
     upstream_timeout: float = Field(default=30.0, gt=0, le=600)
     upstream_pool_size: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def public_base(self) -> str:
+        return str(self.public_url).rstrip("/")
 
     def secrets(self) -> dict[str, str]:
         return {

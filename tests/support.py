@@ -32,26 +32,39 @@ class TokenHeaders(Mapping[str, str]):
     ``headers=ADMIN`` or ``{**ADMIN, "If-Match": …}`` never carries a token older than the
     request, however long the suite has run before it."""
 
-    def __init__(self, principal: Principal, mint: Callable[[Principal], str]) -> None:
+    def __init__(
+        self,
+        principal: Principal,
+        mint: Callable[[Principal], str],
+        extra: Mapping[str, str] | None = None,
+    ) -> None:
         self.principal = principal
         self._mint = mint
+        self._extra = dict(extra or {})
 
     def __getitem__(self, key: str) -> str:
-        if key != "Authorization":
-            raise KeyError(key)
-        return f"Bearer {self._mint(self.principal)}"
+        if key == "Authorization":
+            return f"Bearer {self._mint(self.principal)}"
+        return self._extra[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(("Authorization",))
+        return iter(("Authorization", *self._extra))
 
     def __len__(self) -> int:
-        return 1
+        return 1 + len(self._extra)
 
-    def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
-        return {**self, **other}
+    # ``ADMIN | {"Accept-Language": "zh"}`` at module level stays lazy too.
+    def __or__(self, other: Mapping[str, str]) -> Mapping[str, str]:
+        if "Authorization" in other:
+            return {**self, **other}
+        return TokenHeaders(self.principal, self._mint, {**self._extra, **other})
 
-    def __ror__(self, other: Mapping[str, str]) -> dict[str, str]:
-        return {**other, **self}
+    def __ror__(self, other: Mapping[str, str]) -> Mapping[str, str]:
+        return TokenHeaders(
+            self.principal,
+            self._mint,
+            {**{k: v for k, v in other.items() if k != "Authorization"}, **self._extra},
+        )
 
     def __repr__(self) -> str:
         return f"TokenHeaders({self.principal!r})"

@@ -304,7 +304,7 @@ async def test_bodies_queries_and_statuses_pass_through(client: httpx.AsyncClien
     signed_in = user_headers(Principal(subject="user:1", role=Role.ADMIN))
     r = await client.post("/training/v1/private/whoami", json={"x": 1}, headers=signed_in)
     assert_problem(r, 405, "method_not_allowed")
-    assert r.headers["allow"] == "GET"
+    assert r.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 async def test_readyz_reports_each_service(system: System) -> None:

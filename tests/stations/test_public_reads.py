@@ -15,7 +15,16 @@ from tests.support import internal_headers
 
 VILLAGE = "141124100201"  # 前麻峪村委会, 临县
 CODE = f"{VILLAGE}-01"
-OPEN = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz"}
+OPEN = {
+    "/openapi.json",
+    "/docs",
+    "/docs/assets/{name}",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+}
 LAST = months_from_now(-1).strftime("%Y-%m")
 
 PUBLIC_READS = {

@@ -20,6 +20,7 @@ from common.errors import (
 from common.etag import etag
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.identifiers import DivisionClass, DivisionLevel
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.changes.models import StationsIdempotencyRecord
 from services.stations.divisions import service
@@ -159,6 +160,7 @@ _BULK_BODY: dict[str, Any] = {
 
 @router.post(
     "/flags/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Set flags of many divisions",
     description="A JSON array, NDJSON, or CSV (`text/csv`, UTF-8 or GB 18030 as Excel saves "
     f"it) of at most {service.BULK_MAX_ROWS} rows: `code` plus any of `poverty_county`, "

@@ -12,7 +12,7 @@ class GapKind(StrEnum):
     POOR_VILLAGES = "poor_villages"  # registered poor villages (建档立卡贫困村) without one
 
 
-class DivisionRef(BaseModel):
+class IndicatorDivision(BaseModel):
     code: str | None = Field(
         description="12-digit code; absent for the nation", examples=["141100000000"]
     )
@@ -50,11 +50,11 @@ class Reporting(BaseModel):
 
 
 class ReportingRate(Reporting):
-    division: DivisionRef
+    division: IndicatorDivision
 
 
 class NetworkIndicators(BaseModel):
-    division: DivisionRef
+    division: IndicatorDivision
     stations: StationCounts
     township_coverage: Coverage = Field(description="乡镇服务站覆盖率 (not counting 街道)")
     village_coverage: Coverage = Field(description="建制村 (village committee) coverage")
@@ -79,7 +79,7 @@ class SalesMonth(SalesFigures):
 
 
 class Sales(BaseModel):
-    division: DivisionRef
+    division: IndicatorDivision
     first: str = Field(serialization_alias="from", examples=["2026-01"])
     last: str = Field(serialization_alias="to", examples=["2026-09"])
     months: list[SalesMonth] = Field(description="every month of the range, oldest first")

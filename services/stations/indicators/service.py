@@ -20,9 +20,9 @@ from services.stations.divisions.service import division_not_found
 from services.stations.indicators import repository
 from services.stations.indicators.schemas import (
     Coverage,
-    DivisionRef,
     Gap,
     GapKind,
+    IndicatorDivision,
     NetworkIndicators,
     OverdueStation,
     Reporting,
@@ -35,13 +35,13 @@ from services.stations.indicators.schemas import (
 from services.stations.registry.models import StationStatus, StationTier
 from services.stations.reports.schemas import format_month
 
-NATION = DivisionRef(code=None, name="全国", level="nation")
+NATION = IndicatorDivision(code=None, name="全国", level="nation")
 MAX_SALES_MONTHS = 120
 
 
 @dataclass(frozen=True)
 class DivisionScope:
-    division: DivisionRef
+    division: IndicatorDivision
     scope: Scope
 
 
@@ -54,7 +54,7 @@ async def resolve_division(session: AsyncSession, raw: str | None) -> DivisionSc
     row = await repository.division(session, scope.code)
     if row is None:
         raise division_not_found(scope.code, field_name="division", location="query")
-    return DivisionScope(DivisionRef(code=row.code, name=row.name, level=row.level), scope)
+    return DivisionScope(IndicatorDivision(code=row.code, name=row.name, level=row.level), scope)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -97,7 +97,7 @@ async def network(session: AsyncSession, scope: Scope, month: date) -> NetworkIn
     if scope.code is not None:
         if row["division_name"] is None:
             raise division_not_found(scope.code, field_name="division", location="query")
-        division = DivisionRef(
+        division = IndicatorDivision(
             code=scope.code, name=row["division_name"], level=row["division_level"]
         )
     return NetworkIndicators(

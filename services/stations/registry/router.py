@@ -21,6 +21,7 @@ from common.errors import (
 )
 from common.etag import etag
 from common.idempotency import Idempotency, IdempotencyKeyHeader
+from common.links import link_header, url_for
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.changes.models import StationsIdempotencyRecord
 from services.stations.registry import service
@@ -115,10 +116,12 @@ FormatQuery = Annotated[
 ]
 
 
-def _station_response(out: StationOut, *, status_code: int = 200) -> JSONResponse:
+def _station_response(
+    out: StationOut, *, status_code: int = 200, location: str | None = None
+) -> JSONResponse:
     headers = {"ETag": etag(out.version)}
-    if status_code == 201:
-        headers["Location"] = f"/v1/stations/{out.code}"
+    if location is not None:
+        headers["Location"] = location
     return JSONResponse(out.model_dump(mode="json"), status_code=status_code, headers=headers)
 
 
@@ -216,13 +219,20 @@ async def create_station(
     async def render(reference: dict[str, str]) -> Response:
         """The station as this caller may see it now: the record keeps no operator data."""
         row = await service.get_station(session, reference["station"])
-        return _station_response(service.station_out(row, principal, crs), status_code=201)
+        return _station_response(
+            service.station_out(row, principal, crs),
+            status_code=201,
+            location=url_for(request, "read_station", code=row.station.code),
+        )
 
     replayed = await idempotency.replay(render)
     if replayed is not None:
         return replayed
     row = await service.create_station(session, body, principal)
-    response = _station_response(service.station_out(row, principal, crs), status_code=201)
+    out = service.station_out(row, principal, crs)
+    response = _station_response(
+        out, status_code=201, location=url_for(request, "read_station", code=out.code)
+    )
     await idempotency.remember_reference(
         201, {"station": row.station.code}, headers=response.headers
     )
@@ -303,7 +313,7 @@ async def list_stations(
     )
     rows = await service.list_stations(session, query, params)
     next_url = next_link(request, rows, params, lambda row: [row.station.code])
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
+    headers = link_header(next_url)
     if _wants_geojson(request, output):
         # RFC 7946: GeoJSON is WGS-84, whatever `crs` the filters were given in.
         features = [service.station_out(row, principal) for row in rows[: params.limit]]

@@ -24,6 +24,7 @@ from common.errors import (
 )
 from common.etag import etag
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, cursor_key, next_link, page_params
 from services.stations import authz
 from services.stations.changes.models import StationsIdempotencyRecord
@@ -262,6 +263,7 @@ _CSV_EXAMPLE = (
 
 @router.post(
     "/reports/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Send many monthly reports at once (a county's upload)",
     description=(
         "A JSON array, NDJSON, or CSV (`Content-Type: text/csv`, UTF-8 or GB 18030 as Excel "
