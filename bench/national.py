@@ -39,6 +39,7 @@ from datetime import date
 import asyncpg
 from stdnum.cn import uscc
 
+from bench import logistics_data
 from common.settings import async_database_url, plain_database_url
 from ruralnet.devdb import SHARED_DATA, Cluster, ensure_database
 
@@ -589,7 +590,10 @@ STEPS: dict[str, Step] = {
     "flags": _flags,
     "stations": _stations,
     "reports": _reports,
+    **logistics_data.STEPS,
 }
+STEP_VERSIONS |= logistics_data.STEP_VERSIONS
+DEPENDS_ON |= logistics_data.DEPENDS_ON
 
 _COUNTS = {
     "divisions": "SELECT count(*) FROM stations.division",
@@ -608,6 +612,7 @@ _COUNTS = {
     "transitions": "SELECT count(*) FROM stations.station_transition",
     "monthly reports": "SELECT count(*) FROM stations.monthly_report",
     "report revisions": "SELECT count(*) FROM stations.monthly_report_revision",
+    **logistics_data.COUNTS,
 }
 
 
@@ -679,6 +684,8 @@ async def prepare_async(
                 "monthly_report_revision",
             ):
                 await conn.execute(f"VACUUM (ANALYZE) stations.{table}")
+            for qualified in logistics_data.VACUUM:
+                await conn.execute(f"VACUUM (ANALYZE) {qualified}")
             report.built["vacuum"] = time.perf_counter() - vacuum_started
     finally:
         await conn.close()

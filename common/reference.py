@@ -23,14 +23,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    any_,
-    bindparam,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from common import bulkwrite
 from common.errors import Problem, Unprocessable
 from common.identifiers import DivisionClass, DivisionLevel
 
@@ -133,6 +131,16 @@ class DivisionRule:
     classes: Collection[DivisionClass] | None = None
     allow_retired: bool = False
 
+    def accepts(self, division: "DivisionRef | None") -> bool:
+        """The common case answered without building a problem (an upload of 100,000 rows
+        asks this 100,000 times)."""
+        return (
+            division is not None
+            and (division.until_edition is None or self.allow_retired)
+            and division.level in self.levels
+            and (self.classes is None or division.division_class in self.classes)
+        )
+
 
 class DivisionRef(NamedTuple):
     """A reference row as a plain tuple, with every column of ``ReferenceDivisionMixin``."""
@@ -155,15 +163,19 @@ async def divisions_by_code(
 ) -> dict[str, DivisionRef]:
     """The reference rows of these codes, in one query however many there are (plain
     tuples, not ORM objects: an upload of 100,000 rows asks for 100,000 codes)."""
-    unique = sorted(set(codes))
+    unique = list(set(codes))
     if not unique:
         return {}
-    # One array parameter, not one parameter per code.
-    codes_param = bindparam("codes", unique, type_=ARRAY(CODE))
-    stmt = select(*(getattr(model, f) for f in DivisionRef._fields)).where(
-        model.code == any_(codes_param)
+    # One array parameter, not one parameter per code; straight on the session's asyncpg
+    # connection (SQLAlchemy's result processing costs ~10 µs a row, asyncpg's ~1 µs).
+    table = model.__table__  # type: ignore[attr-defined]
+    rows = await bulkwrite.fetch(
+        session,
+        f'SELECT {", ".join(DivisionRef._fields)} FROM "{table.schema}"."{table.name}"'
+        " WHERE code = ANY($1::text[])",
+        unique,
     )
-    return {row[0]: DivisionRef(*row) for row in await session.execute(stmt)}
+    return {row[0]: DivisionRef(*row) for row in rows}
 
 
 def division_problem(
@@ -176,6 +188,8 @@ def division_problem(
 ) -> Problem | None:
     """Why ``code`` cannot be used under ``rule`` (None when it can): ``unknown_division``,
     ``division_not_current``, ``wrong_division_level``, ``wrong_division_class`` (422)."""
+    if rule.accepts(division):
+        return None
     if division is None:
         return Unprocessable(
             f"no division {code} in the statistical division list",

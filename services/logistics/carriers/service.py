@@ -99,12 +99,20 @@ class CarrierResolver:
 
     def __init__(self, table: Iterable[tuple[str, int, str, bool]]) -> None:
         self._keys = {key: (cid, code, active) for key, cid, code, active in table}
+        # An upload names the same few carriers 100,000 times: each answer is made once.
+        self._answers: dict[tuple[str, str], ResolvedCarrier | Problem] = {}
 
     @classmethod
     async def load(cls, session: AsyncSession) -> "CarrierResolver":
         return cls(await repository.resolution_table(session))
 
     def resolve(self, name: str, *, field: str = "carrier") -> ResolvedCarrier | Problem:
+        known = self._answers.get((name, field))
+        if known is None:
+            known = self._answers[(name, field)] = self._resolve(name, field)
+        return known
+
+    def _resolve(self, name: str, field: str) -> ResolvedCarrier | Problem:
         found = self._keys.get(name.strip().lower())
         if found is None:
             return Unprocessable(

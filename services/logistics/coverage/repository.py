@@ -48,7 +48,8 @@ async def lock_carriers(session: AsyncSession, carrier_ids: Sequence[int]) -> No
 async def periods_of(
     session: AsyncSession, keys: Sequence[tuple[int, str]]
 ) -> list[asyncpg.Record]:
-    """Every period that counts (not superseded) of these (carrier id, division) pairs."""
+    """Every period that counts (not superseded) of these distinct (carrier id, division)
+    pairs, oldest first."""
     if not keys:
         return []
     return await bulkwrite.fetch(
@@ -56,7 +57,7 @@ async def periods_of(
         """
         SELECT c.id, c.carrier_id, c.division_code, c.station_code, c.mode,
                c.pickups_per_week, c.deliveries_per_week, c.valid_from, c.valid_to, c.version
-        FROM (SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[]) AS k(carrier_id, code)) k
+        FROM unnest($1::bigint[], $2::text[]) AS k(carrier_id, code)
         JOIN logistics.coverage c ON c.carrier_id = k.carrier_id AND c.division_code = k.code
         WHERE c.superseded_at IS NULL
         ORDER BY c.carrier_id, c.division_code, c.valid_from

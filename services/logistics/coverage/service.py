@@ -154,6 +154,8 @@ def _apply(
     the request's rows) and plan its writes."""
     start = item.valid_from
     assert start is not None
+    if not periods:  # the usual case of a first upload
+        return "created", _open(periods, row, item, carrier_id, plan)
     clashing = [p for p in periods if not p.superseded and p.overlaps(start, item.valid_to)]
     latest = next((p for p in reversed(periods) if not p.superseded), None)
     if not clashing:
@@ -274,7 +276,7 @@ async def submit(
     points = await repository.station_points(
         session, [s.coverage.station_code for s in submissions if s.coverage.station_code]
     )
-    keys = sorted(
+    keys = list(
         {
             (r.id, s.coverage.division_code)
             for s, r in zip(submissions, resolved, strict=True)

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, CsvColumns, Source, read_bulk
-from common.errors import Unprocessable
+from common.bulk import BulkRow, CsvColumns, Source, accepted, bulk_body, read_bulk
+from common.errors import Problem, Unprocessable
 from services.logistics import authz
-from services.logistics.coverage.schemas import CoverageBulkResult, CoverageIn, CoverageRowResult
+from services.logistics.coverage.schemas import CoverageIn, CoverageRowResult
 from services.logistics.coverage.service import Submission, submit
 
 MAX_ROWS = 100_000
@@ -97,34 +97,35 @@ async def submit_bulk(
     *,
     dry_run: bool,
     zh: bool,
-) -> CoverageBulkResult:
+) -> dict[str, Any]:
+    """The answer's JSON body (``CoverageBulkResult``), row by row in upload order."""
     authz.require_writer(principal, "record coverage", "提交覆盖数据")
-    outcomes: dict[int, CoverageRowResult] = {}
+    outcomes: dict[int, dict[str, Any]] = {}
     submissions = []
     for raw in rows:
         if raw.parsed is not None:
             submissions.append(Submission(raw.index, raw.line, raw.parsed))
             continue
         assert raw.problem is not None
-        outcomes[raw.index] = CoverageRowResult.rejected(
+        outcomes[raw.index] = _rejected(
             raw,
             raw.problem,
-            chinese=zh,
+            zh,
             carrier=_sent_text(raw.value, "carrier"),
             division_code=_sent_text(raw.value, "division_code"),
         )
     by_index = {raw.index: raw for raw in rows}
     for result in await submit(session, principal, submissions, dry_run=dry_run):
         if result.problem is not None:
-            outcomes[result.row] = CoverageRowResult.rejected(
+            outcomes[result.row] = _rejected(
                 by_index[result.row],
                 result.problem,
-                chinese=zh,
+                zh,
                 carrier=result.carrier,
                 division_code=result.division_code,
             )
             continue
-        outcomes[result.row] = CoverageRowResult(
+        outcomes[result.row] = accepted(
             index=result.row,
             line=result.line,
             status=result.outcome,
@@ -132,4 +133,10 @@ async def submit_bulk(
             division_code=result.division_code,
             coverage_id=result.period.id if result.period is not None else None,
         )
-    return CoverageBulkResult.of([outcomes[raw.index] for raw in rows], dry_run=dry_run)
+    return bulk_body([outcomes[raw.index] for raw in rows], dry_run=dry_run)
+
+
+def _rejected(row: BulkRow[Any], problem: Problem, zh: bool, **fields: Any) -> dict[str, Any]:
+    return CoverageRowResult.rejected(row, problem, chinese=zh, **fields).model_dump(
+        mode="json", exclude_none=True
+    )

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, CsvColumns, Source, read_bulk
+from common.bulk import BulkRow, CsvColumns, Source, accepted, bulk_body, read_bulk
 from common.errors import Unprocessable
 from services.logistics import authz
-from services.logistics.depots.schemas import DepotBulkResult, DepotIn, DepotRowResult
+from services.logistics.depots.schemas import DepotIn, DepotRowResult
 from services.logistics.depots.service import Submission, submit
 
 MAX_ROWS = 100_000
@@ -93,9 +93,10 @@ async def submit_bulk(
     *,
     dry_run: bool,
     zh: bool,
-) -> DepotBulkResult:
+) -> dict[str, Any]:
+    """The answer's JSON body (``DepotBulkResult``), row by row in upload order."""
     authz.require_writer(principal, "record depots", "登记物流网点")
-    outcomes: dict[int, DepotRowResult] = {}
+    outcomes: dict[int, dict[str, Any]] = {}
     submissions = []
     for raw in rows:
         if raw.parsed is not None:
@@ -105,19 +106,19 @@ async def submit_bulk(
         sent = raw.value.get("code") if isinstance(raw.value, dict) else None
         outcomes[raw.index] = DepotRowResult.rejected(
             raw, raw.problem, chinese=zh, depot=sent[:40] if isinstance(sent, str) else None
-        )
+        ).model_dump(mode="json", exclude_none=True)
     by_index = {raw.index: raw for raw in rows}
     for result in await submit(session, principal, submissions, dry_run=dry_run):
         if result.problem is not None:
             outcomes[result.row] = DepotRowResult.rejected(
                 by_index[result.row], result.problem, chinese=zh, depot=result.code
-            )
+            ).model_dump(mode="json", exclude_none=True)
             continue
-        outcomes[result.row] = DepotRowResult(
+        outcomes[result.row] = accepted(
             index=result.row,
             line=result.line,
             status=result.outcome,
             depot=result.code,
             version=result.version,
         )
-    return DepotBulkResult.of([outcomes[raw.index] for raw in rows], dry_run=dry_run)
+    return bulk_body([outcomes[raw.index] for raw in rows], dry_run=dry_run)

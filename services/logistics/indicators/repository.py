@@ -93,11 +93,23 @@ SELECT
     (SELECT coalesce(jsonb_object_agg(kind, n), '{{{{}}}}'::jsonb)
      FROM (SELECT kind, count(*) AS n FROM depots GROUP BY kind) k) AS depots_by_kind,
     (SELECT count(*) FROM depots) AS depots,
-    (SELECT count(*) FROM depots WHERE carriers >= 2) AS shared_depots
+    (SELECT count(*) FROM depots WHERE carriers >= 2) AS shared_depots{{division_columns}}
+{{division_join}}
 """
+_coverage_scoped, _coverage_nation = _scoped(
+    "c.division_code", "h.division_code", "d.code", "p.division_code", "e.division_code"
+)
+# The division itself (its code is :lo), read in the same statement as its figures: one
+# round trip for the whole answer.
 COVERAGE = variants(
     _COVERAGE,
-    *_scoped("c.division_code", "h.division_code", "d.code", "p.division_code", "e.division_code"),
+    _coverage_scoped
+    | {
+        "division_columns": ",\n    named.name AS division_name, named.level AS division_level",
+        "division_join": "FROM (SELECT 1) AS one"
+        " LEFT JOIN logistics.reference_division named ON named.code = :lo",
+    },
+    _coverage_nation | {"division_columns": "", "division_join": ""},
 )
 
 # Volumes are summed per month (China-time days, as sent), laid on every month of the

@@ -58,9 +58,8 @@ async def coverage(
     as_of: AsOfQuery = None,
     min_deliveries: Annotated[int, Query(ge=1, le=14, description="deliveries a week")] = 5,
 ) -> CoverageIndicators:
-    where = await service.resolve_division(session, division)
     return await service.coverage(
-        session, where, as_of=as_of or china_today(), min_deliveries=min_deliveries
+        session, division, as_of=as_of or china_today(), min_deliveries=min_deliveries
     )
 
 

@@ -33,19 +33,23 @@ class Where:
     scope: Any
 
 
+def _not_found(code: str) -> NotFound:
+    return NotFound(
+        f"no division {code}",
+        detail_zh=f"没有区划 {code}",
+        code="division_not_found",
+        field="division",
+        location="query",
+    )
+
+
 async def resolve_division(session: AsyncSession, raw: str | None) -> Where:
     scope = division_scope(raw)
     if scope.code is None:
         return Where(NATION, scope)
     row = await repository.division(session, scope.code)
     if row is None:
-        raise NotFound(
-            f"no division {scope.code}",
-            detail_zh=f"没有区划 {scope.code}",
-            code="division_not_found",
-            field="division",
-            location="query",
-        )
+        raise _not_found(scope.code)
     return Where(DivisionRef(code=row.code, name=row.name, level=row.level), scope)
 
 
@@ -59,13 +63,22 @@ def _share(reached: int, total: int) -> Share:
 
 
 async def coverage(
-    session: AsyncSession, where: Where, *, as_of: date, min_deliveries: int
+    session: AsyncSession, raw_division: str | None, *, as_of: date, min_deliveries: int
 ) -> CoverageIndicators:
-    row = await repository.coverage(session, where.scope, as_of=as_of, deliveries=min_deliveries)
+    """The figures and the division they are of, in one statement."""
+    scope = division_scope(raw_division)
+    row = await repository.coverage(session, scope, as_of=as_of, deliveries=min_deliveries)
+    division = NATION
+    if scope.code is not None:
+        if row["division_name"] is None:
+            raise _not_found(scope.code)
+        division = DivisionRef(
+            code=scope.code, name=row["division_name"], level=row["division_level"]
+        )
     townships, points = row["townships"], row["points"]
     by_mode = row["points_by_mode"]
     return CoverageIndicators(
-        division=where.division,
+        division=division,
         as_of=as_of,
         township_coverage=_share(row["townships_reached"], townships),
         frequent_township_coverage=_share(row["townships_frequent"], townships),

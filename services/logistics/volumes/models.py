@@ -44,8 +44,14 @@ class ParcelVolume(_Figures, Base):
     __table_args__ = (
         UniqueConstraint("carrier_id", "place_code", "day"),
         CheckConstraint("(station_code IS NULL) <> (township_code IS NULL)", name="one_place"),
-        # Monthly sums per division prefix.
-        Index("ix_parcel_volume_division_code_day", "division_code", "day"),
+        # Monthly sums per division prefix, from the index alone (index-only scans: a
+        # county's year is ~80,000 rows).
+        Index(
+            "ix_parcel_volume_division_code_day",
+            "division_code",
+            "day",
+            postgresql_include=list(FIGURES),
+        ),
         *_checks(),
     )
 

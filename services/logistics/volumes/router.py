@@ -117,10 +117,9 @@ async def bulk_volumes(
     if replayed is not None:
         return replayed
     rows = upload.read_upload(request.headers.get("content-type"), await request.body())
-    result = await upload.submit_bulk(
+    body = await upload.submit_bulk(
         session, principal, rows, dry_run=dry_run, zh=wants_chinese(request)
     )
-    body = result.body()
     await idempotency.remember(200, body)
     return JSONResponse(body)
 

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, CsvColumns, Source, read_bulk
+from common.bulk import BulkRow, CsvColumns, Source, accepted, bulk_body, read_bulk
 from common.errors import Unprocessable
 from services.logistics import authz
-from services.logistics.volumes.schemas import VolumeBulkResult, VolumeIn, VolumeRowResult
+from services.logistics.volumes.schemas import VolumeIn, VolumeRowResult
 from services.logistics.volumes.service import Submission, submit
 
 MAX_ROWS = 100_000
@@ -86,9 +86,10 @@ async def submit_bulk(
     *,
     dry_run: bool,
     zh: bool,
-) -> VolumeBulkResult:
+) -> dict[str, Any]:
+    """The answer's JSON body (``VolumeBulkResult``), row by row in upload order."""
     authz.require_writer(principal, "send parcel volumes", "提交快递业务量")
-    outcomes: dict[int, VolumeRowResult] = {}
+    outcomes: dict[int, dict[str, Any]] = {}
     submissions = []
     for raw in rows:
         if raw.parsed is not None:
@@ -103,20 +104,20 @@ async def submit_bulk(
             carrier=_sent_text(raw.value, "carrier"),
             place_code=place,
             day=_sent_text(raw.value, "day"),
-        )
+        ).model_dump(mode="json", exclude_none=True)
     by_index = {raw.index: raw for raw in rows}
     for result in await submit(session, principal, submissions, dry_run=dry_run):
         named = {"carrier": result.carrier, "place_code": result.place_code, "day": str(result.day)}
         if result.problem is not None:
             outcomes[result.row] = VolumeRowResult.rejected(
                 by_index[result.row], result.problem, chinese=zh, **named
-            )
+            ).model_dump(mode="json", exclude_none=True)
             continue
-        outcomes[result.row] = VolumeRowResult(
+        outcomes[result.row] = accepted(
             index=result.row,
             line=result.line,
             status=result.outcome,
             revision=result.revision,
             **named,
         )
-    return VolumeBulkResult.of([outcomes[raw.index] for raw in rows], dry_run=dry_run)
+    return bulk_body([outcomes[raw.index] for raw in rows], dry_run=dry_run)
