@@ -1,5 +1,6 @@
 """Every route of the registry, for the gateway's app."""
 
+from gateway.registry.dashboards.router import router as dashboards_router
 from gateway.registry.records.router import router as records_router
 
-routers = [records_router]
+routers = [records_router, dashboards_router]
