@@ -30,7 +30,7 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _invalid_cursor() -> BadRequest:
+def invalid_cursor() -> BadRequest:
     return BadRequest(
         "cursor is not one this API handed out",
         detail_zh="游标无效",
@@ -45,9 +45,9 @@ def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError) as e:
-        raise _invalid_cursor() from e
+        raise invalid_cursor() from e
     if not isinstance(values, list) or len(values) != arity:
-        raise _invalid_cursor()
+        raise invalid_cursor()
     return values
 
 
@@ -61,7 +61,7 @@ def _typed(value: Any, column: ColumnElement[Any]) -> Any:
         if expected is int and isinstance(value, int) and not isinstance(value, bool):
             if -(2**63) <= value < 2**63:  # what a bigint key holds; beyond, not ours
                 return value
-            raise _invalid_cursor()
+            raise invalid_cursor()
         if expected is str and isinstance(value, str) and "\x00" not in value:
             return value
         if expected in (date, datetime) and isinstance(value, str):
@@ -69,8 +69,8 @@ def _typed(value: Any, column: ColumnElement[Any]) -> Any:
         if expected is Decimal and isinstance(value, str | int | float):
             return Decimal(str(value))
     except (ValueError, InvalidOperation) as e:
-        raise _invalid_cursor() from e
-    raise _invalid_cursor()
+        raise invalid_cursor() from e
+    raise invalid_cursor()
 
 
 class PageParams(BaseModel):
@@ -108,7 +108,7 @@ def cursor_key(params: PageParams, parse: Callable[[Any], K]) -> K | None:
     try:
         return parse(value)
     except (ValueError, TypeError) as e:
-        raise _invalid_cursor() from e
+        raise invalid_cursor() from e
 
 
 T = TypeVar("T")
@@ -138,6 +138,11 @@ def next_link(request: Request, rows: Sequence[Any], params: PageParams, key_of:
     (``common.links``)."""
     if len(rows) <= params.limit:
         return None
-    last = rows[params.limit - 1]
-    query = request.url.include_query_params(cursor=encode_cursor(key_of(last))).query
+    return link_after(request, key_of(rows[params.limit - 1]))
+
+
+def link_after(request: Request, key: Sequence[Any]) -> str:
+    """This request's own URL with the cursor ``key`` (a list a query cannot page by
+    ``keyset`` alone, such as a join across services, builds its own key)."""
+    query = request.url.include_query_params(cursor=encode_cursor(key)).query
     return public_url(request, request_path(request), query)

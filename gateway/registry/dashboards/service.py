@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from common.authz import require_division_reader
-from common.errors import NotFound, ServiceUnavailable, Unprocessable
+from common.errors import Unprocessable
 from common.identifiers import (
     DivisionLevel,
     InvalidDivisionCode,
@@ -34,6 +34,7 @@ from gateway.registry.dashboards.schemas import (
     TargetRow,
 )
 from gateway.registry.dashboards.targets import Division, applicable_sets
+from gateway.registry.divisions import division_not_found, divisions_unavailable
 from gateway.registry.periods import Window
 from gateway.registry.schemas import PartError
 from gateway.registry.upstream import PartFailed, Upstream
@@ -88,20 +89,8 @@ async def _division_and_children(
 ) -> tuple[Division, list[Division]]:
     def essential(e: PartFailed) -> Exception:
         if e.error.status == 404:
-            return NotFound(
-                f"no division {code}",
-                detail_zh=f"没有区划 {code}",
-                code="division_not_found",
-                field="division",
-                location="path",
-            )
-        return ServiceUnavailable(
-            f"the stations service could not say which divisions {code} holds "
-            f"({e.error.code}); retry later",
-            detail_zh=f"无法从站点服务获取区划 {code} 的下级区划,请稍后重试",
-            code="divisions_unavailable",
-            headers={"Retry-After": "5"},
-        )
+            return division_not_found(code, location="path")
+        return divisions_unavailable(code, e.error.code)
 
     try:
         found, children = await asyncio.gather(

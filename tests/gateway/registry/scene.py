@@ -22,7 +22,7 @@ XIALUOBAO = "141102100202"  # 下罗堡村: operating point, no carrier, nobody 
 ZAOLIN = "141102201000"  # 枣林乡: a township station no carrier reaches
 ZAOLIN_VILLAGE = "141102201200"  # 枣林村: a planned point
 POOR = "141102201201"  # a registered poor village with nothing at all
-POOR_WITH_CARRIER = "141102201202"  # a poor village a carrier reaches
+POOR_WITH_CARRIER = "141102100205"  # 上三交村: a poor village a carrier reaches
 
 ADMIN = internal_headers(Role.ADMIN, subject="admin:scene")
 LAST_MONTH = add_months(current_month(), -1)
