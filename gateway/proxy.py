@@ -22,7 +22,7 @@ from httpx_aiohttp import AiohttpTransport
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.auth import SAFE_METHODS, Role, mint_internal_token, sign_in_required
+from common.auth import SAFE_METHODS, InternalTokens, Role, sign_in_required
 from common.errors import (
     BadGateway,
     GatewayTimeout,
@@ -166,7 +166,9 @@ class Passthrough:
         self._own_segments: frozenset[str] | None = None
         self.urls = settings.service_urls()
         self.internal_secret = settings.internal_secret.get_secret_value()
-        self.token_ttl = settings.internal_token_ttl_seconds
+        self.internal_tokens = InternalTokens(
+            self.internal_secret, settings.internal_token_ttl_seconds
+        )
         self.timeout = upstream_timeout(settings).as_dict()
         secret = self.internal_secret
         self.base_headers: dict[str, list[tuple[bytes, bytes]]] = {}
@@ -237,9 +239,7 @@ class Passthrough:
             if principal.role is Role.PUBLIC and scope["method"] not in SAFE_METHODS:
                 # Refused before the body is read: a service would refuse it as well (ADR 0009).
                 raise sign_in_required("change anything", "修改数据")
-            internal = mint_internal_token(
-                principal, secret=self.internal_secret, ttl_seconds=self.token_ttl
-            )
+            internal = self.internal_tokens(principal)
             body = await self._body(scope, receive)
             request = self._upstream_request(service, scope, internal, body)
         except Problem as problem:
