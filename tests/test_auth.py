@@ -19,6 +19,7 @@ from common.auth import (
     InternalTokens,
     Principal,
     Role,
+    VerifiedInternalTokens,
     mint_internal_token,
     verify_internal_token,
 )
@@ -185,6 +186,37 @@ def test_internal_tokens_keep_a_bounded_number_of_principals() -> None:
     for n in range(10):
         tokens(Principal(subject=f"user:{n}", role=Role.ADMIN))
         assert len(tokens) <= 3
+
+
+def test_verified_internal_tokens_remember_only_what_verified() -> None:
+    verified = VerifiedInternalTokens(INTERNAL_SECRET)
+    principal = Principal(subject="user:9", role=Role.PLATFORM, division="14")
+    token = mint_internal_token(principal, secret=INTERNAL_SECRET, ttl_seconds=60)
+    assert verified(token) == principal
+    assert verified(token) == principal
+    assert len(verified) == 1
+    forged = mint_internal_token(principal, secret="a-forger-guessing-the-secret-0123456789")
+    expired = mint_internal_token(principal, secret=INTERNAL_SECRET, ttl_seconds=-1)
+    for refused, code in ((forged, "token_invalid"), (expired, "token_expired")):
+        for _ in range(2):
+            with pytest.raises(Unauthorized) as caught:
+                verified(refused)
+            assert caught.value.code == code
+    assert len(verified) == 1
+
+
+def test_a_remembered_internal_token_is_checked_again_at_its_expiry() -> None:
+    now = [time.time()]
+    verified = VerifiedInternalTokens(INTERNAL_SECRET, clock=lambda: now[0])
+    principal = Principal(subject="user:9", role=Role.ADMIN)
+    token = mint_internal_token(principal, secret=INTERNAL_SECRET, ttl_seconds=60)
+    assert verified(token) == principal
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    now[0] = expires
+    # Not taken from memory any more: the secret decides again (here: another app's).
+    verified._secret = "another-apps-secret-0123456789abcdef0"
+    with pytest.raises(Unauthorized):
+        verified(token)
 
 
 async def test_health_and_openapi_stay_open(probe: httpx.AsyncClient) -> None:
