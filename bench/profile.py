@@ -110,6 +110,8 @@ async def _profile(target: Target, seconds: float, connections: int, out: Path) 
     recorder = await asyncio.create_subprocess_exec(
         *(spy, "record", "--pid", str(target.pid), "--duration", str(int(seconds))),
         *("--rate", str(SAMPLE_RATE), "--format", "raw", "--output", str(out)),
+        # Only while holding the GIL: a loop waiting in epoll is not counted as work.
+        *("--gil", "--full-filenames"),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
