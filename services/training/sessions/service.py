@@ -72,9 +72,7 @@ def _location(geom: WKBElement | None, crs: CRS) -> LocationOut | None:
     return LocationOut(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
 
 
-def session_out(
-    row: TrainingSession, crs: CRS = CRS.WGS84, *, subjects: bool = True
-) -> SessionOut:
+def session_out(row: TrainingSession, crs: CRS = CRS.WGS84, *, subjects: bool = True) -> SessionOut:
     """``subjects``: whether to name who created and changed it (never for the public, ADR
     0009: a subject identifies a person)."""
     return SessionOut(

@@ -153,9 +153,7 @@ async def versions(session: SessionDep, principal: PrincipalDep, key: KeyPath) -
     "Nothing is due before the session is held. Signed-in readers of trainees only: an amount "
     "per trainee, and `under_age`, say something about a person.",
     response_model=SessionSubsidyOut,
-    responses=problem_responses(
-        (NotFound, "`session_not_found`"), (Forbidden, "`role_forbidden`")
-    ),
+    responses=problem_responses((NotFound, "`session_not_found`"), (Forbidden, "`role_forbidden`")),
 )
 async def session_subsidy(
     session: SessionDep, principal: PrincipalDep, session_id: SessionIdPath
