@@ -15,7 +15,8 @@ from services.logistics.depots.service import Submission, submit
 
 MAX_ROWS = 100_000
 CSV_COLUMNS = (
-    "code", "kind", "name", "division_code", "station_code", "lon", "lat", "crs", "address",
+    "code", "kind", "name", "division_code", "station_code", "lon", "lat", "crs",
+    "confirm_location", "address",
     "area_m2", "parcels_per_day", "operator_carrier", "operator_name", "operator_credit_code",
     "carriers", "status",
 )  # fmt: skip
@@ -30,6 +31,7 @@ DEPOT_COLUMNS = CsvColumns(
         "lon": "经度",
         "lat": "纬度",
         "crs": "坐标系",
+        "confirm_location": "确认位置",
         "address": "地址",
         "area_m2": "面积(平方米)",
         "parcels_per_day": "日处理能力(件)",
