@@ -60,7 +60,8 @@ def user_headers(role: Role = Role.ADMIN, **scope: str) -> dict[str, str]:
 
 @pytest.fixture
 async def client(front: Front) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=front.gateway, timeout=10) as client:
+    # Generous: the first /openapi.json builds the merged document, seconds on a busy machine.
+    async with httpx.AsyncClient(base_url=front.gateway, timeout=60) as client:
         yield client
 
 
