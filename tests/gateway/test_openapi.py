@@ -21,7 +21,7 @@ OPERATION_ID = re.compile(r"^[a-z]+\.[a-z][a-z0-9_]*$")
 
 @pytest.fixture(scope="module")
 def document(front: Front) -> dict[str, Any]:
-    r = httpx.get(f"{front.gateway}/openapi.json")
+    r = httpx.get(f"{front.gateway}/openapi.json", timeout=60)
     assert r.status_code == 200
     return r.json()
 
