@@ -123,7 +123,7 @@ def test_the_document_does_not_need_the_services_running(database_url: str) -> N
             training_url=nobody,
         )
         with serve(create_gateway(settings)) as gateway:
-            r = httpx.get(f"{gateway}/openapi.json", timeout=60)  # built on first read
+            r = httpx.get(f"{gateway}/openapi.json", timeout=60)
     assert r.status_code == 200
     assert "/stations/v1/stations" in r.json()["paths"]
 
