@@ -107,21 +107,23 @@ async def test_carriers_write_the_depots_they_run(logistics: httpx.AsyncClient) 
     problem(await put(logistics, depot(), operator), 403, "role_forbidden")
 
 
+BAD_DEPOTS: list[tuple[dict[str, Any], Any, int, str, str | None]] = [
+    ({"location": {"lon": LIULIN_POINT[0], "lat": LIULIN_POINT[1]}}, LISHI_OFFICIAL, 422, "outside_county", "location"),
+    ({"location": {"lon": 37.52, "lat": 111.14}}, LISHI_OFFICIAL, 422, "lat_lon_swapped", "location"),
+    ({"crs": None}, LISHI_OFFICIAL, 422, "crs_required", "crs"),
+    ({"division_code": WUCHENG}, LISHI_OFFICIAL, 422, "wrong_division_level", "division_code"),
+    ({"kind": "village_pickup", "division_code": RESIDENTS}, LISHI_OFFICIAL, 422, "wrong_division_class", "division_code"),
+    ({"carriers": ["zto", "kuaidi"]}, LISHI_OFFICIAL, 422, "unknown_carrier", "carriers[1]"),
+    ({"operator_name": None}, LISHI_OFFICIAL, 422, "operator_required", "operator_name"),
+    ({"kind": "village_pickup", "division_code": JIESHANG, "station_code": "141102100202-01"}, LISHI_OFFICIAL, 422, "station_elsewhere", "station_code"),
+    ({"area_m2": 5_000_000}, LISHI_OFFICIAL, 422, "capacity_too_high", "area_m2"),
+    ({"parcels_per_day": -1}, LISHI_OFFICIAL, 422, "negative_capacity", "parcels_per_day"),
+    ({}, LIN_OFFICIAL, 403, "outside_scope", "division_code"),
+]  # fmt: skip
+
+
 async def test_bad_input(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None:
-    cases: list[tuple[dict[str, Any], Any, int, str, str | None]] = [
-        ({"location": {"lon": LIULIN_POINT[0], "lat": LIULIN_POINT[1]}}, LISHI_OFFICIAL, 422, "outside_county", "location"),
-        ({"location": {"lon": 37.52, "lat": 111.14}}, LISHI_OFFICIAL, 422, "lat_lon_swapped", "location"),
-        ({"crs": None}, LISHI_OFFICIAL, 422, "crs_required", "crs"),
-        ({"division_code": WUCHENG}, LISHI_OFFICIAL, 422, "wrong_division_level", "division_code"),
-        ({"kind": "village_pickup", "division_code": RESIDENTS}, LISHI_OFFICIAL, 422, "wrong_division_class", "division_code"),
-        ({"carriers": ["zto", "kuaidi"]}, LISHI_OFFICIAL, 422, "unknown_carrier", "carriers[1]"),
-        ({"operator_name": None}, LISHI_OFFICIAL, 422, "operator_required", "operator_name"),
-        ({"kind": "village_pickup", "division_code": JIESHANG, "station_code": "141102100202-01"}, LISHI_OFFICIAL, 422, "station_elsewhere", "station_code"),
-        ({"area_m2": 5_000_000}, LISHI_OFFICIAL, 422, "capacity_too_high", "area_m2"),
-        ({"parcels_per_day": -1}, LISHI_OFFICIAL, 422, "negative_capacity", "parcels_per_day"),
-        ({}, LIN_OFFICIAL, 403, "outside_scope", "division_code"),
-    ]  # fmt: skip
-    for fields, headers, status, code, field in cases:
+    for fields, headers, status, code, field in BAD_DEPOTS:
         r = await put(logistics, depot(**fields), headers | ZH)
         assert r.status_code == status, (fields, r.text)
         body = r.json()
