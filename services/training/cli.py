@@ -13,6 +13,7 @@ import asyncpg
 import typer
 from tqdm import tqdm
 
+from common.changefeed import application_name
 from common.fieldcrypt import FieldCryptoError
 from common.settings import plain_database_url
 from services.training import keys
@@ -38,7 +39,12 @@ def rotate_key(
     cipher = settings.field_cipher()
 
     async def work(url: str) -> keys.RotationResult:
-        conn = await asyncpg.connect(plain_database_url(url), timeout=10)
+        conn = await asyncpg.connect(
+            plain_database_url(url),
+            timeout=10,
+            # Named, so that its batches do not hold back other components' feeds.
+            server_settings={"application_name": application_name("training", "rotate-keys")},
+        )
         try:
             with tqdm(total=await keys.pending(conn, cipher.current_key_id), unit="row") as bar:
                 return await keys.rotate(conn, cipher, batch=batch, progress=bar.update)
