@@ -72,11 +72,17 @@ async def record_disbursement(
     idempotency = await Idempotency.from_request(
         request, session, ProgrammeIdempotencyRecord, subject=principal.subject, key=idempotency_key
     )
-    replayed = await idempotency.replay()
+
+    async def render(reference: dict[str, int]) -> Response:
+        """The payment as it is now: the record keeps no payee (it may be a person)."""
+        again = await service.result(session, reference["disbursement"])
+        return JSONResponse(again.model_dump(mode="json"), status_code=201)
+
+    replayed = await idempotency.replay(render)
     if replayed is not None:
         return replayed
     result = await service.record(session, code, body, principal)
-    await idempotency.remember(201, result)
+    await idempotency.remember_reference(201, {"disbursement": result.disbursement.id})
     return JSONResponse(result.model_dump(mode="json"), status_code=201)
 
 
