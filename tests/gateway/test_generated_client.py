@@ -4,12 +4,13 @@ reads it and updates it with ``If-Match`` through the real gateway; a stale ETag
 problem, parsed as the document says."""
 
 import importlib
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
-import httpx
 import pytest
 
 from tests.gateway.conftest import Front, user_headers
@@ -18,10 +19,12 @@ PACKAGE = "ruralnet_generated_client"
 
 
 @pytest.fixture(scope="module")
-def generated(front: Front, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+def generated(
+    document: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("client")
-    document = root / "openapi.json"
-    document.write_bytes(httpx.get(f"{front.gateway}/openapi.json").content)
+    path = root / "openapi.json"
+    path.write_text(json.dumps(document))
     config = root / "config.yaml"
     config.write_text("post_hooks: []\n")  # no formatter run over the generated code
     result = subprocess.run(
@@ -31,7 +34,7 @@ def generated(front: Front, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "openapi_python_client",
             "generate",
             "--path",
-            str(document),
+            str(path),
             "--meta",
             "none",
             "--output-path",

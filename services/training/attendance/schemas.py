@@ -5,8 +5,8 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 
+from common.errors import invalid
 from services.training.attendance.models import DayPart
 from services.training.trainees.models import TraineeCategory
 from services.training.trainees.schemas import TraineeIn
@@ -48,14 +48,20 @@ def parse_day(value: Any) -> Any:
                 return date(*(int(g) for g in match.groups()))
             except ValueError:
                 break
-    raise PydanticCustomError("invalid_date", "a date like 2026-10-12 (or 2026/10/12, 20261012)")
+    raise invalid(
+        "invalid_date",
+        "a date like 2026-10-12 (or 2026/10/12, 20261012)",
+        "应为日期,如 2026-10-12(或 2026/10/12、20261012)",
+    )
 
 
 def parse_part(value: Any) -> Any:
     if isinstance(value, str):
         part = _PARTS.get(value.strip().lower())
         if part is None:
-            raise PydanticCustomError("invalid_part", "day, am or pm (全天、上午、下午)")
+            raise invalid(
+                "invalid_part", "day, am or pm (全天、上午、下午)", "应为全天、上午或下午"
+            )
         return part
     return value
 
