@@ -85,7 +85,7 @@ async def test_large_json_is_gzipped_small_json_is_not(client: httpx.AsyncClient
 
 async def test_no_gzip_for_a_caller_that_does_not_ask(front: Front) -> None:
     # A raw request without Accept-Encoding (httpx would add one).
-    async with httpx.AsyncClient(base_url=front.gateway) as client:
+    async with httpx.AsyncClient(base_url=front.gateway, timeout=60) as client:
         request = client.build_request("GET", LISHI_CHILDREN)
         del request.headers["accept-encoding"]
         r = await client.send(request)
@@ -94,7 +94,7 @@ async def test_no_gzip_for_a_caller_that_does_not_ask(front: Front) -> None:
 
 
 async def test_the_gateway_passes_gzip_through_untouched(front: Front) -> None:
-    async with httpx.AsyncClient(base_url=front.gateway) as client:
+    async with httpx.AsyncClient(base_url=front.gateway, timeout=60) as client:
         request = client.build_request("GET", LISHI_CHILDREN, headers={"Accept-Encoding": "gzip"})
         r = await client.send(request, stream=True)
         raw = b"".join([chunk async for chunk in r.aiter_raw()])
@@ -268,8 +268,8 @@ async def test_control_characters_in_the_path_are_the_services_answer(
     front: Front, service: str, path: str, code: str
 ) -> None:
     async with (
-        httpx.AsyncClient(base_url=front.gateway) as via,
-        httpx.AsyncClient(base_url=front.services[service]) as direct,
+        httpx.AsyncClient(base_url=front.gateway, timeout=60) as via,
+        httpx.AsyncClient(base_url=front.services[service], timeout=60) as direct,
     ):
         through = await via.get(f"/{service}{path.format(code)}", headers=user_headers())
         straight = await direct.get(path.format(code), headers=internal_headers())

@@ -121,7 +121,7 @@ def test_the_document_does_not_need_the_services_running(database_url: str) -> N
 
 
 def test_the_docs_page_is_served_by_the_gateway(front: Front) -> None:
-    with httpx.Client(base_url=front.gateway) as client:
+    with httpx.Client(base_url=front.gateway, timeout=60) as client:
         for page in ("/docs", "/redoc"):
             html = client.get(page)
             assert html.status_code == 200
