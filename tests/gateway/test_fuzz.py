@@ -38,7 +38,7 @@ SEED = 20260601
 # A few hundred requests per role, spread over the operations however many services there
 # are (the suite's time stays bounded as they grow), and never fewer than a handful each.
 CASES_PER_ROLE = int(os.environ.get("RURALNET_FUZZ_CASES", "400"))
-MIN_EXAMPLES_PER_OPERATION = 4
+MIN_EXAMPLES_PER_OPERATION = 3
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # What a message falls back to when a check gave no Chinese of its own (common.errors).

@@ -92,8 +92,12 @@ def test_errors_the_apps_answer_are_documented(document: dict[str, Any]) -> None
         if "requestBody" in operation:
             assert "`malformed_json`" in responses["400"]["description"], (path, method)
             assert "413" in responses, (path, method)
-        if any(p["name"] == "cursor" for p in operation.get("parameters", [])):
-            assert "400" in responses, (path, method)
+        parameters = {p["name"].lower() for p in operation.get("parameters", [])}
+        if parameters & {"cursor", "after"}:  # a list's page, a feed's position
+            assert "`invalid_cursor`" in responses["400"]["description"], (path, method)
+        if "if-match" in parameters:  # common.etag's three answers
+            assert "`invalid_if_match`" in responses["400"]["description"], (path, method)
+            assert {"412", "428"} <= set(responses), (path, method)
         for status, response in responses.items():
             if int(status) >= 400 and path != "/readyz":  # its 503 is a readiness report
                 assert list(response["content"]) == ["application/problem+json"]
