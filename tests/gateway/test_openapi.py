@@ -137,6 +137,9 @@ def test_the_docs_page_is_served_by_the_gateway(front: Front) -> None:
                 r = client.get(asset)
                 assert r.status_code == 200, asset
                 assert len(r.content) > 1000, asset
+                # Nor anything the scripts and styles would fetch from a CDN themselves.
+                if not asset.endswith(".png"):
+                    assert re.findall(rb"https?://(?:cdn|fonts)\.[^\"' )]+", r.content) == []
         docs = client.get("/docs").text
         assert "'/openapi.json'" in docs
         assert '"validatorUrl": null' in docs
