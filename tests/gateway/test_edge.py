@@ -83,6 +83,20 @@ async def test_large_json_is_gzipped_small_json_is_not(client: httpx.AsyncClient
     assert "content-encoding" not in small.headers
 
 
+@pytest.mark.parametrize(
+    "path", ["/openapi.json", "/registry/v1/gaps/points-without-carrier?division=14"]
+)
+async def test_the_gateways_own_large_answers_are_gzipped(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    r = await client.get(path, headers={**user_headers(), "Accept-Encoding": "gzip"})
+    assert r.status_code == 200, r.text
+    if len(r.content) >= 1024:
+        assert r.headers["content-encoding"] == "gzip", path
+    else:
+        assert "content-encoding" not in r.headers, path
+
+
 async def test_no_gzip_for_a_caller_that_does_not_ask(front: Front) -> None:
     # A raw request without Accept-Encoding (httpx would add one).
     async with httpx.AsyncClient(base_url=front.gateway, timeout=60) as client:
