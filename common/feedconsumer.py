@@ -12,17 +12,13 @@ own that holds a session-level advisory lock, so that of several processes of on
 exactly one consumes and another takes over when its connection dies.
 
 The cursor row (``FeedCursorMixin``) says how far the projection is: any process of the app
-can report the lag from it (``/readyz`` detail), not just the one consuming. The consuming
-process also counts at ``/metrics`` (``running(consumer, metrics)``): events applied, when a
-poll last found the feed exhausted, and the lag since then (ADR 0013).
+can report the lag from it (``/readyz`` detail, ``/metrics``), not just the one consuming.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -31,7 +27,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy import BigInteger, DateTime, String, func
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +34,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from common.changefeed import ChangeEvent, ChangePage, application_name
 from common.logging import get_logger
-from common.metrics import Metrics
 from common.service_client import service_client
 from common.settings import plain_database_url
 
@@ -100,15 +94,6 @@ class ConsumerState:
     role: str = "starting"  # starting | consuming | standby | failing
     last_error: str | None = None
     failures: int = 0
-    # Unix time of this process's last poll that found the feed exhausted.
-    caught_up_at: float | None = None
-
-    def lag_seconds(self) -> float:
-        """Seconds since this process last held the whole feed; NaN while it does not
-        consume (another process holds the lock) or has not caught up once."""
-        if self.caught_up_at is None or self.role == "standby":
-            return math.nan
-        return max(0.0, time.time() - self.caught_up_at)
 
 
 _UPSERT_CURSOR = """
@@ -138,12 +123,6 @@ _EXPECTED = (
 def table_name(model: type[Any]) -> str:
     table = model.__table__
     return f'"{table.schema}"."{table.name}"'
-
-
-@dataclass(frozen=True)
-class _FeedFigures:
-    applied: Counter
-    caught_up: Gauge
 
 
 @dataclass(frozen=True)
@@ -180,38 +159,6 @@ class FeedConsumer:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     state: ConsumerState = field(default_factory=ConsumerState)
-    _figures: _FeedFigures | None = field(default=None, init=False, repr=False)
-
-    def export_metrics(self, metrics: Metrics) -> None:
-        """The consumer's figures in the app's ``/metrics``, labelled by the feed followed."""
-        feed = self.source
-        self._figures = _FeedFigures(
-            applied=metrics.counter(
-                "changefeed_events_applied",
-                "Change-feed events applied to this app's projection",
-                ["feed"],
-            ).labels(feed),
-            caught_up=metrics.gauge(
-                "changefeed_caught_up_timestamp_seconds",
-                "Unix time of the last poll that found the feed exhausted",
-                ["feed"],
-            ).labels(feed),
-        )
-        if not metrics.multiprocess:
-            # Computed at each scrape (a worker's own value cannot be: use the timestamp).
-            metrics.gauge(
-                "changefeed_lag_seconds",
-                "Seconds since the projection last held the whole feed (NaN: not consuming)",
-                ["feed"],
-            ).labels(feed).set_function(self.state.lag_seconds)
-
-    def _record(self, applied: int, full: bool) -> None:
-        if self._figures is not None and applied:
-            self._figures.applied.inc(applied)
-        if not full:
-            self.state.caught_up_at = time.time()
-            if self._figures is not None:
-                self._figures.caught_up.set(self.state.caught_up_at)
 
     @property
     def lock_key(self) -> str:
@@ -305,7 +252,6 @@ class FeedConsumer:
         page = await self.fetch(client, cursor)
         full = len(page.items) >= self.page_size
         if not page.items and not refresh and row is not None:
-            self._record(0, False)
             return StepResult(0, False, False)
         async with conn.transaction():
             by_topic: dict[str, list[ChangeEvent]] = {}
@@ -321,7 +267,6 @@ class FeedConsumer:
                 page.items[-1].occurred_at if page.items else None,
                 not full,
             )
-        self._record(len(page.items), full)
         return StepResult(len(page.items), full, True)
 
     async def fetch(self, client: httpx.AsyncClient, cursor: str | None) -> ChangePage:
@@ -373,13 +318,8 @@ async def read_status(
 
 
 @asynccontextmanager
-async def running(
-    consumer: FeedConsumer, metrics: Metrics | None = None
-) -> AsyncIterator[FeedConsumer]:
-    """The consumer as a background task for the length of the block (an app's lifespan),
-    counted in ``metrics`` (the app's, ``app.state.metrics``) when given."""
-    if metrics is not None:
-        consumer.export_metrics(metrics)
+async def running(consumer: FeedConsumer) -> AsyncIterator[FeedConsumer]:
+    """The consumer as a background task for the length of the block (an app's lifespan)."""
     task = asyncio.create_task(consumer.run(), name=f"feed-{consumer.source}")
     try:
         yield consumer

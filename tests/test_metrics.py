@@ -3,7 +3,6 @@ requests by route template (never the raw path) and status, latency, the databas
 a way for other parts to add their own figures; several workers add up; every change-feed
 consumer's progress and lag."""
 
-import math
 import os
 import subprocess
 import sys
@@ -19,14 +18,12 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from common.metrics import UNMATCHED, Metrics
+from common.metrics import UNMATCHED
 from gateway.app import create as create_gateway
 from gateway.openapi import service_factory
 from gateway.settings import GatewaySettings
 from ruralnet.runner import COMPONENTS
-from services.logistics.settings import LogisticsSettings
-from services.logistics.stations_feed import stations_consumer
-from tests.support import closed_port, internal_headers
+from tests.support import internal_headers
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -152,53 +149,3 @@ async def test_every_app_serves_its_metrics(component: str, database_url: str) -
     assert ("ruralnet_db_pool_size", frozenset()) in samples
     bucket = frozenset({("method", "GET"), ("route", "/healthz"), ("le", "+Inf")})
     assert samples[("ruralnet_http_request_duration_seconds_bucket", bucket)] >= 1
-
-
-FEED = frozenset({("feed", "stations")})
-
-
-@pytest.mark.parametrize("component", ["logistics", "training", "programme"])
-async def test_every_feed_consumer_shows_its_lag(component: str, database_url: str) -> None:
-    """Each app that follows the stations feed reports it; stations unreachable here, the
-    consumer has not caught up once: its lag is unknown (NaN), not zero."""
-    with closed_port() as port:
-        app = _app(
-            component, database_url, follow_stations=True, stations_url=f"http://127.0.0.1:{port}"
-        )
-        async with _running(app) as client:
-            samples = await _scrape(client)
-    assert math.isnan(samples[("ruralnet_changefeed_lag_seconds", FEED)])
-    assert samples[("ruralnet_changefeed_caught_up_timestamp_seconds", FEED)] == 0
-
-
-async def test_the_lag_counts_from_the_last_poll_that_found_the_feed_exhausted(
-    stations_app: FastAPI, stations: httpx.AsyncClient, database_url: str
-) -> None:
-    await stations.post(
-        "/v1/stations",
-        json={"tier": "village", "division_code": "141102100200", "name": "街上村服务点"},
-        headers=internal_headers(),
-    )
-    consumer = stations_consumer(LogisticsSettings(database_url=database_url))
-    metrics = Metrics()
-    consumer.export_metrics(metrics)
-    consumer.page_size = 1
-    conn = await consumer.connect()
-    try:
-        async with consumer.client(transport=httpx.ASGITransport(app=stations_app)) as client:
-            consumer.state.role = "consuming"
-            while (await consumer.step(conn, client)).full:
-                assert consumer.state.caught_up_at is None
-    finally:
-        await conn.close()
-    samples = _samples(metrics.render().decode())
-    assert samples[("ruralnet_changefeed_events_applied_total", FEED)] >= 1
-    caught_up = samples[("ruralnet_changefeed_caught_up_timestamp_seconds", FEED)]
-    assert caught_up == consumer.state.caught_up_at
-    assert 0 <= samples[("ruralnet_changefeed_lag_seconds", FEED)] < 3600
-    consumer.state.caught_up_at = caught_up - 90  # the source went away 90 s ago
-    assert _samples(metrics.render().decode())[("ruralnet_changefeed_lag_seconds", FEED)] >= 90
-    consumer.state.role = "standby"  # another process consumes: not this one's to say
-    assert math.isnan(
-        _samples(metrics.render().decode())[("ruralnet_changefeed_lag_seconds", FEED)]
-    )

@@ -49,7 +49,7 @@ async def peers(app: FastAPI) -> AsyncIterator[None]:
             setattr(app.state, name, await stack.enter_async_context(client))
         if settings.follow_stations:
             app.state.stations_consumer = await stack.enter_async_context(
-                running(stations_consumer(settings), app.state.metrics)
+                running(stations_consumer(settings))
             )
         yield
 

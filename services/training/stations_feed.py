@@ -35,7 +35,7 @@ async def follow_stations(app: FastAPI) -> AsyncIterator[None]:
     if not settings.follow_stations:
         yield
         return
-    async with running(stations_consumer(settings), app.state.metrics) as consumer:
+    async with running(stations_consumer(settings)) as consumer:
         app.state.stations_consumer = consumer
         yield
 
