@@ -19,6 +19,7 @@ from common.errors import (
     wants_chinese,
 )
 from common.idempotency import Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
 from services.programme.disbursements import bulk, repository, service
@@ -164,6 +165,7 @@ _CSV_EXAMPLE = (
 
 @router.post(
     "/demonstration-counties/{county_code}/disbursements/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Record a county's payments at once (the finance bureau's voucher list)",
     description=(
         f"A JSON array, NDJSON, or CSV (UTF-8 or GB 18030 as Excel saves it) of at most "
