@@ -151,7 +151,8 @@ straddling AS (
     FROM training.training_session s
     JOIN training.attendance a ON a.session_id = s.id
     JOIN training.trainee p ON p.id = a.trainee_id
-    WHERE s.starts_on < :first AND s.ends_on >= :first AND p.residence_code LIKE :prefix
+    WHERE daterange(s.starts_on, s.ends_on, '[]') @> CAST(:first AS date)
+      AND s.starts_on < :first AND p.residence_code LIKE :prefix
     GROUP BY a.session_id, a.trainee_id, s.level, p.categories
     HAVING min(a.day) < :first AND bool_or(a.day BETWEEN :first AND :last)
 ),
