@@ -6,6 +6,8 @@ every bad input with its problem in Chinese."""
 import hashlib
 import io
 import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
 
 import asyncpg
 import httpx
@@ -15,10 +17,12 @@ import rfc8785
 
 from common.auth import NATION, Role
 from common.months import add_months, current_month
+from gateway.app import create as create_gateway
+from gateway.settings import GatewaySettings
 from tests.gateway.conftest import PUBLIC_URL, Front, local, user_headers
 from tests.gateway.registry import scene
 from tests.stations.factories import insert_report
-from tests.support import problem
+from tests.support import closed_port, problem, serve
 
 COUNTY_OFFICIAL = user_headers(Role.OFFICIAL, division=scene.COUNTY)
 ADMIN = user_headers(Role.ADMIN)
@@ -291,3 +295,31 @@ async def test_bad_input_gets_a_problem_in_chinese(client: httpx.AsyncClient, fr
     problem(r, 422, "invalid_revision", "revision")
     r = await client.get(f"{URL}/revisions/latest?format=pdf", headers=official)
     assert r.status_code == 422, r.text
+
+
+@pytest.fixture(scope="module")
+def without_logistics(front: Front, database_url: str) -> Iterator[str]:
+    """A gateway whose logistics service is down."""
+    with ExitStack() as stack:
+        port = stack.enter_context(closed_port())
+        settings = GatewaySettings(
+            database_url=database_url,
+            registry_part_timeout=30,
+            stations_url=front.services["stations"],  # type: ignore[arg-type]
+            logistics_url=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+            training_url=front.services["training"],  # type: ignore[arg-type]
+            programme_url=front.services["programme"],  # type: ignore[arg-type]
+        )
+        yield stack.enter_context(serve(create_gateway(settings)))
+
+
+async def test_a_service_down_makes_no_document(
+    without_logistics: str, place: scene.Scene, db: asyncpg.Pool
+) -> None:
+    async with httpx.AsyncClient(base_url=without_logistics, timeout=60) as client:
+        r = await client.post(URL, headers={**COUNTY_OFFICIAL, **ZH})
+    body = problem(r, 503, "report_incomplete")
+    assert "logistics" in body["detail"]
+    assert "稍后重试" in body["detail"]
+    assert r.headers["retry-after"] == "30"
+    assert await db.fetchval("SELECT count(*) FROM gateway.report_revision") == 0
