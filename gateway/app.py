@@ -17,6 +17,7 @@ from gateway.openapi import merged_openapi
 from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.registry.context import registry_lifespan
 from gateway.registry.router import routers as registry_routers
+from gateway.reports.documents.router import router as documents_router
 from gateway.settings import GatewaySettings
 
 # What the officials' web front end sends and must be able to read (CORS, ADR 0013).
@@ -59,7 +60,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         title="ruralnet gateway",
         description="The public entrance: `/stations/…`, `/logistics/…`, `/training/…` and "
         "`/programme/…` are forwarded to the services with the caller's identity.",
-        public_routers=[*identity_routers, *registry_routers],
+        public_routers=[*identity_routers, *registry_routers, documents_router],
         readiness_checks=[check_services],
         extra_lifespan=_lifespan,
         edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],
