@@ -17,6 +17,8 @@ from gateway.openapi import merged_openapi
 from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.registry.context import registry_lifespan
 from gateway.registry.router import routers as registry_routers
+from gateway.reports.deliveries.router import router as deliveries_router
+from gateway.reports.targets.router import router as targets_router
 from gateway.settings import GatewaySettings
 
 # What the officials' web front end sends and must be able to read (CORS, ADR 0013).
@@ -59,7 +61,12 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         title="ruralnet gateway",
         description="The public entrance: `/stations/…`, `/logistics/…`, `/training/…` and "
         "`/programme/…` are forwarded to the services with the caller's identity.",
-        public_routers=[*identity_routers, *registry_routers],
+        public_routers=[
+            *identity_routers,
+            *registry_routers,
+            targets_router,
+            deliveries_router,
+        ],
         readiness_checks=[check_services],
         extra_lifespan=_lifespan,
         edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],

@@ -5,15 +5,21 @@ from gateway.identity.audit.models import AuditEvent
 from gateway.identity.clients.models import Client, ClientSecret
 from gateway.identity.sessions.models import LoginThrottle, RefreshToken, Revocation, UserSession
 from gateway.identity.users.models import User
+from gateway.reports.deliveries.models import Attempt, Delivery
+from gateway.reports.targets.models import DeliveryTarget, TargetSecret
 
 __all__ = [
+    "Attempt",
     "AuditEvent",
     "Base",
     "Client",
     "ClientSecret",
+    "Delivery",
+    "DeliveryTarget",
     "LoginThrottle",
     "RefreshToken",
     "Revocation",
+    "TargetSecret",
     "User",
     "UserSession",
 ]
