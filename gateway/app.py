@@ -18,6 +18,7 @@ from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.registry.context import registry_lifespan
 from gateway.registry.router import routers as registry_routers
 from gateway.reports.deliveries.router import router as deliveries_router
+from gateway.reports.documents.router import router as documents_router
 from gateway.reports.targets.router import router as targets_router
 from gateway.settings import GatewaySettings
 
@@ -64,6 +65,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         public_routers=[
             *identity_routers,
             *registry_routers,
+            documents_router,
             targets_router,
             deliveries_router,
         ],

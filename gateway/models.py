@@ -6,6 +6,7 @@ from gateway.identity.clients.models import Client, ClientSecret
 from gateway.identity.sessions.models import LoginThrottle, RefreshToken, Revocation, UserSession
 from gateway.identity.users.models import User
 from gateway.reports.deliveries.models import Attempt, Delivery
+from gateway.reports.documents.models import ReportRevision
 from gateway.reports.targets.models import DeliveryTarget, TargetSecret
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "DeliveryTarget",
     "LoginThrottle",
     "RefreshToken",
+    "ReportRevision",
     "Revocation",
     "TargetSecret",
     "User",

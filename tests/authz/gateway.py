@@ -12,6 +12,7 @@ setups (ids fixed, since ``ok_as`` is fixed when the table is built).
 from pwdlib import PasswordHash
 
 from common.auth import Principal, Role
+from common.months import add_months, current_month
 from gateway.identity.phones import PhoneIndex
 from gateway.identity.tokens import USER_ROLES, digest
 from tests.authz import Context, SignIn, Write, roles
@@ -28,6 +29,11 @@ LIN_OFFICIAL = Principal(subject="official:lin", role=Role.OFFICIAL, division=LI
 ADMIN = Principal(subject="admin:matrix", role=Role.ADMIN)
 MANAGERS = roles(Role.ADMIN, Role.OFFICIAL)
 EVERYONE = frozenset(USER_ROLES)
+
+
+def _last_month() -> str:
+    """A closed month, when the test runs (a report of a running one is refused)."""
+    return f"{add_months(current_month(), -1):%Y-%m}"
 
 
 async def township_official(ctx: Context) -> None:
@@ -206,5 +212,12 @@ ROUTES = {
         success=202,
         path={"target_id": TARGET, "delivery_id": DELIVERY},
         setup=report_target,
+    ),
+    ("POST", "/reports/v1/documents/{division}/{period}"): Write(
+        allowed=MANAGERS,
+        ok_as=LIN_OFFICIAL,
+        success=201,
+        path={"division": LIN, "period": _last_month},
+        division=f"{LIN}000000",
     ),
 }
