@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from common.app import create_app
 from gateway.base import SCHEMA
+from gateway.feeds.router import router as feeds_router
 from gateway.identity.context import identity_lifespan
 from gateway.identity.router import routers as identity_routers
 from gateway.openapi import merged_openapi
@@ -68,6 +69,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
             documents_router,
             targets_router,
             deliveries_router,
+            feeds_router,
         ],
         readiness_checks=[check_services],
         extra_lifespan=_lifespan,

@@ -150,7 +150,7 @@ async def patch_target(
     response_model=NewSecret,
     responses=problem_responses(AUTH, ADMIN, NOT_FOUND),
 )
-async def rotate_secret(
+async def rotate_target_secret(
     target_id: TargetId, body: SecretRotation, session: SessionDep, principal: SignedInDep
 ) -> NewSecret:
     secret = await service.rotate_secret(
