@@ -109,6 +109,21 @@ async def _capture(url: str, secret: str, headers: dict[str, str]) -> dict[str, 
     return captured
 
 
+async def _programme_reference(url: str) -> None:
+    """Programme's division reference copy, loaded once by its own snapshot path (ADR 0020):
+    the national build fills logistics' and training's but not programme's."""
+    from services.programme.stations_feed import REFERENCE
+    from tests.support import load_reference_copies
+
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        loaded = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM programme.reference_division)")
+    finally:
+        await conn.close()
+    if not loaded:
+        await load_reference_copies(url, [REFERENCE])
+
+
 def _env(url: str, secret: str) -> dict[str, str]:
     env = {"RURALNET_INTERNAL_SECRET": secret, "GATEWAY_DATABASE_URL": url}
     for name in (*SERVICES, "gateway"):
@@ -144,6 +159,7 @@ async def run(options: Options) -> list[Figure]:
         Principal(subject="admin:bench", role=Role.ADMIN), secret=jwt_secret, ttl_seconds=7200
     )
     headers = {"Authorization": f"Bearer {token}"}
+    await _programme_reference(url)
     captured = await _capture(url, secret, headers)
     conn = await asyncpg.connect(plain_database_url(url))
     counties = [

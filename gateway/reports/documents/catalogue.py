@@ -26,7 +26,7 @@ def unknown_version(document: str, version: str) -> NotFound:
     )
 
 
-def document_type(raw: str, version: str = "") -> DocumentType:
+def document_type(raw: str) -> DocumentType:
     try:
         return DocumentType(raw)
     except ValueError:

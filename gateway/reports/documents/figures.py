@@ -22,7 +22,7 @@ from gateway.registry.periods import window_of
 from gateway.registry.schemas import PartError
 from gateway.registry.upstream import PartFailed, Upstream
 from gateway.reports.documents import content_v1 as v1
-from gateway.reports.documents.subjects import Subject, last_day, months_of
+from gateway.reports.documents.subjects import DocumentType, Subject, last_day, months_of
 
 CATEGORY_ZH = {
     "public_service_centre": "县级电子商务公共服务中心",
@@ -119,7 +119,7 @@ async def read_content(reader: Reader, subject: Subject, period: Period) -> v1.R
             return await upstream.get(caller, service, path, params, part=part)
 
     async def targets() -> tuple[list[v1.TargetResult], list[PartError]]:
-        if subject.document.value == "national-report":
+        if subject.document is DocumentType.NATION:
             return [], []  # the policies set regional targets; the nation adopts none
         division = Division(subject.code, "", DivisionLevel(subject.level))
         rows, errors = await measure(upstream, caller, [division], window)
