@@ -19,6 +19,7 @@ from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.registry.context import registry_lifespan
 from gateway.registry.router import routers as registry_routers
 from gateway.reports.deliveries.router import router as deliveries_router
+from gateway.reports.documents import jobs as document_jobs  # noqa: F401  (installs the revision hook)
 from gateway.reports.documents.router import router as documents_router
 from gateway.reports.targets.router import router as targets_router
 from gateway.settings import GatewaySettings

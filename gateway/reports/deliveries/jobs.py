@@ -1,5 +1,6 @@
 """The delivery jobs (ADR 0080/0081) and the monthly schedule of every target."""
 
+from common.auth import NATION
 from gateway.jobs import JobContext, Payload, enqueue, job, schedule
 from gateway.reports.deliveries import service
 from gateway.reports.targets import repository as targets
@@ -38,13 +39,15 @@ async def run_due_targets(ctx: JobContext) -> int:
                 target.next_run_at, target.schedule_timezone, target.periods
             ):
                 for document_type in target.document_types:
-                    key = f"generate:{document_type}:{target.division}:{period}"
+                    # The documents' side names the nation by its all-zero code.
+                    division = "000000000000" if target.division == NATION else target.division
+                    key = f"generate:{document_type}:{division}:{period}"
                     await enqueue(
                         session,
                         GENERATE,
                         {
                             "document_type": document_type,
-                            "division": target.division,
+                            "division": division,
                             "period": period,
                         },
                         dedupe_key=key,
