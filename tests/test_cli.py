@@ -245,3 +245,16 @@ def test_run_host_is_where_the_gateway_finds_the_services(
     assert GatewaySettings().service_urls() == {
         name: f"http://{reached_at}:{port}" for name, port in ports.items()
     }
+
+
+def test_the_worker_count_of_each_app_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway = next(c for c in runner.COMPONENTS if c.name == "gateway")
+    monkeypatch.delenv("GATEWAY_WORKERS", raising=False)
+    assert runner.uvicorn_workers(gateway, {}) == []
+    assert runner.uvicorn_workers(gateway, {"GATEWAY_WORKERS": "1"}) == []
+    assert runner.uvicorn_workers(gateway, {"GATEWAY_WORKERS": "3"}) == ["--workers", "3"]
+    monkeypatch.setenv("GATEWAY_WORKERS", "2")
+    assert runner.uvicorn_workers(gateway, {}) == ["--workers", "2"]
+    for wrong in ("0", "two"):
+        with pytest.raises(ValueError, match="GATEWAY_WORKERS"):
+            runner.uvicorn_workers(gateway, {"GATEWAY_WORKERS": wrong})
