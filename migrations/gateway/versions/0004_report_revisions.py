@@ -1,7 +1,7 @@
 """reports: report revisions, immutable
 
 Revision ID: gateway_0004
-Revises: gateway_0002
+Revises: gateway_0003
 Create Date: 2026-12-02 01:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "gateway_0004"
-down_revision: str | Sequence[str] | None = "gateway_0002"
+down_revision: str | Sequence[str] | None = "gateway_0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
