@@ -65,3 +65,31 @@ def rotate_key(
         f"re-encrypted {result.rotated} ID numbers under key {cipher.current_key_id}; "
         f"{result.left} left under other keys"
     )
+
+
+@app.command("rebuild-tallies")
+def rebuild_tallies() -> None:
+    """Rebuild the attendance roll-ups (ADR 0033) from attendance, in one transaction that
+    holds attendance writers off meanwhile: after a restore, or to check them."""
+    from ruralnet.cli import prepare_database  # ruralnet.cli mounts this app: import late
+    from ruralnet.devdb import ClusterError
+    from services.training.tallies import repository as tallies
+
+    async def work(url: str) -> None:
+        conn = await asyncpg.connect(plain_database_url(url), timeout=10)
+        try:
+            await tallies.rebuild(conn)
+        finally:
+            await conn.close()
+
+    cluster = None
+    try:
+        url, cluster = prepare_database()
+        asyncio.run(work(url))
+    except (ClusterError, OSError, asyncpg.PostgresError) as e:
+        typer.secho(f"ruralnet: rebuild-tallies: {e}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from e
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    typer.echo("attendance roll-ups rebuilt")

@@ -18,6 +18,7 @@ from common.errors import (
     problem_responses,
 )
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
 from services.logistics.caller import CallerDep, SignedInCallerDep
 from services.logistics.changes.models import LogisticsIdempotencyRecord
@@ -86,6 +87,7 @@ async def record_coverage(
 
 @router.post(
     "/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Record many periods at once (a carrier's file, a county survey)",
     description=(
         f"A JSON array, NDJSON, or CSV (UTF-8 or GB 18030, English or Chinese headers: see "

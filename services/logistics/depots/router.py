@@ -16,6 +16,7 @@ from common.errors import (
     problem_responses,
 )
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, cursor_key, next_link, page_params
 from services.logistics import listing
 from services.logistics.caller import CallerDep, SignedInCallerDep
@@ -82,6 +83,7 @@ async def put_depot(
 
 @router.post(
     "/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Record many depots at once",
     description=(
         f"A JSON array, NDJSON or CSV (`GET /v1/depots/bulk/template`; `carriers` as "

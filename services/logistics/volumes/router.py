@@ -17,6 +17,7 @@ from common.errors import (
     problem_responses,
 )
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
 from services.logistics import authz, listing
 from services.logistics.caller import CallerDep
@@ -76,6 +77,7 @@ async def send_volume(
 
 @router.post(
     "/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Send many days and places at once",
     description=(
         f"A JSON array, NDJSON or CSV (`GET /v1/volumes/bulk/template`) of at most "
