@@ -14,7 +14,8 @@ from pwdlib import PasswordHash
 from common.auth import Principal, Role
 from gateway.identity.phones import PhoneIndex
 from gateway.identity.tokens import USER_ROLES, digest
-from tests.authz import Context, SignIn, Write, roles
+from tests.authz import Context, SignIn, Write, roles, stations
+from tests.stations.factories import figures
 from tests.support import PHONE_INDEX_KEY
 
 LIN = "141124"  # 临县
@@ -142,5 +143,19 @@ ROUTES = {
         success=204,
         path={"client_id": CLIENT, "secret_id": SECRET},
         setup=carrier_client,
+    ),
+    # Its answer is the upload route's, as CSV: who may send it is that route's rule.
+    ("POST", "/registry/v1/exports/uploads/{upload:path}"): Write(
+        allowed=stations.REPORTERS,
+        ok_as=LIN_OFFICIAL,
+        success=200,
+        path={"upload": "stations/v1/reports/bulk"},
+        body=lambda: [
+            {"station_code": stations.REPORTING, "month": stations.last_month(), **figures()}
+        ],
+        setup=stations.operating,
+        division=stations.LIN_VILLAGE,
+        station=stations.REPORTING,
+        per_row=True,
     ),
 }
