@@ -93,7 +93,7 @@ def bare_station() -> Starlette:
     connections."""
     from common.settings import plain_database_url
     from services.stations.registry.repository import READ_BY_CODE
-    from services.stations.registry.service import COORDINATE_DECIMALS
+    from services.stations.registry.views import COORDINATE_DECIMALS
 
     if COORDINATE_DECIMALS != 7:
         raise RuntimeError("bare_station rounds coordinates to 7 decimals, as the API did")

@@ -266,7 +266,7 @@ async def test_an_internal_token_is_no_user_token(client: httpx.AsyncClient) -> 
 
 
 async def test_a_service_that_is_down_is_503_naming_it(system: System) -> None:
-    async with httpx.AsyncClient(base_url=system.gateway_without_logistics) as client:
+    async with httpx.AsyncClient(base_url=system.gateway_without_logistics, timeout=60) as client:
         r = await client.get("/logistics/v1/carriers", headers={"X-Request-ID": "down-1"})
         zh = await client.get("/logistics/v1/carriers", headers={"Accept-Language": "zh"})
         still_up = await client.get("/stations/healthz")
@@ -308,7 +308,7 @@ async def test_bodies_queries_and_statuses_pass_through(client: httpx.AsyncClien
 
 
 async def test_readyz_reports_each_service(system: System) -> None:
-    async with httpx.AsyncClient(base_url=system.gateway) as client:
+    async with httpx.AsyncClient(base_url=system.gateway, timeout=60) as client:
         r = await client.get("/readyz")
     assert r.status_code == 200, r.text
     assert r.json()["services"] == {
@@ -319,7 +319,7 @@ async def test_readyz_reports_each_service(system: System) -> None:
     }
     assert r.json()["database"] == "ok"
 
-    async with httpx.AsyncClient(base_url=system.gateway_without_logistics) as client:
+    async with httpx.AsyncClient(base_url=system.gateway_without_logistics, timeout=60) as client:
         r = await client.get("/readyz")
     assert r.status_code == 503
     assert r.headers["retry-after"]

@@ -64,7 +64,7 @@ async def test_large_json_is_gzipped_small_json_is_not(client: httpx.AsyncClient
 
 async def test_no_gzip_for_a_caller_that_does_not_ask(front: Front) -> None:
     # A raw request without Accept-Encoding (httpx would add one).
-    async with httpx.AsyncClient(base_url=front.gateway) as client:
+    async with httpx.AsyncClient(base_url=front.gateway, timeout=60) as client:
         request = client.build_request("GET", LISHI_CHILDREN)
         del request.headers["accept-encoding"]
         r = await client.send(request)
@@ -73,7 +73,7 @@ async def test_no_gzip_for_a_caller_that_does_not_ask(front: Front) -> None:
 
 
 async def test_the_gateway_passes_gzip_through_untouched(front: Front) -> None:
-    async with httpx.AsyncClient(base_url=front.gateway) as client:
+    async with httpx.AsyncClient(base_url=front.gateway, timeout=60) as client:
         request = client.build_request("GET", LISHI_CHILDREN, headers={"Accept-Encoding": "gzip"})
         r = await client.send(request, stream=True)
         raw = b"".join([chunk async for chunk in r.aiter_raw()])
@@ -149,8 +149,8 @@ async def test_control_characters_in_the_path_are_the_services_answer(
     front: Front, code: str
 ) -> None:
     async with (
-        httpx.AsyncClient(base_url=front.gateway) as via,
-        httpx.AsyncClient(base_url=front.stations) as direct,
+        httpx.AsyncClient(base_url=front.gateway, timeout=60) as via,
+        httpx.AsyncClient(base_url=front.stations, timeout=60) as direct,
     ):
         through = await via.get(f"/stations/v1/divisions/{code}")
         straight = await direct.get(f"/v1/divisions/{code}", headers=internal_headers())

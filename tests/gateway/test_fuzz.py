@@ -49,7 +49,9 @@ ROLES: dict[str, Callable[[], dict[str, str]]] = {
 
 @pytest.fixture(scope="module")
 def gateway_schema(front: Front) -> Any:
-    return schemathesis.openapi.from_dict(httpx.get(f"{front.gateway}/openapi.json").json())
+    return schemathesis.openapi.from_dict(
+        httpx.get(f"{front.gateway}/openapi.json", timeout=60).json()
+    )
 
 
 def _fuzz(schema: Any, base_url: str, headers: dict[str, str]) -> tuple[int, list[str]]:

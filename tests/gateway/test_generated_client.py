@@ -21,7 +21,7 @@ PACKAGE = "ruralnet_generated_client"
 def generated(front: Front, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("client")
     document = root / "openapi.json"
-    document.write_bytes(httpx.get(f"{front.gateway}/openapi.json").content)
+    document.write_bytes(httpx.get(f"{front.gateway}/openapi.json", timeout=60).content)
     config = root / "config.yaml"
     config.write_text("post_hooks: []\n")  # no formatter run over the generated code
     result = subprocess.run(

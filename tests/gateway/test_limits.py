@@ -147,7 +147,7 @@ async def test_the_gateway_counts_a_streamed_body(small_gateway: str) -> None:
 
 
 def test_bulk_routes_say_so_in_the_openapi_document(front: Front) -> None:
-    document = httpx.get(f"{front.gateway}/openapi.json").json()
+    document = httpx.get(f"{front.gateway}/openapi.json", timeout=60).json()
     bulk = document["paths"]["/stations/v1/reports/bulk"]["post"]
     single = document["paths"]["/stations/v1/stations"]["post"]
     assert bulk["x-max-body-size"] == BULK_BODY_LIMIT

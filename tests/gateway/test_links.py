@@ -80,7 +80,7 @@ async def test_a_callers_public_base_never_reaches_the_service(client: httpx.Asy
 
 
 async def test_direct_calls_get_path_absolute_links(front: Front) -> None:
-    async with httpx.AsyncClient(base_url=front.stations) as direct:
+    async with httpx.AsyncClient(base_url=front.stations, timeout=60) as direct:
         for division in VILLAGES[:2]:
             body = {"tier": "village", "division_code": division, "name": f"点 {division}"}
             r = await direct.post("/v1/stations", json=body, headers=internal_headers())

@@ -21,7 +21,7 @@ OPERATION_ID = re.compile(r"^[a-z]+\.[a-z][a-z0-9_]*$")
 
 @pytest.fixture(scope="module")
 def document(front: Front) -> dict[str, Any]:
-    r = httpx.get(f"{front.gateway}/openapi.json")
+    r = httpx.get(f"{front.gateway}/openapi.json", timeout=60)
     assert r.status_code == 200
     return r.json()
 
@@ -123,13 +123,13 @@ def test_the_document_does_not_need_the_services_running(database_url: str) -> N
             training_url=nobody,
         )
         with serve(create_gateway(settings)) as gateway:
-            r = httpx.get(f"{gateway}/openapi.json")
+            r = httpx.get(f"{gateway}/openapi.json", timeout=60)
     assert r.status_code == 200
     assert "/stations/v1/stations" in r.json()["paths"]
 
 
 def test_the_docs_page_is_served_by_the_gateway(front: Front) -> None:
-    with httpx.Client(base_url=front.gateway) as client:
+    with httpx.Client(base_url=front.gateway, timeout=60) as client:
         for page in ("/docs", "/redoc"):
             html = client.get(page)
             assert html.status_code == 200

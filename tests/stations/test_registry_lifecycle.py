@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from common.months import CHINA_TZ, add_months
+from services.stations.registry.lifecycle import TRANSITIONS, required_report_months
 from services.stations.registry.models import StationStatus, StationTransition
-from services.stations.registry.service import TRANSITIONS, required_report_months
 from tests.stations.factories import problem
 from tests.stations.registry_helpers import (
     ADMIN,

@@ -24,7 +24,8 @@ from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.links import link_header, url_for
 from common.pagination import Page, PageParams, next_link, page_params
 from services.stations.changes.models import StationsIdempotencyRecord
-from services.stations.registry import service
+from services.stations.registry import lifecycle as station_lifecycle
+from services.stations.registry import service, views
 from services.stations.registry.models import (
     StationService,
     StationStatus,
@@ -164,8 +165,8 @@ _GEOJSON_CONTENT = {
 )
 async def lifecycle() -> Lifecycle:
     return Lifecycle(
-        rules=[LifecycleRule(status=s, next=n) for s, n in service.lifecycle_rules()],
-        reason_required=sorted(service.REASON_REQUIRED, key=list(StationStatus).index),
+        rules=[LifecycleRule(status=s, next=n) for s, n in station_lifecycle.lifecycle_rules()],
+        reason_required=sorted(station_lifecycle.REASON_REQUIRED, key=list(StationStatus).index),
         notes=[
             "suspended → accepted only resumes a station that was suspended while accepted",
             "the first transition to operating sets operating_since (first day of the month)",
@@ -220,7 +221,7 @@ async def create_station(
         """The station as this caller may see it now: the record keeps no operator data."""
         row = await service.get_station(session, reference["station"])
         return _station_response(
-            service.station_out(row, principal, crs),
+            views.station_out(row, principal, crs),
             status_code=201,
             location=url_for(request, "read_station", code=row.station.code),
         )
@@ -229,7 +230,7 @@ async def create_station(
     if replayed is not None:
         return replayed
     row = await service.create_station(session, body, principal)
-    out = service.station_out(row, principal, crs)
+    out = views.station_out(row, principal, crs)
     response = _station_response(
         out, status_code=201, location=url_for(request, "read_station", code=out.code)
     )
@@ -316,11 +317,11 @@ async def list_stations(
     headers = link_header(next_url)
     if _wants_geojson(request, output):
         # RFC 7946: GeoJSON is WGS-84, whatever `crs` the filters were given in.
-        features = [service.station_out(row, principal) for row in rows[: params.limit]]
+        features = [views.station_out(row, principal) for row in rows[: params.limit]]
         return JSONResponse(
-            service.feature_collection(features, next_url), media_type=GEOJSON, headers=headers
+            views.feature_collection(features, next_url), media_type=GEOJSON, headers=headers
         )
-    outs = [service.station_out(row, principal, crs) for row in rows[: params.limit]]
+    outs = [views.station_out(row, principal, crs) for row in rows[: params.limit]]
     page = Page[StationOut](items=outs, next=next_url)
     return JSONResponse(page.model_dump(mode="json"), headers=headers)
 
@@ -351,9 +352,9 @@ async def read_station(
     }:
         return Response(status_code=304, headers={"ETag": tag})
     if _wants_geojson(request, output):
-        feature = service.feature(service.station_out(station, principal))  # WGS-84, RFC 7946
+        feature = views.feature(views.station_out(station, principal))  # WGS-84, RFC 7946
         return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": tag})
-    return _station_response(service.station_out(station, principal, crs))
+    return _station_response(views.station_out(station, principal, crs))
 
 
 @router.patch(
@@ -388,7 +389,7 @@ async def update_station(
     if_match: IfMatchHeader = None,
 ) -> Response:
     row = await service.update_station(session, code, patch, principal, if_match)
-    return _station_response(service.station_out(row, principal, crs))
+    return _station_response(views.station_out(row, principal, crs))
 
 
 @router.post(
@@ -435,7 +436,7 @@ async def transition_station(
 
     async def render(reference: dict[str, Any]) -> Response:
         """The transition made, with the station as this caller may see it now."""
-        transition = await service.get_transition(session, reference["transition"])
+        transition = await station_lifecycle.get_transition(session, reference["transition"])
         return _transition_response(
             transition, await service.get_station(session, code), principal, crs
         )
@@ -443,7 +444,9 @@ async def transition_station(
     replayed = await idempotency.replay(render)
     if replayed is not None:
         return replayed
-    transition, row = await service.transition_station(session, code, body, principal, if_match)
+    transition, row = await station_lifecycle.transition_station(
+        session, code, body, principal, if_match
+    )
     response = _transition_response(transition, row, principal, crs)
     await idempotency.remember_reference(
         201, {"transition": transition.id}, headers=response.headers
@@ -455,8 +458,8 @@ def _transition_response(
     transition: StationTransition, row: StationRow, principal: Principal, crs: CRS
 ) -> JSONResponse:
     result = TransitionResult(
-        transition=service.transition_out(transition),
-        station=service.station_out(row, principal, crs),
+        transition=views.transition_out(transition),
+        station=views.station_out(row, principal, crs),
     )
     return JSONResponse(
         result.model_dump(mode="json", by_alias=True),
@@ -487,6 +490,6 @@ async def list_transitions(
 ) -> Page[TransitionOut]:
     transitions = await service.list_transitions(session, code, params, principal)
     return Page[TransitionOut](
-        items=[service.transition_out(t) for t in transitions[: params.limit]],
+        items=[views.transition_out(t) for t in transitions[: params.limit]],
         next=next_link(request, transitions, params, lambda t: [t.id]),
     )

@@ -1,5 +1,8 @@
 """Rules of the station registry (see docs/adr/0007-station-registry.md for the choices).
 
+Registering, reading and editing are here; placement and parents in ``placement.py``, the
+lifecycle and acceptance in ``lifecycle.py``, how a station is shown in ``views.py``.
+
 - Placement: a tier sits on a current division of its level; village points only on village
   committees (村委会, sequence 200–399). Codes are ``<division>-<NN>``, NN one more than the
   highest ever used at that division, never reused (stations are never deleted).
@@ -18,50 +21,27 @@
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Any
 
-from geoalchemy2 import WKBElement, WKTElement
-from geoalchemy2.shape import to_shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
 from common.authz import require_division_writer
-from common.changefeed import record_change
-from common.coords import CRS, from_wgs84, outside_china, to_wgs84
+from common.coords import CRS, outside_china, to_wgs84
 from common.errors import (
     Conflict,
     Forbidden,
-    InvalidValue,
     NotFound,
     Unprocessable,
     field_problem,
 )
 from common.etag import check_if_match
 from common.identifiers import (
-    PREFIX_LENGTH,
-    DivisionClass,
-    DivisionLevel,
-    county_code,
     division_prefix,
-    mask_name,
-    mask_phone,
-    normalize_credit_code,
     normalize_division_code,
-    parent_code,
 )
-from common.months import CHINA_TZ, add_months, china_today
 from common.pagination import PageParams, cursor_key
-from common.placement import (
-    COUNTY_TOLERANCE_M,
-    county_distances_m,
-    county_name,
-    outside_county_problem,
-    place_in_county,
-)
-from services.stations.authz import is_station_operator, manages_station, require_station_reader
-from services.stations.changes.models import StationsChangeEvent
-from services.stations.divisions.models import CountyBoundary, Division
+from services.stations.authz import is_station_operator, require_station_reader
 from services.stations.registry import repository
 from services.stations.registry.models import (
     Station,
@@ -70,56 +50,22 @@ from services.stations.registry.models import (
     StationTier,
     StationTransition,
 )
+from services.stations.registry.placement import (
+    hierarchy_prefix,
+    place,
+    placed_division,
+    realign_parents,
+    resolve_parent,
+)
 from services.stations.registry.repository import StationQuery, StationRow
 from services.stations.registry.schemas import (
     STATION_CODE_PATTERN,
-    CompanyOut,
-    Location,
-    LocationOut,
-    OperatorOut,
     StationCreate,
-    StationFeedPayload,
-    StationOut,
     StationPatch,
-    TransitionIn,
-    TransitionOut,
 )
+from services.stations.registry.views import publish, wgs84_point
 
 MAX_SEQUENCE = 99
-COORDINATE_DECIMALS = 7  # about 1 cm
-
-TIER_LEVEL = {
-    StationTier.COUNTY: DivisionLevel.COUNTY,
-    StationTier.TOWNSHIP: DivisionLevel.TOWNSHIP,
-    StationTier.VILLAGE: DivisionLevel.VILLAGE,
-}
-TIER_ZH = {
-    StationTier.COUNTY: "县级中心",
-    StationTier.TOWNSHIP: "乡镇服务站",
-    StationTier.VILLAGE: "村级服务点",
-}
-LEVEL_ZH = {
-    DivisionLevel.PROVINCE: "省级",
-    DivisionLevel.PREFECTURE: "地级",
-    DivisionLevel.COUNTY: "县级",
-    DivisionLevel.TOWNSHIP: "乡级",
-    DivisionLevel.VILLAGE: "村级",
-}
-
-S = StationStatus
-# The lifecycle. suspended → accepted only resumes a station suspended while accepted
-# (acceptance is not re-checked); one suspended while operating resumes as operating and is
-# accepted later. closed is final: a village committee may then get a new point.
-TRANSITIONS: dict[StationStatus, frozenset[StationStatus]] = {
-    S.PLANNED: frozenset({S.BUILDING, S.CLOSED}),
-    S.BUILDING: frozenset({S.OPERATING, S.CLOSED}),
-    S.OPERATING: frozenset({S.ACCEPTED, S.SUSPENDED, S.CLOSED}),
-    S.ACCEPTED: frozenset({S.SUSPENDED, S.CLOSED}),
-    S.SUSPENDED: frozenset({S.OPERATING, S.ACCEPTED, S.CLOSED}),
-    S.CLOSED: frozenset(),
-}
-REASON_REQUIRED = frozenset({S.SUSPENDED, S.CLOSED})
-_ORDER = list(StationStatus)
 
 
 # --- authorization -------------------------------------------------------------------
@@ -157,129 +103,6 @@ def authorize_update(principal: Principal, station: Station, patch: StationPatch
     require_division_writer(principal, station.division_code)
 
 
-# --- presentation ----------------------------------------------------------------------
-
-
-def wgs84_point(geom: WKBElement | WKTElement | None) -> tuple[float, float] | None:
-    if geom is None:
-        return None
-    point = to_shape(geom)
-    return point.x, point.y
-
-
-def _location_out(point: tuple[float, float] | None, crs: CRS) -> LocationOut | None:
-    if point is None:
-        return None
-    lon, lat = from_wgs84(point[0], point[1], crs)
-    return LocationOut(lon=round(lon, COORDINATE_DECIMALS), lat=round(lat, COORDINATE_DECIMALS))
-
-
-def station_out(row: StationRow, principal: Principal, crs: CRS = CRS.WGS84) -> StationOut:
-    station = row.station
-    operator = None
-    if station.operator_name or station.operator_phone:
-        sees = manages_station(principal, station.code, station.division_code)
-        operator = OperatorOut(
-            name=station.operator_name if sees else mask_name(station.operator_name),
-            phone=station.operator_phone if sees else mask_phone(station.operator_phone),
-            masked=not sees,
-        )
-    company = None
-    if station.company_name or station.company_credit_code:
-        company = CompanyOut(name=station.company_name, credit_code=station.company_credit_code)
-    return StationOut(
-        code=station.code,
-        tier=StationTier(station.tier),
-        name=station.name,
-        division_code=station.division_code,
-        division_name=row.division_name,
-        county_code=county_code(station.division_code),
-        parent=row.parent_code,
-        status=StationStatus(station.status),
-        location=_location_out(wgs84_point(station.location), crs),
-        crs=crs,
-        address=station.address,
-        operator=operator,
-        company=company,
-        services=[StationService(s) for s in station.services],
-        operating_since=station.operating_since,
-        version=station.version,
-        created_at=station.created_at,
-        updated_at=station.updated_at,
-    )
-
-
-def transition_out(transition: StationTransition) -> TransitionOut:
-    return TransitionOut.model_validate(
-        {
-            "id": transition.id,
-            "from": transition.from_status,
-            "to": transition.to_status,
-            "reason": transition.reason,
-            "actor": transition.actor,
-            "at": transition.at,
-        }
-    )
-
-
-def feature(out: StationOut) -> dict[str, object]:
-    """A station as an RFC 7946 Feature; its location becomes the geometry."""
-    geometry = None
-    if out.location is not None:
-        geometry = {"type": "Point", "coordinates": [out.location.lon, out.location.lat]}
-    return {
-        "type": "Feature",
-        "id": out.code,
-        "geometry": geometry,
-        "properties": out.model_dump(mode="json", exclude={"location"}),
-    }
-
-
-def feature_collection(outs: Sequence[StationOut], next_url: str | None) -> dict[str, object]:
-    """An RFC 7946 FeatureCollection of stations rendered in WGS-84 (GeoJSON allows no other
-    system: a map library reading it would put GCJ-02 points 500 m off). The
-    ``coordinate_system`` foreign member says so for readers of our JSON answers."""
-    collection: dict[str, object] = {
-        "type": "FeatureCollection",
-        "coordinate_system": CRS.WGS84.value,
-        "features": [feature(out) for out in outs],
-    }
-    if next_url is not None:
-        collection["next"] = next_url
-    return collection
-
-
-def _publish(session: AsyncSession, station: Station, parent: str | None, action: str) -> None:
-    """The station as a read-only consumer (logistics) needs it, in this transaction."""
-    township = (
-        None if station.tier == StationTier.COUNTY else station.division_code[:9].ljust(12, "0")
-    )
-    payload = StationFeedPayload(
-        code=station.code,
-        tier=StationTier(station.tier),
-        name=station.name,
-        division_code=station.division_code,
-        county_code=county_code(station.division_code),
-        township_code=township,
-        parent=parent,
-        status=StationStatus(station.status),
-        location=_location_out(wgs84_point(station.location), CRS.WGS84),
-        address=station.address,
-        services=[StationService(s) for s in station.services],
-        operating_since=station.operating_since,
-        version=station.version,
-    )
-    record_change(
-        session,
-        StationsChangeEvent,
-        topic="station",
-        key=station.code,
-        action=action,
-        version=station.version,
-        payload=payload.model_dump(mode="json"),
-    )
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -308,7 +131,7 @@ async def read_station(session: AsyncSession, code: str) -> StationRow:
     return row
 
 
-async def _locked_station(session: AsyncSession, code: str) -> StationRow:
+async def locked_station(session: AsyncSession, code: str) -> StationRow:
     await repository.lock_county(session, code[:6])
     row = await repository.row_by_code(session, code, for_update=True)
     if row is None:
@@ -451,188 +274,6 @@ def station_query(
     )
 
 
-# --- placement -------------------------------------------------------------------------------
-
-
-async def _placed_division(session: AsyncSession, tier: StationTier, code: str) -> None:
-    division = await repository.division(session, code)
-    if division is None:
-        raise Unprocessable(
-            f"no division {code} in the statistical division list",
-            detail_zh=f"统计用区划代码中没有 {code}",
-            code="unknown_division",
-            field="division_code",
-        )
-    if division.until_edition is not None:
-        raise Unprocessable(
-            f"division {code} ({division.name}) is no longer current: the "
-            f"{division.until_edition} edition was the last to list it",
-            detail_zh=f"区划 {code}({division.name})已撤销,最后见于 {division.until_edition} 年版",
-            code="division_not_current",
-            field="division_code",
-        )
-    level = DivisionLevel(division.level)
-    wanted = TIER_LEVEL[tier]
-    if level is not wanted:
-        raise Unprocessable(
-            f"a {tier.value} station must sit on a {wanted.value}-level division; "
-            f"{code} ({division.name}) is {level.value}-level",
-            detail_zh=f"{TIER_ZH[tier]}必须设在{LEVEL_ZH[wanted]}区划上;"
-            f"{code}({division.name})是{LEVEL_ZH[level]}区划",
-            code="tier_level_mismatch",
-            field="tier",
-            division_level=level.value,
-        )
-    # Coverage counts administrative villages: village committees (村委会/嘎查, NBS
-    # sequence 200–399). Residents' committees are urban communities the programme does not
-    # target, and 400–599 units are unconfirmed or virtual.
-    if tier is StationTier.VILLAGE and division.division_class != DivisionClass.VILLAGE_COMMITTEE:
-        raise Unprocessable(
-            f"village points stand on village committees (sequence 200–399); {code} "
-            f"({division.name}) is a {division.division_class}",
-            detail_zh=f"村级服务点只能设在村委会(代码末三位 200–399);{code}({division.name})不是村委会",
-            code="not_village_committee",
-            field="division_code",
-            division_class=division.division_class,
-        )
-
-
-async def place(
-    session: AsyncSession,
-    location: Location,
-    crs: CRS,
-    division_code: str,
-    *,
-    confirmed: bool = False,
-) -> WKTElement:
-    """The stored WGS-84 point, checked against China and the county's boundary
-    (``common.placement``: a point inside another county's boundary needs ``confirmed``)."""
-    return await place_in_county(
-        session,
-        boundaries=CountyBoundary,
-        divisions=Division,
-        lon=location.lon,
-        lat=location.lat,
-        crs=crs,
-        division_code=division_code,
-        what="station",
-        what_zh="站点",
-        confirmed=confirmed,
-    )
-
-
-# --- parents -----------------------------------------------------------------------------
-
-
-async def parent_candidates(
-    session: AsyncSession, tier: StationTier, division_code: str
-) -> list[Station]:
-    """The stations that may be the parent, preferred (oldest) first; empty: no parent."""
-    if tier is StationTier.COUNTY:
-        return []
-    if tier is StationTier.VILLAGE:
-        township = parent_code(division_code)
-        assert township is not None
-        stations = await repository.open_stations_at(session, StationTier.TOWNSHIP, township)
-        if stations:
-            return stations
-    return await repository.open_stations_at(
-        session, StationTier.COUNTY, county_code(division_code)
-    )
-
-
-def _parent_rule(tier: StationTier) -> tuple[str, str]:
-    if tier is StationTier.TOWNSHIP:
-        return (
-            "a township station's parent is its county centre",
-            "乡镇服务站的上级是本县的县级中心",
-        )
-    return (
-        "a village point's parent is its township's station, or the county centre when the "
-        "township has none",
-        "村级服务点的上级是本乡镇的服务站;乡镇没有服务站时为县级中心",
-    )
-
-
-async def resolve_parent(
-    session: AsyncSession, tier: StationTier, division_code: str, given: str | None
-) -> Station | None:
-    candidates = await parent_candidates(session, tier, division_code)
-    if given is None:
-        return candidates[0] if candidates else None
-    if tier is StationTier.COUNTY:
-        raise Unprocessable(
-            "a county centre has no parent",
-            detail_zh="县级中心没有上级站点",
-            code="wrong_parent",
-            field="parent",
-            allowed_parents=[],
-        )
-    parent = await repository.station_by_code(session, given)
-    if parent is None:
-        raise Unprocessable(
-            f"no station {given}",
-            detail_zh=f"没有站点 {given}",
-            code="unknown_parent",
-            field="parent",
-        )
-    if any(c.id == parent.id for c in candidates):
-        return parent
-    rule, rule_zh = _parent_rule(tier)
-    allowed = [c.code for c in candidates]
-    expected = ", ".join(allowed) if allowed else "none yet (leave parent empty)"
-    raise Unprocessable(
-        f"{given} cannot be the parent: {rule} (and not closed); expected {expected}",
-        detail_zh=f"{given} 不能作为上级:{rule_zh}(且未关闭);应为 {', '.join(allowed) or '空'}",
-        code="wrong_parent",
-        field="parent",
-        allowed_parents=allowed,
-    )
-
-
-async def realign_parents(session: AsyncSession, prefix: str) -> None:
-    """Re-derive the parents below a county centre or township station that was just
-    registered or closed, for every open station whose parent no longer follows the rule
-    (e.g. village points that pointed at the county centre get their new township station)."""
-    county = county_code(prefix.ljust(12, "0"))
-    centres = await repository.open_stations_at(session, StationTier.COUNTY, county)
-    townships = await repository.open_stations_under(session, StationTier.TOWNSHIP, prefix)
-    by_township: dict[str, list[Station]] = {}
-    for station in townships:
-        by_township.setdefault(station.division_code[:9], []).append(station)
-    moves: dict[int, Station | None] = {}
-    for station_id, tier, division_code, parent_id in await repository.children_under(
-        session, prefix
-    ):
-        valid = (
-            centres
-            if tier == StationTier.TOWNSHIP
-            else (by_township.get(division_code[:9]) or centres)
-        )
-        if valid and parent_id not in {s.id for s in valid}:
-            moves[station_id] = valid[0]
-        elif not valid and parent_id is not None:
-            moves[station_id] = None
-    children = await repository.stations_for_update(session, list(moves))
-    for child in children:
-        parent = moves[child.id]
-        child.parent_id = parent.id if parent is not None else None
-        child.version += 1
-    await session.flush()
-    for child in children:
-        parent = moves[child.id]
-        _publish(session, child, parent.code if parent is not None else None, "reparented")
-
-
-def _hierarchy_prefix(station: Station) -> str | None:
-    """Where parents may need re-deriving when this station appears or closes."""
-    if station.tier == StationTier.COUNTY:
-        return station.division_code[: PREFIX_LENGTH[DivisionLevel.COUNTY]]
-    if station.tier == StationTier.TOWNSHIP:
-        return station.division_code[: PREFIX_LENGTH[DivisionLevel.TOWNSHIP]]
-    return None
-
-
 # --- create and update -------------------------------------------------------------------
 
 
@@ -646,7 +287,7 @@ async def create_station(
 ) -> StationRow:
     """Register a station (status planned). The caller has been authorized."""
     tier = body.tier
-    await _placed_division(session, tier, body.division_code)
+    await placed_division(session, tier, body.division_code)
     location = None
     if body.location is not None and body.crs is not None:
         location = await place(
@@ -706,12 +347,12 @@ async def create_station(
             actor=principal.subject,
         )
     )
-    prefix = _hierarchy_prefix(station)
+    prefix = hierarchy_prefix(station)
     if prefix is not None:
         await realign_parents(session, prefix)
     await session.flush()
     row = await get_station(session, station.code)
-    _publish(session, station, row.parent_code, "created")
+    publish(session, station, row.parent_code, "created")
     return row
 
 
@@ -722,7 +363,7 @@ async def update_station(
     principal: Principal,
     if_match: str | None,
 ) -> StationRow:
-    row = await _locked_station(session, code)
+    row = await locked_station(session, code)
     station = row.station
     authorize_update(principal, station, patch)
     if station.status == StationStatus.CLOSED:
@@ -792,240 +433,5 @@ async def update_station(
     station.version += 1
     await session.flush()
     row = await get_station(session, code)
-    _publish(session, station, row.parent_code, "updated")
+    publish(session, station, row.parent_code, "updated")
     return row
-
-
-# --- lifecycle ------------------------------------------------------------------------------
-
-
-def _suspended_from(history: Sequence[StationTransition]) -> StationStatus | None:
-    for transition in reversed(history):
-        if transition.to_status == StationStatus.SUSPENDED:
-            return StationStatus(transition.from_status) if transition.from_status else None
-    return None
-
-
-def allowed_next(
-    current: StationStatus, history: Sequence[StationTransition]
-) -> list[StationStatus]:
-    allowed = set(TRANSITIONS[current])
-    if current is S.SUSPENDED and _suspended_from(history) is not S.ACCEPTED:
-        allowed.discard(S.ACCEPTED)
-    return sorted(allowed, key=_ORDER.index)
-
-
-def required_report_months(
-    operating_since: date | None, history: Sequence[StationTransition], today: date
-) -> list[date]:
-    """Months that need a monthly report before acceptance: every month from the month it
-    began operating up to the last completed month (the current month is never required),
-    except months it spent wholly suspended."""
-    if operating_since is None:
-        return []
-    last = add_months(today.replace(day=1), -1)
-    suspensions: list[tuple[datetime, datetime | None]] = []
-    for index, transition in enumerate(history):
-        if transition.to_status == StationStatus.SUSPENDED:
-            ended = history[index + 1].at if index + 1 < len(history) else None
-            suspensions.append((transition.at, ended))
-    months = []
-    month = operating_since.replace(day=1)
-    while month <= last:
-        start = datetime(month.year, month.month, 1, tzinfo=CHINA_TZ)
-        following = add_months(month, 1)
-        end = datetime(following.year, following.month, 1, tzinfo=CHINA_TZ)
-        if not any(s <= start and (e is None or e >= end) for s, e in suspensions):
-            months.append(month)
-        month = following
-    return months
-
-
-# What acceptance asks for, in the words of the officials who check it (验收).
-_ACCEPTANCE_ITEMS = {
-    "location": ("the location", "站点位置"),
-    "operator.name": ("the operator's name", "站长姓名"),
-    "operator.phone": ("the operator's phone", "站长电话"),
-    "company.name": ("the operating company", "承办企业"),
-    "company.credit_code": ("the company's credit code", "承办企业统一社会信用代码"),
-    "services": ("the services offered", "服务项目"),
-}
-
-
-def acceptance_item(field: str) -> tuple[str, str]:
-    """An acceptance gap's field as words: ("the operator's phone", "站长电话"),
-    ("the monthly report for 2026-03", "2026年3月月报")."""
-    if field.startswith("monthly_reports."):
-        month = date.fromisoformat(field.removeprefix("monthly_reports.") + "-01")
-        return f"the monthly report for {month:%Y-%m}", f"{month.year}年{month.month}月月报"
-    return _ACCEPTANCE_ITEMS.get(field, (field, field))
-
-
-async def acceptance_gaps(
-    session: AsyncSession, station: Station, history: Sequence[StationTransition]
-) -> list[dict[str, str]]:
-    """Everything acceptance (验收) needs that the station lacks: one item per gap."""
-
-    def gap(field: str, code: str, detail: str, detail_zh: str) -> dict[str, str]:
-        return field_problem(field, code, detail, detail_zh=detail_zh, location="station")
-
-    gaps = []
-    point = wgs84_point(station.location)
-    if point is None:
-        gaps.append(gap("location", "missing_location", "no location", "未填写站点位置"))
-    else:
-        county = county_code(station.division_code)
-        [distance] = await county_distances_m(session, CountyBoundary, [(county, *point)])
-        if distance is None and outside_china(*point):
-            gaps.append(
-                gap(
-                    "location", "outside_china", "the location is outside China", "位置不在中国境内"
-                )
-            )
-        elif distance is not None and distance > COUNTY_TOLERANCE_M:
-            name = await county_name(session, Division, county)
-            problem = outside_county_problem(county, name, distance, what="station", what_zh="站点")
-            gaps.append(gap("location", "outside_county", problem.detail, problem.detail_zh or ""))
-    if not station.operator_name:
-        gaps.append(
-            gap("operator.name", "missing_operator_name", "no operator name", "未填写站长姓名")
-        )
-    if not station.operator_phone:
-        gaps.append(
-            gap("operator.phone", "missing_operator_phone", "no operator phone", "未填写站长电话")
-        )
-    if not station.company_name:
-        gaps.append(
-            gap("company.name", "missing_company_name", "no operating company", "未填写承办企业")
-        )
-    if not station.company_credit_code:
-        gaps.append(
-            gap(
-                "company.credit_code",
-                "missing_company_credit_code",
-                "no unified social credit code of the operating company",
-                "未填写承办企业统一社会信用代码",
-            )
-        )
-    else:
-        try:
-            normalize_credit_code(station.company_credit_code)
-        except InvalidValue as e:
-            gaps.append(gap("company.credit_code", e.code, e.message, e.message_zh))
-    if not station.services:
-        gaps.append(gap("services", "missing_services", "offers no service", "未填写服务项目"))
-    months = required_report_months(station.operating_since, history, china_today())
-    if months:
-        reported = await repository.reported_months(session, station.id, months[0], months[-1])
-        for month in months:
-            if month not in reported:
-                gaps.append(
-                    gap(
-                        f"monthly_reports.{month:%Y-%m}",
-                        "missing_monthly_report",
-                        f"no monthly report for {month:%Y-%m}",
-                        f"缺少 {month.year}年{month.month}月的月度报表",
-                    )
-                )
-    return gaps
-
-
-async def transition_station(
-    session: AsyncSession,
-    code: str,
-    body: TransitionIn,
-    principal: Principal,
-    if_match: str | None,
-) -> tuple[StationTransition, StationRow]:
-    """Move a station along its lifecycle; the caller has been authorized. ``If-Match`` is
-    optional here (a transition names its start state), checked when sent."""
-    row = await _locked_station(session, code)
-    station = row.station
-    if if_match is not None:
-        check_if_match(if_match, station.version)
-    current, target = StationStatus(station.status), body.to
-    history = await repository.transitions(session, station.id)
-    allowed = allowed_next(current, history)
-    if target not in allowed:
-        names = ", ".join(a.value for a in allowed) or "nothing (closed is final)"
-        hint = ""
-        if current is S.SUSPENDED and target is S.ACCEPTED:
-            hint = "; it was suspended while operating: resume to operating, then accept"
-        raise Conflict(
-            f"a {current.value} station cannot become {target.value}; from {current.value} "
-            f"it may become: {names}{hint}",
-            detail_zh=f"站点状态不能从 {current.value} 变为 {target.value}",
-            code="illegal_transition",
-            field="to",
-            from_status=current.value,
-            to_status=target.value,
-            allowed=[a.value for a in allowed],
-        )
-    if target in REASON_REQUIRED and not body.reason:
-        raise Unprocessable(
-            f"say why the station is {target.value}",
-            detail_zh="暂停或关闭站点须说明原因",
-            code="reason_required",
-            field="reason",
-        )
-    today = china_today()
-    first_operation = target is S.OPERATING and station.operating_since is None
-    if body.operating_since is not None:
-        if not first_operation:
-            raise Unprocessable(
-                "operating_since is set once, with the first transition to operating",
-                detail_zh="operating_since 只能在首次转为运营时填写",
-                code="operating_since_not_applicable",
-                field="operating_since",
-            )
-        if body.operating_since.replace(day=1) > today.replace(day=1):
-            raise Unprocessable(
-                f"{body.operating_since:%Y-%m} is in the future",
-                detail_zh=f"{body.operating_since:%Y-%m} 是未来的月份",
-                code="future_month",
-                field="operating_since",
-            )
-    if target is S.ACCEPTED and current is S.OPERATING:
-        gaps = await acceptance_gaps(session, station, history)
-        if gaps:
-            items = [acceptance_item(g["field"]) for g in gaps]
-            raise Unprocessable(
-                f"acceptance refused: {len(gaps)} item{'s' if len(gaps) != 1 else ''} missing "
-                "or wrong: " + ", ".join(en for en, _ in items),
-                detail_zh=f"验收未通过,{len(gaps)} 项缺失或不符:"
-                + "、".join(zh for _, zh in items),
-                code="acceptance_incomplete",
-                errors=gaps,
-            )
-    if first_operation:
-        station.operating_since = (body.operating_since or today).replace(day=1)
-    station.status = target.value
-    station.version += 1
-    transition = StationTransition(
-        station_id=station.id,
-        from_status=current.value,
-        to_status=target.value,
-        reason=body.reason,
-        actor=principal.subject,
-    )
-    session.add(transition)
-    await session.flush()
-    if target is S.CLOSED:
-        prefix = _hierarchy_prefix(station)
-        if prefix is not None:
-            await realign_parents(session, prefix)
-    await session.refresh(transition)
-    row = await get_station(session, code)
-    _publish(session, station, row.parent_code, "transitioned")
-    return transition, row
-
-
-async def get_transition(session: AsyncSession, transition_id: int) -> StationTransition:
-    """A transition by id (an idempotent replay renders the one it made)."""
-    transition = await repository.transition(session, transition_id)
-    assert transition is not None, "transitions are never deleted"
-    return transition
-
-
-def lifecycle_rules() -> list[tuple[StationStatus, list[StationStatus]]]:
-    return [(status, sorted(TRANSITIONS[status], key=_ORDER.index)) for status in StationStatus]

@@ -72,7 +72,7 @@ async def build(
     await flag_poor_village(db, POOR)
     await flag_poor_village(db, POOR_WITH_CARRIER)
     await insert_report(db, rows[JIESHANG].id, LAST_MONTH)
-    async with httpx.AsyncClient(base_url=logistics, headers=ADMIN) as client:
+    async with httpx.AsyncClient(base_url=logistics, headers=ADMIN, timeout=60) as client:
         r = await client.post(
             "/v1/coverage/bulk",
             json=[
@@ -83,7 +83,7 @@ async def build(
         )
         assert r.status_code == 200, r.text
         assert r.json()["counts"]["rejected"] == 0, r.text
-    async with httpx.AsyncClient(base_url=training, headers=ADMIN) as client:
+    async with httpx.AsyncClient(base_url=training, headers=ADMIN, timeout=60) as client:
         day = (china_today() - timedelta(days=1)).isoformat()
         s = await client.post("/v1/sessions", json=_session(day))
         assert s.status_code == 201, s.text

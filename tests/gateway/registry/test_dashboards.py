@@ -25,7 +25,7 @@ async def adopted(front: Front, db: asyncpg.Pool) -> scene.Scene:
         db, front.services["logistics"], front.services["training"], locations=False
     )
     async with httpx.AsyncClient(
-        base_url=front.services["programme"], headers=internal_headers(Role.ADMIN)
+        base_url=front.services["programme"], headers=internal_headers(Role.ADMIN), timeout=60
     ) as programme:
         r = await programme.put(f"/v1/counties/{scene.COUNTY}/adoptions/shanxi-2017")
         assert r.status_code == 201, r.text
