@@ -8,6 +8,12 @@ from alembic.script import ScriptDirectory
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "migrations" / "alembic.ini"
 COMPONENTS = ("stations", "logistics", "training", "programme", "gateway")
+# Tables a library owns inside a component's schema: made by that component's migrations but
+# absent from its models (the gateway's job queue, ADR 0080). Autogenerate leaves them alone;
+# tests empty them between tests like any table a test writes.
+LIBRARY_TABLES: dict[str, frozenset[str]] = {
+    "gateway": frozenset({"pgqueuer", "pgqueuer_log", "pgqueuer_schedules", "pgqueuer_statistics"})
+}
 
 
 def alembic_config(component: str, database_url: str | None = None) -> Config:

@@ -5,12 +5,13 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common.settings import ComponentSettings
 from gateway.identity.settings import IdentitySettings
+from gateway.jobs.settings import JobsSettings
 from gateway.registry.settings import RegistrySettings
 
 DEV_JWT_SECRET = "development-only-user-token-secret-change-me"
 
 
-class GatewaySettings(ComponentSettings, IdentitySettings, RegistrySettings):
+class GatewaySettings(ComponentSettings, IdentitySettings, RegistrySettings, JobsSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     component: str = "gateway"

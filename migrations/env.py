@@ -18,6 +18,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from common.migrations import LIBRARY_TABLES
 from common.settings import DEV_DATABASE_URL, async_database_url
 
 config = context.config
@@ -56,7 +57,7 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    if type_ == "table" and name == "alembic_version":
+    if type_ == "table" and (name == "alembic_version" or name in LIBRARY_TABLES.get(schema, ())):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

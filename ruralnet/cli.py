@@ -139,6 +139,27 @@ def create_admin(
 
 
 @app.command()
+def worker(
+    feature: Annotated[
+        list[str] | None,
+        typer.Option(help="another module whose @job registrations to run (repeatable)"),
+    ] = None,
+) -> None:
+    """Run the gateway's durable jobs (reports, deliveries, exports) until Ctrl-C or SIGTERM.
+    Uses DATABASE_URL (or the private cluster, which must be running: `ruralnet db start`)."""
+    from gateway.jobs.worker import serve
+    from gateway.settings import GatewaySettings
+
+    try:
+        settings = GatewaySettings()
+    except ValidationError as e:
+        _fail(f"worker not started: {scope_reason(e)}", code=2)
+    if not os.environ.get("DATABASE_URL"):
+        settings = settings.model_copy(update={"database_url": Cluster().url()})
+    serve(settings, feature or ())
+
+
+@app.command()
 def migrate(
     component: Annotated[str | None, typer.Argument(help="one component; all when omitted")] = None,
     revision: Annotated[str, typer.Option(help="target revision")] = "head",

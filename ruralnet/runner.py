@@ -28,6 +28,10 @@ COMPONENTS = (
 )
 
 
+# The gateway's job worker (ADR 0080): reports, deliveries, exports; no port of its own.
+WORKER_COMMAND = ("-m", "ruralnet", "worker")
+
+
 def reachable(host: str) -> str:
     """The address to call a server listening on ``host`` at: a wildcard (all interfaces)
     is reached on loopback; an IPv6 address goes in brackets."""
@@ -120,17 +124,25 @@ def run_components(host: str, env: dict[str, str]) -> int:
             )
         for component, process in zip(COMPONENTS, processes, strict=True):
             _wait_healthy(host, component, process)
+        worker = subprocess.Popen(
+            [sys.executable, *WORKER_COMMAND],
+            env={**os.environ, **env, **_links(host)},
+            start_new_session=True,
+        )
+        processes.append(worker)
         print("\nruralnet is running:", flush=True)
         for component in COMPONENTS:
             print(
                 f"  {component.name:<10} http://{reachable(host)}:{component.port}/docs",
                 flush=True,
             )
+        print("  worker     runs the gateway's jobs (reports, deliveries, exports)", flush=True)
         print("Press Ctrl-C to stop everything.\n", flush=True)
+        names = [c.name for c in COMPONENTS] + ["worker"]
         while not interrupted:
-            for component, process in zip(COMPONENTS, processes, strict=True):
+            for name, process in zip(names, processes, strict=True):
                 if process.poll() is not None:
-                    print(f"{component.name} exited with code {process.returncode}; stopping")
+                    print(f"{name} exited with code {process.returncode}; stopping")
                     return 1
             time.sleep(0.5)
         return 0

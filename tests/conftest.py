@@ -112,7 +112,9 @@ def _bases() -> list[Any]:
 
 
 def _mutable_tables() -> list[str]:
-    names = []
+    from common.migrations import LIBRARY_TABLES
+
+    names = [f'"{schema}"."{name}"' for schema, tables in LIBRARY_TABLES.items() for name in tables]
     for base in _bases():
         for table in base.metadata.sorted_tables:
             if not table.info.get("reference") and not table.info.get("keep"):

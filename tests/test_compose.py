@@ -79,7 +79,24 @@ def option(args: list[str], name: str) -> str:
 
 
 def test_the_system_is_there(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == {"db", "migrate", *APPS}
+    assert set(services) == {"db", "migrate", "worker", *APPS}
+
+
+def test_the_worker_runs_the_gateways_jobs_with_its_settings(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = services["worker"]
+    program, subcommand, *rest = argv(worker["command"])
+    assert (program, subcommand, rest) == ("ruralnet", "worker", [])
+    assert subcommand in getattr(get_command(cli_app), "commands", {})
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "ports" not in worker
+    assert environment(worker) == environment(services["gateway"])
+    for variable, value in environment(worker).items():
+        monkeypatch.setenv(variable, value)
+    settings = GatewaySettings()
+    assert settings.environment == "production"
+    assert settings.database_url.endswith("@db:5432/ruralnet")
 
 
 def test_the_database_is_postgis_with_a_named_volume_and_a_healthcheck(
