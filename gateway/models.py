@@ -5,6 +5,7 @@ from gateway.identity.audit.models import AuditEvent
 from gateway.identity.clients.models import Client, ClientSecret
 from gateway.identity.sessions.models import LoginThrottle, RefreshToken, Revocation, UserSession
 from gateway.identity.users.models import User
+from gateway.registry.exports.models import RegistryExport
 
 __all__ = [
     "AuditEvent",
@@ -13,6 +14,7 @@ __all__ = [
     "ClientSecret",
     "LoginThrottle",
     "RefreshToken",
+    "RegistryExport",
     "Revocation",
     "User",
     "UserSession",

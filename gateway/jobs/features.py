@@ -1,4 +1,4 @@
 """The modules whose ``@job`` / ``@schedule`` registrations the worker runs. A feature adds
 its ``jobs`` module here (one line, keep it sorted)."""
 
-FEATURES: tuple[str, ...] = ()
+FEATURES: tuple[str, ...] = ("gateway.registry.exports.jobs",)

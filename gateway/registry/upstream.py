@@ -174,7 +174,13 @@ def _answered_error(part: str, service: str, response: httpx.Response) -> PartFa
 
 @asynccontextmanager
 async def registry_upstream(app: FastAPI) -> AsyncIterator[Upstream]:
-    settings: GatewaySettings = app.state.settings
+    async with open_upstream(app.state.settings) as upstream:
+        yield upstream
+
+
+@asynccontextmanager
+async def open_upstream(settings: GatewaySettings) -> AsyncIterator[Upstream]:
+    """Pooled clients of every service, for the gateway's app or a worker's job."""
     secret = settings.internal_secret.get_secret_value()
     async with AsyncExitStack() as stack:
         clients = {}

@@ -158,4 +158,19 @@ ROUTES = {
         station=stations.REPORTING,
         per_row=True,
     ),
+    # XLSX exports: a job with an owner, so signed-in callers only; the lists' own rules
+    # decide what they may read (the station list and gap lists are public records).
+    ("POST", "/registry/v1/exports/stations.xlsx"): Write(
+        allowed=EVERYONE, ok_as=LIN_OFFICIAL, success=202
+    ),
+    ("POST", "/registry/v1/exports/gaps/{kind}.xlsx"): Write(
+        allowed=EVERYONE, ok_as=LIN_OFFICIAL, success=202, path={"kind": "points-without-carrier"}
+    ),
+    ("POST", "/registry/v1/exports/dashboards/{division}.xlsx"): Write(
+        allowed=roles(Role.ADMIN, Role.OFFICIAL, Role.PLATFORM),
+        ok_as=LIN_OFFICIAL,
+        success=202,
+        path={"division": LIN},
+        division=f"{LIN}000000",
+    ),
 }

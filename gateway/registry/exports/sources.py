@@ -233,14 +233,57 @@ async def _once(rows: list[Row]) -> AsyncIterator[list[Row]]:
     yield rows
 
 
-def dashboard_table(board: Dashboard, division: str) -> Table:
+async def no_rows() -> AsyncIterator[list[Row]]:
+    """The batches of a table only named, not read (an export asked for, built later)."""
+    return
+    yield
+
+
+def dashboard_table(board: Dashboard) -> Table:
     return Table(
-        filename=f"dashboard-{division}-{board.period.label}",
+        filename=f"dashboard-{board.division.code}-{board.period.label}",
         filename_zh=f"{board.division.name}目标进度-{board.period.label}",
         sheet_zh="目标进度",
         columns=DASHBOARD_COLUMNS,
         batches=_once(list(dashboard_rows(board))),
     )
+
+
+def station_table(upstream: Upstream, caller: Caller, filters: Sequence[tuple[str, str]]) -> Table:
+    under = dict(filters).get("under") or "all"
+    return Table(
+        filename=f"stations-{under}",
+        filename_zh=f"站点名录-{under}",
+        sheet_zh="站点名录",
+        columns=STATION_COLUMNS,
+        batches=station_pages(upstream, caller, filters),
+    )
+
+
+def gap_table(
+    upstream: Upstream,
+    caller: Caller,
+    kind: GapKind,
+    division: str | None,
+    prefix: str | None,
+    window: Window,
+) -> Table:
+    scope = division or "all"
+    return Table(
+        filename=f"gaps-{kind}-{scope}-{window.label}",
+        filename_zh=f"缺口清单-{GAP_TITLE_ZH[kind]}-{scope}-{window.label}",
+        sheet_zh="缺口清单",
+        columns=GAP_COLUMNS,
+        batches=gap_pages(upstream, caller, kind, prefix, window),
+    )
+
+
+GAP_TITLE_ZH = {
+    GapKind.POINTS_WITHOUT_CARRIER: "无快递覆盖的村级服务点",
+    GapKind.POINTS_WITHOUT_TRAINED: "无人培训的村",
+    GapKind.TOWNSHIPS_WITHOUT_COURIER: "无快递覆盖的乡镇",
+    GapKind.POOR_VILLAGES_UNSERVED: "未获服务的贫困村",
+}
 
 
 async def started(batches: AsyncIterator[list[Row]]) -> AsyncIterator[list[Row]]:
