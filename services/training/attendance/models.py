@@ -30,7 +30,8 @@ class DayPart(StrEnum):
 class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (
-        PrimaryKeyConstraint("session_id", "trainee_id", "day"),
+        # A morning and an afternoon of one session are two rows of one day.
+        PrimaryKeyConstraint("session_id", "trainee_id", "day", "part"),
         CheckConstraint("part IN ('day','am','pm')", name="part"),
         # A person is in one place at a time: across all sessions a trainee's day holds one
         # whole day, or a morning and an afternoon. A whole day takes both halves, so these

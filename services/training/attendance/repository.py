@@ -118,10 +118,10 @@ async def insert_attendance(
             INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
             SELECT session_id, trainee_id, day, part, $1 FROM upload_attendance
             ON CONFLICT DO NOTHING
-            RETURNING session_id, trainee_id, day
+            RETURNING session_id, trainee_id, day, part
         )
         SELECT u.row_no FROM upload_attendance u
-        JOIN added a USING (session_id, trainee_id, day)
+        JOIN added a USING (session_id, trainee_id, day, part)
         """,
         recorded_by,
     )
@@ -179,12 +179,13 @@ async def counts(session: AsyncSession, session_ids: Sequence[int]) -> list[Any]
 
 
 async def attendees(
-    session: AsyncSession, session_id: int, after: tuple[int, date] | None, limit: int
+    session: AsyncSession, session_id: int, after: tuple[int, date, str] | None, limit: int
 ) -> list[Any]:
     stmt = select(Attendance).where(Attendance.session_id == session_id)
     if after is not None:
         stmt = stmt.where(
-            func.row(Attendance.trainee_id, Attendance.day) > func.row(after[0], after[1])
+            func.row(Attendance.trainee_id, Attendance.day, Attendance.part)
+            > func.row(after[0], after[1], after[2])
         )
-    stmt = stmt.order_by(Attendance.trainee_id, Attendance.day).limit(limit + 1)
+    stmt = stmt.order_by(Attendance.trainee_id, Attendance.day, Attendance.part).limit(limit + 1)
     return list(await session.scalars(stmt))

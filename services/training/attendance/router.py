@@ -22,6 +22,7 @@ from common.months import china_today
 from common.pagination import Page, cursor_key, next_link
 from services.training import authz
 from services.training.attendance import bulk, repository, service
+from services.training.attendance.models import DayPart
 from services.training.attendance.schemas import AttendanceIn, AttendanceOut, SessionCounts
 from services.training.changes.models import TrainingIdempotencyRecord
 from services.training.deps import CipherDep, PageDep, SessionIdPath
@@ -75,9 +76,9 @@ async def sign_in(
     return JSONResponse(answer, status_code=status)
 
 
-def _attendee_key(value: object) -> tuple[int, date]:
-    trainee_id, _, day = str(value).partition("/")
-    return int(trainee_id), date.fromisoformat(day)
+def _attendee_key(value: object) -> tuple[int, date, str]:
+    trainee_id, day, part = str(value).split("/")
+    return int(trainee_id), date.fromisoformat(day), DayPart(part).value
 
 
 @router.get(
@@ -118,7 +119,8 @@ async def attendees(
             }
         )
     return Page(
-        items=out, next=next_link(request, items, params, lambda a: [f"{a.trainee_id}/{a.day}"])
+        items=out,
+        next=next_link(request, items, params, lambda a: [f"{a.trainee_id}/{a.day}/{a.part}"]),
     )
 
 

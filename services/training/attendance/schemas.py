@@ -7,16 +7,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from common.cells import CountCell, DateCell
 from services.training.attendance.models import DayPart
 from services.training.trainees.models import TraineeCategory
 from services.training.trainees.schemas import TraineeIn
 
-_DAY_FORMATS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),  # as Excel writes it: 2026/10/12
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-)
 _PARTS = {
     "day": "day", "全天": "day", "全日": "day",
     "am": "am", "上午": "am", "morning": "am",
@@ -37,20 +32,6 @@ _CATEGORY_ZH = {
 }
 
 
-def parse_day(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    for pattern in _DAY_FORMATS:
-        match = pattern.match(text)
-        if match:
-            try:
-                return date(*(int(g) for g in match.groups()))
-            except ValueError:
-                break
-    raise PydanticCustomError("invalid_date", "a date like 2026-10-12 (or 2026/10/12, 20261012)")
-
-
 def parse_part(value: Any) -> Any:
     if isinstance(value, str):
         part = _PARTS.get(value.strip().lower())
@@ -67,7 +48,6 @@ def parse_categories(value: Any) -> Any:
     return value
 
 
-Day = Annotated[date, BeforeValidator(parse_day)]
 Part = Annotated[DayPart | None, BeforeValidator(parse_part)]
 Categories = Annotated[list[TraineeCategory], BeforeValidator(parse_categories)]
 
@@ -82,7 +62,7 @@ class AttendanceIn(BaseModel):
 
     trainee_id: int | None = Field(default=None, ge=1, le=2**62)
     trainee: TraineeIn | None = None
-    day: Day
+    day: DateCell
     part: Part = Field(
         default=None, description="day, am or pm; default: the whole day (am for half-day sessions)"
     )
@@ -94,8 +74,8 @@ class AttendanceRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: int = Field(ge=1, le=2**62)
-    day: Day
+    session_id: Annotated[CountCell, Field(ge=1, le=2**62)]
+    day: DateCell
     part: Part = None
     id_number: str = Field(max_length=32)
     name: str | None = Field(default=None, max_length=50)

@@ -7,6 +7,7 @@ from common.auth import PrincipalDep
 from common.db import SessionDep
 from common.errors import Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from common.months import china_today
+from services.training import authz
 from services.training.deps import TraineeIdPath
 from services.training.outcomes import repository, service
 from services.training.outcomes.schemas import OutcomeIn, OutcomeOut
@@ -43,6 +44,7 @@ async def record(
 async def list_outcomes(
     session: SessionDep, principal: PrincipalDep, trainee_id: TraineeIdPath
 ) -> list[OutcomeOut]:
+    authz.require_personal_reader(principal)
     row = await trainees.get_trainee(session, trainee_id)
     if not await trainees.sees_in_clear(session, principal, row):
         raise trainees.trainee_not_found(trainee_id)

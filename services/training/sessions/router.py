@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep
+from common.auth import PrincipalDep, Role
 from common.coords import CRS
 from common.db import SessionDep
 from common.errors import (
@@ -85,6 +85,7 @@ async def create_session(
 async def list_sessions(
     request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     params: PageDep,
     division: Annotated[str | None, Query(max_length=12)] = None,
     organiser: Annotated[str | None, Query(max_length=18)] = None,
@@ -103,7 +104,10 @@ async def list_sessions(
         limit=params.limit,
     )
     return Page(
-        items=[service.session_out(r) for r in rows[: params.limit]],
+        items=[
+            service.session_out(r, subjects=principal.role is not Role.PUBLIC)
+            for r in rows[: params.limit]
+        ],
         next=next_link(request, rows, params, lambda r: [r.id]),
     )
 
@@ -115,10 +119,10 @@ async def list_sessions(
     responses=problem_responses(_NOT_FOUND),
 )
 async def get_session(
-    session: SessionDep, session_id: SessionIdPath, crs: CRS = CRS.WGS84
+    session: SessionDep, principal: PrincipalDep, session_id: SessionIdPath, crs: CRS = CRS.WGS84
 ) -> Response:
     row = await service.get_session(session, session_id)
-    return _response(service.session_out(row, crs))
+    return _response(service.session_out(row, crs, subjects=principal.role is not Role.PUBLIC))
 
 
 @router.patch(

@@ -141,7 +141,7 @@ class PlaceOut(BaseModel):
 
 class StatusOut(BaseModel):
     status: SessionStatus
-    changed_by: str | None = None
+    changed_by: str | None = Field(None, description="who changed it; null for the public")
     changed_at: datetime | None = None
     reason: str | None = None
 
@@ -174,5 +174,5 @@ class SessionOut(BaseModel):
     funding_source: FundingSource
     status: StatusOut
     version: int
-    created_by: str
+    created_by: str | None = Field(description="who created it; null for the public")
     created_at: datetime

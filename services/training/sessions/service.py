@@ -72,7 +72,9 @@ def _location(geom: WKBElement | None, crs: CRS) -> LocationOut | None:
     return LocationOut(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
 
 
-def session_out(row: TrainingSession, crs: CRS = CRS.WGS84) -> SessionOut:
+def session_out(row: TrainingSession, crs: CRS = CRS.WGS84, *, subjects: bool = True) -> SessionOut:
+    """``subjects``: whether to name who created and changed it (never for the public, ADR
+    0009: a subject identifies a person)."""
     return SessionOut(
         id=row.id,
         level=row.level,
@@ -93,12 +95,12 @@ def session_out(row: TrainingSession, crs: CRS = CRS.WGS84) -> SessionOut:
         funding_source=row.funding_source,
         status=StatusOut(
             status=row.status,
-            changed_by=row.status_changed_by,
+            changed_by=row.status_changed_by if subjects else None,
             changed_at=row.status_changed_at,
             reason=row.status_reason,
         ),
         version=row.version,
-        created_by=row.created_by,
+        created_by=row.created_by if subjects else None,
         created_at=row.created_at,
     )
 

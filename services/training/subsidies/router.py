@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep
+from common.auth import Principal, PrincipalDep, Role
 from common.db import SessionDep
 from common.errors import (
     Conflict,
@@ -17,6 +17,7 @@ from common.errors import (
     problem_responses,
 )
 from common.etag import etag
+from services.training import authz
 from services.training.deps import IfMatchHeader, SessionIdPath
 from services.training.sessions import repository as sessions_repository
 from services.training.sessions import service as sessions
@@ -38,8 +39,12 @@ _WHO = (Forbidden, "`role_forbidden`, `outside_scope`")
 _BAD = (Unprocessable, "`ends_before_start` (valid_to), `invalid_division_code` (region)")
 
 
-def _policy_response(row: object, status_code: int = 200) -> JSONResponse:
-    out = service.policy_out(row)  # type: ignore[arg-type]
+def _names_subjects(principal: Principal) -> bool:
+    return principal.role is not Role.PUBLIC
+
+
+def _policy_response(row: object, status_code: int = 200, *, subjects: bool = True) -> JSONResponse:
+    out = service.policy_out(row, subjects=subjects)  # type: ignore[arg-type]
     return JSONResponse(
         out.model_dump(mode="json"), status_code=status_code, headers={"ETag": etag(out.version)}
     )
@@ -47,10 +52,14 @@ def _policy_response(row: object, status_code: int = 200) -> JSONResponse:
 
 @router.get("/subsidy-policies", summary="Current subsidy policies", response_model=list[PolicyOut])
 async def list_policies(
-    session: SessionDep, region: Annotated[str | None, Query(max_length=12)] = None
+    session: SessionDep,
+    principal: PrincipalDep,
+    region: Annotated[str | None, Query(max_length=12)] = None,
 ) -> list[PolicyOut]:
     prefix = service.region_prefix(region, field="region", location="query") if region else None
-    return [service.policy_out(r) for r in await repository.list_current(session, prefix)]
+    subjects = _names_subjects(principal)
+    rows = await repository.list_current(session, prefix)
+    return [service.policy_out(r, subjects=subjects) for r in rows]
 
 
 @router.get("/subsidy-policies/presets", summary="Policies from the seed documents, ready to adopt")
@@ -92,11 +101,11 @@ async def create_policy(
     response_model=PolicyOut,
     responses=problem_responses((NotFound, "`policy_not_found`")),
 )
-async def get_policy(session: SessionDep, key: KeyPath) -> Response:
+async def get_policy(session: SessionDep, principal: PrincipalDep, key: KeyPath) -> Response:
     row = await repository.current(session, key)
     if row is None:
         raise service.policy_not_found(key)
-    return _policy_response(row)
+    return _policy_response(row, subjects=_names_subjects(principal))
 
 
 @router.put(
@@ -129,22 +138,27 @@ async def new_version(
     response_model=list[PolicyOut],
     responses=problem_responses((NotFound, "`policy_not_found`")),
 )
-async def versions(session: SessionDep, key: KeyPath) -> list[PolicyOut]:
+async def versions(session: SessionDep, principal: PrincipalDep, key: KeyPath) -> list[PolicyOut]:
     rows = await repository.versions(session, key)
     if not rows:
         raise service.policy_not_found(key)
-    return [service.policy_out(r) for r in rows]
+    subjects = _names_subjects(principal)
+    return [service.policy_out(r, subjects=subjects) for r in rows]
 
 
 @router.get(
     "/sessions/{session_id}/subsidy",
     summary="What a session earns",
     description="Per trainee and in total, with the rule and policy version that produced it. "
-    "Nothing is due before the session is held.",
+    "Nothing is due before the session is held. Signed-in readers of trainees only: an amount "
+    "per trainee, and `under_age`, say something about a person.",
     response_model=SessionSubsidyOut,
-    responses=problem_responses((NotFound, "`session_not_found`")),
+    responses=problem_responses((NotFound, "`session_not_found`"), (Forbidden, "`role_forbidden`")),
 )
-async def session_subsidy(session: SessionDep, session_id: SessionIdPath) -> SessionSubsidyOut:
+async def session_subsidy(
+    session: SessionDep, principal: PrincipalDep, session_id: SessionIdPath
+) -> SessionSubsidyOut:
+    authz.require_personal_reader(principal)
     row = await sessions.get_session(session, session_id)
     fixed = await sessions_repository.subsidy_rate(session, row.id)
     if fixed is None:

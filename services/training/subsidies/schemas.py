@@ -75,7 +75,7 @@ class PolicyOut(BaseModel):
     valid_to: date | None
     min_age: int | None
     rules: list[SubsidyRule]
-    created_by: str
+    created_by: str | None = Field(description="who created it; null for the public")
     created_at: datetime
 
 

@@ -69,7 +69,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def policy_out(row: SubsidyPolicy) -> PolicyOut:
+def policy_out(row: SubsidyPolicy, *, subjects: bool = True) -> PolicyOut:
+    """``subjects``: whether to name who created it (never for the public, ADR 0009)."""
     return PolicyOut(
         key=row.key,
         version=row.version,
@@ -81,7 +82,7 @@ def policy_out(row: SubsidyPolicy) -> PolicyOut:
         valid_to=row.valid_to,
         min_age=row.min_age,
         rules=[SubsidyRule.model_validate(rule) for rule in row.rules],
-        created_by=row.created_by,
+        created_by=row.created_by if subjects else None,
         created_at=row.created_at,
     )
 
