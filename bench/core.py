@@ -200,14 +200,40 @@ def median_of(measurements: Sequence[Measurement], statistic: str) -> float:
     return statistics.median(values)
 
 
+@dataclass(frozen=True)
+class Served:
+    """An app served by uvicorn in a process of its own: its base URL and process id."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
 def uvicorn_process(
-    app: str, *, factory: bool = True, env: Mapping[str, str] | None = None
+    app: str,
+    *,
+    factory: bool = True,
+    env: Mapping[str, str] | None = None,
+    workers: int | None = None,
 ) -> Iterator[str]:
     """Serve ``module:attribute`` with uvicorn in a process of its own; yields its base URL.
 
     The app logs as it would in production, into ``bench/results/logs/``.
     """
+    with served(app, factory=factory, env=env, workers=workers) as app_process:
+        yield app_process.url
+
+
+@contextmanager
+def served(
+    app: str,
+    *,
+    factory: bool = True,
+    env: Mapping[str, str] | None = None,
+    workers: int | None = None,
+) -> Iterator[Served]:
+    """:func:`uvicorn_process` with the process id too (a profiler attaches to it, a soak
+    samples its memory). With ``workers`` uvicorn supervises that many worker processes."""
     # Not ``--fd``: uvicorn takes an inherited socket for a UNIX one, and asyncio then leaves
     # Nagle's algorithm on for its TCP connections (40 ms stalls against delayed ACKs).
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -219,6 +245,8 @@ def uvicorn_process(
     ]  # fmt: skip
     if factory:
         command.append("--factory")
+    if workers is not None:
+        command += ["--workers", str(workers)]
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = LOG_DIR / f"{app.replace(':', '.')}-{port}.log"
     with log_path.open("wb") as log:
@@ -232,7 +260,7 @@ def uvicorn_process(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, app, log_path)
-        yield url
+        yield Served(url, process.pid)
     finally:
         process.terminate()
         try:

@@ -23,13 +23,14 @@ import asyncpg
 
 from bench.national import bench_url, prepare_async
 from common.settings import async_database_url, plain_database_url
+from services.training.tallies import repository as tallies
 
 TRAINEES = 2_000_000
 PERSONS_PER_SESSION = 50
 FIRST_DAY = "2024-01-01"
 SPAN_DAYS = 1030  # the last session starts 2026-10-26 and ends by 2026-10-28
 STEP = "training"
-VERSION = 1
+VERSION = 2  # 2: the attendance roll-ups (ADR 0033) built after the rows
 
 _REFERENCE = """
 INSERT INTO training.reference_division
@@ -126,7 +127,16 @@ CROSS JOIN LATERAL generate_series(0, s.ends_on - s.starts_on) dd
 ORDER BY s.id, t.id
 """
 
-_TABLES = ("reference_division", "trainee", "training_session", "session_subsidy", "attendance")
+_TABLES = (
+    "reference_division",
+    "trainee",
+    "training_session",
+    "session_subsidy",
+    "attendance",
+    "county_day_tally",
+    "trainee_activity",
+    "session_tally",
+)
 
 
 def _log(message: str) -> None:
@@ -157,6 +167,7 @@ async def prepare_training(url: str | None = None) -> str:
                 ("trainees", _TRAINEES),
                 ("sessions", _SESSIONS),
                 ("attendance", _ATTENDANCE),
+                *((f"roll-up {i}", sql) for i, sql in enumerate(tallies.REBUILD, start=1)),
             ):
                 step_started = time.perf_counter()
                 await conn.execute(sql)

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 
-from common.auth import require_principal
+from common.auth import VerifiedInternalTokens, require_principal
 from common.changefeed import application_name
 from common.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from common.dberrors import TransactionRetryMiddleware
@@ -107,6 +107,7 @@ def create_app(
     app.state.migration_head = migration_head(schema)
     app.state.readiness_checks = list(readiness_checks)
     app.state.metrics = metrics
+    app.state.internal_tokens = VerifiedInternalTokens(settings.internal_secret.get_secret_value())
     app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
 
     # add_middleware puts each layer outside the ones added before it: innermost first.

@@ -300,6 +300,18 @@ TEMPLATE_RESPONSE: dict[int | str, dict[str, Any]] = {
 # --- reading ---------------------------------------------------------------------------------
 
 
+def json_object(value: Any) -> dict[str, Any]:
+    """A row that must be a JSON object (a CSV row always is one): for a converter."""
+    if not isinstance(value, dict):
+        raise Unprocessable(
+            "each row is a JSON object",
+            detail_zh="每一行应为 JSON 对象",
+            code="expected_object",
+            field="body",
+        )
+    return value
+
+
 @dataclass(slots=True)
 class BulkRow(Generic[T]):
     """One row of an upload: what the caller's converter made of it, or its problem.

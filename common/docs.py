@@ -4,10 +4,13 @@ the app itself.
 FastAPI's own page loads them from a CDN, which an intranet (a county commerce bureau's
 network, a provincial government cloud) cannot reach. The files come from the
 ``fastapi-offline`` package, which ships a current Swagger UI build; nothing is fetched at
-run time: Swagger UI's online validator badge (a call to swagger.io) is switched off and ReDoc
-loads no web fonts.
+run time: Swagger UI's online validator badge (a call to swagger.io) is switched off, ReDoc
+loads no web fonts, and the one CDN address inside the ReDoc build (Redocly's logo, an image
+that hides itself when it cannot load) is taken out of the script as it is served.
 """
 
+import re
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
@@ -18,7 +21,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 DOCS_PATH = "/docs"
 REDOC_PATH = "/redoc"
@@ -28,6 +31,9 @@ ASSETS = Path(str(files("fastapi_offline") / "static"))
 # The files the pages load, and nothing else of the package's folder.
 Asset = Literal["swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"]
 
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+# Any CDN address a script or stylesheet would fetch from: an empty string fetches nothing.
+_CDN_URL = re.compile(rb"https://cdn\.[^\"'\s)]+")
 SWAGGER_UI_PARAMETERS = {
     "validatorUrl": None,
     # A token entered under "Authorize" survives a reload of the page.
@@ -37,11 +43,22 @@ SWAGGER_UI_PARAMETERS = {
 }
 
 
+@cache
+def asset(name: Asset) -> bytes:
+    """A page's file as served: read once, CDN addresses taken out of scripts and styles."""
+    content = (ASSETS / name).read_bytes()
+    return content if name.endswith(".png") else _CDN_URL.sub(b"", content)
+
+
 def install_docs(app: FastAPI) -> None:
     @app.get(ASSETS_PATH + "/{name}", include_in_schema=False)
-    async def docs_asset(name: Asset) -> FileResponse:
+    async def docs_asset(name: Asset) -> Response:
         # The files change only with the package: a day in the browser's cache.
-        return FileResponse(ASSETS / name, headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            asset(name),
+            media_type=_MEDIA_TYPES[Path(name).suffix],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get(DOCS_PATH, include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:

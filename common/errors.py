@@ -465,15 +465,29 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in raw):
         err = next(e for e in raw if e.get("type") == "json_invalid")
         reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+        loc = err.get("loc") or ()
+        where = f"(第 {loc[1] + 1} 个字符处)" if len(loc) > 1 and isinstance(loc[1], int) else ""
         return problem_response(
             request,
             status=400,
             code="malformed_json",
             title="请求体不是有效的 JSON" if zh else "Malformed JSON",
-            detail=(
-                f"请求体不是有效的 JSON:{reason}" if zh else f"The body is not valid JSON: {reason}"
+            # The decoder's own words are English: a Chinese reader gets where it stopped.
+            detail=f"请求体不是有效的 JSON{where}"
+            if zh
+            else f"The body is not valid JSON: {reason}",
+            errors=localized_errors(
+                [
+                    field_problem(
+                        "body",
+                        "malformed_json",
+                        str(reason),
+                        detail_zh=f"不是有效的 JSON{where}",
+                        location="body",
+                    )
+                ],
+                chinese=zh,
             ),
-            errors=[field_problem("body", "malformed_json", str(reason), location="body")],
         )
     errors = validation_errors(raw)
     names = [
@@ -546,7 +560,8 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
             field="body",
         )
     else:
-        detail = str(exc.detail)
+        # Starlette's and FastAPI's own words are English: the title says it in Chinese.
+        detail = title_zh if zh else str(exc.detail)
     return problem_response(
         request,
         status=exc.status_code,

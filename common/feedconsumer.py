@@ -12,12 +12,14 @@ own that holds a session-level advisory lock, so that of several processes of on
 exactly one consumes and another takes over when its connection dies.
 
 The cursor row (``FeedCursorMixin``) says how far the projection is: any process of the app
-can report the lag from it (``/readyz`` detail, ``/metrics``), not just the one consuming.
+can report the lag from it (``/readyz`` detail, ``/metrics`` through ``export_status``),
+not just the one consuming.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from common.changefeed import ChangeEvent, ChangePage, application_name
 from common.logging import get_logger
+from common.metrics import Metrics
 from common.service_client import service_client
 from common.settings import plain_database_url
 
@@ -306,6 +309,24 @@ class FeedStatus:
             "caught_up_at": self.caught_up_at.isoformat() if self.caught_up_at else None,
             "lag_seconds": round(lag, 1) if lag is not None else None,
         }
+
+
+def export_status(metrics: Metrics, status: FeedStatus, now: datetime | None = None) -> None:
+    """A projection's position as gauges, labelled by feed: its lag in seconds (``+Inf``
+    until it has caught up once: alert on it like any lag) and the events applied."""
+    lag = status.lag_seconds(now)
+    metrics.gauge(
+        "changefeed_consumer_lag_seconds",
+        "Seconds since the consumer last found the feed exhausted (+Inf: not caught up yet)",
+        ["feed"],
+        multiprocess_mode="livemostrecent",
+    ).labels(status.source).set(math.inf if lag is None else lag)
+    metrics.gauge(
+        "changefeed_consumer_events_applied",
+        "Events of the feed applied to the projection",
+        ["feed"],
+        multiprocess_mode="livemostrecent",
+    ).labels(status.source).set(status.events_applied)
 
 
 async def read_status(

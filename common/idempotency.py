@@ -28,6 +28,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import (
     DateTime,
+    Index,
     Integer,
     String,
     Text,
@@ -42,7 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from common.errors import Unprocessable
 from common.guards import nul_pointer, scrub_nul
@@ -74,8 +75,8 @@ class IdempotencyRecordMixin:
     """Columns of a service's ``idempotency_record`` table.
 
     ``body`` holds the replay: ``{"headers": {...}, "body": <the answer>}``, or
-    ``{"headers": {...}, "reference": <what the route renders again>}``. Index
-    ``created_at`` (the purge and the expiry look it up).
+    ``{"headers": {...}, "reference": <what the route renders again>}``. ``created_at``
+    is indexed: the purge and the expiry look it up (ADR 0016).
     """
 
     __tablename__ = "idempotency_record"
@@ -88,6 +89,10 @@ class IdempotencyRecordMixin:
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (Index(f"ix_{cls.__tablename__}_created_at", "created_at"),)
 
 
 class Idempotency:

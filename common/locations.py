@@ -5,6 +5,7 @@ system named, required with a location (GCJ-02 is 250–620 m off WGS-84, the mi
 puts a point in the next village), and latitude and longitude not swapped.
 """
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
@@ -49,6 +50,21 @@ def swapped_message(lon: float, lat: float) -> tuple[str, str]:
     )
 
 
+def _number(value: Any) -> float | None:
+    """A coordinate as sent: a JSON number (a Decimal from the bulk reader, which keeps
+    amounts exact) or a spreadsheet cell's text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 class Location(BaseModel):
     """A point as longitude and latitude in the coordinate system the request names."""
 
@@ -64,10 +80,10 @@ class Location(BaseModel):
         be a fine latitude: the two were sent the wrong way round (WKT and GeoJSON put lon
         first, most people say lat first)."""
         if isinstance(value, dict):
-            lon, lat = value.get("lon"), value.get("lat")
+            lon, lat = _number(value.get("lon")), _number(value.get("lat"))
             if (
-                isinstance(lon, int | float)
-                and isinstance(lat, int | float)
+                lon is not None
+                and lat is not None
                 and not -90 <= lat <= 90
                 and -180 <= lat <= 180
                 and -90 <= lon <= 90

@@ -9,11 +9,14 @@ Labels are bounded: the route is the *template* the router matched (``/v1/statio
 never the raw path), ``<unmatched>`` for paths no route knows, and unknown methods count as
 ``OTHER``, so a scanner cannot create a series per URL it tries.
 
-Other parts add their own figures through the same object, e.g. a change-feed consumer in
-its lifespan::
+Other parts add their own figures through the same object, e.g. a gauge set as things
+happen::
 
     lag = app.state.metrics.gauge("changefeed_consumer_lag_seconds", "…", ["feed"])
     lag.labels("stations").set(seconds)
+
+or, for a figure read from the database when asked (a feed consumer's lag from its cursor
+row, whichever process consumes), a hook run before each scrape (``on_scrape``).
 
 Several worker processes of one app: set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory
 of that app's own before it starts; each worker writes its figures there and ``/metrics``
@@ -21,7 +24,7 @@ adds them up over the workers (the client library's multiprocess mode).
 """
 
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -49,7 +52,9 @@ UNMATCHED = "<unmatched>"
 ROUTE_LABEL = "ruralnet.route"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-GaugeMode = Literal["livesum", "livemax", "livemin", "liveall", "mostrecent"]
+GaugeMode = Literal["livesum", "livemax", "livemin", "liveall", "mostrecent", "livemostrecent"]
+# Sets figures read when asked; it answers for its own failures (a scrape still answers).
+ScrapeHook = Callable[[Request], Awaitable[None]]
 
 
 def route_label(scope: dict[str, object]) -> str:
@@ -69,6 +74,7 @@ class Metrics:
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(collector)
         self._named: dict[str, Counter | Gauge | Histogram] = {}
+        self._scrape_hooks: list[ScrapeHook] = []
         self._requests = self.counter(
             "http_requests",
             "Requests answered, by method, route template and status",
@@ -122,7 +128,8 @@ class Metrics:
         """A gauge ``ruralnet_<name>`` in this app's registry (the same one if asked again).
 
         ``multiprocess_mode`` says how the workers' values combine: ``livemax`` (a lag, an
-        age) or ``livesum`` (connections, queue lengths), over the workers alive.
+        age) or ``livesum`` (connections, queue lengths), over the workers alive;
+        ``livemostrecent`` for a figure every worker reads from one place when scraped.
         """
         existing = self._named.get(name)
         if existing is None:
@@ -153,6 +160,15 @@ class Metrics:
         event.listen(engine.sync_engine, "checkout", lambda *_: in_use.inc())
         event.listen(engine.sync_engine, "checkin", lambda *_: in_use.dec())
 
+    def on_scrape(self, hook: ScrapeHook) -> None:
+        """Run ``hook`` before each ``/metrics`` answer, e.g. to set a gauge from the database."""
+        self._scrape_hooks.append(hook)
+
+    async def scrape(self, request: Request) -> bytes:
+        for hook in self._scrape_hooks:
+            await hook(request)
+        return self.render()
+
     def render(self) -> bytes:
         if self.multiprocess:
             registry = CollectorRegistry()
@@ -166,4 +182,5 @@ router = APIRouter(tags=["metrics"])
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    body = await request.app.state.metrics.scrape(request)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -184,7 +184,11 @@ class HeadOptionsMiddleware:
         scope["method"] = "GET"
 
         async def headers_only(message: Message) -> None:
-            if message["type"] == "http.response.body":
+            if message["type"] == "http.response.start":
+                # The server reads this scope's method to know that no body follows: a GET
+                # there would wait for Content-Length bytes and drop the connection.
+                scope["method"] = "HEAD"
+            elif message["type"] == "http.response.body":
                 if message.get("more_body", False):
                     return
                 message = {"type": "http.response.body", "body": b""}

@@ -16,7 +16,8 @@ own ``county_boundary``, or a component's reference copy, docs/adr/0020) and nam
 county from any table of divisions with ``code`` and ``name``.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from geoalchemy2 import Geography, WKTElement
@@ -33,6 +34,22 @@ from common.locations import swapped_message
 # and still catches the usual mistakes (GCJ-02 sent as WGS-84 is off by 250–620 m inside
 # the county, but a point in the neighbouring county is kilometres out).
 COUNTY_TOLERANCE_M = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SentPoint:
+    """A place as a client sent it: its division's county, and the numbers in ``crs``;
+    ``confirmed``: the client checked on a map that a point our boundaries put just across
+    the border is right."""
+
+    county: str
+    lon: float
+    lat: float
+    crs: CRS
+    confirmed: bool = False
+
+    def wgs84(self) -> tuple[float, float]:
+        return to_wgs84(self.lon, self.lat, self.crs)
 
 
 def outside_china_problem(lon: float, lat: float, *, field: str = "location") -> Problem | None:
@@ -109,17 +126,21 @@ CRS_ZH = {
 
 
 async def likely_crs(
-    session: AsyncSession, boundaries: type[Any], lon: float, lat: float, crs: CRS, county: str
-) -> CRS | None:
-    """The coordinate system in which the numbers sent lie inside the county, if another."""
-    others = [other for other in CRS if other is not crs]
-    points = [(county, *to_wgs84(lon, lat, other)) for other in others]
-    for other, distance in zip(
-        others, await county_distances_m(session, boundaries, points), strict=True
-    ):
+    session: AsyncSession, boundaries: type[Any], points: Sequence[SentPoint]
+) -> list[CRS | None]:
+    """For each point, the coordinate system in which its numbers lie inside its county, if
+    another than the one it was sent in; one query for all."""
+    tried = [(point, other) for point in points for other in CRS if other is not point.crs]
+    distances = await county_distances_m(
+        session,
+        boundaries,
+        [(point.county, *to_wgs84(point.lon, point.lat, other)) for point, other in tried],
+    )
+    likely: dict[int, CRS] = {}
+    for n, ((_, other), distance) in enumerate(zip(tried, distances, strict=True)):
         if distance == 0:
-            return other
-    return None
+            likely.setdefault(n // (len(CRS) - 1), other)
+    return [likely.get(n) for n in range(len(points))]
 
 
 def in_other_county_problem(
@@ -174,9 +195,18 @@ def in_other_county_problem(
     )
 
 
+async def county_names(
+    session: AsyncSession, divisions: type[Any], codes: Iterable[str]
+) -> dict[str, str]:
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    stmt = select(divisions.code, divisions.name).where(divisions.code.in_(wanted))
+    return {row.code: row.name for row in await session.execute(stmt)}
+
+
 async def county_name(session: AsyncSession, divisions: type[Any], county: str) -> str:
-    name = await session.scalar(select(divisions.name).where(divisions.code == county))
-    return name or county
+    return (await county_names(session, divisions, [county])).get(county, county)
 
 
 def outside_county_problem(
@@ -196,6 +226,63 @@ def outside_county_problem(
     )
 
 
+async def placement_problems(
+    session: AsyncSession,
+    points: Sequence[SentPoint],
+    *,
+    boundaries: type[Any],
+    divisions: type[Any],
+    what: str,
+    what_zh: str,
+    field: str = "location",
+) -> list[Problem | None]:
+    """The rule of this module for each point (None: it may be stored): ``outside_china``,
+    ``lat_lon_swapped``, ``in_other_county``, ``outside_county``. Three queries however many
+    points (a bulk upload): where each lies, then for those refused their counties' names and
+    the coordinate system that would put their numbers in their county."""
+    problems = [outside_china_problem(p.lon, p.lat, field=field) for p in points]
+    in_china = [n for n, problem in enumerate(problems) if problem is None]
+    placed = await county_placements(
+        session, boundaries, [(points[n].county, *points[n].wgs84()) for n in in_china]
+    )
+    refused = [
+        (n, distance, other)
+        for n, (distance, other) in zip(in_china, placed, strict=True)
+        if distance is not None
+        and distance > 0
+        and (distance > COUNTY_TOLERANCE_M or (other is not None and not points[n].confirmed))
+    ]
+    if not refused:
+        return problems
+    names = await county_names(
+        session,
+        divisions,
+        [points[n].county for n, _, _ in refused] + [o for _, _, o in refused if o is not None],
+    )
+    likely = await likely_crs(session, boundaries, [points[n] for n, _, _ in refused])
+    for (n, distance, other), crs in zip(refused, likely, strict=True):
+        point = points[n]
+        name = names.get(point.county, point.county)
+        if other is None:
+            problem = outside_county_problem(
+                point.county, name, distance, what=what, what_zh=what_zh, field=field
+            )
+            problem.extensions["likely_crs"] = crs.value if crs else None
+        else:
+            problem = in_other_county_problem(
+                point.county,
+                name,
+                other,
+                names.get(other, other),
+                distance,
+                crs=point.crs,
+                likely=crs,
+                field=field,
+            )
+        problems[n] = problem
+    return problems
+
+
 async def place_in_county(
     session: AsyncSession,
     *,
@@ -210,29 +297,13 @@ async def place_in_county(
     field: str = "location",
     confirmed: bool = False,
 ) -> WKTElement:
-    """The WGS-84 point to store, or the problem (``outside_china``, ``lat_lon_swapped``,
-    ``in_other_county``, ``outside_county``); ``confirmed``: the client checked on a map that
-    a point our boundaries put just across the border is right."""
-    problem = outside_china_problem(lon, lat, field=field)
+    """The WGS-84 point to store, or the problem ``placement_problems`` finds."""
+    point = SentPoint(county_code(division_code), lon, lat, crs, confirmed)
+    [problem] = await placement_problems(
+        session, [point], boundaries=boundaries, divisions=divisions, what=what,
+        what_zh=what_zh, field=field,
+    )  # fmt: skip
     if problem is not None:
         raise problem
-    wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
-    stored = WKTElement(f"POINT({wgs_lon!r} {wgs_lat!r})", srid=4326)
-    county = county_code(division_code)
-    [(distance, other)] = await county_placements(session, boundaries, [(county, wgs_lon, wgs_lat)])
-    if distance is None or distance == 0:
-        return stored
-    if distance <= COUNTY_TOLERANCE_M and (other is None or confirmed):
-        return stored
-    name = await county_name(session, divisions, county)
-    likely = await likely_crs(session, boundaries, lon, lat, crs, county)
-    if other is None:
-        problem = outside_county_problem(
-            county, name, distance, what=what, what_zh=what_zh, field=field
-        )
-        problem.extensions["likely_crs"] = likely.value if likely else None
-        raise problem
-    other_name = await county_name(session, divisions, other)
-    raise in_other_county_problem(
-        county, name, other, other_name, distance, crs=crs, likely=likely, field=field
-    )
+    wgs_lon, wgs_lat = point.wgs84()
+    return WKTElement(f"POINT({wgs_lon!r} {wgs_lat!r})", srid=4326)

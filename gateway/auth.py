@@ -16,7 +16,7 @@ from fastapi import Request
 
 from common.auth import Principal, Role
 from gateway.identity.dependencies import bearer_token
-from gateway.identity.scopes import require_scope
+from gateway.identity.scopes import MACHINE_ROLES, require_scope, scopes_of_kind
 from gateway.identity.tokens import USER_AUDIENCE, USER_ISSUER, USER_ROLES, mint_access_token
 
 __all__ = ["USER_AUDIENCE", "USER_ISSUER", "USER_ROLES", "authenticate", "mint_user_token"]
@@ -28,14 +28,23 @@ class NotAUserRole(ValueError):
     pass
 
 
-def mint_user_token(principal: Principal, *, secret: str, ttl_seconds: int = 8 * 3600) -> str:
-    """A development token (``ruralnet token``, tests): no session, generation 0."""
+def mint_user_token(
+    principal: Principal,
+    *,
+    secret: str,
+    ttl_seconds: int = 8 * 3600,
+    scopes: frozenset[str] | None = None,
+) -> str:
+    """A development token (``ruralnet token``, tests): no session, generation 0; a machine
+    role holds ``scopes``, by default every scope of its kind."""
     if principal.role not in USER_ROLES:
         raise NotAUserRole(
             f"a user token cannot carry role {principal.role}; one of: "
             f"{', '.join(sorted(USER_ROLES))}"
         )
-    return mint_access_token(principal, secret=secret, ttl_seconds=ttl_seconds)
+    if principal.role in MACHINE_ROLES and scopes is None:
+        scopes = scopes_of_kind(principal.role)
+    return mint_access_token(principal, secret=secret, ttl_seconds=ttl_seconds, scopes=scopes)
 
 
 def authenticate(request: Request) -> Principal:

@@ -214,7 +214,13 @@ def merged_openapi(app: FastAPI) -> dict[str, Any]:
     for source, document in documents.items():
         rename = _renames(names, source)
         for name, schema in schemas[source].items():
-            merged["components"]["schemas"][rename[name]] = _refs(schema, rename)
+            merged_name = rename[name]
+            schema = _refs(schema, rename)  # a copy
+            if schema.get("title", merged_name) != merged_name:
+                # Generators name a class by the title, so it must be as unique as the name
+                # (``LogisticsDivisionRef``, ``PolicyIn-Output``), or one class is dropped.
+                schema["title"] = merged_name
+            merged["components"]["schemas"][merged_name] = schema
         prefix = "" if source == GATEWAY else f"/{source}"
         for path, operations in document.get("paths", {}).items():
             kept = {}

@@ -9,6 +9,11 @@ short-lived internal token; the request id, the service's signed public base (fo
 arrived, percent-encoding and all; the body is streamed up (at most
 ``common.limits.BULK_BODY_LIMIT``; each service holds its routes to their own limit) and the
 answer streamed back byte for byte, compressed or not as the service sent it.
+
+Upstream goes through one pooled ``aiohttp`` session, without httpx on top: httpx's request
+and response models, header copies and URL parsing were a tenth of the gateway's CPU per
+forwarded request (``bench/README.md``, the profile of ``http_json``), and a proxy needs none
+of what they add (no cookies, redirects or decoding).
 """
 
 import asyncio
@@ -16,13 +21,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
-import httpx
 from fastapi import FastAPI, Request
-from httpx_aiohttp import AiohttpTransport
+from multidict import CIMultiDict
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.auth import SAFE_METHODS, Role, mint_internal_token, sign_in_required
+from common.auth import SAFE_METHODS, InternalTokens, Role, sign_in_required
 from common.errors import (
     BadGateway,
     GatewayTimeout,
@@ -93,39 +97,43 @@ RETRY_AFTER = "5"
 UPSTREAM_KEEPALIVE_EXPIRY = 3.0
 
 
-def make_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
-    limits = httpx.Limits(
-        max_connections=settings.upstream_pool_size,
-        max_keepalive_connections=settings.upstream_pool_size,
-        keepalive_expiry=UPSTREAM_KEEPALIVE_EXPIRY,
-    )
-    return httpx.AsyncClient(
-        transport=AiohttpTransport(limits=limits, trust_env=False),
+# What a call to a service can fail with, on the way up or while its answer streams back.
+UPSTREAM_ERRORS = (aiohttp.ClientError, TimeoutError)
+
+
+def make_upstream_session(settings: GatewaySettings) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(
+            limit=settings.upstream_pool_size, keepalive_timeout=UPSTREAM_KEEPALIVE_EXPIRY
+        ),
         timeout=upstream_timeout(settings),
-        follow_redirects=False,
+        # A proxy keeps no cookies, decodes nothing and follows no redirect: the caller does.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        trust_env=False,
     )
 
 
-def upstream_timeout(settings: GatewaySettings) -> httpx.Timeout:
-    return httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout)
+def upstream_timeout(settings: GatewaySettings) -> aiohttp.ClientTimeout:
+    """Connecting, each read, and waiting for a pooled connection, each on its own clock."""
+    return aiohttp.ClientTimeout(
+        sock_connect=settings.upstream_connect_timeout,
+        sock_read=settings.upstream_timeout,
+        connect=settings.upstream_timeout,
+    )
 
 
 @asynccontextmanager
 async def upstream_client(app: FastAPI) -> AsyncIterator[None]:
-    async with make_upstream_client(app.state.settings) as client:
-        app.state.upstream = client
+    async with make_upstream_session(app.state.settings) as session:
+        app.state.upstream = session
         yield
 
 
-def _upstream_problem(service: str, error: httpx.TransportError) -> Problem:
-    """What a failed call to a service means for the caller.
-
-    The aiohttp transport reports most failures as httpx's ``ConnectTimeout`` whatever they
-    were, so the aiohttp error it wraps (``__cause__``) decides where there is one.
-    """
-    cause = error.__cause__ or error
+def _upstream_problem(service: str, cause: BaseException) -> Problem:
+    """What a failed call to a service means for the caller."""
     log.warning("service call failed", service=service, error=type(cause).__name__)
-    if isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError):
+    if isinstance(cause, aiohttp.ClientConnectorError):
         return ServiceUnavailable(
             f"The {service} service cannot be reached; retry later",
             detail_zh=f"{service} 服务暂时无法访问,请稍后重试",
@@ -133,7 +141,7 @@ def _upstream_problem(service: str, error: httpx.TransportError) -> Problem:
             headers={"Retry-After": RETRY_AFTER},
             service=service,
         )
-    if isinstance(cause, httpx.TimeoutException | TimeoutError):
+    if isinstance(cause, TimeoutError):
         return GatewayTimeout(
             f"The {service} service did not answer in time",
             detail_zh=f"{service} 服务响应超时",
@@ -157,6 +165,31 @@ class _BodyTooLarge(Exception):
     """The caller's body passed the gateway's limit while it was being forwarded."""
 
 
+class _CallerBody:
+    """The rest of the caller's body, chunk by chunk as the server receives it, counted."""
+
+    def __init__(self, first: Message, receive: Receive, limit: int) -> None:
+        self._first = first
+        self._receive = receive
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        message = self._first
+        counted = 0
+        while True:
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            counted += len(chunk)
+            if counted > self._limit:
+                raise _BodyTooLarge
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+            message = await self._receive()
+
+
 class Passthrough:
     """``/{service}/…`` forwarded; the gateway's own paths (``/docs``, ``/healthz``, later
     ``/auth``…) to its routes; any other first segment is 404 ``unknown_service``."""
@@ -166,16 +199,17 @@ class Passthrough:
         self._own_segments: frozenset[str] | None = None
         self.urls = settings.service_urls()
         self.internal_secret = settings.internal_secret.get_secret_value()
-        self.token_ttl = settings.internal_token_ttl_seconds
-        self.timeout = upstream_timeout(settings).as_dict()
+        self.internal_tokens = InternalTokens(
+            self.internal_secret, settings.internal_token_ttl_seconds
+        )
         secret = self.internal_secret
-        self.base_headers: dict[str, list[tuple[bytes, bytes]]] = {}
+        self.base_headers: dict[str, list[tuple[str, str]]] = {}
         self.route_labels: dict[str, str] = {}
         for service in self.urls:
             base = f"{settings.public_base}/{service}"
             self.base_headers[service] = [
-                (PUBLIC_BASE_HEADER.encode(), base.encode()),
-                (PUBLIC_BASE_SIGNATURE_HEADER.encode(), sign_public_base(base, secret).encode()),
+                (PUBLIC_BASE_HEADER, base),
+                (PUBLIC_BASE_SIGNATURE_HEADER, sign_public_base(base, secret)),
             ]
             self.route_labels[service] = f"/{service}/{{path}}"
         # The largest body any route of any service takes; each holds its routes to theirs.
@@ -237,24 +271,24 @@ class Passthrough:
             if principal.role is Role.PUBLIC and scope["method"] not in SAFE_METHODS:
                 # Refused before the body is read: a service would refuse it as well (ADR 0009).
                 raise sign_in_required("change anything", "修改数据")
-            internal = mint_internal_token(
-                principal, secret=self.internal_secret, ttl_seconds=self.token_ttl
-            )
+            internal = self.internal_tokens(principal)
             body = await self._body(scope, receive)
-            request = self._upstream_request(service, scope, internal, body)
+            url, headers = self._upstream_request(service, scope, internal, body)
         except Problem as problem:
             await self._problem(scope, receive, send, problem)
             return
         except _BodyTooLarge:
             await self._too_large(scope, receive, send)
             return
-        client: httpx.AsyncClient = scope["app"].state.upstream
+        session: aiohttp.ClientSession = scope["app"].state.upstream
         try:
-            upstream = await client.send(request, stream=True)
+            upstream = await session.request(
+                scope["method"], url, headers=headers, data=body, allow_redirects=False
+            )
         except _BodyTooLarge:
             await self._too_large(scope, receive, send)
             return
-        except httpx.TransportError as error:
+        except UPSTREAM_ERRORS as error:
             if _caused_by_too_large(error):
                 await self._too_large(scope, receive, send)
             else:
@@ -264,47 +298,52 @@ class Passthrough:
             await send(
                 {
                     "type": "http.response.start",
-                    "status": upstream.status_code,
+                    "status": upstream.status,
                     "headers": [
                         (name, value)
-                        for name, value in upstream.headers.raw
+                        for name, value in upstream.raw_headers
                         if name.lower() not in _RESPONSE_DROP
                     ],
                 }
             )
-            async for chunk in upstream.aiter_raw():
+            async for chunk in upstream.content.iter_any():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
-        except httpx.TransportError as error:
+        except UPSTREAM_ERRORS as error:
             # The status is sent: all the caller can learn is a body cut short.
             log.warning("service answer broken off", service=service, error=type(error).__name__)
         finally:
-            await upstream.aclose()
+            # Back to the pool when the answer was read to its end, closed otherwise.
+            upstream.release()
+            await upstream.wait_for_close()
 
     def _upstream_request(
-        self, service: str, scope: Scope, token: str, body: bytes | httpx.AsyncByteStream | None
-    ) -> httpx.Request:
-        headers: list[tuple[bytes, bytes]] = []
-        accept_encoding = b"identity"
-        content_length: bytes | None = None
+        self, service: str, scope: Scope, token: str, body: bytes | _CallerBody | None
+    ) -> tuple[str, CIMultiDict[str]]:
+        """The service's URL for the request, and the headers it is sent with."""
+        headers: CIMultiDict[str] = CIMultiDict()
+        accept_encoding = "identity"
+        content_length: str | None = None
         for name, value in scope["headers"]:
             if name not in _REQUEST_DROP:
-                headers.append((name, value))
+                headers.add(name.decode("latin-1"), value.decode("latin-1"))
             elif name == b"accept-encoding":
-                # Passed on as sent; when absent, the client libraries' own default
-                # (gzip) would make the service compress for a caller that did not ask.
-                accept_encoding = value
+                # Passed on as sent; when absent, the client library's own default (gzip)
+                # would make the service compress for a caller that did not ask.
+                accept_encoding = value.decode("latin-1")
             elif name == b"content-length":
-                content_length = value
+                content_length = value.decode("latin-1")
         client = scope.get("client")
-        headers += [
-            (b"authorization", b"Bearer " + token.encode()),
-            (REQUEST_ID_HEADER.lower().encode(), scope["state"]["request_id"].encode()),
-            (b"x-forwarded-for", (client[0] if client else "").encode()),
-            (b"x-forwarded-proto", scope["scheme"].encode()),
-            (b"accept-encoding", accept_encoding),
-            *self.base_headers[service],
-        ]
+        headers["Authorization"] = "Bearer " + token
+        headers[REQUEST_ID_HEADER] = scope["state"]["request_id"]
+        headers["X-Forwarded-For"] = client[0] if client else ""
+        headers["X-Forwarded-Proto"] = scope["scheme"]
+        headers["Accept-Encoding"] = accept_encoding
+        headers.extend(self.base_headers[service])
+        if isinstance(body, _CallerBody) and content_length is not None:
+            # Streamed on as it comes: with the caller's length when it gave one, chunked
+            # otherwise (a body in one piece gets its length from the client library).
+            headers["Content-Length"] = content_length
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         # The path exactly as the caller sent it (a %0D stays %0D for the service to judge),
         # less the first segment, whatever its spelling.
@@ -312,20 +351,9 @@ class Passthrough:
         url = self.urls[service] + rest.decode("latin-1")
         if scope["query_string"]:
             url += "?" + scope["query_string"].decode("latin-1")
-        extensions = {"timeout": self.timeout}
-        if isinstance(body, httpx.AsyncByteStream):
-            # Streamed on as it comes: with the caller's length when it gave one, chunked
-            # otherwise.
-            if content_length is not None:
-                headers.append((b"content-length", content_length))
-            return httpx.Request(
-                scope["method"], url, headers=headers, stream=body, extensions=extensions
-            )
-        return httpx.Request(
-            scope["method"], url, headers=headers, content=body, extensions=extensions
-        )
+        return url, headers
 
-    async def _body(self, scope: Scope, receive: Receive) -> bytes | httpx.AsyncByteStream | None:
+    async def _body(self, scope: Scope, receive: Receive) -> bytes | _CallerBody | None:
         """The caller's body: None when there is none, the bytes when they came in one piece
         (a single write), a stream to pass on otherwise (a bulk upload)."""
         framed = False
@@ -353,31 +381,6 @@ class Passthrough:
         await content_too_large(Request(scope, receive), self.body_limit)(scope, receive, send)
 
 
-class _CallerBody(httpx.AsyncByteStream):
-    """The rest of the caller's body, chunk by chunk as the server receives it, counted."""
-
-    def __init__(self, first: Message, receive: Receive, limit: int) -> None:
-        self._first = first
-        self._receive = receive
-        self._limit = limit
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        message = self._first
-        counted = 0
-        while True:
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            counted += len(chunk)
-            if counted > self._limit:
-                raise _BodyTooLarge
-            if chunk:
-                yield chunk
-            if not message.get("more_body", False):
-                return
-            message = await self._receive()
-
-
 def _caused_by_too_large(error: BaseException) -> bool:
     seen: BaseException | None = error
     while seen is not None:
@@ -387,15 +390,18 @@ def _caused_by_too_large(error: BaseException) -> bool:
     return False
 
 
+READINESS_TIMEOUT = aiohttp.ClientTimeout(total=2.0)
+
+
 async def check_services(request: Request) -> tuple[bool, dict[str, object]]:
-    client: httpx.AsyncClient = request.app.state.upstream
+    session: aiohttp.ClientSession = request.app.state.upstream
 
     async def check(base: str) -> str:
         try:
-            response = await client.get(f"{base}/readyz", timeout=2.0)
-        except httpx.HTTPError:
+            async with session.get(f"{base}/readyz", timeout=READINESS_TIMEOUT) as response:
+                return "ready" if response.status == 200 else "not ready"
+        except UPSTREAM_ERRORS:
             return "unreachable"
-        return "ready" if response.status_code == 200 else "not ready"
 
     urls = request.app.state.settings.service_urls()
     states = await asyncio.gather(*(check(base) for base in urls.values()))

@@ -217,11 +217,18 @@ def token(
         str | None,
         typer.Option(help="training organisers: their unified social credit code"),
     ] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="machine roles: a scope the token holds (repeat; default: all of its kind)"
+        ),
+    ] = None,
     hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
 ) -> None:
     """Mint a gateway token for development (people sign in with POST /auth/token). Needs no
     database; refused unless RURALNET_ENV is development."""
     from gateway.auth import NotAUserRole, mint_user_token
+    from gateway.identity.scopes import MACHINE_ROLES, scopes_of_kind
     from gateway.settings import GatewaySettings
 
     environment = os.environ.get("RURALNET_ENV", "development")
@@ -239,8 +246,16 @@ def token(
             carrier=carrier,
             organiser=organiser,
         )
+        scopes = None if scope is None else frozenset(scope)
+        if scopes is not None and not scopes <= scopes_of_kind(role):
+            held = ", ".join(sorted(scopes_of_kind(role))) or "none: people carry no scopes"
+            _fail(f"no token: a {role} token may hold only these scopes: {held}", code=2)
+        if scopes is None and role in MACHINE_ROLES:
+            scopes = scopes_of_kind(role)
         secret = GatewaySettings().jwt_secret.get_secret_value()
-        typer.echo(mint_user_token(principal, secret=secret, ttl_seconds=hours * 3600))
+        typer.echo(
+            mint_user_token(principal, secret=secret, ttl_seconds=hours * 3600, scopes=scopes)
+        )
     except ValidationError as e:
         _fail(f"no token: {scope_reason(e)}", code=2)
     except NotAUserRole as e:

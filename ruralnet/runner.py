@@ -4,11 +4,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 
 import httpx
 
+from common.metrics import MULTIPROCESS_DIR
 from ruralnet.devdb import port_in_use
 
 
@@ -30,6 +32,25 @@ COMPONENTS = (
 
 # The gateway's job worker (ADR 0080): reports, deliveries, exports; no port of its own.
 WORKER_COMMAND = ("-m", "ruralnet", "worker")
+
+
+def uvicorn_workers(component: Component, env: dict[str, str]) -> list[str]:
+    """``--workers N`` from ``<COMPONENT>_WORKERS`` (default 1: one process per app).
+
+    Several workers of one app share its port (uvicorn supervises them) and each keeps its
+    own database pool (``<COMPONENT>_DB_POOL_SIZE`` connections each); their metrics are
+    added up in a directory of that app's own (``PROMETHEUS_MULTIPROC_DIR``, made here).
+    """
+    raw = env.get(f"{component.name.upper()}_WORKERS") or os.environ.get(
+        f"{component.name.upper()}_WORKERS", "1"
+    )
+    try:
+        workers = int(raw)
+    except ValueError:
+        raise ValueError(f"{component.name.upper()}_WORKERS={raw!r} is not a number") from None
+    if workers < 1:
+        raise ValueError(f"{component.name.upper()}_WORKERS must be at least 1, not {workers}")
+    return [] if workers == 1 else ["--workers", str(workers)]
 
 
 def reachable(host: str) -> str:
@@ -112,14 +133,20 @@ def run_components(host: str, env: dict[str, str]) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         for component in COMPONENTS:
+            workers = uvicorn_workers(component, env)
             command = [
                 sys.executable, "-m", "uvicorn", component.app, "--factory",
-                "--host", host, "--port", str(component.port), "--no-access-log",
+                "--host", host, "--port", str(component.port), "--no-access-log", *workers,
             ]  # fmt: skip
+            extra = {}
+            if workers and MULTIPROCESS_DIR not in os.environ:
+                extra[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix=f"ruralnet-{component.name}-")
             # A process group of its own: Ctrl-C reaches us alone and we stop the apps in order.
             processes.append(
                 subprocess.Popen(
-                    command, env={**os.environ, **env, **_links(host)}, start_new_session=True
+                    command,
+                    env={**os.environ, **env, **_links(host), **extra},
+                    start_new_session=True,
                 )
             )
         for component, process in zip(COMPONENTS, processes, strict=True):

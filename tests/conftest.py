@@ -43,6 +43,7 @@ os.environ["TRAINING_FIELD_KEY_ID"] = FIELD_KEY_ID
 # stations answers on the development port; tests that need the feed drive it themselves.
 os.environ["PROGRAMME_FOLLOW_STATIONS"] = "false"
 os.environ["LOGISTICS_FOLLOW_STATIONS"] = "false"
+os.environ["TRAINING_FOLLOW_STATIONS"] = "false"
 # Parallel runs on one cluster each name their own database.
 TEST_DATABASE = os.environ.get("RURALNET_TEST_DATABASE", "ruralnet_test")
 

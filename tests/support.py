@@ -99,15 +99,16 @@ def user_headers(principal: Principal) -> TokenHeaders:
 
 
 @contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a background thread.
+def serve(app: ASGIApp, *, port: int = 0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port (or ``port``: the same one again
+    after a stop, as a restarted service comes back) in a background thread.
 
     Yields the base URL. The app runs its own lifespan in the thread's event loop, so it is
     the same process the tests run in but a real HTTP server, as the gateway needs.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=2

@@ -16,8 +16,10 @@ from common.auth import (
     ALGORITHM,
     AUDIENCE,
     ISSUER,
+    InternalTokens,
     Principal,
     Role,
+    VerifiedInternalTokens,
     mint_internal_token,
     verify_internal_token,
 )
@@ -153,6 +155,68 @@ def test_minted_tokens_round_trip_and_expire() -> None:
     with pytest.raises(Unauthorized) as caught:
         verify_internal_token(expired, secret=INTERNAL_SECRET)
     assert caught.value.code == "token_expired"
+
+
+def test_internal_tokens_are_reused_for_two_thirds_of_their_lifetime() -> None:
+    start = int(time.time())
+    now = [float(start)]
+    tokens = InternalTokens(INTERNAL_SECRET, 60, clock=lambda: now[0])
+    official = Principal(subject="user:7", role=Role.OFFICIAL, division="141124")
+    operator = Principal(subject="user:8", role=Role.OPERATOR, station="141124100200-01")
+    first = tokens(official)
+    claims = jwt.decode(first, options={"verify_signature": False})
+    assert (claims["iat"], claims["exp"]) == (start, start + 60)
+    assert verify_internal_token(first, secret=INTERNAL_SECRET) == official
+    other = tokens(operator)
+    assert verify_internal_token(other, secret=INTERNAL_SECRET) == operator
+    # An equal principal built anew is the same key.
+    now[0] += 39.9
+    assert tokens(Principal(subject="user:7", role=Role.OFFICIAL, division="141124")) == first
+    # A third of its lifetime left: the next request gets a fresh one.
+    now[0] += 0.1
+    renewed = tokens(official)
+    assert renewed != first
+    claims = jwt.decode(renewed, options={"verify_signature": False})
+    assert (claims["iat"], claims["exp"]) == (start + 40, start + 100)
+
+
+def test_internal_tokens_keep_a_bounded_number_of_principals() -> None:
+    tokens = InternalTokens(INTERNAL_SECRET, 60)
+    tokens.CACHED = 3
+    for n in range(10):
+        tokens(Principal(subject=f"user:{n}", role=Role.ADMIN))
+        assert len(tokens) <= 3
+
+
+def test_verified_internal_tokens_remember_only_what_verified() -> None:
+    verified = VerifiedInternalTokens(INTERNAL_SECRET)
+    principal = Principal(subject="user:9", role=Role.PLATFORM, division="14")
+    token = mint_internal_token(principal, secret=INTERNAL_SECRET, ttl_seconds=60)
+    assert verified(token) == principal
+    assert verified(token) == principal
+    assert len(verified) == 1
+    forged = mint_internal_token(principal, secret="a-forger-guessing-the-secret-0123456789")
+    expired = mint_internal_token(principal, secret=INTERNAL_SECRET, ttl_seconds=-1)
+    for refused, code in ((forged, "token_invalid"), (expired, "token_expired")):
+        for _ in range(2):
+            with pytest.raises(Unauthorized) as caught:
+                verified(refused)
+            assert caught.value.code == code
+    assert len(verified) == 1
+
+
+def test_a_remembered_internal_token_is_checked_again_at_its_expiry() -> None:
+    now = [time.time()]
+    verified = VerifiedInternalTokens(INTERNAL_SECRET, clock=lambda: now[0])
+    principal = Principal(subject="user:9", role=Role.ADMIN)
+    token = mint_internal_token(principal, secret=INTERNAL_SECRET, ttl_seconds=60)
+    assert verified(token) == principal
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    now[0] = expires
+    # Not taken from memory any more: the secret decides again (here: another app's).
+    verified._secret = "another-apps-secret-0123456789abcdef0"
+    with pytest.raises(Unauthorized):
+        verified(token)
 
 
 async def test_health_and_openapi_stay_open(probe: httpx.AsyncClient) -> None:

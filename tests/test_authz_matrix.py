@@ -35,6 +35,7 @@ from common.auth import (
 )
 from common.errors import PROBLEM_JSON
 from gateway.auth import USER_AUDIENCE, USER_ISSUER, USER_ROLES
+from gateway.identity.scopes import MACHINE_ROLES, needed_scopes, scopes_of_kind
 from ruralnet.runner import COMPONENTS
 from tests.authz import (
     CREDIT_CODE,
@@ -135,6 +136,10 @@ class Door:
         return {k: v for k, v in {**base, **claims}.items() if v is not None}
 
     def token(self, principal: Principal) -> str:
+        if self.gateway and principal.role in MACHINE_ROLES:
+            # A machine's token at the gateway holds every scope of its kind: the most it
+            # can have (the scopes themselves: test_a_machine_token_writes_only_what_its…).
+            return self.raw(**_claims_of(principal), scope=_scope(scopes_of_kind(principal.role)))
         return encode_principal(
             principal,
             secret=self.secret,
@@ -191,6 +196,35 @@ def unauthenticated(door: Door, write: Write) -> list[tuple[str, dict[str, str],
             token = door.raw(sub="user:scope", role=role, div=scope)
             callers.append((f"{role} scoped {scope!r}", _bearer(token), "token_invalid"))
     return callers
+
+
+def _scope(scopes: frozenset[str]) -> str:
+    return " ".join(sorted(scopes))
+
+
+_NO_CLAIM = object()
+
+
+def scope_claims(role: Role, needed: frozenset[str]) -> list[tuple[str, Any, str]]:
+    """(who, the token's ``scope`` claim, expected code): machine tokens that must not write
+    here although their role and binding may — the claim missing, malformed, or naming
+    anything but a scope that grants this write (ADR 0009, 0062)."""
+    others = scopes_of_kind(role) - needed
+    near = sorted(needed)[0] if needed else "coverage:write"
+    return [
+        ("no scope claim", _NO_CLAIM, "token_invalid"),
+        ("scope null", None, "token_invalid"),
+        ("scope as a list", sorted(needed), "token_invalid"),
+        ("scope as a number", 1, "token_invalid"),
+        ("no scope", "", "insufficient_scope"),
+        ("only whitespace", " \t ", "insufficient_scope"),
+        ("the kind's other scopes", _scope(others), "insufficient_scope"),
+        ("a wildcard", "*", "insufficient_scope"),
+        ("a prefix wildcard", near.split(":")[0] + ":*", "insufficient_scope"),
+        ("upper case", near.upper(), "insufficient_scope"),
+        ("with a NUL", near + "\x00", "insufficient_scope"),
+        ("comma-separated", ",".join(sorted(scopes_of_kind(role))), "insufficient_scope"),
+    ]
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -420,6 +454,56 @@ async def test_the_gateway_lets_no_unauthenticated_write_through(
     r = await _send(gateway, method, url, write, _bearer(GATEWAY_DOOR.raw(**_claims_of(service))))
     assert_401(r, "token_invalid", "a user token claiming the service role")
     assert await snapshot(db) == before
+
+
+MACHINE_WRITES = [
+    param
+    for param in THROUGH_GATEWAY
+    if _table(param.values[0])[(param.values[1], param.values[2])].allowed & MACHINE_ROLES
+]
+
+
+@pytest.mark.parametrize(("name", "method", "path"), MACHINE_WRITES)
+async def test_a_machine_token_writes_only_what_its_scopes_grant(
+    name: str,
+    method: str,
+    path: str,
+    gateway: httpx.AsyncClient,
+    services: dict[str, httpx.AsyncClient],
+    db: asyncpg.Pool,
+) -> None:
+    """Through the gateway, a machine whose role and binding the service accepts writes only
+    with a scope that names the write; then the write succeeds."""
+    write = _table(name)[(method, path)]
+    assert isinstance(write, Write)
+    made = None if write.setup is None else await write.setup(Context(clients=services, db=db))
+    route = write.url(path, made)
+    needed = needed_scopes(name, route, method)
+    assert needed, f"no scope grants {method} /{name}{route}, which machines may do"
+    machine = (
+        write.ok_as
+        if write.ok_as.role in MACHINE_ROLES
+        else favourable(sorted(write.allowed & MACHINE_ROLES)[0], write)
+    )
+    claims = _claims_of(machine)
+    before = await snapshot(db)
+    for who, scope, code in scope_claims(machine.role, needed):
+        extra = {} if scope is _NO_CLAIM else {"scope": scope}
+        token = jwt.encode(
+            {**GATEWAY_DOOR.claims(**claims), **extra}, GATEWAY_DOOR.secret, ALGORITHM
+        )
+        r = await _send(gateway, method, f"/{name}{route}", write, _bearer(token))
+        if code == "token_invalid":
+            assert_401(r, code, who)
+        else:
+            assert r.status_code == 403, (who, r.status_code, r.text)
+            assert r.json()["code"] == code, (who, r.text)
+            assert r.headers["www-authenticate"].startswith('Bearer error="insufficient_scope"')
+    assert await snapshot(db) == before, "a machine without the scope changed something"
+    if write.ok_as.role in MACHINE_ROLES:
+        token = GATEWAY_DOOR.raw(**claims, scope=_scope(needed))
+        r = await _send(gateway, method, f"/{name}{route}", write, _bearer(token))
+        assert r.status_code == write.success, ("ok_as with just the scope it needs", r.text)
 
 
 def test_the_matrix_sees_a_new_route() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 import asyncpg
+import jwt
 import pytest
 from typer.testing import CliRunner
 
@@ -144,6 +145,27 @@ def test_token_is_for_development_only(monkeypatch: pytest.MonkeyPatch, environm
     assert "eyJ" not in result.output
 
 
+def test_a_machine_token_says_its_scopes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A development token of a machine role holds every scope of its kind unless narrowed;
+    the gateway refuses a machine token without them (ADR 0062)."""
+    monkeypatch.setenv("RURALNET_ENV", "development")
+    carrier = ["token", "--role", "carrier", "--carrier", "zhongtong"]
+    scopes = {}
+    for extra in ([], ["--scope", "feeds:read"]):
+        result = CliRunner().invoke(app, [*carrier, *extra])
+        assert result.exit_code == 0, result.output
+        scopes[len(extra)] = jwt.decode(result.output.strip(), options={"verify_signature": False})[
+            "scope"
+        ]
+    assert scopes == {0: "coverage:write feeds:read reports:read volumes:write", 2: "feeds:read"}
+    wrong = CliRunner().invoke(app, [*carrier, "--scope", "training:write"])
+    assert wrong.exit_code == 2
+    assert "may hold only these scopes" in wrong.output
+    person = CliRunner().invoke(app, ["token", "--role", "admin", "--scope", "feeds:read"])
+    assert person.exit_code == 2
+    assert "people carry no scopes" in person.output
+
+
 def test_token_refuses_an_unknown_role() -> None:
     result = CliRunner().invoke(app, ["token", "--role", "emperor"])
     assert result.exit_code == 2
@@ -245,3 +267,16 @@ def test_run_host_is_where_the_gateway_finds_the_services(
     assert GatewaySettings().service_urls() == {
         name: f"http://{reached_at}:{port}" for name, port in ports.items()
     }
+
+
+def test_the_worker_count_of_each_app_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway = next(c for c in runner.COMPONENTS if c.name == "gateway")
+    monkeypatch.delenv("GATEWAY_WORKERS", raising=False)
+    assert runner.uvicorn_workers(gateway, {}) == []
+    assert runner.uvicorn_workers(gateway, {"GATEWAY_WORKERS": "1"}) == []
+    assert runner.uvicorn_workers(gateway, {"GATEWAY_WORKERS": "3"}) == ["--workers", "3"]
+    monkeypatch.setenv("GATEWAY_WORKERS", "2")
+    assert runner.uvicorn_workers(gateway, {}) == ["--workers", "2"]
+    for wrong in ("0", "two"):
+        with pytest.raises(ValueError, match="GATEWAY_WORKERS"):
+            runner.uvicorn_workers(gateway, {"GATEWAY_WORKERS": wrong})

@@ -17,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 import asyncpg
 import httpx
 import pytest
+import structlog
 
 from common.auth import Principal, Role
 from common.db import make_engine
@@ -40,7 +41,10 @@ def traces(value: str) -> list[str]:
 def captured_logs() -> Iterator[io.StringIO]:
     """Every line the apps log, formatted by the apps' own handler."""
     root = logging.getLogger()
-    (configured,) = root.handlers
+    # The apps' own handler (common.logging), beside whatever pytest attached.
+    (configured,) = [
+        h for h in root.handlers if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
+    ]
     sink = io.StringIO()
     handler = logging.StreamHandler(sink)
     handler.setFormatter(configured.formatter)

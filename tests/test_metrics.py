@@ -1,18 +1,28 @@
 """Item 14 of the hardening issue: ``/metrics`` in Prometheus format on every app, with
 requests by route template (never the raw path) and status, latency, the database pool, and
-a way for other parts to add their own figures; several workers add up."""
+a way for other parts to add their own figures; several workers add up; every change-feed
+consumer's progress and lag."""
 
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.metrics import UNMATCHED
+from gateway.app import create as create_gateway
+from gateway.openapi import service_factory
+from gateway.settings import GatewaySettings
+from ruralnet.runner import COMPONENTS
 from tests.support import internal_headers
 
 
@@ -108,3 +118,34 @@ def test_workers_add_up_in_multiprocess_mode(tmp_path: Path) -> None:
         text=True,
     )
     assert _requests(_samples(scrape.stdout), "/v1/stations/{code}", "200") == 7
+
+
+def _app(component: str, database_url: str, **settings: Any) -> FastAPI:
+    if component == "gateway":
+        return create_gateway(GatewaySettings(database_url=database_url))
+    create, settings_class = service_factory(component)
+    if "follow_stations" in settings_class.model_fields:
+        settings.setdefault("follow_stations", False)
+    return create(settings_class(database_url=database_url, **settings))  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def _running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://app"
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize("component", [c.name for c in COMPONENTS])
+async def test_every_app_serves_its_metrics(component: str, database_url: str) -> None:
+    async with _running(_app(component, database_url)) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        samples = await _scrape(client)
+    assert _requests(samples, "/healthz", "200") >= 1
+    assert ("ruralnet_db_pool_size", frozenset()) in samples
+    bucket = frozenset({("method", "GET"), ("route", "/healthz"), ("le", "+Inf")})
+    assert samples[("ruralnet_http_request_duration_seconds_bucket", bucket)] >= 1

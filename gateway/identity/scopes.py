@@ -39,9 +39,10 @@ SCOPES: dict[str, Scope] = {
     for s in (
         Scope(
             "coverage:write",
-            "push depots and township/village coverage (logistics companies)",
+            "push depots and township/village coverage, and keep the company's own carrier "
+            "record (logistics companies)",
             frozenset({Role.CARRIER}),
-            writes=_on("logistics", "/v1/coverage", "/v1/depots"),
+            writes=_on("logistics", "/v1/coverage", "/v1/depots", "/v1/carriers/*"),
         ),
         Scope(
             "volumes:write",
@@ -81,6 +82,16 @@ SCOPES: dict[str, Scope] = {
         ),
     )
 }
+
+
+# The kinds of machine client; their tokens always say which scopes they hold (a token of
+# one of these roles without a ``scope`` claim is malformed, never "every scope").
+MACHINE_ROLES = frozenset({Role.CARRIER, Role.PLATFORM, Role.ORGANISER})
+
+
+def scopes_of_kind(role: Role) -> frozenset[str]:
+    """Every scope a client of this kind may hold (what a development token gets)."""
+    return frozenset(s.name for s in SCOPES.values() if role in s.roles)
 
 
 def needed_scopes(service: str, path: str, method: str) -> frozenset[str] | None:

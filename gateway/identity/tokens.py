@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.auth import ALGORITHM, Principal, Role, principal_from_claims, scope_reason
 from common.errors import Unauthorized
 from common.logging import get_logger
+from gateway.identity.scopes import MACHINE_ROLES
 from gateway.identity.sessions.models import Revocation
 
 log = get_logger(__name__)
@@ -71,6 +72,8 @@ def mint_access_token(
 ) -> str:
     if principal.role not in USER_ROLES:
         raise ValueError(f"a gateway token cannot carry role {principal.role}")
+    if (scopes is None) == (principal.role in MACHINE_ROLES):
+        raise ValueError("scopes are for machine clients' tokens, and they always carry them")
     # Validated again: a principal built with ``model_construct`` skipped it.
     checked = Principal.model_validate(principal.model_dump())
     issued = int(time.time() if now is None else now)
@@ -237,6 +240,19 @@ class AccessTokens:
             or not isinstance(scope, str | None)
         ):
             raise _invalid("The token is invalid: malformed claims", "令牌无效")
+        if (scope is None) == (principal.role in MACHINE_ROLES):
+            # A machine's rights are its scopes: without the claim a token would hold them
+            # all (ADR 0009: a malformed token never widens); a person's role decides alone.
+            raise _invalid(
+                "The token is invalid: "
+                + (
+                    "a client's token must say its scopes"
+                    if scope is None
+                    else "a person's token carries no scopes"
+                ),
+                "令牌无效:"
+                + ("客户端令牌缺少权限范围" if scope is None else "个人令牌不应含权限范围"),
+            )
         return Verified(
             principal=principal,
             scopes=None if scope is None else frozenset(scope.split()),

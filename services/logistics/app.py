@@ -13,12 +13,12 @@ from services.logistics.depots.router import router as depots_router
 from services.logistics.indicators.router import router as indicators_router
 from services.logistics.points.router import router as points_router
 from services.logistics.settings import LogisticsSettings
-from services.logistics.stations_feed import feed_readiness, follow_stations
+from services.logistics.stations_feed import feed_metrics, feed_readiness, follow_stations
 from services.logistics.volumes.router import router as volumes_router
 
 
 def create(settings: LogisticsSettings | None = None) -> FastAPI:
-    return create_app(
+    app = create_app(
         settings=settings or LogisticsSettings(),
         schema=SCHEMA,
         title="ruralnet logistics",
@@ -35,3 +35,5 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
         readiness_checks=[feed_readiness],
         extra_lifespan=follow_stations,
     )
+    app.state.metrics.on_scrape(feed_metrics)
+    return app

@@ -13,6 +13,7 @@ import asyncpg
 import typer
 from tqdm import tqdm
 
+from common.changefeed import application_name
 from common.fieldcrypt import FieldCryptoError
 from common.settings import plain_database_url
 from services.training import keys
@@ -38,7 +39,12 @@ def rotate_key(
     cipher = settings.field_cipher()
 
     async def work(url: str) -> keys.RotationResult:
-        conn = await asyncpg.connect(plain_database_url(url), timeout=10)
+        conn = await asyncpg.connect(
+            plain_database_url(url),
+            timeout=10,
+            # Named, so that its batches do not hold back other components' feeds.
+            server_settings={"application_name": application_name("training", "rotate-keys")},
+        )
         try:
             with tqdm(total=await keys.pending(conn, cipher.current_key_id), unit="row") as bar:
                 return await keys.rotate(conn, cipher, batch=batch, progress=bar.update)
@@ -59,3 +65,31 @@ def rotate_key(
         f"re-encrypted {result.rotated} ID numbers under key {cipher.current_key_id}; "
         f"{result.left} left under other keys"
     )
+
+
+@app.command("rebuild-tallies")
+def rebuild_tallies() -> None:
+    """Rebuild the attendance roll-ups (ADR 0033) from attendance, in one transaction that
+    holds attendance writers off meanwhile: after a restore, or to check them."""
+    from ruralnet.cli import prepare_database  # ruralnet.cli mounts this app: import late
+    from ruralnet.devdb import ClusterError
+    from services.training.tallies import repository as tallies
+
+    async def work(url: str) -> None:
+        conn = await asyncpg.connect(plain_database_url(url), timeout=10)
+        try:
+            await tallies.rebuild(conn)
+        finally:
+            await conn.close()
+
+    cluster = None
+    try:
+        url, cluster = prepare_database()
+        asyncio.run(work(url))
+    except (ClusterError, OSError, asyncpg.PostgresError) as e:
+        typer.secho(f"ruralnet: rebuild-tallies: {e}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from e
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    typer.echo("attendance roll-ups rebuilt")

@@ -7,15 +7,19 @@ from services.training.outcomes.models import Outcome
 from services.training.reference.models import TrainingDivision, TrainingFeedCursor
 from services.training.sessions.models import SessionSubsidy, TrainingSession
 from services.training.subsidies.models import SubsidyPolicy
+from services.training.tallies.models import CountyDayTally, SessionTally, TraineeActivity
 from services.training.trainees.models import Trainee
 
 __all__ = [
     "Attendance",
     "Base",
+    "CountyDayTally",
     "Outcome",
     "SessionSubsidy",
+    "SessionTally",
     "SubsidyPolicy",
     "Trainee",
+    "TraineeActivity",
     "TrainingChangeEvent",
     "TrainingDivision",
     "TrainingFeedCursor",

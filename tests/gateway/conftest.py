@@ -8,6 +8,7 @@ the configuration shows at once.
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,9 @@ from tests.support import JWT_SECRET, serve
 PUBLIC_URL = "https://ruralnet.example.gov.cn"
 WEB_ORIGIN = "https://ec.example.gov.cn"
 SERVICES = [c.name for c in COMPONENTS if c.name != "gateway"]
+# The merged document is built at its first request, every service's app imported and asked
+# for its own: seconds on a loaded machine, never within an HTTP client's default 5 s.
+DOCUMENT_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,18 @@ def front(database_url: str) -> Iterator[Front]:
             **{f"{name}_url": url for name, url in services.items()},  # type: ignore[arg-type]
         )
         yield Front(gateway=stack.enter_context(serve(create_gateway(settings))), services=services)
+
+
+def fetch_document(gateway: str) -> dict[str, Any]:
+    r = httpx.get(f"{gateway}/openapi.json", timeout=DOCUMENT_TIMEOUT)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="package")
+def document(front: Front) -> dict[str, Any]:
+    """The gateway's merged OpenAPI document, fetched once for the package."""
+    return fetch_document(front.gateway)
 
 
 def user_headers(role: Role = Role.ADMIN, **scope: str) -> dict[str, str]:

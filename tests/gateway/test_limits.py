@@ -6,16 +6,20 @@ is streamed (chunked)."""
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from common.errors import PROBLEM_JSON
 from common.limits import BODY_LIMIT, BULK_BODY_LIMIT, MIB
 from gateway import proxy
 from gateway.app import create as create_gateway
+from gateway.openapi import service_app
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import Front, user_headers
+from tests.gateway.conftest import SERVICES, Front, user_headers
 from tests.support import internal_headers, serve
 
 STATION = {"tier": "village", "division_code": "141102100200", "name": "街上村服务点"}
@@ -146,11 +150,90 @@ async def test_the_gateway_counts_a_streamed_body(small_gateway: str) -> None:
         assert ok.status_code == 200, ok.text
 
 
-def test_bulk_routes_say_so_in_the_openapi_document(front: Front) -> None:
-    document = httpx.get(f"{front.gateway}/openapi.json", timeout=60).json()
+def test_bulk_routes_say_so_in_the_openapi_document(document: dict[str, Any]) -> None:
     bulk = document["paths"]["/stations/v1/reports/bulk"]["post"]
     single = document["paths"]["/stations/v1/stations"]["post"]
     assert bulk["x-max-body-size"] == BULK_BODY_LIMIT
     assert single["x-max-body-size"] == BODY_LIMIT
     assert "64 MiB" in bulk["responses"]["413"]["description"]
     assert "1 MiB" in single["responses"]["413"]["description"]
+
+
+def _apps() -> dict[str, FastAPI]:
+    return {name: service_app(name) for name in SERVICES} | {
+        "gateway": create_gateway(GatewaySettings())
+    }
+
+
+def _takes_uploads(path: str, route: APIRoute) -> bool:
+    """A bulk route: named so, or taking the CSV an official saves from Excel."""
+    content = ((route.openapi_extra or {}).get("requestBody") or {}).get("content", {})
+    return path.endswith("/bulk") or "text/csv" in content
+
+
+def test_every_bulk_route_of_every_app_takes_the_bulk_limit() -> None:
+    bulk = []
+    for name, app in _apps().items():
+        for context in iter_route_contexts(app.routes):
+            route, path = context.original_route, str(context.path)
+            if not isinstance(route, APIRoute) or not route.methods & {"POST", "PUT", "PATCH"}:
+                continue
+            if _takes_uploads(path, route):
+                bulk.append((name, path, route.max_body_size or BODY_LIMIT))
+    assert {n for n, _, _ in bulk} >= set(SERVICES)
+    assert [b for b in bulk if b[2] != BULK_BODY_LIMIT] == []
+
+
+# One single write and one bulk upload of every app, as the gateway's callers reach them.
+SINGLE_WRITES = [
+    "/stations/v1/stations",
+    "/logistics/v1/coverage",
+    "/training/v1/sessions",
+    "/programme/v1/projects",
+    "/auth/users",
+    "/auth/clients",
+]
+BULK_UPLOADS = [
+    "/stations/v1/reports/bulk",
+    "/logistics/v1/coverage/bulk",
+    "/logistics/v1/depots/bulk",
+    "/logistics/v1/volumes/bulk",
+    "/training/v1/attendance/bulk",
+    "/programme/v1/demonstration-counties/141124/disbursements/bulk",
+]
+
+
+@pytest.mark.parametrize("path", SINGLE_WRITES)
+async def test_every_app_refuses_a_single_write_over_1_mib(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    data = b"{}" + b" " * BODY_LIMIT
+    headers = {**user_headers(), "Content-Type": "application/json"}
+    known = await client.post(path, content=data, headers=headers)
+    streamed = await client.post(path, content=_chunks(data), headers=headers)
+    _assert_413(known, "1 MiB")
+    _assert_413(streamed, "1 MiB")
+
+
+async def test_the_token_endpoint_refuses_a_form_over_1_mib(client: httpx.AsyncClient) -> None:
+    form = b"grant_type=password&username=13800138000&password=" + b"x" * BODY_LIMIT
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept-Language": "zh"}
+    r = await client.post("/auth/token", content=_chunks(form), headers=headers)
+    _assert_413(r, "1 MiB")
+    assert "请求体超过" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("path", BULK_UPLOADS)
+async def test_every_bulk_upload_takes_more_than_1_mib(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    padded = b"[{}" + b" " * (2 * MIB) + b"]"
+    r = await client.post(
+        path,
+        params={"dry_run": "true"},
+        content=_chunks(padded),
+        headers={**user_headers(), "Content-Type": "application/json"},
+    )
+    # Read and judged row by row: the one empty row is refused, the upload is not.
+    assert r.status_code == 200, r.text[:500]
+    assert r.json()["counts"]["rejected"] == 1, r.text[:500]

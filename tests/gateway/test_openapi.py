@@ -13,17 +13,10 @@ from fastapi.routing import iter_route_contexts
 from gateway.app import create as create_gateway
 from gateway.openapi import component_names, service_app
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import PUBLIC_URL, SERVICES, Front
+from tests.gateway.conftest import PUBLIC_URL, SERVICES, Front, fetch_document
 from tests.support import closed_port, serve
 
 OPERATION_ID = re.compile(r"^[a-z]+\.[a-z][a-z0-9_]*$")
-
-
-@pytest.fixture(scope="module")
-def document(front: Front) -> dict[str, Any]:
-    r = httpx.get(f"{front.gateway}/openapi.json", timeout=60)
-    assert r.status_code == 200
-    return r.json()
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -99,8 +92,12 @@ def test_errors_the_apps_answer_are_documented(document: dict[str, Any]) -> None
         if "requestBody" in operation:
             assert "`malformed_json`" in responses["400"]["description"], (path, method)
             assert "413" in responses, (path, method)
-        if any(p["name"] == "cursor" for p in operation.get("parameters", [])):
-            assert "400" in responses, (path, method)
+        parameters = {p["name"].lower() for p in operation.get("parameters", [])}
+        if parameters & {"cursor", "after"}:  # a list's page, a feed's position
+            assert "`invalid_cursor`" in responses["400"]["description"], (path, method)
+        if "if-match" in parameters:  # common.etag's three answers
+            assert "`invalid_if_match`" in responses["400"]["description"], (path, method)
+            assert {"412", "428"} <= set(responses), (path, method)
         for status, response in responses.items():
             if int(status) >= 400 and path != "/readyz":  # its 503 is a readiness report
                 assert list(response["content"]) == ["application/problem+json"]
@@ -123,9 +120,8 @@ def test_the_document_does_not_need_the_services_running(database_url: str) -> N
             training_url=nobody,
         )
         with serve(create_gateway(settings)) as gateway:
-            r = httpx.get(f"{gateway}/openapi.json", timeout=60)
-    assert r.status_code == 200
-    assert "/stations/v1/stations" in r.json()["paths"]
+            paths = fetch_document(gateway)["paths"]
+    assert "/stations/v1/stations" in paths
 
 
 def test_the_docs_page_is_served_by_the_gateway(front: Front) -> None:
@@ -141,6 +137,9 @@ def test_the_docs_page_is_served_by_the_gateway(front: Front) -> None:
                 r = client.get(asset)
                 assert r.status_code == 200, asset
                 assert len(r.content) > 1000, asset
+                # Nor anything the scripts and styles would fetch from a CDN themselves.
+                if not asset.endswith(".png"):
+                    assert re.findall(rb"https?://(?:cdn|fonts)\.[^\"' )]+", r.content) == []
         docs = client.get("/docs").text
         assert "'/openapi.json'" in docs
         assert '"validatorUrl": null' in docs

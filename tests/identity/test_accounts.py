@@ -4,7 +4,10 @@ service must confirm, the password policy, and sessions that end when rights cha
 import asyncpg
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
+from gateway.app import create as create_gateway
 from tests.identity.conftest import Tokens, create_user, login
 from tests.stations.factories import insert_station
 from tests.support import problem
@@ -328,3 +331,24 @@ async def test_a_manager_resets_a_forgotten_password(
     assert r.status_code == 204
     problem(await gw.get("/auth/me", headers=session.headers), 401, "token_revoked")
     await login(gw, "13900000700", "new village phrase")
+
+
+async def test_stations_down_is_a_503_and_creates_nobody(
+    database_url: str, nowhere: str, gateway_app: FastAPI, admin: Tokens, db: asyncpg.Pool
+) -> None:
+    """The station an operator is bound to cannot be confirmed: nobody is created unchecked."""
+    settings = gateway_app.state.settings.model_copy(update={"stations_url": nowhere})
+    blind = create_gateway(settings)
+    async with LifespanManager(blind):
+        transport = httpx.ASGITransport(app=blind)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            r = await client.post(
+                "/auth/users",
+                json={"phone": "13900000500", "display_name": "赵大山", "role": "operator",
+                      "station": f"{VILLAGE}-01", "password": "village point 2024"},
+                headers={**admin.headers, "Accept-Language": "zh"},
+            )  # fmt: skip
+    body = problem(r, 503, "stations_unreachable")
+    assert r.headers["retry-after"] == "5"
+    assert "站点服务" in body["detail"]
+    assert await db.fetchval("SELECT count(*) FROM gateway.user_account") == 1  # the admin

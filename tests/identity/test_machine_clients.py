@@ -1,16 +1,20 @@
 """Machine clients: OAuth2 client credentials driven by a stock client library (Authlib),
 scopes narrowing what a machine may ask of the services, and secrets that rotate."""
 
+import time
 from typing import Any
 
 import asyncpg
 import httpx
+import jwt
 import pytest
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from fastapi import FastAPI
 
+from common.auth import ALGORITHM
+from gateway.identity.tokens import USER_AUDIENCE, USER_ISSUER
 from tests.identity.conftest import Tokens
-from tests.support import problem
+from tests.support import JWT_SECRET, problem
 
 CARRIER = {
     "name": "中通快递 吕梁",
@@ -262,3 +266,30 @@ async def test_a_client_holds_only_what_its_kind_may(gw: httpx.AsyncClient, admi
         "reports:read",
         "feeds:read",
     }
+
+
+async def test_a_scope_not_held_and_a_token_without_its_scopes_are_refused_in_chinese(
+    gw: httpx.AsyncClient, carrier: dict[str, Any]
+) -> None:
+    asked = await gw.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials", "scope": "coverage:write training:write"},
+        auth=(carrier["client_id"], carrier["client_secret"]),
+        headers={"Accept-Language": "zh"},
+    )
+    body = problem(asked, 400, "scope_not_granted")
+    assert body["error"] == "invalid_scope"
+    assert "training:write" in body["detail"]
+    assert "权限范围" in body["detail"]
+    # Signed by the gateway, but a machine's token without its scopes would hold them all;
+    # a person's token carries none.
+    now = int(time.time())
+    base = {"iss": USER_ISSUER, "aud": USER_AUDIENCE, "iat": now, "exp": now + 300}
+    machine = {**base, "sub": "client:x", "role": "carrier", "car": "zhongtong"}
+    person = {**base, "sub": "user:1", "role": "admin", "scope": "feeds:read"}
+    for claims, said in ((machine, "缺少权限范围"), (person, "不应含权限范围")):
+        token = jwt.encode(claims, JWT_SECRET, ALGORITHM)
+        r = await gw.get(
+            "/auth/me", headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh"}
+        )
+        assert said in problem(r, 401, "token_invalid")["detail"]

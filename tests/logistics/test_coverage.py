@@ -122,6 +122,7 @@ BAD_INPUT: list[tuple[dict[str, Any], int, str, str]] = [
     ({"division_code": "1411021002"}, 422, "invalid_division_code", "division_code"),
     ({"pickups_per_week": -1}, 422, "negative_frequency", "pickups_per_week"),
     ({"deliveries_per_week": 30}, 422, "frequency_too_high", "deliveries_per_week"),
+    ({"pickups_per_week": 15}, 422, "frequency_too_high", "pickups_per_week"),
     ({"valid_to": "2025-12-31"}, 422, "valid_to_before_valid_from", "valid_to"),
     ({"mode": "drone"}, 422, "enum", "mode"),
     ({"station_code": "141102100202-01"}, 422, "station_elsewhere", "station_code"),

@@ -5,6 +5,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from common.auth import Role
 from tests.logistics.factories import (
@@ -19,6 +20,7 @@ from tests.logistics.factories import (
     ZH,
     ZTO,
 )
+from tests.stations.test_placement import AS_AMAP_GIVES_IT, IN_LISHI, WENSHUI
 from tests.support import internal_headers, problem
 
 LISHI_POINT = (111.14, 37.52)
@@ -105,21 +107,23 @@ async def test_carriers_write_the_depots_they_run(logistics: httpx.AsyncClient) 
     problem(await put(logistics, depot(), operator), 403, "role_forbidden")
 
 
+BAD_DEPOTS: list[tuple[dict[str, Any], Any, int, str, str | None]] = [
+    ({"location": {"lon": LIULIN_POINT[0], "lat": LIULIN_POINT[1]}}, LISHI_OFFICIAL, 422, "outside_county", "location"),
+    ({"location": {"lon": 37.52, "lat": 111.14}}, LISHI_OFFICIAL, 422, "lat_lon_swapped", "location"),
+    ({"crs": None}, LISHI_OFFICIAL, 422, "crs_required", "crs"),
+    ({"division_code": WUCHENG}, LISHI_OFFICIAL, 422, "wrong_division_level", "division_code"),
+    ({"kind": "village_pickup", "division_code": RESIDENTS}, LISHI_OFFICIAL, 422, "wrong_division_class", "division_code"),
+    ({"carriers": ["zto", "kuaidi"]}, LISHI_OFFICIAL, 422, "unknown_carrier", "carriers[1]"),
+    ({"operator_name": None}, LISHI_OFFICIAL, 422, "operator_required", "operator_name"),
+    ({"kind": "village_pickup", "division_code": JIESHANG, "station_code": "141102100202-01"}, LISHI_OFFICIAL, 422, "station_elsewhere", "station_code"),
+    ({"area_m2": 5_000_000}, LISHI_OFFICIAL, 422, "capacity_too_high", "area_m2"),
+    ({"parcels_per_day": -1}, LISHI_OFFICIAL, 422, "negative_capacity", "parcels_per_day"),
+    ({}, LIN_OFFICIAL, 403, "outside_scope", "division_code"),
+]  # fmt: skip
+
+
 async def test_bad_input(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None:
-    cases: list[tuple[dict[str, Any], Any, int, str, str | None]] = [
-        ({"location": {"lon": LIULIN_POINT[0], "lat": LIULIN_POINT[1]}}, LISHI_OFFICIAL, 422, "outside_county", "location"),
-        ({"location": {"lon": 37.52, "lat": 111.14}}, LISHI_OFFICIAL, 422, "lat_lon_swapped", "location"),
-        ({"crs": None}, LISHI_OFFICIAL, 422, "crs_required", "crs"),
-        ({"division_code": WUCHENG}, LISHI_OFFICIAL, 422, "wrong_division_level", "division_code"),
-        ({"kind": "village_pickup", "division_code": RESIDENTS}, LISHI_OFFICIAL, 422, "wrong_division_class", "division_code"),
-        ({"carriers": ["zto", "kuaidi"]}, LISHI_OFFICIAL, 422, "unknown_carrier", "carriers[1]"),
-        ({"operator_name": None}, LISHI_OFFICIAL, 422, "operator_required", "operator_name"),
-        ({"kind": "village_pickup", "division_code": JIESHANG, "station_code": "141102100202-01"}, LISHI_OFFICIAL, 422, "station_elsewhere", "station_code"),
-        ({"area_m2": 5_000_000}, LISHI_OFFICIAL, 422, "capacity_too_high", "area_m2"),
-        ({"parcels_per_day": -1}, LISHI_OFFICIAL, 422, "negative_capacity", "parcels_per_day"),
-        ({}, LIN_OFFICIAL, 403, "outside_scope", "division_code"),
-    ]  # fmt: skip
-    for fields, headers, status, code, field in cases:
+    for fields, headers, status, code, field in BAD_DEPOTS:
         r = await put(logistics, depot(**fields), headers | ZH)
         assert r.status_code == status, (fields, r.text)
         body = r.json()
@@ -144,9 +148,9 @@ async def test_bad_input(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None
 async def test_a_spreadsheet_of_depots(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None:
     template = await logistics.get("/v1/depots/bulk/template", headers=ZTO)
     rows = (
-        f"LS-1,县级物流配送中心,离石配送中心,{LISHI},,111.14,37.52,wgs84,,3200,18000,,供销物流,,"
+        f"LS-1,县级物流配送中心,离石配送中心,{LISHI},,111.14,37.52,wgs84,,,3200,18000,,供销物流,,"
         "zto;圆通;YTO,运营\r\n"
-        f"LS-2,乡镇网点,吴城网点,{WUCHENG},,110.86,37.39,wgs84,,,,ZTO,,,,\r\n"
+        f"LS-2,乡镇网点,吴城网点,{WUCHENG},,110.86,37.39,wgs84,,,,,ZTO,,,,\r\n"
     )
     r = await logistics.post(
         "/v1/depots/bulk",
@@ -167,3 +171,35 @@ async def test_a_spreadsheet_of_depots(logistics: httpx.AsyncClient, db: asyncpg
     )
     assert [i["status"] for i in r.json()["results"]] == ["created", "created"], r.text
     assert await db.fetchval("SELECT count(*) FROM logistics.depot_carrier") == 3
+
+
+async def test_a_depot_across_the_county_border_is_refused_as_a_station_is(
+    logistics: httpx.AsyncClient,
+) -> None:
+    """AMap's numbers of a point of 离石区 sent as WGS-84 lie in 文水县, within the 500 m
+    tolerance: refused naming both counties and the crs that fits (``common.placement``),
+    kept when sent as gcj02, or confirmed after a look at the map."""
+    wrong = depot(location=dict(zip(("lon", "lat"), AS_AMAP_GIVES_IT, strict=True)))
+    body = problem(await put(logistics, wrong, LISHI_OFFICIAL | ZH), 422, "in_other_county")
+    assert body["field"] == "location"
+    assert (body["county_code"], body["other_county_code"]) == (LISHI, WENSHUI)
+    assert body["likely_crs"] == "gcj02"
+    assert "落在文水县" in body["detail"]
+
+    r = await put(logistics, wrong | {"crs": "gcj02"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["location"]["lon"], r.json()["location"]["lat"]) == pytest.approx(
+        IN_LISHI, abs=1e-6
+    )
+
+    rows = [
+        wrong | {"code": "LS-GX-02"},
+        wrong | {"code": "LS-GX-03", "confirm_location": True},
+    ]
+    r = await logistics.post("/v1/depots/bulk", json=rows, headers=LISHI_OFFICIAL)
+    results = r.json()["results"]
+    assert [(i["status"], i.get("code")) for i in results] == [
+        ("rejected", "in_other_county"),
+        ("created", None),
+    ], r.text
+    assert "crs=gcj02" in results[0]["message"]

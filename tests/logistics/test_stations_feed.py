@@ -2,6 +2,7 @@
 copy, through stations' real routes; restarts, outages and a second consumer."""
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -9,10 +10,12 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import Receive, Scope, Send
 
 from common.auth import Role
 from common.feedconsumer import Backoff, FeedConsumer
+from ruralnet.devdb import free_port
 from services.logistics.settings import LogisticsSettings
 from services.logistics.stations_feed import REFERENCE, stations_consumer
 from services.stations.app import create as create_stations
@@ -227,10 +230,26 @@ def test_backoff_doubles_up_to_its_cap() -> None:
     assert backoff.next() <= 1.25
 
 
-async def test_readiness_reports_the_lag(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+def _feed_samples(text: str) -> dict[str, float]:
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("ruralnet_changefeed_consumer_")
+        and sample.labels == {"feed": "stations"}
+    }
+
+
+async def test_readiness_and_metrics_report_the_lag(
+    logistics: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
     r = await logistics.get("/readyz")
     assert r.status_code == 200
     assert r.json()["feeds"]["stations"]["lag_seconds"] is None  # never caught up here
+    samples = _feed_samples((await logistics.get("/metrics")).text)
+    assert samples["ruralnet_changefeed_consumer_lag_seconds"] == math.inf
+    assert samples["ruralnet_changefeed_consumer_events_applied"] == 0
+
     await db.execute(
         "INSERT INTO logistics.feed_cursor (source, cursor, events_applied, caught_up_at)"
         " VALUES ('stations', '1.1', 3, now() - interval '90 seconds')"
@@ -238,3 +257,48 @@ async def test_readiness_reports_the_lag(logistics: httpx.AsyncClient, db: async
     feed = (await logistics.get("/readyz")).json()["feeds"]["stations"]
     assert feed["events_applied"] == 3
     assert 89 <= feed["lag_seconds"] < 200
+    samples = _feed_samples((await logistics.get("/metrics")).text)
+    assert 89 <= samples["ruralnet_changefeed_consumer_lag_seconds"] < 200
+    assert samples["ruralnet_changefeed_consumer_events_applied"] == 3
+
+
+async def test_stations_stopped_and_started_again(
+    stations: httpx.AsyncClient, database_url: str, db: asyncpg.Pool
+) -> None:
+    """Stations really stopped (its port refuses connections): the consumer retries only
+    after each backoff, and follows on from its cursor once stations listens again."""
+    village = await create(stations, "village", JIESHANG)
+    port = free_port()
+    app = create_stations(StationsSettings(database_url=database_url))
+    first, cap = 0.05, 0.4
+    consumer = consumer_for(
+        database_url,
+        f"http://127.0.0.1:{port}",
+        idle_poll=0.02,
+        first_backoff=first,
+        max_backoff=cap,
+        heartbeat=0,
+    )
+    task = asyncio.create_task(consumer.run())
+    loop = asyncio.get_running_loop()
+    try:
+        with serve(app, port=port):
+            await until(lambda: _has(db, village["code"]))
+        # Stopped. From the first failure to the fourth the consumer slept three backoffs,
+        # each at least 0.75 of 0.05, 0.1 and 0.2 s: a busy loop would fail thousands of
+        # times in that while, and a slow machine only waits longer.
+        await until(lambda: _true(consumer.state.failures >= 1))
+        failed_at, failures = loop.time(), consumer.state.failures
+        await until(lambda: _true(consumer.state.failures >= failures + 3))
+        assert loop.time() - failed_at >= 0.75 * (first + 2 * first + 4 * first)
+        assert consumer.state.role == "failing"
+        assert consumer.state.last_error == "ConnectError"
+
+        await move(stations, village["code"], "building")  # while logistics cannot see it
+        with serve(app, port=port):
+            await until(lambda: _version(db, village["code"], 2))
+            assert consumer.state.role == "consuming"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await db.fetchval("SELECT events_applied FROM logistics.feed_cursor") == 2

@@ -98,10 +98,10 @@ async def test_revisions_per_carrier_place_and_day(
     ]
 
 
-async def test_bad_input(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None:
-    await add_point(db, JIESHANG)
+def bad_volumes() -> list[tuple[dict[str, Any], Any, int, str, str]]:
+    """Each bad field with the problem it gets (a point at 街上村 must exist)."""
     tomorrow = (china_today() + timedelta(days=1)).isoformat()
-    cases: list[tuple[dict[str, Any], Any, int, str, str]] = [
+    return [
         ({"carrier": "kuaidi"}, ZTO, 422, "unknown_carrier", "carrier"),
         ({"day": tomorrow}, ZTO, 422, "future_day", "day"),
         ({"outbound_parcels": -3}, ZTO, 422, "negative_volume", "outbound_parcels"),
@@ -127,7 +127,11 @@ async def test_bad_input(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None
         ({"carrier": "sf"}, ZTO, 403, "not_your_carrier", "carrier"),
         ({}, LIN_OFFICIAL, 403, "outside_scope", "station_code"),
     ]
-    for fields, headers, status, code, field in cases:
+
+
+async def test_bad_input(logistics: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+    await add_point(db, JIESHANG)
+    for fields, headers, status, code, field in bad_volumes():
         r = await logistics.post("/v1/volumes", json=volume(**fields), headers=headers | ZH)
         assert r.status_code == status, (fields, r.text)
         body = r.json()

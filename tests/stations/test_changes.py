@@ -6,6 +6,7 @@ import random
 
 import asyncpg
 import httpx
+import pytest
 
 from common.auth import NATION, Role
 from common.changefeed import application_name
@@ -123,23 +124,31 @@ async def _named_connection(database_url: str, name: str) -> asyncpg.Connection:
     )
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        application_name("training", "bulk"),  # a 1,000,000-row attendance upload
+        application_name("programme"),  # a ledger import
+        application_name("gateway", "reports"),  # a report generation
+    ],
+)
 async def test_a_long_transaction_of_another_component_does_not_hold_the_feed(
-    stations: httpx.AsyncClient, db: asyncpg.Pool, database_url: str
+    stations: httpx.AsyncClient, db: asyncpg.Pool, database_url: str, name: str
 ) -> None:
-    """A training upload (a connection naming itself ``ruralnet-training``) holds a write
-    transaction open for the whole race: every stations event still arrives, in order,
-    before it ends."""
-    training = await _named_connection(database_url, application_name("training", "bulk"))
+    """Another component's connection (naming itself ``ruralnet-<component>``) holds a
+    write transaction open for the whole race: every stations event still arrives, in
+    order, before it ends."""
+    other = await _named_connection(database_url, name)
     try:
-        tx = training.transaction()
+        tx = other.transaction()
         await tx.start()
-        await training.fetchval("SELECT pg_current_xact_id()")  # a writer: it has an xid
+        await other.fetchval("SELECT pg_current_xact_id()")  # a writer: it has an xid
         committed, seen = await _race(stations, db)
         assert sorted(seen) == sorted(committed)
         assert len(seen) == len(set(seen))
         await tx.rollback()
     finally:
-        await training.close()
+        await other.close()
 
 
 async def test_a_long_transaction_of_stations_itself_holds_the_feed(

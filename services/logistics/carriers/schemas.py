@@ -5,8 +5,8 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
-from pydantic_core import PydanticCustomError
 
+from common.errors import invalid
 from common.fields import CreditCode, Name
 from services.logistics.carriers.models import AliasScheme, CarrierKind
 
@@ -17,21 +17,31 @@ _HOTLINE = re.compile(r"^[0-9][0-9-]{2,19}$")
 
 def _code(value: str) -> str:
     if not _CODE.match(value):
-        raise PydanticCustomError(
-            "invalid_carrier_code", "2–40 lower-case letters, digits, '_' or '-', like 'zto'"
+        raise invalid(
+            "invalid_carrier_code",
+            "2–40 lower-case letters, digits, '_' or '-', like 'zto'",
+            "应为 2–40 位小写字母、数字、'_' 或 '-',如 'zto'",
         )
     return value
 
 
 def _alias(value: str) -> str:
     if not _ALIAS.match(value):
-        raise PydanticCustomError("invalid_alias", "1–40 letters, digits, '_' or '-'")
+        raise invalid(
+            "invalid_alias",
+            "1–40 letters, digits, '_' or '-'",
+            "应为 1–40 位字母、数字、'_' 或 '-'",
+        )
     return value
 
 
 def _hotline(value: str) -> str:
     if not _HOTLINE.match(value):
-        raise PydanticCustomError("invalid_hotline", "a company hotline such as 95311 or 400-…")
+        raise invalid(
+            "invalid_hotline",
+            "a company hotline such as 95311 or 400-…",
+            "应为企业客服电话,如 95311 或 400-…",
+        )
     return value
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
+from common.bulkroute import DryRunQuery, answer_upload, bulk_request_body
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -15,9 +16,9 @@ from common.errors import (
     NotFound,
     Unprocessable,
     problem_responses,
-    wants_chinese,
 )
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
 from services.logistics.caller import CallerDep, SignedInCallerDep
 from services.logistics.changes.models import LogisticsIdempotencyRecord
@@ -86,6 +87,7 @@ async def record_coverage(
 
 @router.post(
     "/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Record many periods at once (a carrier's file, a county survey)",
     description=(
         f"A JSON array, NDJSON, or CSV (UTF-8 or GB 18030, English or Chinese headers: see "
@@ -97,44 +99,26 @@ async def record_coverage(
         f"`Idempotency-Key` covers the whole batch. Row errors: {_ROW_PROBLEMS}."
     ),
     response_model=CoverageBulkResult,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"type": "array", "items": CoverageIn.model_json_schema()},
-                    "example": [COVERAGE_EXAMPLE],
-                },
-                "application/x-ndjson": {"schema": {"type": "string"}},
-                "text/csv": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=bulk_request_body(CoverageIn, COVERAGE_EXAMPLE),
     responses=problem_responses((Forbidden, "`role_forbidden`"), *READ_PROBLEMS),
 )
 async def bulk_coverage(
     request: Request,
     session: SessionDep,
     principal: CallerDep,
-    dry_run: Annotated[bool, Query(description="judge every row, write nothing")] = False,
+    dry_run: DryRunQuery = False,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    idempotency = await Idempotency.from_request(
+    return await answer_upload(
         request,
         session,
-        LogisticsIdempotencyRecord,
+        records=LogisticsIdempotencyRecord,
         subject=principal.subject,
-        key=None if dry_run else idempotency_key,
+        dry_run=dry_run,
+        idempotency_key=idempotency_key,
+        read=upload.read_upload,
+        judge=lambda rows, zh: upload.submit_bulk(session, principal, rows, dry_run=dry_run, zh=zh),
     )
-    replayed = await idempotency.replay()
-    if replayed is not None:
-        return replayed
-    rows = upload.read_upload(request.headers.get("content-type"), await request.body())
-    body = await upload.submit_bulk(
-        session, principal, rows, dry_run=dry_run, zh=wants_chinese(request)
-    )
-    await idempotency.remember(200, body)
-    return JSONResponse(body)
 
 
 @router.get(

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, CsvColumns, Source, accepted, bulk_body, read_bulk
-from common.errors import Problem, Unprocessable
+from common.bulk import BulkRow, CsvColumns, Source, json_object, read_bulk
+from common.bulkroute import answer_rows, sent_text
 from services.logistics import authz
 from services.logistics.coverage.schemas import CoverageIn, CoverageRowResult
 from services.logistics.coverage.service import Submission, submit
@@ -68,13 +68,7 @@ MODE_NAMES = {
 
 
 def _coverage_row(value: Any, source: Source) -> CoverageIn:
-    if not isinstance(value, dict):
-        raise Unprocessable(
-            "each row is a JSON object",
-            detail_zh="每一行应为 JSON 对象",
-            code="expected_object",
-            field="body",
-        )
+    value = json_object(value)
     mode = value.get("mode")
     if source == "csv" and isinstance(mode, str) and mode.strip() in MODE_NAMES:
         value = {**value, "mode": MODE_NAMES[mode.strip()]}
@@ -83,11 +77,6 @@ def _coverage_row(value: Any, source: Source) -> CoverageIn:
 
 def read_upload(content_type: str | None, body: bytes) -> list[BulkRow[CoverageIn]]:
     return read_bulk(content_type, body, COVERAGE_COLUMNS, _coverage_row, max_rows=MAX_ROWS)
-
-
-def _sent_text(value: Any, name: str) -> str | None:
-    sent = value.get(name) if isinstance(value, dict) else None
-    return sent[:40] if isinstance(sent, str) else None
 
 
 async def submit_bulk(
@@ -100,43 +89,18 @@ async def submit_bulk(
 ) -> dict[str, Any]:
     """The answer's JSON body (``CoverageBulkResult``), row by row in upload order."""
     authz.require_writer(principal, "record coverage", "提交覆盖数据")
-    outcomes: dict[int, dict[str, Any]] = {}
-    submissions = []
-    for raw in rows:
-        if raw.parsed is not None:
-            submissions.append(Submission(raw.index, raw.line, raw.parsed))
-            continue
-        assert raw.problem is not None
-        outcomes[raw.index] = _rejected(
-            raw,
-            raw.problem,
-            zh,
-            carrier=_sent_text(raw.value, "carrier"),
-            division_code=_sent_text(raw.value, "division_code"),
-        )
-    by_index = {raw.index: raw for raw in rows}
-    for result in await submit(session, principal, submissions, dry_run=dry_run):
-        if result.problem is not None:
-            outcomes[result.row] = _rejected(
-                by_index[result.row],
-                result.problem,
-                zh,
-                carrier=result.carrier,
-                division_code=result.division_code,
-            )
-            continue
-        outcomes[result.row] = accepted(
-            index=result.row,
-            line=result.line,
-            status=result.outcome,
-            carrier=result.carrier,
-            division_code=result.division_code,
-            coverage_id=result.period.id if result.period is not None else None,
-        )
-    return bulk_body([outcomes[raw.index] for raw in rows], dry_run=dry_run)
-
-
-def _rejected(row: BulkRow[Any], problem: Problem, zh: bool, **fields: Any) -> dict[str, Any]:
-    return CoverageRowResult.rejected(row, problem, chinese=zh, **fields).model_dump(
-        mode="json", exclude_none=True
+    return await answer_rows(
+        rows,
+        lambda parsed: submit(
+            session, principal, [Submission(*item) for item in parsed], dry_run=dry_run
+        ),
+        result=CoverageRowResult,
+        chinese=zh,
+        dry_run=dry_run,
+        sent=lambda value: {
+            "carrier": sent_text(value, "carrier"),
+            "division_code": sent_text(value, "division_code"),
+        },
+        naming=lambda r: {"carrier": r.carrier, "division_code": r.division_code},
+        written=lambda r: {"coverage_id": r.period.id if r.period is not None else None},
     )

@@ -85,6 +85,12 @@ class DepotIn(BaseModel):
     )
     location: Location | None = None
     crs: CrsField = Field(default=None, validate_default=True, description="required with location")
+    confirm_location: bool = Field(
+        default=False,
+        description="true: keep a location our simplified county boundaries place just inside "
+        "a neighbouring county (within 500 m of this one), after checking it on a map; "
+        "without it such a location is refused (`in_other_county`). Not stored.",
+    )
     address: Text | None = None
     area_m2: Annotated[AmountCell, AfterValidator(_area)] | None = None
     parcels_per_day: Annotated[CountCell, AfterValidator(_per_day)] | None = None

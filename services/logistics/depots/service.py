@@ -7,7 +7,8 @@
   inside is at that very division.
 - Its location (``crs`` required with it) lies in its county as the stations registry
   checks a station's (``common.placement``), against logistics' reference copy of the
-  boundaries.
+  boundaries: a point inside another county's boundary is refused (``in_other_county``,
+  naming the coordinate system that would fit) unless ``confirm_location``.
 - It is run by a carrier or a company; the carriers working out of it (the operator among
   them) are its carriers, two or more being shared delivery (共同配送).
 - A carrier writes only depots it runs; officials write depots inside their division.
@@ -20,15 +21,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
-from common.coords import to_wgs84
 from common.errors import NotFound, Problem, Unprocessable
 from common.identifiers import DivisionClass, DivisionLevel, county_code
-from common.placement import (
-    COUNTY_TOLERANCE_M,
-    county_distances_m,
-    outside_china_problem,
-    outside_county_problem,
-)
+from common.placement import SentPoint, placement_problems
 from common.reference import DivisionRef, DivisionRule, division_problem, divisions_by_code
 from services.logistics import authz
 from services.logistics.carriers.service import CarrierResolver, ResolvedCarrier
@@ -192,7 +187,7 @@ async def submit(
     )
 
     results: list[SubmissionResult] = []
-    located: list[tuple[SubmissionResult, str, float, float]] = []
+    located: list[tuple[SubmissionResult, SentPoint]] = []
     seen: dict[str, int] = {}
     for s in submissions:
         item = s.depot
@@ -222,11 +217,15 @@ async def submit(
         lon = lat = None
         if item.location is not None:
             assert item.crs is not None
-            result.problem = outside_china_problem(item.location.lon, item.location.lat)
-            if result.problem is not None:
-                continue
-            lon, lat = to_wgs84(item.location.lon, item.location.lat, item.crs)
-            located.append((result, county_code(item.division_code), lon, lat))
+            point = SentPoint(
+                county_code(item.division_code),
+                item.location.lon,
+                item.location.lat,
+                item.crs,
+                item.confirm_location,
+            )
+            located.append((result, point))
+            lon, lat = point.wgs84()
         result.state = _state(item, lon, lat, operator)
         result.carrier_ids = tuple(c.id for c in carriers)
 
@@ -250,24 +249,20 @@ async def submit(
 
 
 async def _check_counties(
-    session: AsyncSession, located: Sequence[tuple[SubmissionResult, str, float, float]]
+    session: AsyncSession, located: Sequence[tuple[SubmissionResult, SentPoint]]
 ) -> None:
-    """Every located depot against its county's boundary, in one query."""
-    distances = await county_distances_m(
-        session, LogisticsCountyBoundary, [(county, lon, lat) for _, county, lon, lat in located]
+    """Every located depot held to the stations registry's rule (``common.placement``)."""
+    problems = await placement_problems(
+        session,
+        [point for _, point in located],
+        boundaries=LogisticsCountyBoundary,
+        divisions=LogisticsDivision,
+        what="depot",
+        what_zh="物流网点",
     )
-    far = [
-        (r, c, d)
-        for (r, c, _, _), d in zip(located, distances, strict=True)
-        if d is not None and d > COUNTY_TOLERANCE_M
-    ]
-    names = await divisions_by_code(session, LogisticsDivision, [c for _, c, _ in far])
-    for result, county, distance in far:
-        name = names[county].name if county in names else county
-        result.problem = outside_county_problem(
-            county, name, distance, what="depot", what_zh="物流网点"
-        )
-        result.state = None
+    for (result, _), problem in zip(located, problems, strict=True):
+        if problem is not None:
+            result.problem, result.state = problem, None
 
 
 async def _write(

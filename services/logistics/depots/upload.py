@@ -7,15 +7,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, CsvColumns, Source, accepted, bulk_body, read_bulk
-from common.errors import Unprocessable
+from common.bulk import BulkRow, CsvColumns, Source, json_object, read_bulk
+from common.bulkroute import answer_rows, sent_text
 from services.logistics import authz
 from services.logistics.depots.schemas import DepotIn, DepotRowResult
 from services.logistics.depots.service import Submission, submit
 
 MAX_ROWS = 100_000
 CSV_COLUMNS = (
-    "code", "kind", "name", "division_code", "station_code", "lon", "lat", "crs", "address",
+    "code", "kind", "name", "division_code", "station_code", "lon", "lat", "crs",
+    "confirm_location", "address",
     "area_m2", "parcels_per_day", "operator_carrier", "operator_name", "operator_credit_code",
     "carriers", "status",
 )  # fmt: skip
@@ -30,6 +31,7 @@ DEPOT_COLUMNS = CsvColumns(
         "lon": "经度",
         "lat": "纬度",
         "crs": "坐标系",
+        "confirm_location": "确认位置",
         "address": "地址",
         "area_m2": "面积(平方米)",
         "parcels_per_day": "日处理能力(件)",
@@ -72,13 +74,7 @@ def _from_csv(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _depot_row(value: Any, source: Source) -> DepotIn:
-    if not isinstance(value, dict):
-        raise Unprocessable(
-            "each row is a JSON object",
-            detail_zh="每一行应为 JSON 对象",
-            code="expected_object",
-            field="body",
-        )
+    value = json_object(value)
     return DepotIn.model_validate(_from_csv(value) if source == "csv" else value)
 
 
@@ -96,29 +92,15 @@ async def submit_bulk(
 ) -> dict[str, Any]:
     """The answer's JSON body (``DepotBulkResult``), row by row in upload order."""
     authz.require_writer(principal, "record depots", "登记物流网点")
-    outcomes: dict[int, dict[str, Any]] = {}
-    submissions = []
-    for raw in rows:
-        if raw.parsed is not None:
-            submissions.append(Submission(raw.index, raw.line, raw.parsed))
-            continue
-        assert raw.problem is not None
-        sent = raw.value.get("code") if isinstance(raw.value, dict) else None
-        outcomes[raw.index] = DepotRowResult.rejected(
-            raw, raw.problem, chinese=zh, depot=sent[:40] if isinstance(sent, str) else None
-        ).model_dump(mode="json", exclude_none=True)
-    by_index = {raw.index: raw for raw in rows}
-    for result in await submit(session, principal, submissions, dry_run=dry_run):
-        if result.problem is not None:
-            outcomes[result.row] = DepotRowResult.rejected(
-                by_index[result.row], result.problem, chinese=zh, depot=result.code
-            ).model_dump(mode="json", exclude_none=True)
-            continue
-        outcomes[result.row] = accepted(
-            index=result.row,
-            line=result.line,
-            status=result.outcome,
-            depot=result.code,
-            version=result.version,
-        )
-    return bulk_body([outcomes[raw.index] for raw in rows], dry_run=dry_run)
+    return await answer_rows(
+        rows,
+        lambda parsed: submit(
+            session, principal, [Submission(*item) for item in parsed], dry_run=dry_run
+        ),
+        result=DepotRowResult,
+        chinese=zh,
+        dry_run=dry_run,
+        sent=lambda value: {"depot": sent_text(value, "code")},
+        naming=lambda r: {"depot": r.code},
+        written=lambda r: {"version": r.version},
+    )

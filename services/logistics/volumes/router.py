@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, template_response
+from common.bulkroute import DryRunQuery, answer_upload, bulk_request_body
 from common.db import SessionDep
 from common.errors import (
     BadRequest,
@@ -14,9 +15,9 @@ from common.errors import (
     NotFound,
     Unprocessable,
     problem_responses,
-    wants_chinese,
 )
 from common.idempotency import REPLAY_HEADER, Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
 from services.logistics import authz, listing
 from services.logistics.caller import CallerDep
@@ -76,6 +77,7 @@ async def send_volume(
 
 @router.post(
     "/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Send many days and places at once",
     description=(
         f"A JSON array, NDJSON or CSV (`GET /v1/volumes/bulk/template`) of at most "
@@ -84,44 +86,26 @@ async def send_volume(
         f"fails the others; `dry_run`; `Idempotency-Key` for the batch. Row errors: {_ROW_PROBLEMS}."
     ),
     response_model=VolumeBulkResult,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"type": "array", "items": VolumeIn.model_json_schema()},
-                    "example": [VOLUME_EXAMPLE],
-                },
-                "application/x-ndjson": {"schema": {"type": "string"}},
-                "text/csv": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=bulk_request_body(VolumeIn, VOLUME_EXAMPLE),
     responses=problem_responses((Forbidden, "`role_forbidden`"), *READ_PROBLEMS),
 )
 async def bulk_volumes(
     request: Request,
     session: SessionDep,
     principal: CallerDep,
-    dry_run: Annotated[bool, Query(description="judge every row, write nothing")] = False,
+    dry_run: DryRunQuery = False,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    idempotency = await Idempotency.from_request(
+    return await answer_upload(
         request,
         session,
-        LogisticsIdempotencyRecord,
+        records=LogisticsIdempotencyRecord,
         subject=principal.subject,
-        key=None if dry_run else idempotency_key,
+        dry_run=dry_run,
+        idempotency_key=idempotency_key,
+        read=upload.read_upload,
+        judge=lambda rows, zh: upload.submit_bulk(session, principal, rows, dry_run=dry_run, zh=zh),
     )
-    replayed = await idempotency.replay()
-    if replayed is not None:
-        return replayed
-    rows = upload.read_upload(request.headers.get("content-type"), await request.body())
-    body = await upload.submit_bulk(
-        session, principal, rows, dry_run=dry_run, zh=wants_chinese(request)
-    )
-    await idempotency.remember(200, body)
-    return JSONResponse(body)
 
 
 @router.get(

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, CsvColumns, Source, accepted, bulk_body, read_bulk
-from common.errors import Unprocessable
+from common.bulk import BulkRow, CsvColumns, Source, json_object, read_bulk
+from common.bulkroute import answer_rows, sent_text
 from services.logistics import authz
 from services.logistics.volumes.schemas import VolumeIn, VolumeRowResult
 from services.logistics.volumes.service import Submission, submit
@@ -60,23 +60,11 @@ VOLUME_COLUMNS = CsvColumns(
 
 
 def _volume_row(value: Any, source: Source) -> VolumeIn:
-    if not isinstance(value, dict):
-        raise Unprocessable(
-            "each row is a JSON object",
-            detail_zh="每一行应为 JSON 对象",
-            code="expected_object",
-            field="body",
-        )
-    return VolumeIn.model_validate(value)
+    return VolumeIn.model_validate(json_object(value))
 
 
 def read_upload(content_type: str | None, body: bytes) -> list[BulkRow[VolumeIn]]:
     return read_bulk(content_type, body, VOLUME_COLUMNS, _volume_row, max_rows=MAX_ROWS)
-
-
-def _sent_text(value: Any, name: str) -> str | None:
-    sent = value.get(name) if isinstance(value, dict) else None
-    return sent[:40] if isinstance(sent, str) else None
 
 
 async def submit_bulk(
@@ -89,35 +77,19 @@ async def submit_bulk(
 ) -> dict[str, Any]:
     """The answer's JSON body (``VolumeBulkResult``), row by row in upload order."""
     authz.require_writer(principal, "send parcel volumes", "提交快递业务量")
-    outcomes: dict[int, dict[str, Any]] = {}
-    submissions = []
-    for raw in rows:
-        if raw.parsed is not None:
-            submissions.append(Submission(raw.index, raw.line, raw.parsed))
-            continue
-        assert raw.problem is not None
-        place = _sent_text(raw.value, "station_code") or _sent_text(raw.value, "township_code")
-        outcomes[raw.index] = VolumeRowResult.rejected(
-            raw,
-            raw.problem,
-            chinese=zh,
-            carrier=_sent_text(raw.value, "carrier"),
-            place_code=place,
-            day=_sent_text(raw.value, "day"),
-        ).model_dump(mode="json", exclude_none=True)
-    by_index = {raw.index: raw for raw in rows}
-    for result in await submit(session, principal, submissions, dry_run=dry_run):
-        named = {"carrier": result.carrier, "place_code": result.place_code, "day": str(result.day)}
-        if result.problem is not None:
-            outcomes[result.row] = VolumeRowResult.rejected(
-                by_index[result.row], result.problem, chinese=zh, **named
-            ).model_dump(mode="json", exclude_none=True)
-            continue
-        outcomes[result.row] = accepted(
-            index=result.row,
-            line=result.line,
-            status=result.outcome,
-            revision=result.revision,
-            **named,
-        )
-    return bulk_body([outcomes[raw.index] for raw in rows], dry_run=dry_run)
+    return await answer_rows(
+        rows,
+        lambda parsed: submit(
+            session, principal, [Submission(*item) for item in parsed], dry_run=dry_run
+        ),
+        result=VolumeRowResult,
+        chinese=zh,
+        dry_run=dry_run,
+        sent=lambda value: {
+            "carrier": sent_text(value, "carrier"),
+            "place_code": sent_text(value, "station_code") or sent_text(value, "township_code"),
+            "day": sent_text(value, "day"),
+        },
+        naming=lambda r: {"carrier": r.carrier, "place_code": r.place_code, "day": str(r.day)},
+        written=lambda r: {"revision": r.revision},
+    )

@@ -1,3 +1,5 @@
+from sqlalchemy import Index
+
 from common.changefeed import ChangeEventMixin
 from common.idempotency import IdempotencyRecordMixin
 from services.programme.base import Base
@@ -9,4 +11,6 @@ class ProgrammeChangeEvent(ChangeEventMixin, Base):
 
 
 class ProgrammeIdempotencyRecord(IdempotencyRecordMixin, Base):
-    """First answers to writes sent with ``Idempotency-Key``."""
+    """First answers to writes sent with ``Idempotency-Key``, for 48 hours."""
+
+    __table_args__ = (Index("ix_idempotency_record_created_at", "created_at"),)

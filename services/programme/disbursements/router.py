@@ -19,6 +19,7 @@ from common.errors import (
     wants_chinese,
 )
 from common.idempotency import Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.pagination import Page, PageParams, next_link, page_params
 from services.programme.changes.models import ProgrammeIdempotencyRecord
 from services.programme.disbursements import bulk, repository, service
@@ -72,11 +73,17 @@ async def record_disbursement(
     idempotency = await Idempotency.from_request(
         request, session, ProgrammeIdempotencyRecord, subject=principal.subject, key=idempotency_key
     )
-    replayed = await idempotency.replay()
+
+    async def render(reference: dict[str, int]) -> Response:
+        """The payment as it is now: the record keeps no payee (it may be a person)."""
+        again = await service.result(session, reference["disbursement"])
+        return JSONResponse(again.model_dump(mode="json"), status_code=201)
+
+    replayed = await idempotency.replay(render)
     if replayed is not None:
         return replayed
     result = await service.record(session, code, body, principal)
-    await idempotency.remember(201, result)
+    await idempotency.remember_reference(201, {"disbursement": result.disbursement.id})
     return JSONResponse(result.model_dump(mode="json"), status_code=201)
 
 
@@ -158,6 +165,7 @@ _CSV_EXAMPLE = (
 
 @router.post(
     "/demonstration-counties/{county_code}/disbursements/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Record a county's payments at once (the finance bureau's voucher list)",
     description=(
         f"A JSON array, NDJSON, or CSV (UTF-8 or GB 18030 as Excel saves it) of at most "

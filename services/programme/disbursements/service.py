@@ -183,6 +183,20 @@ async def record(
     )
 
 
+async def result(session: AsyncSession, disbursement_id: int) -> DisbursementResult:
+    """A recorded payment as it is now, with what is left of its project (the replay of a
+    retried ``record``: its idempotency record keeps only the id, since a payee may be a
+    person, ADR 0016)."""
+    row = await session.get(Disbursement, disbursement_id)
+    assert row is not None  # payments are cancelled, never deleted
+    project = await session.get(Project, row.project_id)
+    assert project is not None
+    return DisbursementResult(
+        disbursement=disbursement_out(row, project.code),
+        project_remaining=await _remaining(session, project),
+    )
+
+
 async def cancel(
     session: AsyncSession, disbursement_id: int, reason: str, principal: Principal
 ) -> DisbursementResult:

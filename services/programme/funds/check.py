@@ -71,16 +71,42 @@ WITH county AS (
         AND (cardinality(r.categories) = 0 OR p.category = ANY (r.categories))
     WHERE r.kind IN ('share_min', 'share_max', 'category_cap')
     GROUP BY r.county_code, r.id, r.kind, r.central_funds, r.percent, r.amount
-), station AS (
-    SELECT p.county_code, s.station_code, s.tier, sum(s.allocation) AS allocated,
-           min(p.code) AS project_code
-    FROM project p JOIN programme.project_station s ON s.project_id = p.id
-    GROUP BY p.county_code, s.station_code, s.tier
+), forbidden_paid AS MATERIALIZED (
+    -- From the few payments for a forbidden use, one index probe per (county, use) on
+    -- ix_disbursement_central_use; not from every project's payments, as the planner
+    -- would have it seeing one rule row, nor by county alone with `use = ANY (uses)`
+    -- filtered afterwards (every central payment of the county read once per rule).
+    -- (OFFSET 0 keeps the lateral probe from being flattened into a hash join).
+    SELECT r.county_code, r.id AS rule_id, r.categories, d.voucher_number, d.project_id,
+           d.amount
+    FROM rule r
+    CROSS JOIN LATERAL unnest(r.uses) AS u(use)
+    CROSS JOIN LATERAL (
+        SELECT d.voucher_number, d.project_id, d.amount
+        FROM programme.disbursement d
+        WHERE d.county_code = r.county_code AND d.use = u.use
+            AND d.source = 'central' AND NOT d.cancelled
+        OFFSET 0
+    ) d
+    WHERE r.kind = 'forbidden_use'
 ), station_paid AS (
     SELECT d.county_code, d.station_code, sum(d.amount) AS paid
     FROM programme.disbursement d JOIN county c ON c.county_code = d.county_code
     WHERE NOT d.cancelled AND d.source = 'central' AND d.station_code IS NOT NULL
     GROUP BY d.county_code, d.station_code
+), station AS (
+    -- What was paid naming a station is joined here, station to station (a hash join),
+    -- not after the rules: estimated at one rule row, that join became a nested loop
+    -- comparing every station with every station's payments (1.2 M pairs, seconds).
+    SELECT a.county_code, a.station_code, a.tier, a.allocated, a.project_code, sp.paid
+    FROM (
+        SELECT p.county_code, s.station_code, s.tier, sum(s.allocation) AS allocated,
+               min(p.code) AS project_code
+        FROM project p JOIN programme.project_station s ON s.project_id = p.id
+        GROUP BY p.county_code, s.station_code, s.tier
+    ) a
+    LEFT JOIN station_paid sp
+        ON sp.county_code = a.county_code AND sp.station_code = a.station_code
 )
 SELECT county_code, rule_id, 'plan' AS basis, 'county' AS subject_kind,
        county_code::text AS subject, NULL::text AS project_code, planned AS figure,
@@ -103,25 +129,21 @@ UNION ALL
 SELECT county_code, rule_id, 'plan', 'project', code, code, budget_central, 0
 FROM ruled WHERE kind = 'forbidden_use' AND budget_central > 0 AND project_uses && uses
 UNION ALL
-SELECT r.county_code, r.id, 'paid', 'disbursement', d.voucher_number, p.code, d.amount, 0
-FROM rule r
-JOIN programme.disbursement d ON d.county_code = r.county_code AND d.use = ANY (r.uses)
-    AND d.source = 'central' AND NOT d.cancelled
-JOIN project p ON p.id = d.project_id
-    AND (cardinality(r.categories) = 0 OR p.category = ANY (r.categories))
-WHERE r.kind = 'forbidden_use'
+SELECT f.county_code, f.rule_id, 'paid', 'disbursement', f.voucher_number, p.code, f.amount,
+       0
+FROM forbidden_paid f
+JOIN project p ON p.id = f.project_id
+    AND (cardinality(f.categories) = 0 OR p.category = ANY (f.categories))
 UNION ALL
 SELECT r.county_code, r.id, 'plan', 'station', s.station_code, s.project_code, s.allocated,
        r.amount
 FROM rule r JOIN station s ON s.county_code = r.county_code AND s.tier = r.station_tier
 WHERE r.kind = 'station_cap' AND s.allocated > r.amount
 UNION ALL
-SELECT r.county_code, r.id, 'paid', 'station', s.station_code, s.project_code, sp.paid,
+SELECT r.county_code, r.id, 'paid', 'station', s.station_code, s.project_code, s.paid,
        r.amount
-FROM rule r
-JOIN station s ON s.county_code = r.county_code AND s.tier = r.station_tier
-JOIN station_paid sp ON sp.county_code = s.county_code AND sp.station_code = s.station_code
-WHERE r.kind = 'station_cap' AND sp.paid > r.amount
+FROM rule r JOIN station s ON s.county_code = r.county_code AND s.tier = r.station_tier
+WHERE r.kind = 'station_cap' AND s.paid > r.amount
 """
 
 _TIER = {"township": ("township station", "乡镇服务站"), "village": ("village point", "村级服务点")}

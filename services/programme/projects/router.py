@@ -108,11 +108,20 @@ async def create_project(
     idempotency = await Idempotency.from_request(
         request, session, ProgrammeIdempotencyRecord, subject=principal.subject, key=idempotency_key
     )
-    replayed = await idempotency.replay()
+
+    async def render(reference: dict[str, str]) -> Response:
+        """The project as this caller may see it now: the record keeps no responsible
+        person (ADR 0016)."""
+        project = await service.get_project(session, reference["project"])
+        return _project_response(
+            await service.project_out(session, project, principal), status_code=201
+        )
+
+    replayed = await idempotency.replay(render)
     if replayed is not None:
         return replayed
     out = await service.create_project(session, body, principal)
-    await idempotency.remember(201, out)
+    await idempotency.remember_reference(201, {"project": out.code})
     return _project_response(out, status_code=201)
 
 

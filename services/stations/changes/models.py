@@ -1,5 +1,3 @@
-from sqlalchemy import Index
-
 from common.changefeed import ChangeEventMixin
 from common.idempotency import IdempotencyRecordMixin
 from services.stations.base import Base
@@ -11,5 +9,3 @@ class StationsChangeEvent(ChangeEventMixin, Base):
 
 class StationsIdempotencyRecord(IdempotencyRecordMixin, Base):
     """First answers to writes sent with ``Idempotency-Key``, for 48 hours."""
-
-    __table_args__ = (Index("ix_idempotency_record_created_at", "created_at"),)

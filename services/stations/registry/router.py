@@ -23,6 +23,7 @@ from common.etag import etag
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.links import link_header, url_for
 from common.pagination import Page, PageParams, next_link, page_params
+from common.responses import model_response
 from services.stations.changes.models import StationsIdempotencyRecord
 from services.stations.registry import lifecycle as station_lifecycle
 from services.stations.registry import service, views
@@ -119,11 +120,11 @@ FormatQuery = Annotated[
 
 def _station_response(
     out: StationOut, *, status_code: int = 200, location: str | None = None
-) -> JSONResponse:
+) -> Response:
     headers = {"ETag": etag(out.version)}
     if location is not None:
         headers["Location"] = location
-    return JSONResponse(out.model_dump(mode="json"), status_code=status_code, headers=headers)
+    return model_response(out, status_code=status_code, headers=headers)
 
 
 _STATION_EXAMPLE_FEATURES = {
@@ -323,7 +324,7 @@ async def list_stations(
         )
     outs = [views.station_out(row, principal, crs) for row in rows[: params.limit]]
     page = Page[StationOut](items=outs, next=next_url)
-    return JSONResponse(page.model_dump(mode="json"), headers=headers)
+    return model_response(page, headers=headers)
 
 
 @router.get(

@@ -95,7 +95,12 @@ def authorize_update(principal: Principal, station: Station, patch: StationPatch
                 detail_zh=f"运营人员只能修改站长信息,不能修改 {', '.join(others)}",
                 code="operator_fields_only",
                 errors=[
-                    field_problem(name, "operator_fields_only", "operators may not edit this")
+                    field_problem(
+                        name,
+                        "operator_fields_only",
+                        "operators may not edit this",
+                        detail_zh="运营人员不能修改此项",
+                    )
                     for name in others
                 ],
             )

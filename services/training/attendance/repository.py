@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.training.attendance.models import Attendance
 from services.training.sessions.models import TrainingSession
+from services.training.tallies import repository as tallies
 
 
 async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
@@ -22,7 +23,8 @@ async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
 
 
 async def sessions_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, TrainingSession]:
-    """The sessions, share-locked until commit so none is cancelled under the upload."""
+    """The sessions, locked until commit: none is cancelled under the upload, and the
+    upload takes its turn with the session's other attendance writers (ADR 0033)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
@@ -30,7 +32,7 @@ async def sessions_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int,
         select(TrainingSession)
         .where(TrainingSession.id.in_(wanted))
         .order_by(TrainingSession.id)
-        .with_for_update(read=True)
+        .with_for_update(key_share=True)
     )
     return {row.id: row for row in await session.scalars(stmt)}
 
@@ -112,7 +114,15 @@ async def insert_attendance(
         records=records,
         columns=("row_no", "session_id", "trainee_id", "day", "part"),
     )
-    inserted = await conn.fetch(
+    await tallies.lock_sessions(conn, sorted({r[1] for r in records}))
+    await conn.execute(
+        """
+        CREATE TEMP TABLE upload_added (
+            session_id bigint, trainee_id bigint, day date, part text
+        ) ON COMMIT DROP
+        """
+    )
+    await conn.execute(
         """
         WITH added AS (
             INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
@@ -120,10 +130,14 @@ async def insert_attendance(
             ON CONFLICT DO NOTHING
             RETURNING session_id, trainee_id, day, part
         )
-        SELECT u.row_no FROM upload_attendance u
-        JOIN added a USING (session_id, trainee_id, day, part)
+        INSERT INTO upload_added SELECT * FROM added
         """,
         recorded_by,
+    )
+    await tallies.record_table(conn)
+    inserted = await conn.fetch(
+        "SELECT u.row_no FROM upload_attendance u"
+        " JOIN upload_added USING (session_id, trainee_id, day, part)"
     )
     done = {r[0] for r in inserted}
     existing: list[asyncpg.Record] = []
@@ -138,24 +152,34 @@ async def insert_attendance(
             """,
             list(done),
         )
-    await conn.execute("DROP TABLE upload_attendance")
+    await conn.execute("DROP TABLE upload_attendance, upload_added")
     return done, existing
 
 
 async def insert_one(
     session: AsyncSession, session_id: int, trainee_id: int, day: date, part: str, by: str
 ) -> bool:
-    result = await session.execute(
-        text(
-            """
-            INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
-            VALUES (:session_id, :trainee_id, :day, :part, :by)
-            ON CONFLICT DO NOTHING RETURNING 1
-            """
-        ),
-        {"session_id": session_id, "trainee_id": trainee_id, "day": day, "part": part, "by": by},
+    """Insert one attendance row and count it in the roll-ups; False when it was held
+    already (or its half of the day is taken)."""
+    await session.flush()  # a trainee registered by this sign-in goes first
+    conn = await raw_connection(session)
+    await tallies.lock_sessions(conn, [session_id])
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT DO NOTHING RETURNING true
+        """,
+        session_id,
+        trainee_id,
+        day,
+        part,
+        by,
     )
-    return result.first() is not None
+    if not inserted:
+        return False
+    await tallies.record_one(conn, session_id, trainee_id, day, part)
+    return True
 
 
 async def held_on_day(session: AsyncSession, trainee_id: int, day: date) -> list[Attendance]:

@@ -18,6 +18,7 @@ from common.errors import (
     wants_chinese,
 )
 from common.idempotency import Idempotency, IdempotencyKeyHeader
+from common.limits import BULK_BODY_LIMIT
 from common.months import china_today
 from common.pagination import Page, cursor_key, next_link
 from services.training import authz
@@ -149,6 +150,7 @@ _CSV_EXAMPLE = (
 
 @router.post(
     "/attendance/bulk",
+    max_body_size=BULK_BODY_LIMIT,
     summary="Upload sign-in sheets",
     description=(
         "A JSON array, NDJSON, or CSV (UTF-8 or GB 18030, English or Chinese headers: "

@@ -5,9 +5,9 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 
 from common.cells import CountCell, DateCell
+from common.errors import invalid
 from services.training.attendance.models import DayPart
 from services.training.trainees.models import TraineeCategory
 from services.training.trainees.schemas import TraineeIn
@@ -36,7 +36,9 @@ def parse_part(value: Any) -> Any:
     if isinstance(value, str):
         part = _PARTS.get(value.strip().lower())
         if part is None:
-            raise PydanticCustomError("invalid_part", "day, am or pm (全天、上午、下午)")
+            raise invalid(
+                "invalid_part", "day, am or pm (全天、上午、下午)", "应为全天、上午或下午"
+            )
         return part
     return value
 

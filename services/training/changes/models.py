@@ -1,5 +1,3 @@
-from sqlalchemy import Index
-
 from common.changefeed import ChangeEventMixin
 from common.idempotency import IdempotencyRecordMixin
 from services.training.base import Base
@@ -11,5 +9,3 @@ class TrainingChangeEvent(ChangeEventMixin, Base):
 
 class TrainingIdempotencyRecord(IdempotencyRecordMixin, Base):
     """First answers to writes sent with ``Idempotency-Key``."""
-
-    __table_args__ = (Index("ix_idempotency_record_created_at", "created_at"),)

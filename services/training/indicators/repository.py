@@ -5,11 +5,16 @@ partial unique indexes on (trainee, day) — one holds whole days and mornings, 
 whole days and afternoons — so no fourth index on the 10-million-row table is needed.
 """
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.training.tallies.models import CATEGORIES, LEVELS
+from services.training.tallies.repository import CATEGORY_COLUMNS
 
 # Attendance of the residents in ``residents`` in the period, each row once.
 ATTENDED = """
@@ -91,18 +96,14 @@ SELECT
     (SELECT coalesce(sum(amount), 0)::numeric(14, 2) FROM subsidy) AS subsidies_due
 """
 
-GAPS = f"""
-WITH residents AS (
-    SELECT id, residence_code FROM training.trainee WHERE residence_code LIKE :prefix
-),
-attended AS ({ATTENDED}),
-trained AS (
-    SELECT DISTINCT r.residence_code FROM attended a JOIN residents r ON r.id = a.trainee_id
-)
+GAPS = """
 SELECT d.code, d.name FROM training.reference_division d
 WHERE d.level = 'village' AND d.division_class = 'village_committee'
   AND d.until_edition IS NULL AND d.code LIKE :prefix AND d.code > :after
-  AND d.code NOT IN (SELECT residence_code FROM trained)
+  AND NOT EXISTS (
+      SELECT 1 FROM training.trainee_activity t
+      WHERE t.residence_code = d.code AND t.attended && daterange(:first, :last, '[]')
+  )
 ORDER BY d.code
 LIMIT :limit
 """
@@ -112,8 +113,171 @@ def params(prefix: str, first: date, last: date) -> dict[str, Any]:
     return {"prefix": prefix + "%", "first": first, "last": last}
 
 
-async def indicators(session: AsyncSession, prefix: str, first: date, last: date) -> Any:
-    return (await session.execute(text(INDICATORS), params(prefix, first, last))).one()
+# The same figures from the roll-ups (ADR 0033), for a nation, province, prefecture or county
+# (``:prefix`` of at most six digits: the tally is per residence county). Participations
+# counted on their first attended day, plus those begun before the period at sessions still
+# running on its first day and attended in it (``straddling``: the sessions of a few days).
+_LEVEL_PERSONS = ", ".join(f"'{lv}', count(*) FILTER (WHERE {lv})" for lv in LEVELS)
+_CATEGORY_PERSONS = ", ".join(
+    f"'{c}', count(*) FILTER (WHERE '{c}' = ANY(categories))" for c in CATEGORIES
+)
+_CATEGORY_PAIRS = ", ".join(f"sum(pairs_{c}) AS pairs_{c}" for c in CATEGORIES)
+_STRADDLING_PAIRS = ", ".join(
+    f"CASE WHEN '{c}' = ANY(categories) THEN 1 ELSE 0 END" for c in CATEGORIES
+)
+_CATEGORY_TOTALS = ", ".join(f"'{c}', coalesce(sum(pairs_{c}), 0)" for c in CATEGORIES)
+
+FROM_TALLIES = f"""
+WITH active AS MATERIALIZED (
+    SELECT residence_code, categories,
+        {", ".join(f"{lv} && daterange(:first, :last, '[]') AS {lv}" for lv in LEVELS)}
+    FROM training.trainee_activity
+    WHERE residence_code LIKE :prefix AND attended && daterange(:first, :last, '[]')
+),
+villages AS MATERIALIZED (
+    SELECT residence_code AS village, count(*) AS persons FROM active GROUP BY residence_code
+),
+committees AS MATERIALIZED (
+    SELECT code FROM training.reference_division
+    WHERE level = 'village' AND division_class = 'village_committee' AND until_edition IS NULL
+      AND code LIKE :prefix
+),
+days AS (
+    SELECT level, pairs, person_days, {CATEGORY_COLUMNS} FROM training.county_day_tally
+    WHERE county LIKE :prefix AND day BETWEEN :first AND :last
+),
+straddling AS (
+    SELECT s.level, p.categories
+    FROM training.training_session s
+    JOIN training.attendance a ON a.session_id = s.id
+    JOIN training.trainee p ON p.id = a.trainee_id
+    WHERE daterange(s.starts_on, s.ends_on, '[]') @> CAST(:first AS date)
+      AND s.starts_on < :first AND p.residence_code LIKE :prefix
+    GROUP BY a.session_id, a.trainee_id, s.level, p.categories
+    HAVING min(a.day) < :first AND bool_or(a.day BETWEEN :first AND :last)
+),
+levels AS MATERIALIZED (
+    SELECT level, sum(pairs) AS pairs, {_CATEGORY_PAIRS} FROM (
+        SELECT level, pairs, {CATEGORY_COLUMNS} FROM days
+        UNION ALL
+        SELECT level, 1, {_STRADDLING_PAIRS} FROM straddling
+    ) x GROUP BY level
+),
+subsidy AS (
+    SELECT r.unit_amount * CASE r.unit WHEN 'person' THEN t.pairs - coalesce(x.pairs, 0)
+                                       ELSE t.person_days - coalesce(x.days, 0) END AS amount
+    FROM training.training_session s
+    JOIN training.session_subsidy r ON r.session_id = s.id
+    JOIN training.session_tally t ON t.session_id = s.id
+    LEFT JOIN LATERAL (
+        SELECT count(DISTINCT a.trainee_id) AS pairs,
+               sum(CASE a.part WHEN 'day' THEN 1.0 ELSE 0.5 END) AS days
+        FROM training.attendance a
+        WHERE cardinality(r.ineligible_trainees) > 0
+          AND a.session_id = s.id AND a.trainee_id = ANY(r.ineligible_trainees)
+    ) x ON true
+    WHERE s.status = 'held' AND s.starts_on BETWEEN :first AND :last
+      AND s.division_code LIKE :prefix
+)
+SELECT
+    (SELECT coalesce(sum(pairs), 0) FROM levels) AS people_times,
+    (SELECT coalesce(sum(person_days), 0) FROM days) AS person_days,
+    (SELECT coalesce(sum(pairs_poor_household), 0) FROM levels) AS poor_people_times,
+    (SELECT coalesce(jsonb_object_agg(level, pairs), '{{}}') FROM levels) AS level_pairs,
+    (SELECT jsonb_build_object({_CATEGORY_TOTALS}) FROM levels) AS category_pairs,
+    (SELECT jsonb_build_object('persons', count(*), {_LEVEL_PERSONS}, {_CATEGORY_PERSONS})
+     FROM active) AS person_counts,
+    (SELECT count(*) FROM villages) AS villages_any,
+    (SELECT count(*) FROM committees) AS committees,
+    (SELECT count(*) FROM villages v JOIN committees c ON c.code = v.village) AS committees_trained,
+    (SELECT count(*) FROM villages v JOIN committees c ON c.code = v.village
+     WHERE v.persons >= 3) AS committees_three,
+    (SELECT coalesce(sum(v.persons), 0) FROM villages v
+     JOIN committees c ON c.code = v.village) AS committee_persons,
+    (SELECT jsonb_build_object(
+        'online_shop', count(*) FILTER (WHERE kind = 'online_shop'),
+        'station_operator', count(*) FILTER (WHERE kind = 'station_operator'),
+        'employed', count(*) FILTER (WHERE kind = 'employed'),
+        'business_started', count(*) FILTER (WHERE kind = 'business_started'),
+        'sales', coalesce(sum(sales_amount) FILTER (WHERE kind = 'online_sales'), 0))
+     FROM training.outcome o JOIN training.trainee p ON p.id = o.trainee_id
+     WHERE p.residence_code LIKE :prefix AND o.occurred_on BETWEEN :first AND :last) AS outcomes,
+    (SELECT coalesce(sum(amount), 0)::numeric(14, 2) FROM subsidy) AS subsidies_due
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One division's figures, whichever statement counted them."""
+
+    people_times: int
+    person_days: Decimal
+    persons: int
+    poor_people_times: int
+    poor_persons: int
+    by_level: dict[str, list[int]]
+    by_category: dict[str, list[int]]
+    villages_any: int
+    committees: int
+    committees_trained: int
+    committees_three: int
+    committee_persons: int
+    outcomes: dict[str, Any]
+    subsidies_due: Decimal
+
+
+def _pairs_and_persons(pairs: dict[str, int], persons: dict[str, int]) -> dict[str, list[int]]:
+    """As the direct statement names them: those with a participation in the period."""
+    return {k: [int(n), persons[k]] for k, n in pairs.items() if n > 0}
+
+
+async def from_tallies(session: AsyncSession, prefix: str, first: date, last: date) -> Figures:
+    row = (await session.execute(text(FROM_TALLIES), params(prefix, first, last))).one()
+    counts = row.person_counts
+    return Figures(
+        people_times=int(row.people_times),
+        person_days=row.person_days,
+        persons=counts["persons"],
+        poor_people_times=int(row.poor_people_times),
+        poor_persons=counts["poor_household"],
+        by_level=_pairs_and_persons(row.level_pairs, counts),
+        by_category=_pairs_and_persons(row.category_pairs, counts),
+        villages_any=row.villages_any,
+        committees=row.committees,
+        committees_trained=row.committees_trained,
+        committees_three=row.committees_three,
+        committee_persons=int(row.committee_persons),
+        outcomes=row.outcomes,
+        subsidies_due=row.subsidies_due,
+    )
+
+
+async def direct(session: AsyncSession, prefix: str, first: date, last: date) -> Figures:
+    """The figures counted from attendance itself: a township's (the roll-ups are per
+    county), and the independent count the roll-ups are tested against."""
+    row = (await session.execute(text(INDICATORS), params(prefix, first, last))).one()
+    return Figures(
+        people_times=row.people_times,
+        person_days=row.person_days,
+        persons=row.persons,
+        poor_people_times=row.poor_people_times,
+        poor_persons=row.poor_persons,
+        by_level=row.by_level,
+        by_category=row.by_category,
+        villages_any=row.villages_any,
+        committees=row.committees,
+        committees_trained=row.committees_trained,
+        committees_three=row.committees_three,
+        committee_persons=int(row.committee_persons),
+        outcomes=row.outcomes,
+        subsidies_due=row.subsidies_due,
+    )
+
+
+async def indicators(session: AsyncSession, prefix: str, first: date, last: date) -> Figures:
+    if len(prefix) <= 6:
+        return await from_tallies(session, prefix, first, last)
+    return await direct(session, prefix, first, last)
 
 
 async def gaps(

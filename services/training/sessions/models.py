@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -73,6 +74,12 @@ class TrainingSession(Base):
         CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
         Index("ix_training_session_division_code_starts_on", "division_code", "starts_on"),
         Index("ix_training_session_organiser_code", "organiser_code"),
+        # The sessions running on a day (the indicators' ``straddling``, ADR 0033).
+        Index(
+            "ix_training_session_dates",
+            text("daterange(starts_on, ends_on, '[]')"),
+            postgresql_using="gist",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -22,7 +22,9 @@ from common.etag import check_if_match
 from common.fieldcrypt import FieldCipher
 from common.identifiers import ResidentId, mask_name, mask_phone, mask_resident_id
 from services.training import authz, checks, divisions
+from services.training.attendance.repository import raw_connection
 from services.training.base import ID_NUMBER_CONTEXT
+from services.training.tallies import repository as tallies
 from services.training.trainees import repository
 from services.training.trainees.models import Trainee
 from services.training.trainees.schemas import (
@@ -193,21 +195,32 @@ async def update_trainee(
     check_if_match(if_match, row.version)
     _require_erasable(row)
     changes = patch.model_dump(exclude_unset=True)
+    residence = row.residence_code
     if changes.get("residence_code") is not None:
-        row.residence_code = checks.village_code(patch.residence_code or "", "residence_code")
-        await divisions.require(session, row.residence_code, divisions.RESIDENCE, "residence_code")
+        residence = checks.village_code(patch.residence_code or "", "residence_code")
+        await divisions.require(session, residence, divisions.RESIDENCE, "residence_code")
         authz.require_official(
-            principal, row.residence_code, doing="change trainees", doing_zh="修改学员信息"
+            principal, residence, doing="change trainees", doing_zh="修改学员信息"
         )
+    categories = row.categories
+    if patch.categories is not None:
+        categories = sorted({str(c) for c in patch.categories})
+    phone = row.phone
+    if "phone" in changes:
+        phone = checks.phone(patch.phone) if patch.phone else None
+    counted = (residence, list(categories)) != (row.residence_code, list(row.categories))
+    if counted:  # out of the roll-ups under what they counted, back in under the new
+        await tallies.withdraw(await raw_connection(session), [row.id])
+    row.residence_code = residence
+    row.categories = categories
+    row.phone = phone
     if changes.get("name") is not None:
         row.name = patch.name
-    if "phone" in changes:
-        row.phone = checks.phone(patch.phone) if patch.phone else None
-    if patch.categories is not None:
-        row.categories = sorted({str(c) for c in patch.categories})
     row.version += 1
     row.updated_at = await _now(session)
     await session.flush()
+    if counted:
+        await tallies.deposit(await raw_connection(session), [row.id])
     return row
 
 

@@ -1,0 +1,185 @@
+"""``python -m bench.profile <scenario>``: where a request's CPU time goes, hop by hop.
+
+Starts the apps of a scenario as the benchmarks do (uvicorn, JSON logs), puts the
+benchmark's load on them and samples each app's process in turn with py-spy (a sampling
+profiler outside the process: the app runs unmodified). Prints per process the share of the
+samples spent in each package (the innermost frame's), and the share spent inside each of
+our own functions (inclusive); the raw stacks go to ``bench/results/profile-*.txt`` for a
+flame graph (``py-spy``'s raw format, one collapsed stack a line).
+
+Scenarios:
+
+- ``gateway``: ``GET /stations/healthz`` through the gateway to the stations service, as
+  ``http_json`` measures it; samples the gateway, then the service.
+- ``station_get``: ``GET /v1/stations/{code}`` on the national database, as ``station_get``.
+- ``county``: ``GET /v1/indicators/network`` of county 370982, as ``stations_indicators``.
+
+Like a benchmark, take the bench lock: ``flock /work/.bench.lock .venv/bin/python -m
+bench.profile gateway``. py-spy pauses the process for each sample, so absolute rates under
+profiling are lower than the benchmarks'; the shares are what this is for.
+"""
+
+import argparse
+import asyncio
+import random
+import re
+import secrets
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.core import PROJECT_ROOT, RESULTS_DIR, Load, measure, served
+from common.auth import Principal, Role, mint_internal_token
+
+SAMPLE_RATE = 400  # samples a second
+OUR_PACKAGES = ("common", "gateway", "services", "bench")
+_FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*):(?P<line>\d+)\)$")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # which process is sampled
+    pid: int
+    urls: list[str]
+    headers: dict[str, str]
+
+
+def _package(path: str) -> str:
+    """The package a frame's file belongs to: ``starlette``, ``common.middleware``,
+    ``asyncio`` …"""
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    root = str(PROJECT_ROOT) + "/"
+    if path.startswith(root):
+        rel = path[len(root) :].removesuffix(".py").split("/")
+        return ".".join(rel[:2]) if rel[0] != "services" else ".".join(rel[:3])
+    parts = Path(path).parts
+    for i, part in enumerate(parts):
+        if part.startswith("python3"):
+            return ".".join(parts[i + 1 : i + 2]).removesuffix(".py") or path
+    return path
+
+
+def _frames(line: str) -> tuple[list[tuple[str, str]], int]:
+    stack, _, count = line.rstrip().rpartition(" ")
+    frames = []
+    for frame in stack.split(";"):
+        match = _FRAME.match(frame)
+        if match:
+            frames.append((match["function"], match["file"]))
+    return frames, int(count)
+
+
+def summarise(raw: Path, top: int = 25) -> str:
+    """Shares of the samples: by the innermost frame's package, and inside each of our own
+    functions (a function counted once per sample however deep it recurs)."""
+    by_package: Counter[str] = Counter()
+    inside: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        frames, count = _frames(line)
+        if not frames:
+            continue
+        total += count
+        by_package[_package(frames[-1][1])] += count
+        ours = {
+            f"{_package(file)}.{function}"
+            for function, file in frames
+            if _package(file).split(".")[0] in OUR_PACKAGES
+        }
+        for name in ours:
+            inside[name] += count
+    if not total:
+        return "  no samples"
+    lines = [f"  {total} samples", "  innermost frame's package:"]
+    lines += [f"    {n / total:6.1%}  {name}" for name, n in by_package.most_common(top)]
+    lines.append("  inside our functions (inclusive):")
+    lines += [f"    {n / total:6.1%}  {name}" for name, n in inside.most_common(top)]
+    return "\n".join(lines)
+
+
+async def _profile(target: Target, seconds: float, connections: int, out: Path) -> str:
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    load = Load(requests=10**9, concurrency=connections, seconds=seconds + 3, warmup=500)
+    traffic = asyncio.create_task(measure(target.urls, load, headers=target.headers))
+    await asyncio.sleep(1.5)
+    recorder = await asyncio.create_subprocess_exec(
+        *(spy, "record", "--pid", str(target.pid), "--duration", str(int(seconds))),
+        *("--rate", str(SAMPLE_RATE), "--format", "raw", "--output", str(out)),
+        # Only while holding the GIL: a loop waiting in epoll is not counted as work.
+        *("--gil", "--full-filenames"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await recorder.wait()
+    measured = await traffic
+    return (
+        f"{target.name}: {measured.per_second:,.0f} req/s under the profiler, "
+        f"{measured.errors} errors, {connections} connections; stacks in "
+        f"{out.relative_to(PROJECT_ROOT)}\n{summarise(out)}"
+    )
+
+
+@contextmanager
+def _scenario(name: str) -> Iterator[list[Target]]:
+    env = {"STATIONS_LOG_JSON": "true", "GATEWAY_LOG_JSON": "true"}
+    with ExitStack() as stack:
+        if name == "gateway":
+            stations = stack.enter_context(served("services.stations.app:create", env=env))
+            gateway = stack.enter_context(
+                served("gateway.app:create", env={**env, "GATEWAY_STATIONS_URL": stations.url})
+            )
+            urls = [f"{gateway.url}/stations/healthz"]
+            yield [
+                Target("gateway", gateway.pid, urls, {}),
+                Target("stations", stations.pid, urls, {}),
+            ]
+            return
+        from bench.benchmarks.station_get import _codes
+        from bench.national import bench_url
+
+        url = bench_url()
+        secret = secrets.token_hex(32)
+        token = mint_internal_token(
+            Principal(subject="bench", role=Role.ADMIN), secret=secret, ttl_seconds=3600
+        )
+        env |= {
+            "STATIONS_DATABASE_URL": url,
+            "RURALNET_INTERNAL_SECRET": secret,
+            "STATIONS_DB_POOL_SIZE": "16",
+        }
+        stations = stack.enter_context(served("services.stations.app:create", env=env))
+        headers = {"Authorization": f"Bearer {token}"}
+        if name == "station_get":
+            codes = asyncio.run(_codes(url))
+            paths = [f"/v1/stations/{code}" for code in codes]
+        else:
+            from bench.benchmarks.stations_indicators import COUNTY
+            from common.months import add_months, current_month
+
+            month = add_months(current_month(), -1)
+            paths = [f"/v1/indicators/network?division={COUNTY}&month={month:%Y-%m}"]
+        random.Random(1).shuffle(paths)
+        yield [Target("stations", stations.pid, [stations.url + p for p in paths], headers)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("scenario", choices=["gateway", "station_get", "county"])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args(argv)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    with _scenario(args.scenario) as targets:
+        for target in targets:
+            out = RESULTS_DIR / f"profile-{args.scenario}-{target.name}-c{args.connections}.txt"
+            print(asyncio.run(_profile(target, args.seconds, args.connections, out)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""The HTTP side of a bulk upload (docs/adr/0014), the same for every endpoint that takes
+one: its request body in OpenAPI, ``dry_run``, the batch's ``Idempotency-Key``, and the
+answer assembled row by row in upload order from what the reader and the service said.
+
+A route reads::
+
+    return await answer_upload(
+        request, session, records=…IdempotencyRecord, subject=principal.subject,
+        dry_run=dry_run, idempotency_key=idempotency_key, read=upload.read_upload,
+        judge=lambda rows, zh: upload.submit_bulk(session, principal, rows, dry_run=…, zh=zh),
+    )
+
+and the upload module's ``submit_bulk`` hands its service's verdicts to ``answer_rows``.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any, Protocol, TypeVar
+
+from fastapi import Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.bulk import BulkRow, BulkRowResult, accepted, bulk_body
+from common.errors import Problem, wants_chinese
+from common.idempotency import Idempotency, IdempotencyRecordMixin
+
+T = TypeVar("T")
+
+DryRunQuery = Annotated[bool, Query(description="judge every row, write nothing")]
+
+
+def bulk_request_body(item: type[BaseModel], example: Any) -> dict[str, Any]:
+    """A bulk route's ``openapi_extra``: a JSON array of ``item``, NDJSON or CSV."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "items": item.model_json_schema()},
+                    "example": [example],
+                },
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    }
+
+
+async def answer_upload(
+    request: Request,
+    session: AsyncSession,
+    *,
+    records: type[IdempotencyRecordMixin],
+    subject: str,
+    dry_run: bool,
+    idempotency_key: str | None,
+    read: Callable[[str | None, bytes], Sequence[BulkRow[T]]],
+    judge: Callable[[Sequence[BulkRow[T]], bool], Awaitable[dict[str, Any]]],
+) -> Response:
+    """Replay the batch's first answer, or read the body, ``judge`` its rows (the flag:
+    messages in Chinese) and remember the answer. A dry run wrote nothing: it is never
+    remembered, so its key stays free for the real upload."""
+    idempotency = await Idempotency.from_request(
+        request, session, records, subject=subject, key=None if dry_run else idempotency_key
+    )
+    replayed = await idempotency.replay()
+    if replayed is not None:
+        return replayed
+    rows = read(request.headers.get("content-type"), await request.body())
+    body = await judge(rows, wants_chinese(request))
+    await idempotency.remember(200, body)
+    return JSONResponse(body)
+
+
+class Verdict(Protocol):
+    """What a service says of one row it judged."""
+
+    @property
+    def row(self) -> int: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def problem(self) -> Problem | None: ...
+
+
+V = TypeVar("V", bound=Verdict)
+
+
+def sent_text(value: Any, name: str, limit: int = 40) -> str | None:
+    """A text field of a row as sent, cut short: to name a row that could not be read."""
+    sent = value.get(name) if isinstance(value, dict) else None
+    return sent[:limit] if isinstance(sent, str) else None
+
+
+# A row read into its item, for a service to judge: (index, line, item).
+Parsed = tuple[int, int | None, T]
+
+
+async def answer_rows(
+    rows: Sequence[BulkRow[T]],
+    judge: Callable[[list[Parsed[T]]], Awaitable[Sequence[V]]],
+    *,
+    result: type[BulkRowResult],
+    chinese: bool,
+    dry_run: bool,
+    sent: Callable[[Any], dict[str, Any]],
+    naming: Callable[[V], dict[str, Any]],
+    written: Callable[[V], dict[str, Any]] = lambda _: {},
+) -> dict[str, Any]:
+    """The answer's JSON body, one result per row in upload order. Rows the reader could
+    not make into an item keep its problem, named from what was sent (``sent``); the others
+    go to ``judge`` together as ``(index, line, item)`` (one call: the service batches its
+    queries) and are named by
+    ``naming``; accepted ones add ``written`` (an id, a version)."""
+    outcomes: dict[int, dict[str, Any]] = {}
+    for raw in rows:
+        if raw.parsed is None:
+            assert raw.problem is not None
+            outcomes[raw.index] = _rejected(result, raw, raw.problem, chinese, sent(raw.value))
+    by_index = {raw.index: raw for raw in rows}
+    parsed = [(raw.index, raw.line, raw.parsed) for raw in rows if raw.parsed is not None]
+    for verdict in await judge(parsed):
+        named = naming(verdict)
+        if verdict.problem is not None:
+            raw = by_index[verdict.row]
+            outcomes[verdict.row] = _rejected(result, raw, verdict.problem, chinese, named)
+            continue
+        outcomes[verdict.row] = accepted(
+            index=verdict.row,
+            line=verdict.line,
+            status=verdict.outcome,
+            **named,
+            **written(verdict),
+        )
+    return bulk_body([outcomes[raw.index] for raw in rows], dry_run=dry_run)
+
+
+def _rejected(
+    result: type[BulkRowResult],
+    row: BulkRow[Any],
+    problem: Problem,
+    chinese: bool,
+    fields: dict[str, Any],
+) -> dict[str, Any]:
+    return result.rejected(row, problem, chinese=chinese, **fields).model_dump(
+        mode="json", exclude_none=True
+    )

@@ -1,0 +1,91 @@
+"""Roll-ups kept in the same transaction as the attendance they count (ADR 0033), so the
+indicators of a county, a province or the nation read thousands of rows, not millions.
+
+- ``CountyDayTally``: per residence county, day and session level, the participations
+  (trainee × session) whose first attended day it is — in all, of poor households and per
+  trainee category — and the person-days attended that day: sums, so any set of counties
+  and days adds up;
+- ``TraineeActivity``: per trainee, the days attended (a date multirange, and one per
+  session level) beside a copy of residence and categories: distinct persons are counted
+  from it, never summed;
+- ``SessionTally``: per session, its participations and person-days (subsidies due).
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.training.base import CODE, Base
+from services.training.sessions.models import SessionLevel
+from services.training.trainees.models import TraineeCategory
+
+CATEGORIES = tuple(c.value for c in TraineeCategory)
+LEVELS = tuple(lv.value for lv in SessionLevel)
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(Integer, nullable=False, server_default=text("0"))
+
+
+def _days() -> Mapped[object]:
+    return mapped_column(DATEMULTIRANGE, nullable=False, server_default=text("'{}'"))
+
+
+class CountyDayTally(Base):
+    __tablename__ = "county_day_tally"
+
+    county: Mapped[str] = mapped_column(String(6, collation="C"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    level: Mapped[str] = mapped_column(String(12), primary_key=True)
+    pairs: Mapped[int] = _count()
+    person_days: Mapped[Decimal] = mapped_column(
+        Numeric(14, 1), nullable=False, server_default=text("0")
+    )
+    pairs_poor_household: Mapped[int] = _count()
+    pairs_rural_youth: Mapped[int] = _count()
+    pairs_returning_graduate: Mapped[int] = _count()
+    pairs_veteran: Mapped[int] = _count()
+    pairs_village_official: Mapped[int] = _count()
+    pairs_first_secretary: Mapped[int] = _count()
+    pairs_cooperative_member: Mapped[int] = _count()
+    pairs_station_operator: Mapped[int] = _count()
+    pairs_online_shop_owner: Mapped[int] = _count()
+    pairs_other: Mapped[int] = _count()
+
+
+class TraineeActivity(Base):
+    __tablename__ = "trainee_activity"
+    __table_args__ = (Index("ix_trainee_activity_residence_code", "residence_code"),)
+
+    trainee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("trainee.id"), primary_key=True)
+    residence_code: Mapped[str] = mapped_column(CODE, nullable=False)
+    categories: Mapped[list[str]] = mapped_column(ARRAY(String(24)), nullable=False)
+    attended: Mapped[object] = _days()
+    basic: Mapped[object] = _days()
+    advanced: Mapped[object] = _days()
+    senior: Mapped[object] = _days()
+    incubation: Mapped[object] = _days()
+
+
+class SessionTally(Base):
+    __tablename__ = "session_tally"
+
+    session_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("training_session.id"), primary_key=True
+    )
+    pairs: Mapped[int] = _count()
+    person_days: Mapped[Decimal] = mapped_column(
+        Numeric(14, 1), nullable=False, server_default=text("0")
+    )

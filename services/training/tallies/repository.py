@@ -1,0 +1,185 @@
+"""Keeping the roll-ups (ADR 0033) in step with attendance, in the writer's transaction.
+
+Attendance only grows (an erasure keeps it), so a write adds to the roll-ups: person-days on
+the days attended; a participation (trainee × session) on its first attended day — and when
+a late sheet brings an earlier day of a participation already counted, it moves there (−1 on
+the old first day, +1 on the new); the days attended to the trainee's multiranges. A change
+of a trainee's residence or categories takes the trainee's participations out under the old
+ones and puts them back under the new. Writers of one session's attendance take the
+session's row lock first (``lock_sessions``), so two of them never both count a
+participation as new; the multiranges are unions, which commute.
+"""
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from services.training.tallies.models import CATEGORIES, LEVELS
+
+WEIGHT = "CASE {a}.part WHEN 'day' THEN 1.0 ELSE 0.5 END"
+CATEGORY_COLUMNS = ", ".join(f"pairs_{c}" for c in CATEGORIES)
+
+
+def _category_sums(pairs: str, categories: str) -> str:
+    return ", ".join(
+        f"sum(CASE WHEN '{c}' = ANY({categories}) THEN {pairs} ELSE 0 END)" for c in CATEGORIES
+    )
+
+
+def _added_together(table: str) -> str:
+    return ", ".join(
+        f"{c} = {table}.{c} + excluded.{c}"
+        for c in ("pairs", "person_days", *CATEGORY_COLUMNS.split(", "))
+    )
+
+
+# Adds ``change`` (trainee, session, day, pairs, person_days) to the county tally.
+_COUNTY = f"""
+    INSERT INTO training.county_day_tally AS t (county, day, level, pairs, person_days,
+        {CATEGORY_COLUMNS})
+    SELECT left(p.residence_code, 6), c.day, s.level, sum(c.pairs), sum(c.person_days),
+        {_category_sums("c.pairs", "p.categories")}
+    FROM change c
+    JOIN training.trainee p ON p.id = c.trainee_id
+    JOIN training.training_session s ON s.id = c.session_id
+    GROUP BY 1, 2, 3
+    ON CONFLICT (county, day, level) DO UPDATE SET {_added_together("t")}
+"""
+_RANGE = "daterange({a}.day, {a}.day, '[]')"
+_ACTIVITY = f"""
+    INSERT INTO training.trainee_activity AS t
+        (trainee_id, residence_code, categories, attended, {", ".join(LEVELS)})
+    SELECT a.trainee_id, p.residence_code, p.categories, range_agg({_RANGE.format(a="a")}),
+        {", ".join(f"coalesce(range_agg({_RANGE.format(a='a')}) FILTER (WHERE s.level = '{lv}'), '{{}}')" for lv in LEVELS)}
+    FROM added a
+    JOIN training.trainee p ON p.id = a.trainee_id
+    JOIN training.training_session s ON s.id = a.session_id
+    GROUP BY a.trainee_id, p.residence_code, p.categories
+    ON CONFLICT (trainee_id) DO UPDATE SET attended = t.attended + excluded.attended,
+        {", ".join(f"{lv} = t.{lv} + excluded.{lv}" for lv in LEVELS)}
+"""
+_SESSIONS = """
+    INSERT INTO training.session_tally AS t (session_id, pairs, person_days)
+    SELECT session_id, sum(pairs), sum(person_days) FROM change GROUP BY session_id
+    ON CONFLICT (session_id) DO UPDATE
+    SET pairs = t.pairs + excluded.pairs, person_days = t.person_days + excluded.person_days
+"""
+
+# What the rows of ``added`` (just inserted) add. ``earlier``: each touched participation's
+# first day before them (read under the session's lock).
+_RECORD = f"""
+WITH added AS ({{added}}),
+earlier AS (
+    SELECT a.session_id, a.trainee_id, min(a.day) AS first
+    FROM (SELECT DISTINCT session_id, trainee_id FROM added) t
+    JOIN training.attendance a USING (session_id, trainee_id)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM added n WHERE n.session_id = a.session_id AND n.trainee_id = a.trainee_id
+          AND n.day = a.day AND n.part = a.part
+    )
+    GROUP BY a.session_id, a.trainee_id
+),
+moved AS (
+    SELECT n.session_id, n.trainee_id, e.first AS old_first, n.first AS new_first
+    FROM (SELECT session_id, trainee_id, min(day) AS first FROM added GROUP BY 1, 2) n
+    LEFT JOIN earlier e USING (session_id, trainee_id)
+    WHERE e.first IS NULL OR n.first < e.first
+),
+change AS (
+    SELECT trainee_id, session_id, new_first AS day, 1 AS pairs, 0.0 AS person_days FROM moved
+    UNION ALL
+    SELECT trainee_id, session_id, old_first, -1, 0.0 FROM moved WHERE old_first IS NOT NULL
+    UNION ALL
+    SELECT trainee_id, session_id, day, 0, {WEIGHT.format(a="added")} FROM added
+),
+county AS ({_COUNTY}),
+sessions AS ({_SESSIONS})
+{_ACTIVITY}
+"""
+RECORD_TABLE = _RECORD.replace(
+    "{added}", "SELECT session_id, trainee_id, day, part FROM upload_added"
+)
+RECORD_ONE = _RECORD.replace(
+    "{added}",
+    "SELECT $1::bigint AS session_id, $2::bigint AS trainee_id, $3::date AS day, $4::text AS part",
+)
+
+# Every participation of the trainees in $1 (of everyone in a rebuild), times $2 (1 to
+# put them in, -1 to take them out) — under their residence and categories as they are now.
+# Attendance is reached by trainee through the two partial indexes (ADR 0031).
+_CONTRIBUTION = f"""
+WITH mine AS (
+    SELECT session_id, trainee_id, day, part FROM training.attendance
+    WHERE {{trainees}} AND part IN ('day', 'am')
+    UNION ALL
+    SELECT session_id, trainee_id, day, part FROM training.attendance
+    WHERE {{trainees}} AND part = 'pm'
+),
+change AS (
+    SELECT trainee_id, session_id, min(day) AS day, $2::int AS pairs, 0.0 AS person_days
+    FROM mine GROUP BY trainee_id, session_id
+    UNION ALL
+    SELECT trainee_id, session_id, day, 0, $2::int * {WEIGHT.format(a="mine")} FROM mine
+)
+{_COUNTY}
+"""
+_CONTRIBUTION_OF = _CONTRIBUTION.replace("{trainees}", "trainee_id = ANY($1::bigint[])")
+_ACTIVITY_COPY = """
+UPDATE training.trainee_activity a SET residence_code = p.residence_code, categories = p.categories
+FROM training.trainee p WHERE p.id = a.trainee_id AND p.id = ANY($1::bigint[])
+"""
+
+
+async def lock_sessions(conn: asyncpg.Connection, session_ids: Sequence[int]) -> None:
+    """The row locks that make one session's attendance writers take turns (in id order,
+    so two writers of overlapping sessions never deadlock)."""
+    await conn.execute(
+        "SELECT 1 FROM training.training_session WHERE id = ANY($1::bigint[])"
+        " ORDER BY id FOR NO KEY UPDATE",
+        sorted(set(session_ids)),
+    )
+
+
+async def record_one(
+    conn: asyncpg.Connection, session_id: int, trainee_id: int, day: object, part: str
+) -> None:
+    """After one attendance row was inserted (its session locked)."""
+    await conn.execute(RECORD_ONE, session_id, trainee_id, day, part)
+
+
+async def record_table(conn: asyncpg.Connection) -> None:
+    """After the rows of the temporary table ``upload_added`` were inserted."""
+    await conn.execute(RECORD_TABLE)
+
+
+async def withdraw(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
+    """Before a trainee's residence or categories change (the trainee row locked FOR
+    UPDATE, which a new attendance row's foreign key check waits for)."""
+    await conn.execute(_CONTRIBUTION_OF, list(trainee_ids), -1)
+
+
+async def deposit(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
+    """After the change: the participations again, and the activity's copy of both."""
+    await conn.execute(_CONTRIBUTION_OF, list(trainee_ids), 1)
+    await conn.execute(_ACTIVITY_COPY, list(trainee_ids))
+
+
+REBUILD = [
+    "TRUNCATE training.county_day_tally, training.trainee_activity, training.session_tally",
+    _CONTRIBUTION.replace("{trainees}", "true").replace("$2::int", "1"),
+    _ACTIVITY.replace("FROM added a", "FROM training.attendance a"),
+    f"""
+    INSERT INTO training.session_tally (session_id, pairs, person_days)
+    SELECT session_id, count(DISTINCT trainee_id), sum({WEIGHT.format(a="a")})
+    FROM training.attendance a GROUP BY session_id
+    """,
+]
+
+
+async def rebuild(conn: asyncpg.Connection) -> None:
+    """Every roll-up again from attendance (``ruralnet training rebuild-tallies``): after a
+    restore, or to check them. Takes the attendance table's lock against writers."""
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE training.attendance IN SHARE MODE")
+        for statement in REBUILD:
+            await conn.execute(statement)
