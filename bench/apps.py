@@ -161,3 +161,16 @@ def bare_attendance() -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+# --- A delivery receiver ----------------------------------------------------------------------
+
+
+async def _receive(request: Request) -> JSONResponse:
+    await request.body()
+    return JSONResponse({"receipt": "ok"})
+
+
+def receiver() -> Starlette:
+    """What a platform does at least with a delivery: read the body, answer a receipt."""
+    return Starlette(routes=[Route("/receive", _receive, methods=["POST"])])

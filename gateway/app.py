@@ -11,12 +11,17 @@ from starlette.middleware.cors import CORSMiddleware
 
 from common.app import create_app
 from gateway.base import SCHEMA
+from gateway.feeds.router import router as feeds_router
 from gateway.identity.context import identity_lifespan
 from gateway.identity.router import routers as identity_routers
 from gateway.openapi import merged_openapi
 from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.registry.context import registry_lifespan
 from gateway.registry.router import routers as registry_routers
+from gateway.reports.deliveries.router import router as deliveries_router
+from gateway.reports.documents import jobs as document_jobs  # noqa: F401  (installs the revision hook)
+from gateway.reports.documents.router import router as documents_router
+from gateway.reports.targets.router import router as targets_router
 from gateway.settings import GatewaySettings
 
 # What the officials' web front end sends and must be able to read (CORS, ADR 0013).
@@ -59,7 +64,14 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         title="ruralnet gateway",
         description="The public entrance: `/stations/…`, `/logistics/…`, `/training/…` and "
         "`/programme/…` are forwarded to the services with the caller's identity.",
-        public_routers=[*identity_routers, *registry_routers],
+        public_routers=[
+            *identity_routers,
+            *registry_routers,
+            documents_router,
+            targets_router,
+            deliveries_router,
+            feeds_router,
+        ],
         readiness_checks=[check_services],
         extra_lifespan=_lifespan,
         edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],

@@ -6,16 +6,24 @@ from gateway.identity.clients.models import Client, ClientSecret
 from gateway.identity.sessions.models import LoginThrottle, RefreshToken, Revocation, UserSession
 from gateway.identity.users.models import User
 from gateway.registry.exports.models import RegistryExport
+from gateway.reports.deliveries.models import Attempt, Delivery
+from gateway.reports.documents.models import ReportRevision
+from gateway.reports.targets.models import DeliveryTarget, TargetSecret
 
 __all__ = [
+    "Attempt",
     "AuditEvent",
     "Base",
     "Client",
     "ClientSecret",
+    "Delivery",
+    "DeliveryTarget",
     "LoginThrottle",
     "RefreshToken",
     "RegistryExport",
+    "ReportRevision",
     "Revocation",
+    "TargetSecret",
     "User",
     "UserSession",
 ]

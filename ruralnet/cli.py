@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from common.auth import NATION, Principal, Role, scope_reason
 from common.migrations import COMPONENTS, alembic_config
 from common.settings import async_database_url
+from gateway.reports.documents.cli import app as reports_app
 from ruralnet.devdb import Cluster, ClusterError, ensure_database
 from ruralnet.runner import PortTaken, run_components
 from services.stations.divisions.cli import app as stations_app
@@ -23,6 +24,7 @@ app.add_typer(db_app, name="db")
 users_app = typer.Typer(no_args_is_help=True, help="People's accounts at the gateway.")
 app.add_typer(users_app, name="users")
 app.add_typer(stations_app, name="stations")
+app.add_typer(reports_app, name="reports")
 app.add_typer(training_app, name="training")
 
 

@@ -13,6 +13,7 @@ from services.programme.disclosure.router import router as disclosure_router
 from services.programme.funding.router import router as funding_router
 from services.programme.funds.router import router as funds_router
 from services.programme.ledger.router import router as ledger_router
+from services.programme.progress.router import router as progress_router
 from services.programme.projects.router import router as projects_router
 from services.programme.settings import ProgrammeSettings
 from services.programme.stations_feed import feed_readiness, peers
@@ -36,6 +37,7 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
             disbursements_router,
             funding_router,
             funds_router,
+            progress_router,
             disclosure_router,
             changes_router,
         ],

@@ -12,6 +12,7 @@ setups (ids fixed, since ``ok_as`` is fixed when the table is built).
 from pwdlib import PasswordHash
 
 from common.auth import Principal, Role
+from common.months import add_months, current_month
 from gateway.identity.phones import PhoneIndex
 from gateway.identity.tokens import USER_ROLES, digest
 from tests.authz import Context, SignIn, Write, roles, stations
@@ -29,6 +30,11 @@ LIN_OFFICIAL = Principal(subject="official:lin", role=Role.OFFICIAL, division=LI
 ADMIN = Principal(subject="admin:matrix", role=Role.ADMIN)
 MANAGERS = roles(Role.ADMIN, Role.OFFICIAL)
 EVERYONE = frozenset(USER_ROLES)
+
+
+def _last_month() -> str:
+    """A closed month, when the test runs (a report of a running one is refused)."""
+    return f"{add_months(current_month(), -1):%Y-%m}"
 
 
 async def township_official(ctx: Context) -> None:
@@ -65,7 +71,78 @@ async def carrier_client(ctx: Context) -> None:
     )
 
 
+TARGET = 1000
+DELIVERY = 1000
+
+
+async def report_target(ctx: Context) -> None:
+    """Target ``TARGET`` (a provincial platform), with a delivered delivery ``DELIVERY``."""
+    await ctx.db.execute(
+        """
+        INSERT INTO gateway.delivery_target
+            (id, name, kind, endpoint_url, division, document_types, periods, schedule_day,
+             schedule_time, schedule_timezone, next_run_at, created_by)
+        VALUES ($1, '山西省平台', 'province', 'https://ec.shanxi.example.gov.cn/reports', '14',
+                '{county-report}', '{month}', 5, '02:00', 'Asia/Shanghai', now(), 'test')
+        """,
+        TARGET,
+    )
+    await ctx.db.execute(
+        """
+        INSERT INTO gateway.delivery
+            (id, target_id, revision_id, webhook_id, document_type, division, period, status,
+             attempts)
+        VALUES ($1, $2, 1, 'rev_1', 'county-report', '141124000000', '2026-11', 'delivered', 1)
+        """,
+        DELIVERY,
+        TARGET,
+    )
+
+
 ROUTES = {
+    ("POST", "/reports/v1/targets"): Write(
+        allowed=roles(Role.ADMIN),
+        ok_as=ADMIN,
+        success=201,
+        body={
+            "name": "山西省电子商务公共服务平台",
+            "kind": "province",
+            "endpoint_url": "https://ec.shanxi.example.gov.cn/reports",
+            "division": "14",
+            "document_types": ["county-report"],
+        },
+    ),
+    ("PATCH", "/reports/v1/targets/{target_id}"): Write(
+        allowed=roles(Role.ADMIN),
+        ok_as=ADMIN,
+        success=200,
+        path={"target_id": TARGET},
+        body={"name": "山西省电子商务公共服务平台"},
+        headers={"If-Match": '"1"'},
+        setup=report_target,
+    ),
+    ("POST", "/reports/v1/targets/{target_id}/secrets"): Write(
+        allowed=roles(Role.ADMIN),
+        ok_as=ADMIN,
+        success=201,
+        path={"target_id": TARGET},
+        body={"overlap_hours": 24},
+        setup=report_target,
+    ),
+    ("POST", "/reports/v1/targets/{target_id}/deliveries/{delivery_id}/replay"): Write(
+        allowed=roles(Role.ADMIN),
+        ok_as=ADMIN,
+        success=202,
+        path={"target_id": TARGET, "delivery_id": DELIVERY},
+        setup=report_target,
+    ),
+    ("POST", "/reports/v1/documents/{division}/{period}"): Write(
+        allowed=MANAGERS,
+        ok_as=LIN_OFFICIAL,
+        success=201,
+        path={"division": LIN, "period": _last_month},
+        division=f"{LIN}000000",
+    ),
     ("POST", "/auth/token"): SignIn(tested_in="tests/identity"),
     ("POST", "/auth/logout"): Write(allowed=EVERYONE, ok_as=ADMIN, success=204),
     ("PUT", "/auth/me/password"): Write(

@@ -1,5 +1,6 @@
 """A real worker process for tests, and a loopback server that records what it is sent."""
 
+import asyncio
 import json
 import os
 import signal
@@ -7,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,3 +85,16 @@ def recording_server(status: int = 200) -> Iterator[tuple[str, Recorder]]:
 
     with serve(Starlette(routes=[Route("/", record, methods=["POST"])])) as url:
         yield f"{url}/", recorder
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 60) -> Any:
+    """Poll ``check`` until it answers something true, within a generous bound; what
+    another process does is awaited by its effect, never by a fixed sleep."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not so within {within} s")
+        await asyncio.sleep(0.2)

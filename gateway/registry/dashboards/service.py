@@ -155,7 +155,35 @@ async def dashboard(
 ) -> Dashboard:
     code, sort = checked(caller, raw_division, sort)
     division, children = await _division_and_children(upstream, caller, code)
-    divisions = [division, *children]
+    rows, errors = await measure(upstream, caller, [division, *children], window)
+    head, *rest = rows
+    return Dashboard(
+        generated_at=datetime.now(UTC),
+        period=PeriodOut(label=window.label, first=window.first, last=window.last),
+        partial=bool(errors),
+        errors=sorted(errors, key=lambda e: (e.part, e.service)),
+        indicators=[
+            IndicatorInfo(
+                code=d.code.value,
+                name_zh=d.name_zh,
+                unit=d.unit,
+                kind=d.kind,
+                service=d.service.value,
+            )
+            for d in VOCABULARY.values()
+        ],
+        division=head,
+        sort=sort,
+        children=sort_rows(rest, sort),
+    )
+
+
+async def measure(
+    upstream: Upstream, caller: Caller, divisions: list[Division], window: Window
+) -> tuple[list[DivisionRow], list[PartError]]:
+    """Every indicator of the vocabulary for each division in the window, beside every
+    target it is measured against; what could not be read is in the errors. The report
+    documents measure a division the same way (``gateway/reports``)."""
     limit = asyncio.Semaphore(upstream.fanout)
     period_figures, (sets, target_errors) = await asyncio.gather(
         asyncio.gather(
@@ -207,26 +235,7 @@ async def dashboard(
                 source = windowed.get((d.code, w.first, w.last), found)
                 targets.append(_target_row(target_set, target, w, source.values))
         rows.append(_row(d, found.values, targets))
-    head, *rest = rows
-    return Dashboard(
-        generated_at=datetime.now(UTC),
-        period=PeriodOut(label=window.label, first=window.first, last=window.last),
-        partial=bool(errors),
-        errors=sorted(errors, key=lambda e: (e.part, e.service)),
-        indicators=[
-            IndicatorInfo(
-                code=d.code.value,
-                name_zh=d.name_zh,
-                unit=d.unit,
-                kind=d.kind,
-                service=d.service.value,
-            )
-            for d in VOCABULARY.values()
-        ],
-        division=head,
-        sort=sort,
-        children=sort_rows(rest, sort),
-    )
+    return rows, errors
 
 
 def _target_row(

@@ -1,7 +1,7 @@
 """registry exports: XLSX files built by the job worker for the one who asked (ADR 0073)
 
 Revision ID: gateway_0006
-Revises: gateway_0003
+Revises: gateway_0005
 Create Date: 2026-12-02 02:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "gateway_0006"
-down_revision: str | Sequence[str] | None = "gateway_0003"
+down_revision: str | Sequence[str] | None = "gateway_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

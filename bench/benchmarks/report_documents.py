@@ -1,0 +1,244 @@
+"""Report documents: a county's and a province's month through the gateway vs the same SQL by raw asyncpg, and every county's month.
+
+On the national benchmark database (``bench.national`` with its logistics steps, and
+``bench.training_data``): the four services and the gateway each under uvicorn in a process
+of their own (JSON logs, as in production). ``POST /reports/v1/documents/{division}/2026-10``
+as an admin: the gateway asks the services for every figure (stations network, sales and
+reporting rate; logistics coverage and volumes; training; programme progress; the targets
+and the vocabulary figures the dashboards read), canonicalises the content, hashes it, and
+under its lock compares it with the latest revision. The first request of each division
+makes revision 1; the timed ones find the figures unchanged (200) — the whole generation
+but for one INSERT.
+
+The limit is raw asyncpg on one connection in this process running **the statements the
+apps ran for that request**, in the order they ran them: captured once, untimed, with the
+same apps served in this process (SQLAlchemy's ``before_cursor_execute`` on every engine),
+then replayed with their parameters — no HTTP, token, session, ORM, JSON or hashing, and
+one statement after another where the gateway asks the services at once. The sides take
+turns over three rounds, the median round's p50.
+
+Every county: ``POST`` for each current county-level unit, four at once, timed from the first
+to the last answer; the documents are made (revision 1) on the first run of a fresh
+database and confirmed unchanged on later ones (both counted).
+
+Goals (issue 13): ratio ≤ 1.3; the province under 2 s; every county under 10 minutes.
+"""
+
+import asyncio
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from bench.core import Figure, Load, Measurement, Options, measure_calls, median_of, uvicorn_process
+from bench.national import LAST_REPORT_MONTH, bench_url, prepare_async
+from bench.training_data import prepare_training
+from common.auth import Principal, Role
+from common.settings import async_database_url, plain_database_url
+from gateway.auth import mint_user_token
+from gateway.openapi import service_factory
+from gateway.settings import GatewaySettings
+
+PERIOD = f"{LAST_REPORT_MONTH:%Y-%m}"
+COUNTY = "370982"  # 新泰市: the county with the most stations
+PROVINCE = "14"  # 山西: the province with parcel volumes
+SERVICES = ("stations", "logistics", "training", "programme")
+ROUNDS = 3
+ALL_AT_ONCE = 4
+
+Statement = tuple[str, tuple[Any, ...]]
+
+
+@contextmanager
+def _recording() -> Iterator[list[Statement]]:
+    """Every statement any engine of this process sends, with its parameters."""
+    seen: list[Statement] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, tuple(parameters or ())))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def _in_process(url: str, secret: str, stack: ExitStack) -> str:
+    """The apps served in this process (threads): what the statements are captured from."""
+    from tests.support import serve
+
+    urls = {}
+    for name in SERVICES:
+        create, settings_class = service_factory(name)
+        extra = {} if name == "stations" else {"follow_stations": False}
+        settings = settings_class(database_url=url, internal_secret=secret, **extra)  # type: ignore[call-arg]
+        urls[name] = stack.enter_context(serve(create(settings)))
+    from gateway.app import create as create_gateway
+
+    gateway = GatewaySettings(
+        database_url=url,
+        internal_secret=secret,  # type: ignore[arg-type]
+        registry_part_timeout=60,
+        **{f"{name}_url": u for name, u in urls.items()},  # type: ignore[arg-type]
+    )
+    return stack.enter_context(serve(create_gateway(gateway)))
+
+
+async def _capture(url: str, secret: str, headers: dict[str, str]) -> dict[str, list[Statement]]:
+    captured: dict[str, list[Statement]] = {}
+    with ExitStack() as stack:
+        gateway = _in_process(url, secret, stack)
+        async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=120) as client:
+            for division in (COUNTY, PROVINCE):
+                path = f"/reports/v1/documents/{division}/{PERIOD}"
+                first = await client.post(path)  # makes or confirms revision 1
+                if first.status_code not in (200, 201):
+                    raise RuntimeError(f"{path}: {first.status_code} {first.text[:300]}")
+                with _recording() as seen:
+                    again = await client.post(path)
+                if again.status_code != 200:
+                    raise RuntimeError(f"{path} again: {again.status_code} {again.text[:300]}")
+                captured[division] = list(seen)
+    return captured
+
+
+async def _programme_reference(url: str) -> None:
+    """Programme's division reference copy, loaded once by its own snapshot path (ADR 0020):
+    the national build fills logistics' and training's but not programme's."""
+    from services.programme.stations_feed import REFERENCE
+    from tests.support import load_reference_copies
+
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        loaded = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM programme.reference_division)")
+    finally:
+        await conn.close()
+    if not loaded:
+        await load_reference_copies(url, [REFERENCE])
+
+
+def _env(url: str, secret: str) -> dict[str, str]:
+    env = {"RURALNET_INTERNAL_SECRET": secret, "GATEWAY_DATABASE_URL": url}
+    for name in (*SERVICES, "gateway"):
+        env[f"{name.upper()}_LOG_JSON"] = "true"
+        env[f"{name.upper()}_DATABASE_URL"] = url
+    for name in ("logistics", "training", "programme"):
+        env[f"{name.upper()}_FOLLOW_STATIONS"] = "false"
+    return env
+
+
+async def _every_county(client: httpx.AsyncClient, counties: list[str]) -> tuple[float, dict]:
+    outcome = {"created": 0, "unchanged": 0, "failed": 0}
+    limit = asyncio.Semaphore(ALL_AT_ONCE)
+
+    async def one(code: str) -> None:
+        async with limit:
+            r = await client.post(f"/reports/v1/documents/{code}/{PERIOD}")
+        key = {201: "created", 200: "unchanged"}.get(r.status_code, "failed")
+        outcome[key] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(c) for c in counties))
+    return time.perf_counter() - started, outcome
+
+
+async def run(options: Options) -> list[Figure]:
+    url = async_database_url(bench_url())
+    await prepare_async(url)
+    await prepare_training(url)
+    secret = secrets.token_urlsafe(32)
+    jwt_secret = GatewaySettings().jwt_secret.get_secret_value()  # the development one
+    token = mint_user_token(
+        Principal(subject="admin:bench", role=Role.ADMIN), secret=jwt_secret, ttl_seconds=7200
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    await _programme_reference(url)
+    captured = await _capture(url, secret, headers)
+    conn = await asyncpg.connect(plain_database_url(url))
+    counties = [
+        r["code"][:6]
+        for r in await conn.fetch(
+            "SELECT code FROM stations.division WHERE level = 'county' AND until_edition IS NULL"
+            " ORDER BY code"
+        )
+    ]
+    if options.quick:
+        counties = counties[:: max(1, len(counties) // 100)]
+    cases = [("county", COUNTY, options.scaled(60)), ("province", PROVINCE, options.scaled(10))]
+    api: dict[str, list[Measurement]] = {name: [] for name, _, _ in cases}
+    raw: dict[str, list[Measurement]] = {name: [] for name, _, _ in cases}
+    try:
+        with ExitStack() as stack:
+            env = _env(url, secret)
+            urls = {
+                name: stack.enter_context(uvicorn_process(f"services.{name}.app:create", env=env))
+                for name in SERVICES
+            }
+            gateway = stack.enter_context(
+                uvicorn_process(
+                    "gateway.app:create",
+                    env={
+                        **env,
+                        "GATEWAY_REGISTRY_PART_TIMEOUT": "60",
+                        **{f"GATEWAY_{n.upper()}_URL": u for n, u in urls.items()},
+                    },
+                )
+            )
+            async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=300) as client:
+                for name, division, n in cases:
+                    path = f"/reports/v1/documents/{division}/{PERIOD}"
+                    statements = captured[division]
+
+                    async def through_api(_: int, path: str = path) -> None:
+                        r = await client.post(path)
+                        if r.status_code != 200:
+                            raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
+
+                    async def by_raw_sql(_: int, statements: list[Statement] = statements) -> None:
+                        for sql, args in statements:
+                            await conn.fetch(sql, *args)
+
+                    load = Load(requests=n, concurrency=1, seconds=30, warmup=2)
+                    for turn in range(ROUNDS):
+                        sides = [(api, through_api), (raw, by_raw_sql)]
+                        for results, call in sides if turn % 2 == 0 else sides[::-1]:
+                            results[name].append(await measure_calls(call, load))
+                elapsed, outcome = await _every_county(client, counties)
+    finally:
+        await conn.close()
+
+    figures = []
+    for name, division, _ in cases:
+        value, limit = median_of(api[name], "p50"), median_of(raw[name], "p50")
+        figures.append(
+            Figure(
+                name=f"{name} {division} month report, p50",
+                value=value,
+                limit=limit,
+                limit_name=f"raw asyncpg, the same {len(captured[division])} statements",
+                unit="ms",
+                higher_is_better=False,
+                note="goal ≤ 1.3" + ("; under 2 s" if name == "province" else ""),
+            )
+        )
+    done = outcome["created"] + outcome["unchanged"]
+    figures.append(
+        Figure(
+            name=f"every county's month report ({len(counties)} counties), total",
+            value=elapsed,
+            limit=600.0,
+            limit_name="the goal: 10 minutes",
+            unit="s",
+            higher_is_better=False,
+            note=f"{outcome['created']} made, {outcome['unchanged']} unchanged, "
+            f"{outcome['failed']} failed; {done / elapsed:.1f} documents/s, {ALL_AT_ONCE} at once",
+        )
+    )
+    return figures

@@ -1,0 +1,48 @@
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # being delivered (or paused while its target is disabled)
+    DELIVERED = "delivered"
+    REJECTED = "rejected"  # the target refused it (4xx): an admin must look
+    GONE = "gone"  # the target answered 410 and was disabled
+    FAILED = "failed"  # every attempt of the retry schedule failed
+
+
+class AttemptOut(BaseModel):
+    number: int
+    started_at: datetime
+    outcome: str = Field(
+        description="in_flight, delivered, retry, rejected, gone, interrupted",
+        examples=["retry"],
+    )
+    status_code: int | None
+    latency_ms: int | None
+    response_excerpt: str | None
+    retry_after_seconds: int | None
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    target_id: int
+    revision_id: int
+    webhook_id: str = Field(description="the same on every attempt and replay", examples=["rev_42"])
+    document_type: str
+    division: str
+    period: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    receipt_status: int | None = Field(description="the status the target answered with")
+    receipt: str | None = Field(description="what the target answered (its receipt), kept")
+    last_error: str | None
+    replays: int
+    created_at: datetime
+
+
+class DeliveryDetail(DeliveryOut):
+    attempt_log: list[AttemptOut]

@@ -1,0 +1,161 @@
+"""Making, finding and reading report revisions (ADR 0081).
+
+Generation reads every figure first (no transaction is held while the services answer),
+then, under a lock on the document and period, compares the content's hash with the latest
+revision's: the same hash confirms that revision, another makes the next one, naming it.
+"""
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import rfc8785
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.auth import NATION, Principal, Role
+from common.authz import require_division_reader, require_division_writer, role_forbidden
+from common.errors import Forbidden, NotFound, Unprocessable
+from common.periods import Period
+from gateway.reports.documents import repository
+from gateway.reports.documents.catalogue import CURRENT_VERSION
+from gateway.reports.documents.figures import Reader, read_content
+from gateway.reports.documents.models import NATION_CODE, ReportRevision
+from gateway.reports.documents.subjects import Subject
+
+GENERATE = ("make a report", "生成报告")
+READ = ("read reports", "查看报告")
+
+# Called in the transaction that makes or confirms a revision (delivery hooks in here).
+RevisionHook = Callable[[AsyncSession, ReportRevision], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Made:
+    revision: ReportRevision
+    created: bool
+
+
+def stored_division(subject: Subject) -> str:
+    return NATION_CODE if subject.code == NATION else subject.code
+
+
+def require_maker(principal: Principal, subject: Subject) -> None:
+    """Admins, and officials whose subtree holds the division (the nation: national ones)."""
+    if subject.code == NATION:
+        if principal.role is Role.ADMIN or (principal.role is Role.OFFICIAL and principal.national):
+            return
+        if principal.role is Role.OFFICIAL:
+            raise Forbidden(
+                "only national officials and admins make the national report",
+                detail_zh="只有全国范围的官员和管理员可以生成全国报告",
+                code="outside_scope",
+            )
+        raise role_forbidden(principal, *GENERATE)
+    require_division_writer(principal, subject.code, doing=GENERATE[0], doing_zh=GENERATE[1])
+
+
+def require_reader(principal: Principal, subject: Subject) -> None:
+    code = None if subject.code == NATION else subject.code
+    require_division_reader(principal, code, doing=READ[0], doing_zh=READ[1])
+
+
+def canonical(content: dict[str, object]) -> tuple[bytes, str]:
+    body = rfc8785.dumps(content)
+    return body, "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+async def generate(
+    session: AsyncSession,
+    reader: Reader,
+    subject: Subject,
+    period: Period,
+    created_by: str,
+    hooks: list[RevisionHook],
+) -> Made:
+    content = await read_content(reader, subject, period)
+    body, digest = canonical(content.model_dump(mode="json", by_alias=True))
+    return await store(session, subject, period, body, digest, created_by, hooks)
+
+
+async def store(
+    session: AsyncSession,
+    subject: Subject,
+    period: Period,
+    body: bytes,
+    digest: str,
+    created_by: str,
+    hooks: list[RevisionHook],
+) -> Made:
+    document, version = subject.document.value, str(CURRENT_VERSION)
+    division = stored_division(subject)
+    await repository.lock(session, f"{document}|{version}|{division}|{period.label}")
+    latest = await repository.latest(session, document, version, division, period.label)
+    if latest is not None and latest.content_hash == digest:
+        made = Made(latest, created=False)
+    else:
+        revision = ReportRevision(
+            document_type=document,
+            document_version=version,
+            division=division,
+            period=period.label,
+            revision=1 if latest is None else latest.revision + 1,
+            supersedes_id=None if latest is None else latest.id,
+            body=body,
+            content_hash=digest,
+            created_by=created_by,
+        )
+        session.add(revision)
+        await session.flush()
+        await session.refresh(revision, ["created_at"])
+        made = Made(revision, created=True)
+    for hook in hooks:
+        await hook(session, made.revision)
+    return made
+
+
+def revision_number(raw: str) -> int | None:
+    """``latest`` (None) or a revision number."""
+    if raw == "latest":
+        return None
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
+        return int(raw)
+    raise Unprocessable(
+        f"revision must be a number or latest; got {raw!r}",
+        detail_zh="revision 应为修订号或 latest",
+        code="invalid_revision",
+        field="revision",
+        location="path",
+    )
+
+
+async def read(
+    session: AsyncSession, subject: Subject, period: Period, number: int | None
+) -> tuple[ReportRevision, ReportRevision | None]:
+    """A revision (the latest when ``number`` is None) and the one it supersedes."""
+    key = (subject.document.value, str(CURRENT_VERSION), stored_division(subject), period.label)
+    if number is None:
+        found = await repository.latest(session, *key)
+    else:
+        found = await repository.numbered(session, *key, number)
+    if found is None:
+        raise NotFound(
+            f"no {key[0]} of {subject.code} for {period.label}"
+            + ("" if number is None else f" revision {number}"),
+            detail_zh=f"没有 {subject.code} {period.label_zh}的报告"
+            + ("" if number is None else f"第 {number} 次修订"),
+            code="report_not_found",
+        )
+    return found, await superseded(session, found)
+
+
+async def superseded(session: AsyncSession, revision: ReportRevision) -> ReportRevision | None:
+    if revision.supersedes_id is None:
+        return None
+    return await repository.by_id(session, revision.supersedes_id)
+
+
+async def revisions(
+    session: AsyncSession, subject: Subject, period: Period
+) -> list[ReportRevision]:
+    key = (subject.document.value, str(CURRENT_VERSION), stored_division(subject), period.label)
+    return list(await repository.all_of(session, *key))

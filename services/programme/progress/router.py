@@ -1,0 +1,55 @@
+"""``/v1/indicators/programme``: a division's programme progress for a period."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from common.auth import PrincipalDep
+from common.authz import require_division_reader
+from common.db import SessionDep
+from common.errors import Unprocessable, problem_responses
+from services.programme.divisions import READ
+from services.programme.progress import service
+from services.programme.progress.schemas import ProgrammeProgress
+from services.programme.statistics.service import division_prefix_of
+
+router = APIRouter(prefix="/v1", tags=["indicators"])
+
+
+@router.get(
+    "/indicators/programme",
+    summary="Programme progress of a division",
+    description="For the demonstration counties of a county, prefecture, province or the "
+    "nation, as of `to`: projects by status, milestones due, done and overdue, funds "
+    "allocated, planned and paid by source and category (paid up to `to`, and from `from`), "
+    "and the fund-rule breaches the last check holds. What the gateway's report documents "
+    "read; officials and platforms over the division.",
+    response_model=ProgrammeProgress,
+    response_model_by_alias=True,
+    responses=problem_responses(
+        (
+            Unprocessable,
+            "`invalid_division_code`, `below_county` (division); `invalid_range` (from)",
+        )
+    ),
+)
+async def programme_progress(
+    session: SessionDep,
+    principal: PrincipalDep,
+    first: Annotated[date, Query(alias="from", examples=["2026-01-01"])],
+    last: Annotated[date, Query(alias="to", examples=["2026-03-31"])],
+    division: Annotated[
+        str | None,
+        Query(
+            max_length=12,
+            description="county, prefecture or province code; the nation when absent",
+            examples=["1411"],
+        ),
+    ] = None,
+) -> ProgrammeProgress:
+    prefix = division_prefix_of(division)
+    require_division_reader(
+        principal, prefix.ljust(12, "0") if prefix else None, doing=READ[0], doing_zh=READ[1]
+    )
+    return await service.progress(session, prefix, first, last)

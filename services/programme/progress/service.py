@@ -1,0 +1,94 @@
+"""A division's programme progress: project progress by milestone, funds planned and paid
+by source and category, fund-rule breaches — what a county reports to MOFCOM (Shanxi 2017
+§(五)) and what the gateway's report documents read for a county and its roll-ups."""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.errors import Unprocessable
+from services.programme.ledger.schemas import SourceAmounts
+from services.programme.progress import repository
+from services.programme.progress.schemas import (
+    Allocated,
+    BreachCount,
+    Breaches,
+    CategoryProgress,
+    Milestones,
+    ProgrammeProgress,
+)
+
+_SOURCES = ("central", "local", "social")
+
+
+def check_window(first: date, last: date) -> None:
+    if first > last:
+        raise Unprocessable(
+            f"from ({first}) is after to ({last})",
+            detail_zh=f"起始日期 {first} 晚于截止日期 {last}",
+            code="invalid_range",
+            field="from",
+            location="query",
+        )
+
+
+def _amounts(central: Decimal, local: Decimal, social: Decimal) -> SourceAmounts:
+    return SourceAmounts(
+        central=central, local=local, social=social, total=central + local + social
+    )
+
+
+def _money(value: object) -> Decimal:
+    return Decimal(str(value))
+
+
+async def progress(
+    session: AsyncSession, prefix: str, first: date, last: date
+) -> ProgrammeProgress:
+    check_window(first, last)
+    row = await repository.progress(session, prefix, first, last)
+    categories = []
+    for c in row.categories:
+        planned = [_money(c[f"planned_{s}"]) for s in _SOURCES]
+        paid = [_money(c[f"paid_{s}"]) for s in _SOURCES]
+        categories.append(
+            CategoryProgress(
+                category=c["category"],
+                projects=c["projects"],
+                planned=_amounts(*planned),
+                disbursed=_amounts(*paid),
+                disbursed_in_period=_money(c["paid_in_period"]),
+            )
+        )
+    planned = [sum((getattr(c.planned, s) for c in categories), Decimal(0)) for s in _SOURCES]
+    paid = [sum((getattr(c.disbursed, s) for c in categories), Decimal(0)) for s in _SOURCES]
+    # ROLLUP rows: (kind, basis) detail, (kind, NULL) per kind, (NULL, NULL) the total.
+    total = next((b for b in row.breaches if b["kind"] is None), None)
+    return ProgrammeProgress(
+        division=prefix or None,
+        period_from=first,
+        period_to=last,
+        demonstration_counties=row.counties,
+        allocated=Allocated(
+            central=_money(row.allocated["central"]), local=_money(row.allocated["local"])
+        ),
+        projects=dict(sorted(row.projects.items())),
+        milestones=Milestones(**row.milestones),
+        planned=_amounts(*planned),
+        disbursed=_amounts(*paid),
+        disbursed_in_period=sum((c.disbursed_in_period for c in categories), Decimal(0)),
+        by_category=categories,
+        breaches=Breaches(
+            total=total["breaches"] if total else 0,
+            counties=total["counties"] if total else 0,
+            by_rule=sorted(
+                (
+                    BreachCount(**b)
+                    for b in row.breaches
+                    if b["kind"] is not None and b["basis"] is not None
+                ),
+                key=lambda b: (b.kind, b.basis),
+            ),
+        ),
+    )
