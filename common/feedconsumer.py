@@ -29,14 +29,16 @@ from typing import Any
 
 import asyncpg
 import httpx
+from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy import BigInteger, DateTime, String, func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.changefeed import ChangeEvent, ChangePage, application_name
 from common.logging import get_logger
-from common.metrics import Metrics
+from common.metrics import Metrics, ScrapeHook
 from common.service_client import service_client
 from common.settings import plain_database_url
 
@@ -327,6 +329,22 @@ def export_status(metrics: Metrics, status: FeedStatus, now: datetime | None = N
         ["feed"],
         multiprocess_mode="livemostrecent",
     ).labels(status.source).set(status.events_applied)
+
+
+def status_on_scrape(model: type[FeedCursorMixin], source: str) -> ScrapeHook:
+    """A ``/metrics`` hook (``app.state.metrics.on_scrape``) setting ``source``'s lag and
+    events applied from the cursor row, whichever process consumes; a database that does not
+    answer leaves them as they were (its readiness check says why)."""
+
+    async def hook(request: Request) -> None:
+        try:
+            async with request.app.state.read_sessionmaker() as session:
+                status = await read_status(session, model, source)
+        except (SQLAlchemyError, OSError):
+            return
+        export_status(request.app.state.metrics, status)
+
+    return hook
 
 
 async def read_status(

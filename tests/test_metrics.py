@@ -3,6 +3,7 @@ requests by route template (never the raw path) and status, latency, the databas
 a way for other parts to add their own figures; several workers add up; every change-feed
 consumer's progress and lag."""
 
+import math
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -149,3 +151,24 @@ async def test_every_app_serves_its_metrics(component: str, database_url: str) -
     assert ("ruralnet_db_pool_size", frozenset()) in samples
     bucket = frozenset({("method", "GET"), ("route", "/healthz"), ("le", "+Inf")})
     assert samples[("ruralnet_http_request_duration_seconds_bucket", bucket)] >= 1
+
+
+FEED = frozenset({("feed", "stations")})
+
+
+@pytest.mark.parametrize("component", ["logistics", "training", "programme"])
+async def test_every_app_that_follows_a_feed_shows_its_lag(
+    component: str, database_url: str, db: asyncpg.Pool
+) -> None:
+    """Read from the cursor row when scraped: +Inf until the consumer caught up once, then
+    the seconds since its last poll found the feed exhausted."""
+    async with _running(_app(component, database_url)) as client:
+        samples = await _scrape(client)
+        assert samples[("ruralnet_changefeed_consumer_lag_seconds", FEED)] == math.inf
+        await db.execute(
+            f"INSERT INTO {component}.feed_cursor (source, cursor, events_applied, caught_up_at)"
+            " VALUES ('stations', NULL, 7, now() - interval '90 seconds')"
+        )
+        samples = await _scrape(client)
+    assert 89 <= samples[("ruralnet_changefeed_consumer_lag_seconds", FEED)] < 3600
+    assert samples[("ruralnet_changefeed_consumer_events_applied", FEED)] == 7

@@ -6,6 +6,7 @@ Run: ``uvicorn services.programme.app:create --factory``.
 from fastapi import FastAPI
 
 from common.app import create_app
+from common.feedconsumer import status_on_scrape
 from services.programme.base import SCHEMA
 from services.programme.changes.router import router as changes_router
 from services.programme.disbursements.router import router as disbursements_router
@@ -15,15 +16,16 @@ from services.programme.funds.router import router as funds_router
 from services.programme.ledger.router import router as ledger_router
 from services.programme.progress.router import router as progress_router
 from services.programme.projects.router import router as projects_router
+from services.programme.reference.models import ProgrammeFeedCursor
 from services.programme.settings import ProgrammeSettings
-from services.programme.stations_feed import feed_readiness, peers
+from services.programme.stations_feed import SOURCE, feed_readiness, peers
 from services.programme.statistics.router import router as statistics_router
 from services.programme.targets.router import router as targets_router
 from services.programme.vocabulary.router import router as vocabulary_router
 
 
 def create(settings: ProgrammeSettings | None = None) -> FastAPI:
-    return create_app(
+    app = create_app(
         settings=settings or ProgrammeSettings(),
         schema=SCHEMA,
         title="ruralnet programme",
@@ -45,3 +47,5 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
         readiness_checks=[feed_readiness],
         extra_lifespan=peers,
     )
+    app.state.metrics.on_scrape(status_on_scrape(ProgrammeFeedCursor, SOURCE))
+    return app

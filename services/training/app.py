@@ -5,14 +5,16 @@ Run: ``uvicorn services.training.app:create --factory``.
 from fastapi import FastAPI
 
 from common.app import create_app
+from common.feedconsumer import status_on_scrape
 from services.training.attendance.router import router as attendance_router
 from services.training.base import SCHEMA
 from services.training.changes.router import router as changes_router
 from services.training.indicators.router import router as indicators_router
 from services.training.outcomes.router import router as outcomes_router
+from services.training.reference.models import TrainingFeedCursor
 from services.training.sessions.router import router as sessions_router
 from services.training.settings import TrainingSettings
-from services.training.stations_feed import feed_readiness, follow_stations
+from services.training.stations_feed import SOURCE, feed_readiness, follow_stations
 from services.training.subsidies.router import router as subsidies_router
 from services.training.trainees.router import router as trainees_router
 
@@ -37,4 +39,5 @@ def create(settings: TrainingSettings | None = None) -> FastAPI:
         ],
     )
     app.state.field_cipher = settings.field_cipher()
+    app.state.metrics.on_scrape(status_on_scrape(TrainingFeedCursor, SOURCE))
     return app
