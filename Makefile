@@ -7,7 +7,8 @@ setup:
 run: setup
 	@.venv/bin/ruralnet run
 
-test: setup
+test:
+	@scripts/bootstrap.sh --with-browser
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 	@.venv/bin/pytest $(PYTEST_ARGS)

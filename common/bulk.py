@@ -273,14 +273,18 @@ class CsvColumns:
         return codecs.BOM_UTF8 + text.getvalue().encode("utf-8")
 
 
+def attachment(filename: str, filename_zh: str) -> str:
+    """``Content-Disposition`` of a download: ``filename`` ASCII for old clients, the Chinese
+    name in RFC 6266 ``filename*`` for the browsers that read it."""
+    return f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename_zh)}"
+
+
 def template_response(columns: CsvColumns, filename: str, filename_zh: str) -> Response:
-    """``GET …/bulk/template``: the columns' template as a download (``filename`` ASCII,
-    ``filename_zh`` the name browsers that read RFC 6266 ``filename*`` show)."""
-    disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename_zh)}"
+    """``GET …/bulk/template``: the columns' template as a download."""
     return Response(
         columns.template(),
         media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": disposition},
+        headers={"Content-Disposition": attachment(filename, filename_zh)},
     )
 
 

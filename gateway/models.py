@@ -5,6 +5,7 @@ from gateway.identity.audit.models import AuditEvent
 from gateway.identity.clients.models import Client, ClientSecret
 from gateway.identity.sessions.models import LoginThrottle, RefreshToken, Revocation, UserSession
 from gateway.identity.users.models import User
+from gateway.registry.exports.models import RegistryExport
 from gateway.reports.deliveries.models import Attempt, Delivery
 from gateway.reports.documents.models import ReportRevision
 from gateway.reports.targets.models import DeliveryTarget, TargetSecret
@@ -19,6 +20,7 @@ __all__ = [
     "DeliveryTarget",
     "LoginThrottle",
     "RefreshToken",
+    "RegistryExport",
     "ReportRevision",
     "Revocation",
     "TargetSecret",

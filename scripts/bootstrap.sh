@@ -46,6 +46,14 @@ install_os_packages() {
   apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# The officials' page is tested in Debian's chromium (tests/gateway/registry/
+# test_officials_page.py): `make test` asks for it with --with-browser.
+# A Chinese font too, or its screenshots show boxes for every character.
+if [ "${1:-}" = "--with-browser" ]; then
+  [ -x /usr/bin/chromium ] || missing+=("chromium")
+  [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=("fonts-wqy-zenhei")
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   install_os_packages "${missing[@]}"
   # PostGIS is versioned by the server we just installed; look again.

@@ -1,4 +1,8 @@
 """The modules whose ``@job`` / ``@schedule`` registrations the worker runs. A feature adds
 its ``jobs`` module here (one line, keep it sorted)."""
 
-FEATURES: tuple[str, ...] = ("gateway.reports.deliveries.jobs", "gateway.reports.documents.jobs")
+FEATURES: tuple[str, ...] = (
+    "gateway.registry.exports.jobs",
+    "gateway.reports.deliveries.jobs",
+    "gateway.reports.documents.jobs",
+)

@@ -37,6 +37,11 @@ async def _period(
         Query(max_length=16, description=f"{PERIOD_EXAMPLES}; default the current year"),
     ] = None,
 ) -> Window:
+    return window_for(period)
+
+
+def window_for(period: str | None) -> Window:
+    """The window of ``?period=`` as given (a job re-reads it when it runs)."""
     today = china_today()
     if period is None:
         return window_of(Period(PeriodKind.YEAR, date(today.year, 1, 1)), today)

@@ -10,7 +10,7 @@ code, which a view reports in its ``errors`` or turns into its own answer.
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,7 @@ import httpx
 from fastapi import FastAPI
 from httpx_aiohttp import AiohttpTransport
 
-from common.errors import PROBLEM_JSON, Forbidden
+from common.errors import PROBLEM_JSON, Forbidden, Problem
 from common.logging import get_logger
 from common.middleware import REQUEST_ID_HEADER
 from common.service_client import InternalTokenAuth, service_client
@@ -35,9 +35,26 @@ KEEPALIVE_EXPIRY = 3.0
 
 
 class PartFailed(Exception):
-    def __init__(self, error: PartError) -> None:
+    def __init__(self, error: PartError, problem: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{error.service}: {error.code}")
         self.error = error
+        self.problem = problem  # the service's problem details, when it answered one
+
+    def relayed(self) -> Problem:
+        """The service's refusal of the caller's request as the caller's own problem (a
+        filter it refused is the caller's 422, naming the field): the caller's language was
+        passed on, so its words are already the right ones."""
+        problem = self.problem or {}
+        error = self.error
+        relayed = Problem(
+            error.detail,
+            code=error.code,
+            errors=problem.get("errors") if isinstance(problem.get("errors"), list) else None,
+            headers={"WWW-Authenticate": "Bearer"} if error.status == 401 else None,
+        )
+        relayed.status = error.status
+        relayed.title = relayed.title_zh = str(problem.get("title") or error.detail)
+        return relayed
 
 
 @dataclass
@@ -46,6 +63,7 @@ class Upstream:
     secret: str
     part_timeout: float
     fanout: int
+    write_timeout: float  # a write passed on whole (a bulk upload): the forwarding budget
 
     async def get(
         self,
@@ -57,23 +75,43 @@ class Upstream:
         part: str,
     ) -> Any:
         """The JSON a service answers to ``GET path``; :class:`PartFailed` otherwise."""
+        response = await self.send(caller, "GET", service, path, params, part=part)
+        return response.json()
+
+    async def send(
+        self,
+        caller: Caller,
+        method: str,
+        service: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        part: str,
+        content: AsyncIterable[bytes] | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        budget: float | None = None,
+    ) -> httpx.Response:
+        """A service's answer (2xx or 3xx) to ``method path``, within ``budget`` seconds (the
+        part budget unless given); :class:`PartFailed` otherwise."""
         try:
-            require_scope(caller.scopes, service, path, "GET")
+            require_scope(caller.scopes, service, path, method)
         except Forbidden as e:
             raise PartFailed(
                 PartError(part=part, service=service, status=403, code=e.code, detail=e.detail)
             ) from e
-        headers = {REQUEST_ID_HEADER: caller.request_id}
+        sent = {**(headers or {}), REQUEST_ID_HEADER: caller.request_id}
         if caller.language:
-            headers["Accept-Language"] = caller.language
+            sent["Accept-Language"] = caller.language
         client = self.clients[service]
-        budget = self.part_timeout
+        budget = budget or self.part_timeout
         try:
             async with asyncio.timeout(budget):
-                response = await client.get(
+                response = await client.request(
+                    method,
                     path,
                     params=params,
-                    headers=headers,
+                    content=content,
+                    headers=sent,
                     auth=InternalTokenAuth(caller.principal, self.secret),
                     timeout=budget,
                 )
@@ -82,8 +120,8 @@ class Upstream:
         except httpx.TransportError as e:
             raise PartFailed(_transport_error(part, service, e)) from e
         if response.status_code >= 400:
-            raise PartFailed(_answered_error(part, service, response))
-        return response.json()
+            raise _answered_error(part, service, response)
+        return response
 
 
 def _transport_error(part: str, service: str, error: Exception) -> PartError:
@@ -119,17 +157,19 @@ def _timeout(part: str, service: str) -> PartError:
     )
 
 
-def _answered_error(part: str, service: str, response: httpx.Response) -> PartError:
+def _answered_error(part: str, service: str, response: httpx.Response) -> PartFailed:
     code, detail = f"http_{response.status_code}", response.reason_phrase
+    problem = None
     if response.headers.get("content-type", "").startswith(PROBLEM_JSON):
         try:
-            body = response.json()
-            code, detail = str(body.get("code", code)), str(body.get("detail", detail))
+            problem = response.json()
+            code, detail = str(problem.get("code", code)), str(problem.get("detail", detail))
         except (json.JSONDecodeError, AttributeError):
-            pass
-    return PartError(
+            problem = None
+    error = PartError(
         part=part, service=service, status=response.status_code, code=code, detail=detail
     )
+    return PartFailed(error, problem)
 
 
 @asynccontextmanager
@@ -165,4 +205,5 @@ async def open_upstream(settings: GatewaySettings) -> AsyncIterator[Upstream]:
             secret=secret,
             part_timeout=settings.registry_part_timeout,
             fanout=settings.registry_fanout,
+            write_timeout=settings.upstream_timeout,
         )

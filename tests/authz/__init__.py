@@ -32,6 +32,7 @@ A request is built when the test runs (``body`` and ``path`` may be callables), 
 as "the last finished month" are right whenever the suite runs.
 """
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,7 +102,8 @@ class Write:
 
     def url(self, template: str, made: Mapping[str, str] | None = None) -> str:
         values = {name: resolve(value) for name, value in self.path.items()}
-        return template.format(**values, **(made or {}))
+        # A Starlette convertor (``{upload:path}``) is no format spec.
+        return re.sub(r"\{(\w+):\w+\}", r"{\1}", template).format(**values, **(made or {}))
 
     def json(self) -> Any:
         return resolve(self.body)

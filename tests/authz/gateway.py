@@ -15,7 +15,8 @@ from common.auth import Principal, Role
 from common.months import add_months, current_month
 from gateway.identity.phones import PhoneIndex
 from gateway.identity.tokens import USER_ROLES, digest
-from tests.authz import Context, SignIn, Write, roles
+from tests.authz import Context, SignIn, Write, roles, stations
+from tests.stations.factories import figures
 from tests.support import PHONE_INDEX_KEY
 
 LIN = "141124"  # 临县
@@ -219,5 +220,34 @@ ROUTES = {
         success=204,
         path={"client_id": CLIENT, "secret_id": SECRET},
         setup=carrier_client,
+    ),
+    # Its answer is the upload route's, as CSV: who may send it is that route's rule.
+    ("POST", "/registry/v1/exports/uploads/{upload:path}"): Write(
+        allowed=stations.REPORTERS,
+        ok_as=LIN_OFFICIAL,
+        success=200,
+        path={"upload": "stations/v1/reports/bulk"},
+        body=lambda: [
+            {"station_code": stations.REPORTING, "month": stations.last_month(), **figures()}
+        ],
+        setup=stations.operating,
+        division=stations.LIN_VILLAGE,
+        station=stations.REPORTING,
+        per_row=True,
+    ),
+    # XLSX exports: a job with an owner, so signed-in callers only; the lists' own rules
+    # decide what they may read (the station list and gap lists are public records).
+    ("POST", "/registry/v1/exports/stations.xlsx"): Write(
+        allowed=EVERYONE, ok_as=LIN_OFFICIAL, success=202
+    ),
+    ("POST", "/registry/v1/exports/gaps/{kind}.xlsx"): Write(
+        allowed=EVERYONE, ok_as=LIN_OFFICIAL, success=202, path={"kind": "points-without-carrier"}
+    ),
+    ("POST", "/registry/v1/exports/dashboards/{division}.xlsx"): Write(
+        allowed=roles(Role.ADMIN, Role.OFFICIAL, Role.PLATFORM),
+        ok_as=LIN_OFFICIAL,
+        success=202,
+        path={"division": LIN},
+        division=f"{LIN}000000",
     ),
 }

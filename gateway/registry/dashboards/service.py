@@ -84,6 +84,26 @@ def check_sort(sort: str) -> str:
     )
 
 
+def checked(caller: Caller, raw_division: str, sort: str) -> tuple[str, str]:
+    """The division's 12-digit code and the sort, if the caller may read its dashboard."""
+    code = dashboard_division(raw_division)
+    sort = check_sort(sort)
+    require_division_reader(
+        caller.principal, code, doing="read a division's dashboard", doing_zh="查看该地区的仪表盘"
+    )
+    return code, sort
+
+
+async def check_division(upstream: Upstream, caller: Caller, code: str) -> None:
+    """The division exists in the stations service's reference data."""
+    try:
+        await upstream.get(caller, "stations", f"/v1/divisions/{code}", part="division")
+    except PartFailed as e:
+        if e.error.status == 404:
+            raise division_not_found(code, location="path") from e
+        raise divisions_unavailable(code, e.error.code) from e
+
+
 async def _division_and_children(
     upstream: Upstream, caller: Caller, code: str
 ) -> tuple[Division, list[Division]]:
@@ -133,11 +153,7 @@ def _target_window(target: dict[str, Any], set_year: int, window: Window) -> Win
 async def dashboard(
     upstream: Upstream, caller: Caller, raw_division: str, window: Window, sort: str
 ) -> Dashboard:
-    code = dashboard_division(raw_division)
-    sort = check_sort(sort)
-    require_division_reader(
-        caller.principal, code, doing="read a division's dashboard", doing_zh="查看该地区的仪表盘"
-    )
+    code, sort = checked(caller, raw_division, sort)
     division, children = await _division_and_children(upstream, caller, code)
     rows, errors = await measure(upstream, caller, [division, *children], window)
     head, *rest = rows

@@ -149,7 +149,9 @@ async def gap_page(
     window: Window,
     params: PageParams,
 ) -> GapPage:
-    rows, next_key = await walk(upstream, caller, kind, prefix, window, params.limit, params)
+    rows, next_key = await walk(
+        upstream, caller, kind, prefix, window, params.limit, _cursor(params)
+    )
     return GapPage(
         kind=kind,
         items=rows,
@@ -164,13 +166,13 @@ async def walk(
     prefix: str | None,
     window: Window,
     limit: int,
-    params: PageParams,
+    start: tuple[str | None, str] = (None, ""),
     *,
     max_pages: int = MAX_SOURCE_PAGES,
 ) -> tuple[list[GapRow], list[Any] | None]:
-    """Up to ``limit`` gaps from where ``params``' cursor left off, and the key to go on
-    from (None: the list is done)."""
-    source_cursor, after = _cursor(params)
+    """Up to ``limit`` gaps from ``start`` (the source page's cursor and the last place
+    examined), and the key to go on from (None: the list is done)."""
+    source_cursor, after = start
     path, query = _source(kind, prefix)
     rows: list[GapRow] = []
     last_division = ""

@@ -1,0 +1,139 @@
+"""The registry's composite views through the gateway: a station's record vs a plain station
+GET, and a province's dashboard.
+
+On the national benchmark database (``bench.national``), the four services and the gateway,
+each in its own uvicorn process (JSON logs, as in production; logistics, training and
+programme do not follow feeds). An admin's access token.
+
+- ``GET /registry/v1/stations/{code}`` (six service calls in parallel; the record cache
+  off, ``GATEWAY_REGISTRY_CACHE_SECONDS=0``, so every request pays for them) against
+  ``GET /stations/v1/stations/{code}`` through the same gateway, the same random sequence of
+  village points for both, one keep-alive connection, taking turns over three rounds:
+  p50 and p99 (goal: the record ≤ 2× the plain GET at p50).
+- ``GET /registry/v1/dashboards/14`` (Shanxi: the province and its 11 prefectures, every
+  indicator, every target set): median of the rounds against the 1 s goal.
+"""
+
+import random
+import secrets
+from contextlib import ExitStack
+
+import asyncpg
+
+from bench.core import Figure, Load, Measurement, Options, measure, median_of, uvicorn_process
+from bench.national import bench_url, prepare_async
+from common.auth import Principal, Role
+from common.settings import plain_database_url
+from gateway.auth import mint_user_token
+
+ROUNDS = 3
+SEED = 20261202
+CODES = 2_000
+PROVINCE = "14"
+GOAL_RATIO = 2.0
+GOAL_DASHBOARD_MS = 1000.0
+SERVICES = {
+    "stations": "services.stations.app:create",
+    "logistics": "services.logistics.app:create",
+    "training": "services.training.app:create",
+    "programme": "services.programme.app:create",
+}
+
+
+async def _codes(url: str) -> list[str]:
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        every = [
+            r["code"]
+            for r in await conn.fetch(
+                "SELECT code FROM stations.station WHERE tier = 'village' ORDER BY code"
+            )
+        ]
+    finally:
+        await conn.close()
+    return random.Random(SEED).choices(every, k=CODES)
+
+
+async def run(options: Options) -> list[Figure]:
+    await prepare_async()
+    url = bench_url()
+    codes = await _codes(url)
+    internal = secrets.token_hex(32)
+    user = secrets.token_hex(32)
+    token = mint_user_token(Principal(subject="bench", role=Role.ADMIN), secret=user)
+    headers = {"Authorization": f"Bearer {token}"}
+    env = {
+        "DATABASE_URL": url,
+        "RURALNET_INTERNAL_SECRET": internal,
+        "GATEWAY_JWT_SECRET": user,
+        "LOGISTICS_FOLLOW_STATIONS": "false",
+        "TRAINING_FOLLOW_STATIONS": "false",
+        "PROGRAMME_FOLLOW_STATIONS": "false",
+        "GATEWAY_REGISTRY_CACHE_SECONDS": "0",
+        "GATEWAY_REGISTRY_PART_TIMEOUT": "30",
+        **{f"{name.upper()}_LOG_JSON": "true" for name in (*SERVICES, "gateway")},
+    }
+    latency = Load(requests=options.scaled(1500), concurrency=1, seconds=20, warmup=50)
+    boards = Load(requests=options.scaled(30), concurrency=1, seconds=60, warmup=2)
+    record: list[Measurement] = []
+    plain: list[Measurement] = []
+    dashboard: list[Measurement] = []
+    with ExitStack() as stack:
+        urls = {
+            name: stack.enter_context(uvicorn_process(app, env=env))
+            for name, app in SERVICES.items()
+        }
+        gateway = stack.enter_context(
+            uvicorn_process(
+                "gateway.app:create",
+                env={**env, **{f"GATEWAY_{n.upper()}_URL": u for n, u in urls.items()}},
+            )
+        )
+        targets = {
+            "record": [f"{gateway}/registry/v1/stations/{c}" for c in codes],
+            "plain": [f"{gateway}/stations/v1/stations/{c}" for c in codes],
+        }
+        for i in range(1 if options.quick else ROUNDS):
+            order = ("record", "plain") if i % 2 == 0 else ("plain", "record")
+            for key in order:
+                found = await measure(targets[key], latency, headers=headers)
+                (record if key == "record" else plain).append(found)
+            dashboard.append(
+                await measure(
+                    f"{gateway}/registry/v1/dashboards/{PROVINCE}", boards, headers=headers
+                )
+            )
+    for name, rounds in (("record", record), ("plain", plain), ("dashboard", dashboard)):
+        failed = sum(m.errors for m in rounds)
+        if failed:
+            raise RuntimeError(f"{name}: {failed} requests answered with an error")
+
+    def p(rounds: list[Measurement], statistic: str) -> float:
+        return median_of(rounds, statistic)
+
+    ratio = p(record, "p50") / p(plain, "p50")
+    board = p(dashboard, "p50")
+    return [
+        Figure(
+            "GET /registry/v1/stations/{code}, p50 (1 connection, cache off)",
+            p(record, "p50"), p(plain, "p50"), "GET /stations/v1/stations/{code}, same gateway",
+            "ms", higher_is_better=False,
+            note=f"goal ≤ {GOAL_RATIO}×: {'met' if ratio <= GOAL_RATIO else 'NOT met'}",
+        ),
+        Figure(
+            "GET /registry/v1/stations/{code}, p99 (1 connection, cache off)",
+            p(record, "p99"), p(plain, "p99"), "GET /stations/v1/stations/{code}, same gateway",
+            "ms", higher_is_better=False,
+        ),
+        Figure(
+            f"GET /registry/v1/dashboards/{PROVINCE} (a province, national data), p50",
+            board, GOAL_DASHBOARD_MS, "the 1 s goal", "ms", higher_is_better=False,
+            note=f"p99 {p(dashboard, 'p99'):.0f} ms",
+        ),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    from bench.__main__ import main
+
+    raise SystemExit(main(["registry_views"]))
