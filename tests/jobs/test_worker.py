@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.db import make_engine, make_sessionmaker
 from gateway.jobs import enqueue, enqueue_on
 from gateway.jobs.queue import queries
-from tests.jobs.support import recording_server, worker_process
+from tests.jobs.support import eventually, recording_server, worker_process
 
 
 async def test_the_installed_queue_is_what_the_library_declares(db: asyncpg.Pool) -> None:
@@ -64,10 +64,15 @@ async def test_a_real_worker_process_runs_an_enqueued_job(db: asyncpg.Pool) -> N
             job_id = await enqueue_on(conn, "probe.call", {"url": url, "county": "141124"})
         (received,) = recorder.wait_for(1)
     assert received == {"url": url, "county": "141124", "job_id": job_id, "attempt": 1}
-    statuses = await db.fetch(
-        "SELECT status::text FROM gateway.pgqueuer_log WHERE job_id = $1 ORDER BY id", job_id
-    )
-    assert [r["status"] for r in statuses][-1] == "successful"
+
+    async def finished() -> bool:
+        # The worker logs the job's end after the call returned: awaited by its effect.
+        statuses = await db.fetch(
+            "SELECT status::text FROM gateway.pgqueuer_log WHERE job_id = $1 ORDER BY id", job_id
+        )
+        return bool(statuses) and statuses[-1]["status"] == "successful"
+
+    await eventually(finished)
     assert await _count_jobs(db) == 0
 
 
