@@ -173,4 +173,6 @@ async def _receive(request: Request) -> JSONResponse:
 
 def receiver() -> Starlette:
     """What a platform does at least with a delivery: read the body, answer a receipt."""
-    return Starlette(routes=[Route("/receive", _receive, methods=["POST"])])
+    return Starlette(
+        routes=[Route("/healthz", _healthz), Route("/receive", _receive, methods=["POST"])]
+    )
