@@ -95,6 +95,14 @@ class ChangeEvent(BaseModel):
     payload: dict[str, Any]
 
 
+class ChangeHead(BaseModel):
+    cursor: str = Field(
+        description="the position after the newest event a reader can be handed now: pass it "
+        "as `after` to read only what comes next",
+        examples=["7512.42"],
+    )
+
+
 class ChangePage(BaseModel):
     items: list[ChangeEvent]
     cursor: str | None = Field(
@@ -182,6 +190,40 @@ async def read_changes(
     return ChangePage(items=items, cursor=items[-1].cursor if items else after)
 
 
+# Before every event: the head of an empty feed.
+START = encode_feed_cursor(0, 0)
+
+
+async def read_head(session: AsyncSession, model: type[ChangeEventMixin]) -> ChangeHead:
+    """Where a new reader starts to see only what happens from now on (a webhook
+    subscription): the last event below the horizon, so every event after it is one no
+    reader has been handed yet."""
+    horizon = text(_HORIZON).bindparams(feed_component=model.__table__.schema)  # type: ignore[attr-defined]
+    stmt = (
+        select(model.txid, model.id)
+        .where(model.txid < horizon)
+        .order_by(model.txid.desc(), model.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return ChangeHead(cursor=START if row is None else encode_feed_cursor(row.txid, row.id))
+
+
+def head_route(router: APIRouter, model: type[ChangeEventMixin]) -> None:
+    """``GET /v1/changes/head`` on a feed's router."""
+
+    @router.get(
+        "/head",
+        summary="Where the feed is now",
+        description="The cursor after the newest event: reading `after` it gives only "
+        "events that come later.",
+        response_model=ChangeHead,
+        dependencies=[Depends(require_signed_in)],
+    )
+    async def changes_head(session: SessionDep) -> ChangeHead:
+        return await read_head(session, model)
+
+
 def changes_router(model: type[ChangeEventMixin], topics: Sequence[str]) -> APIRouter:
     """``GET /v1/changes`` of one service: its events in a cursor-safe order, optionally
     only some of its ``topics``. Not for the public: events name who changed what."""
@@ -221,4 +263,5 @@ def changes_router(model: type[ChangeEventMixin], topics: Sequence[str]) -> APIR
         # up reads a thousand events a page.
         return Response(page.model_dump_json(), media_type="application/json")
 
+    head_route(router, model)
     return router

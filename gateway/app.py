@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from common.app import create_app
 from gateway.base import SCHEMA
 from gateway.feeds.router import router as feeds_router
+from gateway.feeds.subscriptions.router import router as subscriptions_router
 from gateway.identity.context import identity_lifespan
 from gateway.identity.router import routers as identity_routers
 from gateway.openapi import merged_openapi
@@ -71,6 +72,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
             targets_router,
             deliveries_router,
             feeds_router,
+            subscriptions_router,
         ],
         readiness_checks=[check_services],
         extra_lifespan=_lifespan,

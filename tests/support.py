@@ -147,7 +147,9 @@ async def load_reference_copies(database_url: str, followers: Sequence[Reference
     from services.stations.app import create
     from services.stations.settings import StationsSettings
 
-    app = create(StationsSettings(database_url=database_url))
+    # The secret its headers are signed with, whatever the environment says (a benchmark
+    # loads programme's copy outside the test suite's environment).
+    app = create(StationsSettings(database_url=database_url, internal_secret=INTERNAL_SECRET))  # type: ignore[arg-type]
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(

@@ -7,6 +7,11 @@ from gateway.registry.schemas import PartError
 
 
 class FeedEvent(BaseModel):
+    id: str = Field(
+        description="the event's id across every feed, and the `webhook-id` of its webhook "
+        "deliveries: deduplicate by it",
+        examples=["evt_stations_4211"],
+    )
     cursor: str = Field(description="pass as `after` to read on from this event")
     service: str = Field(examples=["stations"])
     topic: str = Field(examples=["station"])

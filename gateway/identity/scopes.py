@@ -80,6 +80,13 @@ SCOPES: dict[str, Scope] = {
                 *_on("feeds", ""),
             ),
         ),
+        Scope(
+            "webhooks:manage",
+            "manage the platform's own webhook subscriptions to the change feeds (platforms)",
+            frozenset({Role.PLATFORM}),
+            writes=_on("feeds", "/v1/subscriptions"),
+            reads=_on("feeds", "/v1/subscriptions"),
+        ),
     )
 }
 

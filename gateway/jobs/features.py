@@ -2,6 +2,7 @@
 its ``jobs`` module here (one line, keep it sorted)."""
 
 FEATURES: tuple[str, ...] = (
+    "gateway.feeds.subscriptions.jobs",
     "gateway.registry.exports.jobs",
     "gateway.reports.deliveries.jobs",
     "gateway.reports.documents.jobs",

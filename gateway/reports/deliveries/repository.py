@@ -7,7 +7,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.pagination import PageParams, keyset
+from gateway.feeds.subscriptions.models import WebhookEvent, WebhookSubscription
 from gateway.reports.deliveries.models import Attempt, Delivery
+from gateway.reports.deliveries.secrets import Owner
 from gateway.reports.targets.models import DeliveryTarget
 
 
@@ -83,6 +85,70 @@ async def insert_deliveries(
     return list((await session.execute(stmt)).scalars().all())
 
 
+async def event(session: AsyncSession, event_id: int) -> WebhookEvent | None:
+    return await session.get(WebhookEvent, event_id)
+
+
+async def insert_event_deliveries(
+    session: AsyncSession, subscription_ids: Sequence[int], event: WebhookEvent, now: datetime
+) -> list[int]:
+    """One pending delivery of ``event`` per subscription that has none yet; their ids."""
+    if not subscription_ids:
+        return []
+    stmt = (
+        insert(Delivery)
+        .values(
+            [
+                {
+                    "subscription_id": subscription_id,
+                    "event_id": event.id,
+                    "webhook_id": event.webhook_id,
+                    "event_type": event.event_type,
+                    "division": event.division,
+                    "status": "pending",
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for subscription_id in subscription_ids
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["subscription_id", "event_id"])
+        .returning(Delivery.id)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def destination(
+    session: AsyncSession, delivery: Delivery, *, lock: bool = False
+) -> DeliveryTarget | WebhookSubscription | None:
+    """Where the delivery goes: its report target or its webhook subscription."""
+    model: type[DeliveryTarget] | type[WebhookSubscription] = DeliveryTarget
+    owner_id = delivery.target_id
+    if delivery.subscription_id is not None:
+        model, owner_id = WebhookSubscription, delivery.subscription_id
+    stmt = select(model).where(model.id == owner_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def resume_paused(
+    session: AsyncSession, owner: Owner, owner_id: int, now: datetime
+) -> list[int]:
+    """Deliveries paused while their destination was disabled are due again now."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            getattr(Delivery, owner.value) == owner_id,
+            Delivery.status == "pending",
+            Delivery.next_attempt_at.is_(None),
+        )
+        .values(next_attempt_at=now)
+        .returning(Delivery.id)
+    )
+    return list(result.scalars().all())
+
+
 async def lock(session: AsyncSession, delivery_id: int) -> Delivery | None:
     stmt = select(Delivery).where(Delivery.id == delivery_id).with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -109,14 +175,19 @@ async def attempts_of(session: AsyncSession, delivery_id: int) -> Sequence[Attem
 
 async def page(
     session: AsyncSession,
-    target_id: int,
+    owner: Owner,
+    owner_id: int,
     params: PageParams,
-    period: str | None,
     status: str | None,
+    *,
+    period: str | None = None,
+    event_type: str | None = None,
 ) -> Sequence[Delivery]:
-    stmt = select(Delivery).where(Delivery.target_id == target_id)
+    stmt = select(Delivery).where(getattr(Delivery, owner.value) == owner_id)
     if period is not None:
         stmt = stmt.where(Delivery.period == period)
+    if event_type is not None:
+        stmt = stmt.where(Delivery.event_type == event_type)
     if status is not None:
         stmt = stmt.where(Delivery.status == status)
     stmt = keyset(stmt, [Delivery.id], params)

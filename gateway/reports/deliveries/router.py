@@ -9,7 +9,7 @@ from common.db import SessionDep
 from common.errors import BadRequest, Conflict, NotFound, Unprocessable, problem_responses
 from common.pagination import Page, next_link
 from gateway.identity.dependencies import PageDep, SignedInDep
-from gateway.reports.deliveries import repository, service
+from gateway.reports.deliveries import access, repository
 from gateway.reports.deliveries.models import Delivery
 from gateway.reports.deliveries.schemas import (
     AttemptOut,
@@ -17,6 +17,7 @@ from gateway.reports.deliveries.schemas import (
     DeliveryOut,
     DeliveryStatus,
 )
+from gateway.reports.deliveries.secrets import Owner
 from gateway.reports.targets import service as targets
 from gateway.reports.targets.router import ADMIN, AUTH, NOT_FOUND, TargetId
 
@@ -36,22 +37,8 @@ def _out(delivery: Delivery) -> DeliveryOut:
 
 async def _delivery(session: SessionDep, target_id: int, delivery_id: int) -> Delivery:
     await targets.get(session, target_id)
-    delivery = await repository.lock(session, delivery_id)
-    if delivery is None:
-        raise NotFound(
-            f"no delivery {delivery_id}",
-            detail_zh=f"投递记录 {delivery_id} 不存在",
-            code="delivery_not_found",
-        )
-    if delivery.target_id != target_id:
-        raise Unprocessable(
-            f"delivery {delivery_id} belongs to target {delivery.target_id}, not {target_id}",
-            detail_zh=f"投递记录 {delivery_id} 属于报送目标 {delivery.target_id},不属于 {target_id}",
-            code="delivery_of_another_target",
-            field="delivery_id",
-            location="path",
-        )
-    return delivery
+    delivery = await access.lock_delivery(session, delivery_id)
+    return access.require_owned(Owner.TARGET, target_id, delivery)
 
 
 @router.get(
@@ -72,7 +59,12 @@ async def list_deliveries(
     targets.require_admin(principal)
     await targets.get(session, target_id)
     rows = await repository.page(
-        session, target_id, params, period, None if status is None else status.value
+        session,
+        Owner.TARGET,
+        target_id,
+        params,
+        None if status is None else status.value,
+        period=period,
     )
     return Page(
         items=[_out(d) for d in rows[: params.limit]],
@@ -119,17 +111,5 @@ async def replay_delivery(
     targets.require_admin(principal)
     delivery = await _delivery(session, target_id, delivery_id)
     target = await targets.get(session, target_id)
-    if target.status != "active":
-        raise Conflict(
-            f"target {target_id} is disabled ({target.disabled_reason}); re-enable it first",
-            detail_zh="报送目标已停用,请先启用",
-            code="target_disabled",
-        )
-    if delivery.status == "pending":
-        raise Conflict(
-            f"delivery {delivery_id} is still being delivered",
-            detail_zh="该投递仍在进行中",
-            code="delivery_pending",
-        )
-    await service.replay(session, delivery, datetime.now(UTC))
+    await access.replay(session, Owner.TARGET, target, delivery, datetime.now(UTC))
     return _out(delivery)

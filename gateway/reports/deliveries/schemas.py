@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # being delivered (or paused while its target is disabled)
     DELIVERED = "delivered"
-    REJECTED = "rejected"  # the target refused it (4xx): an admin must look
-    GONE = "gone"  # the target answered 410 and was disabled
+    REJECTED = "rejected"  # the receiver refused it (4xx): its manager must look
+    GONE = "gone"  # the receiver answered 410: its target or subscription was disabled
     FAILED = "failed"  # every attempt of the retry schedule failed
 
 
@@ -25,23 +25,30 @@ class AttemptOut(BaseModel):
     retry_after_seconds: int | None
 
 
-class DeliveryOut(BaseModel):
+class DeliveryState(BaseModel):
+    """What every delivery says, a report document's or a feed event's."""
+
     id: int
-    target_id: int
-    revision_id: int
-    webhook_id: str = Field(description="the same on every attempt and replay", examples=["rev_42"])
-    document_type: str
-    division: str
-    period: str
+    webhook_id: str = Field(
+        description="the same on every attempt and replay", examples=["rev_42", "evt_stations_7"]
+    )
     status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime | None
     delivered_at: datetime | None
-    receipt_status: int | None = Field(description="the status the target answered with")
-    receipt: str | None = Field(description="what the target answered (its receipt), kept")
+    receipt_status: int | None = Field(description="the status the receiver answered with")
+    receipt: str | None = Field(description="what the receiver answered (its receipt), kept")
     last_error: str | None
     replays: int
     created_at: datetime
+
+
+class DeliveryOut(DeliveryState):
+    target_id: int
+    revision_id: int
+    document_type: str
+    division: str
+    period: str
 
 
 class DeliveryDetail(DeliveryOut):

@@ -1,5 +1,7 @@
-"""Delivering a document revision to a target: one signed POST per attempt, every attempt
-recorded, retried on the schedule of ``policy`` (ADR 0081).
+"""Delivering what is owed — a document revision to a report target (ADR 0082), a feed event
+to a webhook subscription (ADR 0084) — one signed POST per attempt, every attempt recorded,
+retried on the schedule of ``policy``. Both kinds take this one path; only what is sent
+(``_content``) and where (``repository.destination``) differ.
 
 An attempt is committed as ``in_flight`` before the POST and settled after it, in two short
 transactions (no row lock held while a remote server thinks). A worker killed in between
@@ -16,12 +18,13 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.feeds.subscriptions.models import WebhookSubscription
 from gateway.jobs import JobContext, enqueue
-from gateway.reports.deliveries import policy, repository
+from gateway.reports.deliveries import policy, repository, secrets
 from gateway.reports.deliveries.models import Attempt, Delivery
 from gateway.reports.deliveries.policy import Outcome
+from gateway.reports.deliveries.secrets import Owner
 from gateway.reports.deliveries.signing import signed_headers
-from gateway.reports.targets import repository as targets
 from gateway.reports.targets.models import DeliveryTarget
 from gateway.reports.targets.schedule import period_kind
 
@@ -58,11 +61,15 @@ async def revision_ready(session: AsyncSession, revision_id: int, now: datetime)
         session, revision.document_type, revision.division, kind
     )
     ids = await repository.insert_deliveries(session, matching, revision, now)
-    for delivery_id in ids:
+    await queue_first_attempts(session, ids)
+    return ids
+
+
+async def queue_first_attempts(session: AsyncSession, delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
         await enqueue(
             session, DELIVER, {"delivery_id": delivery_id}, dedupe_key=f"delivery:{delivery_id}:1"
         )
-    return ids
 
 
 @dataclass(frozen=True)
@@ -98,23 +105,72 @@ async def attempt(ctx: JobContext, delivery_id: int) -> None:
         await _settle(session, send, answer, ctx.clock())
 
 
+async def queue_resumed(session: AsyncSession, delivery_ids: list[int]) -> None:
+    """Deliveries paused while their destination was disabled, due again."""
+    for delivery_id in delivery_ids:
+        await enqueue(session, DELIVER, {"delivery_id": delivery_id})
+
+
+Destination = DeliveryTarget | WebhookSubscription
+
+
+def owner_of(delivery: Delivery) -> tuple[Owner, int]:
+    if delivery.subscription_id is not None:
+        return Owner.SUBSCRIPTION, delivery.subscription_id
+    assert delivery.target_id is not None
+    return Owner.TARGET, delivery.target_id
+
+
+def _kind(destination: Destination) -> str:
+    return "subscription" if isinstance(destination, WebhookSubscription) else "target"
+
+
+async def _content(
+    session: AsyncSession, delivery: Delivery
+) -> tuple[bytes, dict[str, str]] | None:
+    """The body and the unsigned convenience headers: a revision's bytes as the documents'
+    side stored them, or the event's as the feed's reader stored it."""
+    common = {"content-type": "application/json", "user-agent": "ruralnet-gateway"}
+    if delivery.event_id is not None:
+        event = await repository.event(session, delivery.event_id)
+        if event is None:
+            return None
+        headers = {**common, "ruralnet-event-type": event.event_type}
+        if event.division:
+            headers["ruralnet-division"] = event.division
+        return event.body, headers
+    assert delivery.revision_id is not None
+    revision = await repository.revision(session, delivery.revision_id)
+    if revision is None:
+        return None
+    return revision.body, {
+        **common,
+        "ruralnet-document-type": revision.document_type,
+        "ruralnet-document-version": revision.document_version,
+        "ruralnet-division": revision.division,
+        "ruralnet-period": revision.period,
+        "ruralnet-content-hash": revision.content_hash,
+    }
+
+
 async def _start(session: AsyncSession, delivery_id: int, now: datetime) -> Send | None:
     delivery = await repository.lock(session, delivery_id)
     if delivery is None or delivery.status != "pending":
         return None
-    target = await targets.get(session, delivery.target_id)
-    if target is None:
+    destination = await repository.destination(session, delivery)
+    if destination is None:
         return None
-    if target.status != "active":
-        delivery.next_attempt_at = None  # paused until an admin re-enables the target
+    if destination.status != "active":
+        delivery.next_attempt_at = None  # paused until it is enabled again
         return None
     if delivery.next_attempt_at is None:
         return None
     if delivery.next_attempt_at > now:
         await schedule_attempt(session, delivery, delivery.next_attempt_at - now)
         return None
-    revision = await repository.revision(session, delivery.revision_id)
-    secrets = [s.secret for s in await targets.secrets_of(session, [target.id], now)]
+    content = await _content(session, delivery)
+    owner, owner_id = owner_of(delivery)
+    signing = [s.secret for s in await secrets.valid(session, owner, [owner_id], now)]
     await repository.interrupt_in_flight(session, delivery.id)
     delivery.attempts += 1
     session.add(
@@ -122,33 +178,27 @@ async def _start(session: AsyncSession, delivery_id: int, now: datetime) -> Send
             delivery_id=delivery.id, number=delivery.attempts, started_at=now, outcome="in_flight"
         )
     )
-    if revision is None or not secrets:
+    if content is None or not signing:
         # Nothing to send or nothing to sign with: recorded, and an admin must act.
         return Send(
-            delivery.id, delivery.attempts, target.endpoint_url, delivery.webhook_id, b"", {}, []
-        )
+            delivery.id, delivery.attempts, destination.endpoint_url, delivery.webhook_id, b"",
+            {}, [],
+        )  # fmt: skip
+    body, headers = content
     return Send(
         delivery_id=delivery.id,
         number=delivery.attempts,
-        url=target.endpoint_url,
+        url=destination.endpoint_url,
         webhook_id=delivery.webhook_id,
-        body=revision.body,
-        headers={
-            "content-type": "application/json",
-            "user-agent": "ruralnet-gateway",
-            "ruralnet-document-type": revision.document_type,
-            "ruralnet-document-version": revision.document_version,
-            "ruralnet-division": revision.division,
-            "ruralnet-period": revision.period,
-            "ruralnet-content-hash": revision.content_hash,
-        },
-        secrets=secrets,
+        body=body,
+        headers=headers,
+        secrets=signing,
     )
 
 
 async def _post(http: httpx.AsyncClient, send: Send) -> Answer:
     if not send.secrets:
-        return Answer(None, "no document or no valid signing secret", None, 0, None)
+        return Answer(None, "nothing to send or no valid signing secret", None, 0, None)
     # Signed at the moment of sending with the wall clock: receivers check the timestamp
     # against theirs (±5 min), whatever clock schedules the attempts.
     headers = {
@@ -181,8 +231,9 @@ async def _settle(session: AsyncSession, send: Send, answer: Answer, now: dateti
     record = await repository.attempt(session, send.delivery_id, send.number)
     if delivery is None or record is None or record.outcome != "in_flight":
         return  # taken over meanwhile (marked interrupted by a newer run)
-    target = await targets.get(session, delivery.target_id, lock=True)
-    assert target is not None
+    destination = await repository.destination(session, delivery, lock=True)
+    if destination is None:
+        return  # deleted meanwhile (a subscription), its deliveries with it
     record.status_code = answer.status_code
     record.latency_ms = answer.latency_ms
     record.response_excerpt = answer.excerpt
@@ -203,17 +254,18 @@ async def _settle(session: AsyncSession, send: Send, answer: Answer, now: dateti
     elif outcome is Outcome.GONE:
         delivery.status = "gone"
         delivery.last_error = f"410 Gone: {answer.excerpt}"[:EXCERPT]
-        target.status = "disabled"
-        target.disabled_reason = "gone"
+        destination.status = "disabled"
+        destination.disabled_reason = "gone"
         _alert(
-            target,
-            f"the endpoint answered 410 Gone to delivery {delivery.id}; target disabled",
+            destination,
+            f"the endpoint answered 410 Gone to delivery {delivery.id}; "
+            f"{_kind(destination)} disabled",
             now,
         )
     elif outcome is Outcome.REJECTED:
         delivery.status = "rejected"
         delivery.last_error = f"{answer.status_code}: {answer.excerpt}"[:EXCERPT]
-        _alert(target, f"delivery {delivery.id} refused: {delivery.last_error}", now)
+        _alert(destination, f"delivery {delivery.id} refused: {delivery.last_error}", now)
     else:
         wait_hint = policy.retry_after(answer.retry_after, now)
         if wait_hint is not None:
@@ -223,7 +275,7 @@ async def _settle(session: AsyncSession, send: Send, answer: Answer, now: dateti
         if wait is None:
             delivery.status = "failed"
             _alert(
-                target,
+                destination,
                 f"delivery {delivery.id} failed after {policy.MAX_ATTEMPTS} attempts: "
                 f"{delivery.last_error}",
                 now,
@@ -234,7 +286,7 @@ async def _settle(session: AsyncSession, send: Send, answer: Answer, now: dateti
     log.info(
         "delivery attempt",
         delivery=delivery.id,
-        target=target.id,
+        **{_kind(destination): destination.id},
         attempt=send.number,
         outcome=outcome.value,
         status_code=answer.status_code,
@@ -242,11 +294,16 @@ async def _settle(session: AsyncSession, send: Send, answer: Answer, now: dateti
     )
 
 
-def _alert(target: DeliveryTarget, message: str, now: datetime) -> None:
-    """What an admin must look at: kept on the target (``alert``) and logged as an error."""
-    target.alert = message[:EXCERPT]
-    target.alert_at = now
-    log.error("report delivery needs an admin", target=target.id, problem=message[:EXCERPT])
+def _alert(destination: Destination, message: str, now: datetime) -> None:
+    """What its manager must look at: kept on the target or subscription (``alert``) and
+    logged as an error (never the body)."""
+    destination.alert = message[:EXCERPT]
+    destination.alert_at = now
+    log.error(
+        "delivery needs attention",
+        **{_kind(destination): destination.id},
+        problem=message[:EXCERPT],
+    )
 
 
 async def replay(session: AsyncSession, delivery: Delivery, now: datetime) -> None:

@@ -1,5 +1,5 @@
-"""Delivery targets (MOFCOM's information system, a provincial platform) and their signing
-secrets."""
+"""Delivery targets: MOFCOM's information system, a provincial platform (their signing
+secrets are ``deliveries.models.SigningSecret``)."""
 
 from datetime import datetime, time
 
@@ -8,7 +8,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
-    ForeignKey,
     Identity,
     Integer,
     SmallInteger,
@@ -56,20 +55,3 @@ class DeliveryTarget(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class TargetSecret(Base):
-    """A ``whsec_`` signing secret (Standard Webhooks). Kept as given, since signing needs it;
-    two sign at once while a target rotates: the old one until ``expires_at``."""
-
-    __tablename__ = "target_secret"
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    target_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("delivery_target.id", ondelete="CASCADE"), index=True
-    )
-    secret: Mapped[str] = mapped_column(String(200))
-    hint: Mapped[str] = mapped_column(String(16))
-    created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,11 +1,11 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.pagination import PageParams, keyset
-from gateway.reports.targets.models import DeliveryTarget, TargetSecret
+from gateway.reports.targets.models import DeliveryTarget
 
 
 async def get(
@@ -20,21 +20,6 @@ async def get(
 async def page(session: AsyncSession, params: PageParams) -> Sequence[DeliveryTarget]:
     stmt = keyset(select(DeliveryTarget), [DeliveryTarget.id], params)
     return (await session.execute(stmt)).scalars().all()
-
-
-async def secrets_of(
-    session: AsyncSession, target_ids: Sequence[int], now: datetime
-) -> list[TargetSecret]:
-    """The secrets still signing at ``now``, newest first."""
-    stmt = (
-        select(TargetSecret)
-        .where(
-            TargetSecret.target_id.in_(target_ids),
-            or_(TargetSecret.expires_at.is_(None), TargetSecret.expires_at > now),
-        )
-        .order_by(TargetSecret.target_id, TargetSecret.id.desc())
-    )
-    return list((await session.execute(stmt)).scalars().all())
 
 
 async def due(session: AsyncSession, now: datetime) -> Sequence[DeliveryTarget]:

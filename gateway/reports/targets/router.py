@@ -20,8 +20,9 @@ from common.errors import (
 from common.etag import etag
 from common.pagination import Page, next_link
 from gateway.identity.dependencies import PageDep, SignedInDep
-from gateway.jobs import enqueue
-from gateway.reports.deliveries.service import DELIVER
+from gateway.reports.deliveries import secrets
+from gateway.reports.deliveries.secrets import Owner
+from gateway.reports.deliveries.service import queue_resumed
 from gateway.reports.targets import repository, service
 from gateway.reports.targets.schemas import (
     NewSecret,
@@ -89,9 +90,9 @@ async def list_targets(
     service.require_admin(principal)
     rows = await repository.page(session, params)
     shown = rows[: params.limit]
-    secrets = await repository.secrets_of(session, [t.id for t in shown], _now())
+    signing = await secrets.valid(session, Owner.TARGET, [t.id for t in shown], _now())
     return Page(
-        items=[service.target_out(t, [s for s in secrets if s.target_id == t.id]) for t in shown],
+        items=[service.target_out(t, [s for s in signing if s.target_id == t.id]) for t in shown],
         next=next_link(request, rows, params, lambda t: [t.id]),
     )
 
@@ -105,8 +106,8 @@ async def list_targets(
 async def get_target(target_id: TargetId, session: SessionDep, principal: SignedInDep) -> Response:
     service.require_admin(principal)
     target = await service.get(session, target_id)
-    secrets = await repository.secrets_of(session, [target.id], _now())
-    return _target_response(service.target_out(target, secrets))
+    signing = await secrets.valid(session, Owner.TARGET, [target.id], _now())
+    return _target_response(service.target_out(target, signing))
 
 
 @router.patch(
@@ -134,10 +135,9 @@ async def patch_target(
     target, resumed = await service.patch(
         session, request.app.state.settings, principal, target_id, body, if_match, now
     )
-    for delivery_id in resumed:
-        await enqueue(session, DELIVER, {"delivery_id": delivery_id})
-    secrets = await repository.secrets_of(session, [target.id], now)
-    return _target_response(service.target_out(target, secrets))
+    await queue_resumed(session, resumed)
+    signing = await secrets.valid(session, Owner.TARGET, [target.id], now)
+    return _target_response(service.target_out(target, signing))
 
 
 @router.post(

@@ -3,18 +3,19 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
 from common.authz import require_role
 from common.errors import NotFound
 from common.etag import check_if_match
-from gateway.reports.deliveries.models import Delivery
-from gateway.reports.deliveries.signing import hint, new_secret
+from gateway.reports.deliveries import repository as deliveries
+from gateway.reports.deliveries import secrets
+from gateway.reports.deliveries.models import SigningSecret
+from gateway.reports.deliveries.secrets import Owner
 from gateway.reports.targets import repository
 from gateway.reports.targets.addresses import require_public
-from gateway.reports.targets.models import DeliveryTarget, TargetSecret
+from gateway.reports.targets.models import DeliveryTarget
 from gateway.reports.targets.schedule import next_run
 from gateway.reports.targets.schemas import (
     Schedule,
@@ -35,7 +36,7 @@ async def check_endpoint(url: str, settings: GatewaySettings) -> None:
         await require_public(url)
 
 
-def target_out(target: DeliveryTarget, secrets: Sequence[TargetSecret]) -> TargetOut:
+def target_out(target: DeliveryTarget, signing: Sequence[SigningSecret]) -> TargetOut:
     return TargetOut(
         id=target.id,
         name=target.name,
@@ -54,7 +55,7 @@ def target_out(target: DeliveryTarget, secrets: Sequence[TargetSecret]) -> Targe
         alert_at=target.alert_at,
         secrets=[
             SecretOut(id=s.id, hint=s.hint, created_at=s.created_at, expires_at=s.expires_at)
-            for s in secrets
+            for s in signing
         ],
         version=target.version,
         created_at=target.created_at,
@@ -67,7 +68,7 @@ async def create(
     principal: Principal,
     body: TargetCreate,
     now: datetime,
-) -> tuple[DeliveryTarget, TargetSecret]:
+) -> tuple[DeliveryTarget, SigningSecret]:
     require_admin(principal)
     await check_endpoint(body.endpoint_url, settings)
     target = DeliveryTarget(
@@ -89,21 +90,9 @@ async def create(
     )
     session.add(target)
     await session.flush()
-    secret = _secret(target.id, principal, now)
-    session.add(secret)
+    secret = secrets.add(session, Owner.TARGET, target.id, principal.subject, now)
     await session.flush()
     return target, secret
-
-
-def _secret(target_id: int, principal: Principal, now: datetime) -> TargetSecret:
-    value = new_secret()
-    return TargetSecret(
-        target_id=target_id,
-        secret=value,
-        hint=hint(value),
-        created_by=principal.subject,
-        created_at=now,
-    )
 
 
 async def get(session: AsyncSession, target_id: int, *, lock: bool = False) -> DeliveryTarget:
@@ -151,7 +140,7 @@ async def patch(
             target.disabled_reason = None
             target.alert = None
             target.alert_at = None
-            resumed = await _resume(session, target.id, now)
+            resumed = await deliveries.resume_paused(session, Owner.TARGET, target.id, now)
         else:
             target.disabled_reason = "admin"
     target.version += 1
@@ -160,37 +149,17 @@ async def patch(
     return target, resumed
 
 
-async def _resume(session: AsyncSession, target_id: int, now: datetime) -> list[int]:
-    """Deliveries paused while the target was disabled are due again now."""
-    result = await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.target_id == target_id,
-            Delivery.status == "pending",
-            Delivery.next_attempt_at.is_(None),
-        )
-        .values(next_attempt_at=now)
-        .returning(Delivery.id)
-    )
-    return list(result.scalars().all())
-
-
 async def rotate_secret(
     session: AsyncSession,
     principal: Principal,
     target_id: int,
     overlap: timedelta,
     now: datetime,
-) -> TargetSecret:
+) -> SigningSecret:
     """A new secret; those still valid keep signing beside it for ``overlap`` at most."""
     require_admin(principal)
     target = await get(session, target_id, lock=True)
-    ends = now + overlap
-    for old in await repository.secrets_of(session, [target.id], now):
-        if old.expires_at is None or old.expires_at > ends:
-            old.expires_at = ends
-    secret = _secret(target.id, principal, now)
-    session.add(secret)
+    secret = await secrets.rotate(session, Owner.TARGET, target.id, principal.subject, overlap, now)
     target.version += 1
     target.updated_at = now
     await session.flush()

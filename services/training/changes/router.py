@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from common.auth import PrincipalDep, Role
 from common.authz import require_role
-from common.changefeed import AfterQuery, ChangePage, LimitQuery, read_changes
+from common.changefeed import AfterQuery, ChangePage, LimitQuery, head_route, read_changes
 from common.db import SessionDep
 from common.errors import BadRequest, Forbidden, problem_responses
 from services.training.changes.models import TrainingChangeEvent
@@ -47,3 +47,6 @@ async def list_changes(
                 location="query",
             )
     return await read_changes(session, TrainingChangeEvent, after=after, limit=limit, topics=topic)
+
+
+head_route(router, TrainingChangeEvent)

@@ -1,0 +1,58 @@
+"""Signing secrets of whatever deliveries go to (a report target, a webhook subscription):
+one made with it, rotation with an overlap during which the old and the new both sign."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.reports.deliveries.models import SigningSecret
+from gateway.reports.deliveries.signing import hint, new_secret
+
+
+class Owner(StrEnum):
+    """The column of ``signing_secret`` (and of ``delivery``) that names the destination."""
+
+    TARGET = "target_id"
+    SUBSCRIPTION = "subscription_id"
+
+
+def add(
+    session: AsyncSession, owner: Owner, owner_id: int, by: str, now: datetime
+) -> SigningSecret:
+    value = new_secret()
+    secret = SigningSecret(secret=value, hint=hint(value), created_by=by, created_at=now)
+    setattr(secret, owner.value, owner_id)
+    session.add(secret)
+    return secret
+
+
+async def valid(
+    session: AsyncSession, owner: Owner, owner_ids: Sequence[int], now: datetime
+) -> list[SigningSecret]:
+    """The secrets still signing at ``now``, newest first for each owner."""
+    column = getattr(SigningSecret, owner.value)
+    stmt = (
+        select(SigningSecret)
+        .where(
+            column.in_(owner_ids),
+            or_(SigningSecret.expires_at.is_(None), SigningSecret.expires_at > now),
+        )
+        .order_by(column, SigningSecret.id.desc())
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def rotate(
+    session: AsyncSession, owner: Owner, owner_id: int, by: str, overlap: timedelta, now: datetime
+) -> SigningSecret:
+    """A new secret; those still valid keep signing beside it for ``overlap`` at most."""
+    ends = now + overlap
+    for old in await valid(session, owner, [owner_id], now):
+        if old.expires_at is None or old.expires_at > ends:
+            old.expires_at = ends
+    secret = add(session, owner, owner_id, by, now)
+    await session.flush()
+    return secret
