@@ -36,23 +36,21 @@ async def read_merged(
     *,
     limit: int,
     scope: str | None,
-    topics: Mapping[str, Sequence[str]] | None = None,
+    services: Sequence[str] = cursor.SERVICES,
 ) -> Merged:
-    """Up to ``limit`` events after ``positions`` visible to ``scope`` (None: all).
+    """Up to ``limit`` events of ``services`` after ``positions`` visible to ``scope``
+    (None: all).
 
-    ``topics`` (service → its topics) reads only those services and topics. An event moves
-    only its own service's position, whether it was kept or filtered away; events beyond
-    ``limit`` are left for the next read, so nothing is skipped whatever the merge order.
+    An event moves only its own service's position, whether it was kept or filtered away;
+    events beyond ``limit`` are left for the next read, so nothing is skipped whatever the
+    merge order.
     """
-    services = [s for s in cursor.SERVICES if topics is None or topics.get(s)]
     moved = dict(positions)
 
     async def page(service: str) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit}
         if moved.get(service):
             params["after"] = moved[service]
-        if topics is not None:
-            params["topic"] = list(topics[service])
         return await upstream.get(caller, service, "/v1/changes", params, part=f"{service}.changes")
 
     answers = await asyncio.gather(*(page(s) for s in services), return_exceptions=True)

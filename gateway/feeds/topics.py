@@ -62,11 +62,3 @@ TOPICS: dict[str, Topic] = {
 }  # fmt: skip
 PING = "ping"
 
-
-def by_service(names: list[str]) -> dict[str, list[str]]:
-    """Topic names grouped as each service's feed takes them (``topic=``)."""
-    grouped: dict[str, list[str]] = {}
-    for name in sorted(names):
-        topic = TOPICS[name]
-        grouped.setdefault(topic.service, []).append(topic.topic)
-    return grouped

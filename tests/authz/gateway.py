@@ -99,7 +99,84 @@ async def report_target(ctx: Context) -> None:
     )
 
 
+SUBSCRIPTION = 1000
+SHANXI_PLATFORM = Principal(subject="platform:shanxi", role=Role.PLATFORM, division="14")
+
+
+async def webhook_subscription(ctx: Context) -> None:
+    """Subscription ``SUBSCRIPTION`` of Shanxi's platform, with a delivered ping ``DELIVERY``."""
+    await ctx.db.execute(
+        """
+        INSERT INTO gateway.webhook_subscription
+            (id, owner, endpoint_url, division, topics)
+        VALUES ($1, $2, 'https://ec.shanxi.example.gov.cn/hooks', '14', '{stations.station}')
+        """,
+        SUBSCRIPTION,
+        SHANXI_PLATFORM.subject,
+    )
+    await ctx.db.execute(
+        "INSERT INTO gateway.signing_secret (subscription_id, secret, hint, created_by) "
+        "VALUES ($1, 'whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldY', 'whsec_QUJDRE', 'test')",
+        SUBSCRIPTION,
+    )
+    await ctx.db.execute(
+        "INSERT INTO gateway.webhook_event (id, webhook_id, event_type, occurred_at, body) "
+        "VALUES ($1, 'ping_1', 'ping', now(), '{}')",
+        DELIVERY,
+    )
+    await ctx.db.execute(
+        """
+        INSERT INTO gateway.delivery
+            (id, subscription_id, event_id, webhook_id, event_type, status, attempts)
+        VALUES ($1, $2, $1, 'ping_1', 'ping', 'delivered', 1)
+        """,
+        DELIVERY,
+        SUBSCRIPTION,
+    )
+
+
+# Platforms manage their own (another's is 404 to them), inside their scope; admins all.
+_SUBSCRIBERS = roles(Role.ADMIN, Role.PLATFORM)
+_OWN_SUBSCRIPTION = {
+    "allowed": _SUBSCRIBERS,
+    "ok_as": SHANXI_PLATFORM,
+    "path": {"subscription_id": SUBSCRIPTION},
+    "setup": webhook_subscription,
+    "division": "140000000000",
+    "hides": True,
+}
+
 ROUTES = {
+    ("POST", "/feeds/v1/subscriptions"): Write(
+        allowed=_SUBSCRIBERS,
+        ok_as=SHANXI_PLATFORM,
+        success=201,
+        body={
+            "endpoint_url": "https://ec.shanxi.example.gov.cn/hooks",
+            "topics": ["stations.station"],
+            "division": "14",
+        },
+        division="140000000000",
+    ),
+    ("PATCH", "/feeds/v1/subscriptions/{subscription_id}"): Write(
+        success=200,
+        body={"topics": ["stations.station", "programme.project"]},
+        headers={"If-Match": '"1"'},
+        **_OWN_SUBSCRIPTION,
+    ),
+    ("DELETE", "/feeds/v1/subscriptions/{subscription_id}"): Write(
+        success=204, headers={"If-Match": '"1"'}, **_OWN_SUBSCRIPTION
+    ),
+    ("POST", "/feeds/v1/subscriptions/{subscription_id}/secrets"): Write(
+        success=201, body={"overlap_hours": 24}, **_OWN_SUBSCRIPTION
+    ),
+    ("POST", "/feeds/v1/subscriptions/{subscription_id}/ping"): Write(
+        success=202, **_OWN_SUBSCRIPTION
+    ),
+    ("POST", "/feeds/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/replay"): Write(
+        success=202,
+        **{**_OWN_SUBSCRIPTION, "path": {"subscription_id": SUBSCRIPTION, "delivery_id": DELIVERY}},
+    ),
     ("POST", "/reports/v1/targets"): Write(
         allowed=roles(Role.ADMIN),
         ok_as=ADMIN,

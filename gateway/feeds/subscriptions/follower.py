@@ -9,7 +9,6 @@ under one ``webhook-id``.
 
 import json
 from datetime import datetime
-from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +20,7 @@ from gateway.feeds.schemas import FeedEvent
 from gateway.feeds.scope import visible
 from gateway.feeds.subscriptions import repository
 from gateway.feeds.subscriptions.repository import Receiving
-from gateway.feeds.topics import by_service
+from gateway.feeds.topics import TOPICS
 from gateway.jobs import JobContext
 from gateway.registry.caller import Caller
 from gateway.registry.upstream import PartFailed, Upstream, open_upstream
@@ -109,7 +108,13 @@ async def _store(
 
 
 async def follow(ctx: JobContext) -> int:
-    """One run: pages until caught up (or ``PAGES_PER_RUN``); the deliveries it queued."""
+    """One run: pages until caught up (or ``PAGES_PER_RUN``); the deliveries it queued.
+
+    A feed some subscription wants is read on from its position (every topic: a topic
+    filter would leave the position behind the other topics' events). A feed nobody wants
+    is not read: its position moves to its head, so when someone subscribes to it the
+    reader starts there, behind nothing older than a run.
+    """
     handed = 0
     caller = Caller(FEEDS_PRINCIPAL, None, f"job-{ctx.job_id}-webhooks", None)
     async with open_upstream(ctx.settings) as upstream:
@@ -117,28 +122,25 @@ async def follow(ctx: JobContext) -> int:
             async with ctx.session() as session:
                 subscriptions = await repository.receiving(session)
                 read_from = await repository.positions(session)
-            topics = by_service(sorted({t for s in subscriptions for t in s.topics}))
-            # A feed nobody wants is forgotten; when wanted again it starts at its head.
-            start: dict[str, Any] = {
-                s: read_from[s] for s in SERVICES if s in topics and s in read_from
-            }
-            heads = await _heads(upstream, caller, [s for s in topics if s not in start])
-            merged_items: list[FeedEvent] = []
-            moved = {**start, **heads}
-            reading = {s: t for s, t in topics.items() if s in start}
+            wanted = {TOPICS[t].service for s in subscriptions for t in s.topics}
+            reading = [s for s in SERVICES if s in wanted and s in read_from]
+            heads = await _heads(upstream, caller, [s for s in SERVICES if s not in reading])
+            events: list[FeedEvent] = []
+            moved = dict(read_from)
             if reading:
                 merged = await read_merged(
-                    upstream, caller, start, limit=PAGE, scope=None, topics=reading
+                    upstream, caller, read_from, limit=PAGE, scope=None, services=reading
                 )
-                merged_items = merged.items
+                events = merged.items
                 moved.update({s: p for s, p in merged.positions.items() if p is not None})
+            moved.update(heads)
             now = ctx.clock()
             async with ctx.session() as session:
                 if await repository.positions(session, lock=True) != read_from:
                     return handed  # another run moved on meanwhile: its turn
-                handed += await _store(session, merged_items, subscriptions, now)
+                handed += await _store(session, events, subscriptions, now)
                 await repository.move(session, moved, now)
-            if len(merged_items) < PAGE:
+            if len(events) < PAGE:
                 break
     if handed:
         log.info("webhook events handed on", deliveries=handed)

@@ -1,13 +1,12 @@
 """``GET /feeds/v1/changes`` through the real gateway in front of the real services: the four
 feeds merged for the caller's scope, a cursor that resumes each of them exactly."""
 
-import json
-
 import asyncpg
 import httpx
 
 from common.auth import Role
 from tests.gateway.conftest import Front, user_headers
+from tests.gateway.feeds.support import write_events
 
 EVENTS = [
     ("stations", "station", "141124100201-01", {"code": "141124100201-01"}),  # 临县
@@ -19,18 +18,6 @@ EVENTS = [
 ]
 
 
-async def _write(db: asyncpg.Pool, events: list[tuple[str, str, str, dict]]) -> None:
-    """Events as each service writes them, one transaction each (then below the horizon)."""
-    for schema, topic, key, payload in events:
-        await db.execute(
-            f"INSERT INTO {schema}.change_event (topic, key, action, version, payload) "
-            "VALUES ($1, $2, 'created', 1, $3::jsonb)",
-            topic,
-            key,
-            json.dumps(payload),
-        )
-
-
 async def _read(gateway: str, headers: dict[str, str], **params: object) -> httpx.Response:
     async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
         return await client.get("/feeds/v1/changes", params=params, headers=headers)
@@ -39,7 +26,7 @@ async def _read(gateway: str, headers: dict[str, str], **params: object) -> http
 async def test_a_province_sees_its_own_events_of_every_service(
     front: Front, db: asyncpg.Pool
 ) -> None:
-    await _write(db, EVENTS)
+    await write_events(db, EVENTS)
     shanxi = user_headers(Role.PLATFORM, division="14")
     answer = await _read(front.gateway, shanxi)
     assert answer.status_code == 200, answer.text
@@ -54,7 +41,7 @@ async def test_a_province_sees_its_own_events_of_every_service(
     # Polling on from the cursor: nothing again, then only what is new.
     again = (await _read(front.gateway, shanxi, after=body["cursor"])).json()
     assert again["items"] == []
-    await _write(db, [("programme", "disbursement", "9", {"id": 9, "county_code": "141102"})])
+    await write_events(db, [("programme", "disbursement", "9", {"id": 9, "county_code": "141102"})])
     new = (await _read(front.gateway, shanxi, after=again["cursor"])).json()
     assert [e["key"] for e in new["items"]] == ["9"]
 
@@ -62,7 +49,7 @@ async def test_a_province_sees_its_own_events_of_every_service(
 async def test_national_scope_sees_everything_and_pages_resume_exactly(
     front: Front, db: asyncpg.Pool
 ) -> None:
-    await _write(db, EVENTS)
+    await write_events(db, EVENTS)
     mofcom = user_headers(Role.PLATFORM, division="nation")
     seen: list[str] = []
     after = None
