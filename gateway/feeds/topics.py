@@ -61,4 +61,3 @@ TOPICS: dict[str, Topic] = {
     )
 }  # fmt: skip
 PING = "ping"
-

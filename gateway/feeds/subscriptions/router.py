@@ -4,7 +4,7 @@ deliveries, secrets and pings; ``/feeds/v1/topics``: what may be subscribed to."
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.auth import Principal, Role
@@ -16,7 +16,6 @@ from common.errors import (
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
-    Unauthorized,
     Unprocessable,
     problem_responses,
 )
@@ -39,18 +38,19 @@ from gateway.identity.scopes import require_scope
 from gateway.reports.deliveries import access, secrets
 from gateway.reports.deliveries import repository as deliveries
 from gateway.reports.deliveries.models import Delivery
-from gateway.reports.deliveries.schemas import AttemptOut, DeliveryStatus
+from gateway.reports.deliveries.schemas import (
+    AttemptOut,
+    DeliveryStatus,
+    NewSecret,
+    SecretRotation,
+)
 from gateway.reports.deliveries.secrets import Owner
-from gateway.reports.targets.schemas import NewSecret, SecretRotation
+from gateway.reports.targets.router import AUTH, IfMatchHeader
 
 router = APIRouter(prefix="/feeds/v1", tags=["feeds: webhook subscriptions"])
 
 SubscriptionId = Annotated[int, Path(ge=1, le=2**62, examples=[1])]
 DeliveryId = Annotated[int, Path(ge=1, le=2**62, examples=[7])]
-IfMatchHeader = Annotated[
-    str | None, Header(alias="If-Match", description="ETag of the version the change is based on")
-]
-AUTH = (Unauthorized, "`authentication_required`, `token_invalid`, `token_expired`")
 WHO = (
     Forbidden,
     "`role_forbidden` (platforms and admins manage subscriptions), `insufficient_scope` "
@@ -230,13 +230,7 @@ async def rotate_subscription_secret(
     secret = await service.rotate_secret(
         session, principal, subscription_id, timedelta(hours=body.overlap_hours), _now()
     )
-    return NewSecret(
-        id=secret.id,
-        hint=secret.hint,
-        created_at=secret.created_at,
-        expires_at=secret.expires_at,
-        signing_secret=secret.secret,
-    )
+    return secrets.shown_once(secret)
 
 
 def _delivery_out(delivery: Delivery) -> EventDeliveryOut:

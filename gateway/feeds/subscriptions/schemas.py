@@ -9,8 +9,8 @@ from common.errors import invalid
 from common.fields import Name
 from gateway.feeds.topics import TOPICS
 from gateway.identity.users.schemas import _scope
-from gateway.reports.deliveries.schemas import AttemptOut, DeliveryState
-from gateway.reports.targets.schemas import EndpointUrl, SecretOut, _distinct, _endpoint
+from gateway.reports.deliveries.schemas import AttemptOut, DeliveryState, SecretOut
+from gateway.reports.targets.schemas import EndpointUrl, _distinct, _endpoint
 
 
 class SubscriptionStatus(StrEnum):

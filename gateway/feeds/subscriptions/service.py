@@ -24,7 +24,6 @@ from gateway.reports.deliveries import repository as deliveries
 from gateway.reports.deliveries import service as delivery
 from gateway.reports.deliveries.models import Delivery, SigningSecret
 from gateway.reports.deliveries.secrets import Owner
-from gateway.reports.targets.schemas import SecretOut
 from gateway.reports.targets.service import check_endpoint
 from gateway.settings import GatewaySettings
 
@@ -64,10 +63,7 @@ def subscription_out(
         disabled_reason=subscription.disabled_reason,
         alert=subscription.alert,
         alert_at=subscription.alert_at,
-        secrets=[
-            SecretOut(id=s.id, hint=s.hint, created_at=s.created_at, expires_at=s.expires_at)
-            for s in signing
-        ],
+        secrets=secrets.shown(signing),
         owner=subscription.owner,
         version=subscription.version,
         created_at=subscription.created_at,

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DeliveryStatus(StrEnum):
@@ -53,3 +53,25 @@ class DeliveryOut(DeliveryState):
 
 class DeliveryDetail(DeliveryOut):
     attempt_log: list[AttemptOut]
+
+
+class SecretOut(BaseModel):
+    id: int
+    hint: str = Field(description="the secret's first characters")
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class SecretRotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    overlap_hours: int = Field(
+        default=24,
+        ge=0,
+        le=24 * 30,
+        description="how long the current secret keeps signing beside the new one",
+    )
+
+
+class NewSecret(SecretOut):
+    signing_secret: str = Field(description="shown this once")

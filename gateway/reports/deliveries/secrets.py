@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.reports.deliveries.models import SigningSecret
+from gateway.reports.deliveries.schemas import NewSecret, SecretOut
 from gateway.reports.deliveries.signing import hint, new_secret
 
 
@@ -56,3 +57,16 @@ async def rotate(
     secret = add(session, owner, owner_id, by, now)
     await session.flush()
     return secret
+
+
+def shown(signing: Sequence[SigningSecret]) -> list[SecretOut]:
+    """What anyone may see of the secrets: their first characters and validity."""
+    return [
+        SecretOut(id=s.id, hint=s.hint, created_at=s.created_at, expires_at=s.expires_at)
+        for s in signing
+    ]
+
+
+def shown_once(secret: SigningSecret) -> NewSecret:
+    """A new secret with its value, in the answer that made it and never again."""
+    return NewSecret(**shown([secret])[0].model_dump(), signing_secret=secret.secret)

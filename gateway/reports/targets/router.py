@@ -21,12 +21,11 @@ from common.etag import etag
 from common.pagination import Page, next_link
 from gateway.identity.dependencies import PageDep, SignedInDep
 from gateway.reports.deliveries import secrets
+from gateway.reports.deliveries.schemas import NewSecret, SecretRotation
 from gateway.reports.deliveries.secrets import Owner
 from gateway.reports.deliveries.service import queue_resumed
 from gateway.reports.targets import repository, service
 from gateway.reports.targets.schemas import (
-    NewSecret,
-    SecretRotation,
     TargetCreate,
     TargetOut,
     TargetPatch,
@@ -156,10 +155,4 @@ async def rotate_target_secret(
     secret = await service.rotate_secret(
         session, principal, target_id, timedelta(hours=body.overlap_hours), _now()
     )
-    return NewSecret(
-        id=secret.id,
-        hint=secret.hint,
-        created_at=secret.created_at,
-        expires_at=secret.expires_at,
-        signing_secret=secret.secret,
-    )
+    return secrets.shown_once(secret)

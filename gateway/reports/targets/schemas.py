@@ -11,6 +11,7 @@ from common.auth import NATION
 from common.errors import invalid
 from common.fields import Name
 from gateway.identity.users.schemas import _scope
+from gateway.reports.deliveries.schemas import SecretOut
 from gateway.reports.targets.schedule import PERIOD_KINDS
 
 
@@ -119,13 +120,6 @@ class TargetPatch(BaseModel):
     _lists = field_validator("document_types", "periods", mode="before")(_distinct)
 
 
-class SecretOut(BaseModel):
-    id: int
-    hint: str = Field(description="the secret's first characters")
-    created_at: datetime
-    expires_at: datetime | None
-
-
 class TargetOut(BaseModel):
     id: int
     name: str
@@ -150,18 +144,3 @@ class TargetWithSecret(TargetOut):
         description="the Standard Webhooks `whsec_` secret the receiver verifies with; shown "
         "this once"
     )
-
-
-class SecretRotation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    overlap_hours: int = Field(
-        default=24,
-        ge=0,
-        le=24 * 30,
-        description="how long the current secret keeps signing beside the new one",
-    )
-
-
-class NewSecret(SecretOut):
-    signing_secret: str = Field(description="shown this once")

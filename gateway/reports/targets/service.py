@@ -19,7 +19,6 @@ from gateway.reports.targets.models import DeliveryTarget
 from gateway.reports.targets.schedule import next_run
 from gateway.reports.targets.schemas import (
     Schedule,
-    SecretOut,
     TargetCreate,
     TargetOut,
     TargetPatch,
@@ -53,10 +52,7 @@ def target_out(target: DeliveryTarget, signing: Sequence[SigningSecret]) -> Targ
         disabled_reason=target.disabled_reason,
         alert=target.alert,
         alert_at=target.alert_at,
-        secrets=[
-            SecretOut(id=s.id, hint=s.hint, created_at=s.created_at, expires_at=s.expires_at)
-            for s in signing
-        ],
+        secrets=secrets.shown(signing),
         version=target.version,
         created_at=target.created_at,
     )
