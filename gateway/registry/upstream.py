@@ -20,10 +20,11 @@ import httpx
 from fastapi import FastAPI
 from httpx_aiohttp import AiohttpTransport
 
+from common.auth import InternalTokens
 from common.errors import PROBLEM_JSON, Forbidden, Problem
 from common.logging import get_logger
 from common.middleware import REQUEST_ID_HEADER
-from common.service_client import InternalTokenAuth, service_client
+from common.service_client import service_client
 from gateway.identity.scopes import require_scope
 from gateway.registry.caller import Caller
 from gateway.registry.schemas import PartError
@@ -60,7 +61,9 @@ class PartFailed(Exception):
 @dataclass
 class Upstream:
     clients: Mapping[str, httpx.AsyncClient]
-    secret: str
+    # One internal token per caller, signed once and reused for most of its lifetime (as
+    # the proxy does, ADR 0050): a report document asks some ten calls of one principal.
+    tokens: InternalTokens
     part_timeout: float
     fanout: int
     write_timeout: float  # a write passed on whole (a bulk upload): the forwarding budget
@@ -99,7 +102,11 @@ class Upstream:
             raise PartFailed(
                 PartError(part=part, service=service, status=403, code=e.code, detail=e.detail)
             ) from e
-        sent = {**(headers or {}), REQUEST_ID_HEADER: caller.request_id}
+        sent = {
+            **(headers or {}),
+            REQUEST_ID_HEADER: caller.request_id,
+            "Authorization": f"Bearer {self.tokens(caller.principal)}",
+        }
         if caller.language:
             sent["Accept-Language"] = caller.language
         client = self.clients[service]
@@ -112,7 +119,7 @@ class Upstream:
                     params=params,
                     content=content,
                     headers=sent,
-                    auth=InternalTokenAuth(caller.principal, self.secret),
+                    auth=None,  # the caller's token above, not the client's own
                     timeout=budget,
                 )
         except TimeoutError as e:
@@ -202,7 +209,7 @@ async def open_upstream(settings: GatewaySettings) -> AsyncIterator[Upstream]:
             )
         yield Upstream(
             clients=clients,
-            secret=secret,
+            tokens=InternalTokens(secret, settings.internal_token_ttl_seconds),
             part_timeout=settings.registry_part_timeout,
             fanout=settings.registry_fanout,
             write_timeout=settings.upstream_timeout,

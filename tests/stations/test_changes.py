@@ -202,3 +202,25 @@ async def test_a_long_transaction_in_another_database_does_not_hold_the_feed(
         await tx.rollback()
     finally:
         await other.close()
+
+
+async def test_the_head_is_behind_every_event_still_in_flight(
+    stations: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    """A reader starting at the head gets what comes next, including a late commit that
+    began before the head was read, and nothing older."""
+    headers = internal_headers(Role.SERVICE)
+    empty = (await stations.get("/v1/changes/head", headers=headers)).json()["cursor"]
+    assert empty == "0.0"
+    await db.fetchval(INSERT, "old", "{}")
+    async with db.acquire() as early:
+        tx = early.transaction()
+        await tx.start()
+        await early.fetchval(INSERT, "in flight", "{}")
+        head = (await stations.get("/v1/changes/head", headers=headers)).json()["cursor"]
+        await tx.commit()
+    await db.fetchval(INSERT, "new", "{}")
+    events, _ = await _read_all(stations, head)
+    assert [e["key"] for e in events] == ["in flight", "new"]
+    public = await stations.get("/v1/changes/head")
+    assert public.status_code == 401

@@ -59,6 +59,7 @@ SIGNED_IN_READS = {
     "/v1/sessions/{session_id}/attendance": "/v1/sessions/{session}/attendance",
     "/v1/sessions/{session_id}/subsidy": "/v1/sessions/{session}/subsidy",
     "/v1/changes": "/v1/changes",
+    "/v1/changes/head": "/v1/changes/head",
 }
 ANONYMOUS = internal_headers(Role.PUBLIC, subject="anonymous")
 
