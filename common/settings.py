@@ -97,13 +97,15 @@ class ComponentSettings(BaseSettings):
         return self.log_json if self.log_json is not None else self.environment != "development"
 
 
-class PersonalDataSettings(ComponentSettings):
-    """A component that stores personal data encrypted (``common.fieldcrypt``, ADR 0030).
-
-    ``<PREFIX>_FIELD_KEYS`` is a JSON object of key id → secret (≥ 32 characters, e.g.
-    ``openssl rand -base64 32``), holding every key still needed to read old rows;
-    ``<PREFIX>_FIELD_KEY_ID`` names the current one, which encrypts and indexes new values.
+class FieldKeySettings(BaseSettings):
+    """A field key ring (``common.fieldcrypt``, ADR 0030) from ``<PREFIX>_FIELD_KEYS``, a
+    JSON object of key id → secret (≥ 32 characters, e.g. ``openssl rand -base64 32``)
+    holding every key still needed to read old rows, and ``<PREFIX>_FIELD_KEY_ID``, the
+    current one, which encrypts and indexes new values. Alone (a migration that seals
+    values), or in a component's settings through :class:`PersonalDataSettings`.
     """
+
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 
     field_keys: dict[str, SecretStr] = Field(
         default_factory=lambda: {DEV_FIELD_KEY_ID: SecretStr(DEV_FIELD_KEY)}
@@ -119,15 +121,20 @@ class PersonalDataSettings(ComponentSettings):
             )
         return self
 
-    def secrets(self) -> dict[str, str]:
-        return {
-            **super().secrets(),
-            **{f"field_keys[{k}]": v.get_secret_value() for k, v in self.field_keys.items()},
-        }
-
     def field_cipher(self) -> "FieldCipher":
         from common.fieldcrypt import FieldCipher
 
         return FieldCipher(
             {k: v.get_secret_value() for k, v in self.field_keys.items()}, self.field_key_id
         )
+
+
+class PersonalDataSettings(ComponentSettings, FieldKeySettings):
+    """A component that stores values encrypted (personal data, ADR 0030; the gateway's
+    signing secrets, ADR 0085): its key ring, refused at its default outside development."""
+
+    def secrets(self) -> dict[str, str]:
+        return {
+            **super().secrets(),
+            **{f"field_keys[{k}]": v.get_secret_value() for k, v in self.field_keys.items()},
+        }

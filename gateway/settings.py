@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from common.settings import ComponentSettings
+from common.settings import FieldKeySettings, PersonalDataSettings
 from gateway.identity.settings import IdentitySettings
 from gateway.jobs.settings import JobsSettings
 from gateway.registry.settings import RegistrySettings
@@ -11,7 +11,9 @@ from gateway.registry.settings import RegistrySettings
 DEV_JWT_SECRET = "development-only-user-token-secret-change-me"
 
 
-class GatewaySettings(ComponentSettings, IdentitySettings, RegistrySettings, JobsSettings):
+# PersonalDataSettings: ``GATEWAY_FIELD_KEYS`` / ``GATEWAY_FIELD_KEY_ID`` seal the delivery
+# signing secrets at rest (ADR 0085), with training's kit (ADR 0030).
+class GatewaySettings(PersonalDataSettings, IdentitySettings, RegistrySettings, JobsSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     component: str = "gateway"
@@ -56,3 +58,10 @@ class GatewaySettings(ComponentSettings, IdentitySettings, RegistrySettings, Job
             "training": str(self.training_url).rstrip("/"),
             "programme": str(self.programme_url).rstrip("/"),
         }
+
+
+class GatewayFieldKeys(FieldKeySettings):
+    """The gateway's field keys alone (``GATEWAY_FIELD_KEYS``), for a migration that seals
+    what the gateway stores: the migrate job holds none of the gateway's other secrets."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")

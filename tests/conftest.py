@@ -39,6 +39,8 @@ os.environ["GATEWAY_JWT_SECRET"] = JWT_SECRET
 os.environ["GATEWAY_PHONE_INDEX_KEY"] = PHONE_INDEX_KEY
 os.environ["TRAINING_FIELD_KEYS"] = f'{{"{FIELD_KEY_ID}": "{FIELD_KEY}"}}'
 os.environ["TRAINING_FIELD_KEY_ID"] = FIELD_KEY_ID
+os.environ["GATEWAY_FIELD_KEYS"] = os.environ["TRAINING_FIELD_KEYS"]
+os.environ["GATEWAY_FIELD_KEY_ID"] = FIELD_KEY_ID
 # Apps built with default settings (the authorization matrix) must not follow whatever
 # stations answers on the development port; tests that need the feed drive it themselves.
 os.environ["PROGRAMME_FOLLOW_STATIONS"] = "false"

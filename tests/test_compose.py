@@ -40,6 +40,7 @@ SECRETS = {
     "GATEWAY_JWT_SECRET",
     "GATEWAY_PHONE_INDEX_KEY",
     "TRAINING_FIELD_KEY",
+    "GATEWAY_FIELD_KEY",
 }
 # ${NAME}, ${NAME:?message}, ${NAME:-default} … as compose reads them.
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?P<op>:?[?-])?(?P<arg>[^}]*)\}")
@@ -126,7 +127,11 @@ def test_the_migrate_job_runs_a_real_command_once(services: dict[str, dict[str, 
     assert rest == ["--demo"]
     declared = {opt for param in commands[subcommand].params for opt in param.opts}
     assert set(rest) <= declared
-    assert set(environment(migrate)) <= SHARED_VARIABLES
+    # and the gateway's field keys, with which gateway_0007 seals the stored signing secrets.
+    assert set(environment(migrate)) <= SHARED_VARIABLES | {
+        "GATEWAY_FIELD_KEYS",
+        "GATEWAY_FIELD_KEY_ID",
+    }
 
 
 def _uvicorn_options() -> set[str]:

@@ -120,3 +120,37 @@ def test_each_component_keeps_to_its_schema() -> None:
             for key in table.foreign_keys:
                 # No foreign keys across schemas: another service's data is reached by id.
                 assert key.column.table.schema == component, (table.name, key)
+
+
+async def test_gateway_0007_seals_the_secrets_already_stored(database_url: str) -> None:
+    """A target's secret kept in clear before ADR 0085 is sealed with the gateway's field
+    key on the way up, and opened again on the way down."""
+    from gateway.reports.deliveries.secrets import CONTEXT
+    from gateway.settings import GatewayFieldKeys
+
+    secret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
+    async with scratch_database(database_url, "sealing") as url:
+        await alembic("upgrade", "gateway", url, "gateway_0006")
+        conn = await asyncpg.connect(plain_database_url(url))
+        try:
+            await conn.execute(
+                """INSERT INTO gateway.delivery_target
+                       (id, name, kind, endpoint_url, division, document_types, periods,
+                        schedule_day, schedule_time, schedule_timezone, next_run_at, created_by)
+                   VALUES (7, '山西省平台', 'province', 'https://ec.example.gov.cn/', '14',
+                           '{county-report}', '{month}', 5, '02:00', 'Asia/Shanghai', now(),
+                           'test')"""
+            )
+            await conn.execute(
+                "INSERT INTO gateway.target_secret (target_id, secret, hint, created_by) "
+                "VALUES (7, $1, 'whsec_QUJDRE', 'test')",
+                secret,
+            )
+            await alembic("upgrade", "gateway", url, "gateway_0007")
+            sealed = await conn.fetchval("SELECT sealed FROM gateway.signing_secret")
+            assert secret.encode() not in sealed
+            assert GatewayFieldKeys().field_cipher().decrypt(sealed, context=CONTEXT) == secret
+            await alembic("downgrade", "gateway", url, "gateway_0006")
+            assert await conn.fetchval("SELECT secret FROM gateway.target_secret") == secret
+        finally:
+            await conn.close()

@@ -12,12 +12,14 @@ setups (ids fixed, since ``ok_as`` is fixed when the table is built).
 from pwdlib import PasswordHash
 
 from common.auth import Principal, Role
+from common.fieldcrypt import FieldCipher
 from common.months import add_months, current_month
 from gateway.identity.phones import PhoneIndex
 from gateway.identity.tokens import USER_ROLES, digest
+from gateway.reports.deliveries.secrets import CONTEXT
 from tests.authz import Context, SignIn, Write, roles, stations
 from tests.stations.factories import figures
-from tests.support import PHONE_INDEX_KEY
+from tests.support import FIELD_KEY, FIELD_KEY_ID, PHONE_INDEX_KEY
 
 LIN = "141124"  # 临县
 LIN_TOWNSHIP = "141124100"
@@ -114,10 +116,14 @@ async def webhook_subscription(ctx: Context) -> None:
         SUBSCRIPTION,
         SHANXI_PLATFORM.subject,
     )
+    sealed = FieldCipher({FIELD_KEY_ID: FIELD_KEY}, FIELD_KEY_ID).encrypt(
+        "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldY", context=CONTEXT
+    )
     await ctx.db.execute(
-        "INSERT INTO gateway.signing_secret (subscription_id, secret, hint, created_by) "
-        "VALUES ($1, 'whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldY', 'whsec_QUJDRE', 'test')",
+        "INSERT INTO gateway.signing_secret (subscription_id, sealed, hint, created_by) "
+        "VALUES ($1, $2, 'whsec_QUJDRE', 'test')",
         SUBSCRIPTION,
+        sealed,
     )
     await ctx.db.execute(
         "INSERT INTO gateway.webhook_event (id, webhook_id, event_type, occurred_at, body) "

@@ -18,5 +18,5 @@ async def make_target(
         document_types=["county-report"],
     )
     async with ctx.session() as session:
-        target, secret = await service.create(session, ctx.settings, ADMIN, body, ctx.clock())
-        return target.id, secret.secret
+        target, issued = await service.create(session, ctx.settings, ADMIN, body, ctx.clock())
+        return target.id, issued.value

@@ -301,9 +301,9 @@ async def test_during_a_rotation_both_secrets_sign(
         async with ctx.session() as session:
             new = (
                 await targets.rotate_secret(
-                    session, ADMIN, target_id, timedelta(hours=24), clock.now
+                    session, ctx.settings, ADMIN, target_id, timedelta(hours=24), clock.now
                 )
-            ).secret
+            ).value
         shanxi.secrets.append(old)  # the receiver has not switched yet
         await revision_ready(ctx, await insert_revision(db, "141124000000"))
         await run_due(ctx, db)

@@ -196,3 +196,18 @@ async def test_admins_see_deliveries_by_period_and_replay_them(
     assert len(shanxi.effective) == 2
     again = (await gateway.get(f"{base}/{delivery_id}", headers=headers())).json()
     assert (again["status"], again["replays"], again["attempts"]) == ("delivered", 1, 2)
+
+
+async def test_a_signing_secret_is_stored_sealed(
+    gateway: httpx.AsyncClient, settings: GatewaySettings, db: asyncpg.Pool
+) -> None:
+    from gateway.reports.deliveries.secrets import CONTEXT
+
+    made = (await gateway.post("/reports/v1/targets", json=TARGET, headers=headers())).json()
+    sealed = await db.fetchval(
+        "SELECT sealed FROM gateway.signing_secret WHERE target_id = $1", made["id"]
+    )
+    secret = made["signing_secret"]
+    assert secret.encode() not in sealed
+    assert secret.removeprefix("whsec_").encode() not in sealed
+    assert settings.field_cipher().decrypt(sealed, context=CONTEXT) == secret

@@ -133,11 +133,11 @@ async def create_subscription(
     request: Request, body: SubscriptionCreate, session: SessionDep, principal: ManagerDep
 ) -> Response:
     now = _now()
-    subscription, secret = await service.create(
+    subscription, issued = await service.create(
         session, request.app.state.settings, principal, body, now
     )
-    out = service.subscription_out(subscription, [secret])
-    return _response(SubscriptionWithSecret(**out.model_dump(), signing_secret=secret.secret), 201)
+    out = service.subscription_out(subscription, [issued.row])
+    return _response(SubscriptionWithSecret(**out.model_dump(), signing_secret=issued.value), 201)
 
 
 @router.get(
@@ -222,15 +222,21 @@ async def delete_subscription(
     responses=problem_responses(AUTH, WHO, NOT_FOUND),
 )
 async def rotate_subscription_secret(
+    request: Request,
     subscription_id: SubscriptionId,
     body: SecretRotation,
     session: SessionDep,
     principal: ManagerDep,
 ) -> NewSecret:
-    secret = await service.rotate_secret(
-        session, principal, subscription_id, timedelta(hours=body.overlap_hours), _now()
+    issued = await service.rotate_secret(
+        session,
+        request.app.state.settings,
+        principal,
+        subscription_id,
+        timedelta(hours=body.overlap_hours),
+        _now(),
     )
-    return secrets.shown_once(secret)
+    return secrets.shown_once(issued)
 
 
 def _delivery_out(delivery: Delivery) -> EventDeliveryOut:

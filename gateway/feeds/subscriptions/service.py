@@ -23,7 +23,7 @@ from gateway.reports.deliveries import access, secrets
 from gateway.reports.deliveries import repository as deliveries
 from gateway.reports.deliveries import service as delivery
 from gateway.reports.deliveries.models import Delivery, SigningSecret
-from gateway.reports.deliveries.secrets import Owner
+from gateway.reports.deliveries.secrets import Issued, Owner
 from gateway.reports.targets.service import check_endpoint
 from gateway.settings import GatewaySettings
 
@@ -94,7 +94,7 @@ async def create(
     principal: Principal,
     body: SubscriptionCreate,
     now: datetime,
-) -> tuple[WebhookSubscription, SigningSecret]:
+) -> tuple[WebhookSubscription, Issued]:
     require_manager(principal)
     division = body.division or principal.division or NATION
     require_inside(principal, division)
@@ -115,9 +115,12 @@ async def create(
     )
     session.add(subscription)
     await session.flush()
-    secret = secrets.add(session, Owner.SUBSCRIPTION, subscription.id, principal.subject, now)
+    issued = secrets.add(
+        session, settings.field_cipher(), Owner.SUBSCRIPTION, subscription.id,
+        principal.subject, now,
+    )  # fmt: skip
     await session.flush()
-    return subscription, secret
+    return subscription, issued
 
 
 async def patch(
@@ -171,18 +174,20 @@ async def delete(
 
 async def rotate_secret(
     session: AsyncSession,
+    settings: GatewaySettings,
     principal: Principal,
     subscription_id: int,
     overlap: timedelta,
     now: datetime,
-) -> SigningSecret:
+) -> Issued:
     subscription = await get(session, principal, subscription_id, lock=True)
-    secret = await secrets.rotate(
-        session, Owner.SUBSCRIPTION, subscription.id, principal.subject, overlap, now
-    )
+    issued = await secrets.rotate(
+        session, settings.field_cipher(), Owner.SUBSCRIPTION, subscription.id,
+        principal.subject, overlap, now,
+    )  # fmt: skip
     subscription.version += 1
     subscription.updated_at = now
-    return secret
+    return issued
 
 
 async def ping(

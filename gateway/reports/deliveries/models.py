@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -108,9 +109,10 @@ class Attempt(Base):
 
 
 class SigningSecret(Base):
-    """A ``whsec_`` signing secret (Standard Webhooks) of a target or a subscription. Kept as
-    given, since signing needs it; two sign at once while one rotates: the old one until
-    ``expires_at``."""
+    """A ``whsec_`` signing secret (Standard Webhooks) of a target or a subscription, sealed
+    with the gateway's field key (AES-256-GCM, ``common.fieldcrypt``, ADR 0085): signing
+    needs it back, so it cannot be a hash. Two sign at once while one rotates: the old one
+    until ``expires_at``."""
 
     __tablename__ = "signing_secret"
     __table_args__ = (
@@ -124,7 +126,7 @@ class SigningSecret(Base):
     subscription_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
     )
-    secret: Mapped[str] = mapped_column(String(200))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
     hint: Mapped[str] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,13 +1,18 @@
 """Signing secrets of whatever deliveries go to (a report target, a webhook subscription):
-one made with it, rotation with an overlap during which the old and the new both sign."""
+one made with it, rotation with an overlap during which the old and the new both sign.
+
+Stored sealed (ADR 0085): the value exists in clear only in the answer that made it and in
+the delivery job that signs with it."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.fieldcrypt import FieldCipher
 from gateway.reports.deliveries.models import SigningSecret
 from gateway.reports.deliveries.schemas import NewSecret, SecretOut
 from gateway.reports.deliveries.signing import hint, new_secret
@@ -20,14 +25,41 @@ class Owner(StrEnum):
     SUBSCRIPTION = "subscription_id"
 
 
+# Authenticated with the ciphertext: a sealed value copied into another table does not open.
+CONTEXT = "gateway.signing_secret"
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A secret just made: its row, and its value to show this once."""
+
+    row: SigningSecret
+    value: str
+
+
 def add(
-    session: AsyncSession, owner: Owner, owner_id: int, by: str, now: datetime
-) -> SigningSecret:
+    session: AsyncSession,
+    cipher: FieldCipher,
+    owner: Owner,
+    owner_id: int,
+    by: str,
+    now: datetime,
+) -> Issued:
     value = new_secret()
-    secret = SigningSecret(secret=value, hint=hint(value), created_by=by, created_at=now)
+    secret = SigningSecret(
+        sealed=cipher.encrypt(value, context=CONTEXT),
+        hint=hint(value),
+        created_by=by,
+        created_at=now,
+    )
     setattr(secret, owner.value, owner_id)
     session.add(secret)
-    return secret
+    return Issued(secret, value)
+
+
+def opened(signing: Sequence[SigningSecret], cipher: FieldCipher) -> list[str]:
+    """The values, to sign with."""
+    return [cipher.decrypt(s.sealed, context=CONTEXT) for s in signing]
 
 
 async def valid(
@@ -47,16 +79,22 @@ async def valid(
 
 
 async def rotate(
-    session: AsyncSession, owner: Owner, owner_id: int, by: str, overlap: timedelta, now: datetime
-) -> SigningSecret:
+    session: AsyncSession,
+    cipher: FieldCipher,
+    owner: Owner,
+    owner_id: int,
+    by: str,
+    overlap: timedelta,
+    now: datetime,
+) -> Issued:
     """A new secret; those still valid keep signing beside it for ``overlap`` at most."""
     ends = now + overlap
     for old in await valid(session, owner, [owner_id], now):
         if old.expires_at is None or old.expires_at > ends:
             old.expires_at = ends
-    secret = add(session, owner, owner_id, by, now)
+    issued = add(session, cipher, owner, owner_id, by, now)
     await session.flush()
-    return secret
+    return issued
 
 
 def shown(signing: Sequence[SigningSecret]) -> list[SecretOut]:
@@ -67,6 +105,6 @@ def shown(signing: Sequence[SigningSecret]) -> list[SecretOut]:
     ]
 
 
-def shown_once(secret: SigningSecret) -> NewSecret:
+def shown_once(issued: Issued) -> NewSecret:
     """A new secret with its value, in the answer that made it and never again."""
-    return NewSecret(**shown([secret])[0].model_dump(), signing_secret=secret.secret)
+    return NewSecret(**shown([issued.row])[0].model_dump(), signing_secret=issued.value)

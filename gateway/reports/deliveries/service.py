@@ -18,6 +18,7 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.fieldcrypt import FieldCipher
 from gateway.feeds.subscriptions.models import WebhookSubscription
 from gateway.jobs import JobContext, enqueue
 from gateway.reports.deliveries import policy, repository, secrets
@@ -97,7 +98,7 @@ class Answer:
 async def attempt(ctx: JobContext, delivery_id: int) -> None:
     """The job: one attempt of one delivery, if it is due."""
     async with ctx.session() as session:
-        send = await _start(session, delivery_id, ctx.clock())
+        send = await _start(session, delivery_id, ctx.clock(), ctx.settings.field_cipher())
     if send is None:
         return
     answer = await _post(ctx.http, send)
@@ -153,7 +154,9 @@ async def _content(
     }
 
 
-async def _start(session: AsyncSession, delivery_id: int, now: datetime) -> Send | None:
+async def _start(
+    session: AsyncSession, delivery_id: int, now: datetime, cipher: FieldCipher
+) -> Send | None:
     delivery = await repository.lock(session, delivery_id)
     if delivery is None or delivery.status != "pending":
         return None
@@ -170,7 +173,7 @@ async def _start(session: AsyncSession, delivery_id: int, now: datetime) -> Send
         return None
     content = await _content(session, delivery)
     owner, owner_id = owner_of(delivery)
-    signing = [s.secret for s in await secrets.valid(session, owner, [owner_id], now)]
+    signing = secrets.opened(await secrets.valid(session, owner, [owner_id], now), cipher)
     await repository.interrupt_in_flight(session, delivery.id)
     delivery.attempts += 1
     session.add(

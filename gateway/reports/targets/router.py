@@ -72,9 +72,9 @@ async def create_target(
     request: Request, body: TargetCreate, session: SessionDep, principal: SignedInDep
 ) -> Response:
     now = _now()
-    target, secret = await service.create(session, request.app.state.settings, principal, body, now)
-    out = service.target_out(target, [secret])
-    return _target_response(TargetWithSecret(**out.model_dump(), signing_secret=secret.secret), 201)
+    target, issued = await service.create(session, request.app.state.settings, principal, body, now)
+    out = service.target_out(target, [issued.row])
+    return _target_response(TargetWithSecret(**out.model_dump(), signing_secret=issued.value), 201)
 
 
 @router.get(
@@ -150,9 +150,18 @@ async def patch_target(
     responses=problem_responses(AUTH, ADMIN, NOT_FOUND),
 )
 async def rotate_target_secret(
-    target_id: TargetId, body: SecretRotation, session: SessionDep, principal: SignedInDep
+    request: Request,
+    target_id: TargetId,
+    body: SecretRotation,
+    session: SessionDep,
+    principal: SignedInDep,
 ) -> NewSecret:
-    secret = await service.rotate_secret(
-        session, principal, target_id, timedelta(hours=body.overlap_hours), _now()
+    issued = await service.rotate_secret(
+        session,
+        request.app.state.settings,
+        principal,
+        target_id,
+        timedelta(hours=body.overlap_hours),
+        _now(),
     )
-    return secrets.shown_once(secret)
+    return secrets.shown_once(issued)

@@ -12,7 +12,7 @@ from common.etag import check_if_match
 from gateway.reports.deliveries import repository as deliveries
 from gateway.reports.deliveries import secrets
 from gateway.reports.deliveries.models import SigningSecret
-from gateway.reports.deliveries.secrets import Owner
+from gateway.reports.deliveries.secrets import Issued, Owner
 from gateway.reports.targets import repository
 from gateway.reports.targets.addresses import require_public
 from gateway.reports.targets.models import DeliveryTarget
@@ -64,7 +64,7 @@ async def create(
     principal: Principal,
     body: TargetCreate,
     now: datetime,
-) -> tuple[DeliveryTarget, SigningSecret]:
+) -> tuple[DeliveryTarget, Issued]:
     require_admin(principal)
     await check_endpoint(body.endpoint_url, settings)
     target = DeliveryTarget(
@@ -86,9 +86,11 @@ async def create(
     )
     session.add(target)
     await session.flush()
-    secret = secrets.add(session, Owner.TARGET, target.id, principal.subject, now)
+    issued = secrets.add(
+        session, settings.field_cipher(), Owner.TARGET, target.id, principal.subject, now
+    )
     await session.flush()
-    return target, secret
+    return target, issued
 
 
 async def get(session: AsyncSession, target_id: int, *, lock: bool = False) -> DeliveryTarget:
@@ -147,16 +149,20 @@ async def patch(
 
 async def rotate_secret(
     session: AsyncSession,
+    settings: GatewaySettings,
     principal: Principal,
     target_id: int,
     overlap: timedelta,
     now: datetime,
-) -> SigningSecret:
+) -> Issued:
     """A new secret; those still valid keep signing beside it for ``overlap`` at most."""
     require_admin(principal)
     target = await get(session, target_id, lock=True)
-    secret = await secrets.rotate(session, Owner.TARGET, target.id, principal.subject, overlap, now)
+    issued = await secrets.rotate(
+        session, settings.field_cipher(), Owner.TARGET, target.id, principal.subject, overlap,
+        now,
+    )  # fmt: skip
     target.version += 1
     target.updated_at = now
     await session.flush()
-    return secret
+    return issued

@@ -1,5 +1,6 @@
 """feeds: webhook subscriptions, their events and the shared reader's positions; deliveries
-and signing secrets shared by report targets and subscriptions (ADR 0084)
+and signing secrets shared by report targets and subscriptions (ADR 0084), the secrets
+sealed with the gateway's field key (ADR 0085)
 
 Revision ID: gateway_0007
 Revises: gateway_0006
@@ -12,10 +13,24 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from common.fieldcrypt import FieldCipher
+from gateway.settings import GatewayFieldKeys
+
 revision: str = "gateway_0007"
 down_revision: str | Sequence[str] | None = "gateway_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# gateway.reports.deliveries.secrets.CONTEXT, as it was when this migration was written.
+CONTEXT = "gateway.signing_secret"
+
+
+def _cipher() -> FieldCipher:
+    """The gateway's field key ring from the environment (``GATEWAY_FIELD_KEYS``,
+    ``GATEWAY_FIELD_KEY_ID``), as the gateway reads it: the existing secrets are sealed with
+    the key the gateway will open them with."""
+    return GatewayFieldKeys().field_cipher()
+
 
 _ONE_KIND = (
     "(target_id IS NOT NULL AND revision_id IS NOT NULL"
@@ -111,7 +126,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("target_id", sa.BigInteger(), nullable=True),
         sa.Column("subscription_id", sa.BigInteger(), nullable=True),
-        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.Column("hint", sa.String(length=16), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -138,13 +153,33 @@ def upgrade() -> None:
         op.f("ix_signing_secret_subscription_id"), "signing_secret", ["subscription_id"],
         unique=False, schema="gateway",
     )  # fmt: skip
-    op.execute(
-        """INSERT INTO gateway.signing_secret
-               (id, target_id, secret, hint, created_by, created_at, expires_at)
-           OVERRIDING SYSTEM VALUE
-           SELECT id, target_id, secret, hint, created_by, created_at, expires_at
-           FROM gateway.target_secret"""
+    connection = op.get_bind()
+    rows = (
+        connection.execute(
+            sa.text(
+                "SELECT id, target_id, secret, hint, created_by, created_at, expires_at "
+                "FROM gateway.target_secret"
+            )
+        )
+        .mappings()
+        .all()
     )
+    if rows:
+        cipher = _cipher()
+        connection.execute(
+            sa.text(
+                """INSERT INTO gateway.signing_secret
+                       (id, target_id, sealed, hint, created_by, created_at, expires_at)
+                   OVERRIDING SYSTEM VALUE
+                   VALUES (:id, :target_id, :sealed, :hint, :created_by, :created_at,
+                           :expires_at)"""
+            ),
+            [
+                {**{k: v for k, v in row.items() if k != "secret"},
+                 "sealed": cipher.encrypt(row["secret"], context=CONTEXT)}
+                for row in rows
+            ],
+        )  # fmt: skip
     op.execute(
         "SELECT setval(pg_get_serial_sequence('gateway.signing_secret', 'id'), "
         "coalesce((SELECT max(id) FROM gateway.signing_secret), 0) + 1, false)"
@@ -174,13 +209,33 @@ def downgrade() -> None:
         op.f("ix_target_secret_target_id"), "target_secret", ["target_id"], unique=False,
         schema="gateway",
     )  # fmt: skip
-    op.execute(
-        """INSERT INTO gateway.target_secret
-               (id, target_id, secret, hint, created_by, created_at, expires_at)
-           OVERRIDING SYSTEM VALUE
-           SELECT id, target_id, secret, hint, created_by, created_at, expires_at
-           FROM gateway.signing_secret WHERE target_id IS NOT NULL"""
+    connection = op.get_bind()
+    rows = (
+        connection.execute(
+            sa.text(
+                "SELECT id, target_id, sealed, hint, created_by, created_at, expires_at "
+                "FROM gateway.signing_secret WHERE target_id IS NOT NULL"
+            )
+        )
+        .mappings()
+        .all()
     )
+    if rows:
+        cipher = _cipher()
+        connection.execute(
+            sa.text(
+                """INSERT INTO gateway.target_secret
+                       (id, target_id, secret, hint, created_by, created_at, expires_at)
+                   OVERRIDING SYSTEM VALUE
+                   VALUES (:id, :target_id, :secret, :hint, :created_by, :created_at,
+                           :expires_at)"""
+            ),
+            [
+                {**{k: v for k, v in row.items() if k != "sealed"},
+                 "secret": cipher.decrypt(row["sealed"], context=CONTEXT)}
+                for row in rows
+            ],
+        )  # fmt: skip
     op.drop_table("signing_secret", schema="gateway")
     op.execute("DELETE FROM gateway.delivery WHERE subscription_id IS NOT NULL")
     op.drop_constraint(op.f("ck_delivery_one_kind"), "delivery", schema="gateway")
