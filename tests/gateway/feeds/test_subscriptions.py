@@ -448,3 +448,23 @@ async def test_the_worker_reads_the_feeds_and_a_restart_mid_delivery_loses_nothi
     assert [a["outcome"] for a in attempts] == ["interrupted", "delivered"]
     assert [r["headers"]["webhook-id"] for r in shanxi.requests] == [f"evt_stations_{event_id}"] * 2
     assert list(shanxi.effective) == [f"evt_stations_{event_id}"]
+
+
+async def test_a_client_without_webhooks_manage_is_403_insufficient_scope(
+    client: httpx.AsyncClient,
+) -> None:
+    principal = Principal(subject="platform:reader", role=Role.PLATFORM, division="14")
+    reader = mint_user_token(principal, secret=JWT_SECRET, scopes=frozenset({"feeds:read"}))
+    answer = await client.post(
+        "/feeds/v1/subscriptions",
+        json={"endpoint_url": "https://h.example.gov.cn/", "topics": ["stations.station"]},
+        headers={"Authorization": f"Bearer {reader}", **ZH},
+    )
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "insufficient_scope"
+    # Reading its (no) subscriptions is a read the feeds scope allows.
+    listed = await client.get(
+        "/feeds/v1/subscriptions", headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert listed.status_code == 200
+    assert listed.json()["items"] == []
