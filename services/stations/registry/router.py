@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from common.auth import Principal, PrincipalDep, SignedInDep
 from common.coords import CRS
-from common.db import SessionDep
+from common.db import SessionDep, read_connection
 from common.errors import (
     BadRequest,
     Conflict,
@@ -96,8 +96,11 @@ IfMatchHeader = Annotated[
 ]
 
 
-async def valid_station(code: CodePath, session: SessionDep) -> StationRow:
-    return await service.read_station(session, code)
+async def valid_station(request: Request, code: CodePath) -> StationRow:
+    # A hot read: on the pool's asyncpg connection, no session (ADR 0051), and held only
+    # for the statement.
+    async with read_connection(request) as conn:
+        return await service.read_station(conn, code)
 
 
 StationDep = Annotated[StationRow, Depends(valid_station)]
