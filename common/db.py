@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -136,6 +137,7 @@ class RawStatement:
 
 # The connection itself is gone (or going): it must not go back to the pool.
 _BROKEN = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError)
+_SHUTTING_DOWN = "57P"  # admin, crash shutdown, cannot connect now: this backend is ending
 
 
 @asynccontextmanager
@@ -147,13 +149,17 @@ async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]
     answered by ``common.errors`` as the session's are; a broken connection is discarded."""
     engine: AsyncEngine = request.app.state.engine
     pooled = await engine.raw_connection()
+    driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
     try:
-        yield pooled.driver_connection  # type: ignore[misc]
-    except _BROKEN:
+        yield driver
+    except _BROKEN as e:
+        if isinstance(e, asyncpg.InterfaceError) and not driver.is_closed():
+            raise  # a misuse of a good connection: a bug, answered 500
         await greenlet_spawn(pooled.invalidate)
-        raise
+        # What SQLAlchemy raises for a connection lost under a session: answered 503.
+        raise sa_exc.InterfaceError(None, None, e, connection_invalidated=True) from e
     except asyncpg.PostgresError as e:
-        if (e.sqlstate or "").startswith("57P"):  # the server is shutting this backend down
+        if (e.sqlstate or "").startswith(_SHUTTING_DOWN):
             await greenlet_spawn(pooled.invalidate)
         raise
     finally:

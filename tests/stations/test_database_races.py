@@ -198,3 +198,23 @@ async def test_what_each_database_error_answers(state: str, status: int, code: s
     assert code.encode() in response.body
     if status == 503:
         assert response.headers["retry-after"]
+
+
+async def test_a_read_on_a_connection_the_database_closed_is_503_then_recovers(
+    stations: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    # A station GET reads on the pooled asyncpg connection itself (common.db.read_connection).
+    station = await insert_station(db, VILLAGE)
+    assert (await stations.get(f"/v1/stations/{station.code}", headers=ADMIN)).status_code == 200
+    # What a restart does to the pool's idle connections.
+    assert await db.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name LIKE 'ruralnet-stations%'"
+    )
+    answers = [await stations.get(f"/v1/stations/{station.code}", headers=ADMIN) for _ in range(3)]
+    failed = [a for a in answers if a.status_code != 200]
+    assert all(a.status_code == 503 for a in failed), [a.text for a in failed]
+    assert all(a.json()["code"] == "database_unavailable" for a in failed)
+    assert all(a.headers["retry-after"] for a in failed)
+    # The broken connection is not handed out again: the last read works.
+    assert answers[-1].status_code == 200, answers[-1].text
