@@ -135,8 +135,13 @@ class RawStatement:
         return await conn.fetchrow(self.sql, *self.args(params))
 
 
-# The connection itself is gone (or going): it must not go back to the pool.
-_BROKEN = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError)
+# The connection may be gone, or in a state no one should inherit: not back to the pool.
+_BROKEN = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    OSError,
+)
 _SHUTTING_DOWN = "57P"  # admin, crash shutdown, cannot connect now: this backend is ending
 
 
@@ -153,9 +158,10 @@ async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]
     try:
         yield driver
     except _BROKEN as e:
-        if isinstance(e, asyncpg.InterfaceError) and not driver.is_closed():
-            raise  # a misuse of a good connection: a bug, answered 500
+        lost = driver.is_closed() or isinstance(e, OSError | asyncpg.PostgresConnectionError)
         await greenlet_spawn(pooled.invalidate)
+        if not lost:
+            raise  # a misuse of a good connection: a bug, answered 500
         # What SQLAlchemy raises for a connection lost under a session: answered 503.
         raise sa_exc.InterfaceError(None, None, e, connection_invalidated=True) from e
     except asyncpg.PostgresError as e:

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import exc as sa_exc
 
 from common.auth import Role
@@ -201,7 +202,7 @@ async def test_what_each_database_error_answers(state: str, status: int, code: s
 
 
 async def test_a_read_on_a_connection_the_database_closed_is_503_then_recovers(
-    stations: httpx.AsyncClient, db: asyncpg.Pool
+    stations: httpx.AsyncClient, stations_app: FastAPI, db: asyncpg.Pool
 ) -> None:
     # A station GET reads on the pooled asyncpg connection itself (common.db.read_connection).
     station = await insert_station(db, VILLAGE)
@@ -211,7 +212,13 @@ async def test_a_read_on_a_connection_the_database_closed_is_503_then_recovers(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
         " WHERE datname = current_database() AND application_name LIKE 'ruralnet-stations%'"
     )
-    answers = [await stations.get(f"/v1/stations/{station.code}", headers=ADMIN) for _ in range(3)]
+    try:
+        answers = [
+            await stations.get(f"/v1/stations/{station.code}", headers=ADMIN) for _ in range(3)
+        ]
+    finally:
+        # The other idle connections died too: the tests after this one start on a new pool.
+        await stations_app.state.engine.dispose()
     failed = [a for a in answers if a.status_code != 200]
     assert all(a.status_code == 503 for a in failed), [a.text for a in failed]
     assert all(a.json()["code"] == "database_unavailable" for a in failed)
