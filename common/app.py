@@ -3,9 +3,9 @@
 Every app gets, in this order from the outside in: the request context (request id, public
 base for links, access log, metrics), the component's own edge layers (the gateway's CORS and
 pass-through), retries of writes that lost a database race, the route's body limit
-(``common.limits``), ``HEAD``/``OPTIONS``, gzip for large answers, then FastAPI's routing with
-the problem-details handlers; ``/healthz``, ``/readyz``, ``/metrics`` and ``/docs`` (Swagger
-UI served locally).
+(``common.limits``), ``HEAD``/``OPTIONS``, gzip for large answers, the hot reads' direct way
+in (``common.hotpath``), then FastAPI's routing with the problem-details handlers;
+``/healthz``, ``/readyz``, ``/metrics`` and ``/docs`` (Swagger UI served locally).
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -26,6 +26,7 @@ from common.errors import install_error_handlers
 from common.guards import refuse_nul
 from common.health import ReadinessCheck
 from common.health import router as health_router
+from common.hotpath import HotPathMiddleware, HotRoute
 from common.links import PublicBaseVerifier
 from common.logging import configure_logging
 from common.metrics import Metrics
@@ -56,9 +57,11 @@ def create_app(
     readiness_checks: Sequence[ReadinessCheck] = (),
     extra_lifespan: ExtraLifespan | None = None,
     edge_middleware: Sequence[Middleware] = (),
+    hot_routes: Sequence[HotRoute] = (),
     openapi: OpenAPIBuilder = openapi_with_problems,
 ) -> FastAPI:
     """Build a component: ``routers`` need the internal token, ``public_routers`` do not.
+    ``hot_routes`` answer the plain case of a few hot reads directly (``common.hotpath``).
 
     ``edge_middleware`` (outermost first) sees every request after the request context is
     set and before routing; ``openapi`` builds the document at ``/openapi.json``.
@@ -111,6 +114,8 @@ def create_app(
     app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
 
     # add_middleware puts each layer outside the ones added before it: innermost first.
+    if hot_routes:
+        app.add_middleware(HotPathMiddleware, routes=hot_routes, tokens=app.state.internal_tokens)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
     app.add_middleware(HeadOptionsMiddleware, router=app.router)
     app.add_middleware(BodyLimitMiddleware)

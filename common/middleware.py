@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from common.errors import content_too_large
 from common.limits import BODY_LIMIT, BULK_BODY_LIMIT, ContentTooLarge
 from common.links import PUBLIC_BASE_HEADER, PUBLIC_BASE_SIGNATURE_HEADER, PublicBaseVerifier
-from common.logging import get_logger
+from common.logging import AccessLog
 from common.metrics import ROUTE_LABEL, Metrics, route_label
 from common.routes import allow_header, allowed_methods
 
@@ -31,7 +31,7 @@ _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 _PUBLIC_BASE = PUBLIC_BASE_HEADER.encode()
 _PUBLIC_BASE_SIGNATURE = PUBLIC_BASE_SIGNATURE_HEADER.encode()
 
-access_log = get_logger("ruralnet.access")
+access_log = AccessLog("ruralnet.access")
 
 
 def new_request_id() -> str:
@@ -93,7 +93,7 @@ class RequestContextMiddleware:
             self.metrics.observe(method, route_label(scope), status, seconds)
             if scope["path"] not in _QUIET_PATHS:
                 # The path only: query strings may carry personal data.
-                access_log.info(
+                access_log(
                     "request",
                     method=method,
                     path=scope["path"],

@@ -10,6 +10,7 @@ from services.stations.changes.router import router as changes_router
 from services.stations.divisions.export import router as reference_router
 from services.stations.divisions.router import router as divisions_router
 from services.stations.indicators.router import router as indicators_router
+from services.stations.registry.router import HOT_READ
 from services.stations.registry.router import router as registry_router
 from services.stations.reports.router import router as reports_router
 from services.stations.settings import StationsSettings
@@ -29,4 +30,5 @@ def create(settings: StationsSettings | None = None) -> FastAPI:
             changes_router,
             reference_router,
         ],
+        hot_routes=[HOT_READ],
     )

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import exc as sa_exc
 
 from common.auth import Role
@@ -198,3 +199,32 @@ async def test_what_each_database_error_answers(state: str, status: int, code: s
     assert code.encode() in response.body
     if status == 503:
         assert response.headers["retry-after"]
+
+
+async def test_a_read_on_a_connection_the_database_closed_is_503_then_recovers(
+    stations: httpx.AsyncClient, stations_app: FastAPI, db: asyncpg.Pool
+) -> None:
+    # A station GET reads on the pooled asyncpg connection itself (common.db.read_connection).
+    station = await insert_station(db, VILLAGE)
+    assert (await stations.get(f"/v1/stations/{station.code}", headers=ADMIN)).status_code == 200
+    # What a restart does to the pool's idle connections.
+    assert await db.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name LIKE 'ruralnet-stations%'"
+    )
+    # Each failed read discards the dead connection it got: within as many reads as the pool
+    # holds connections, one must get a new connection and work.
+    answers = []
+    try:
+        for _ in range(stations_app.state.engine.pool.size() + 1):
+            answers.append(await stations.get(f"/v1/stations/{station.code}", headers=ADMIN))
+            if answers[-1].status_code == 200:
+                break
+    finally:
+        # Whatever is left of the old connections: the tests after this one get a new pool.
+        await stations_app.state.engine.dispose()
+    *failed, last = answers
+    assert last.status_code == 200, last.text
+    assert all(a.status_code == 503 for a in failed), [a.text for a in failed]
+    assert all(a.json()["code"] == "database_unavailable" for a in failed)
+    assert all(a.headers["retry-after"] for a in failed)

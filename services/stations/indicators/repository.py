@@ -23,13 +23,15 @@ no such division), so the network indicators cost one round trip; the other stat
 take a division ``DIVISION`` has found.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, RowMapping, TextClause, bindparam, select, text
+import asyncpg
+from sqlalchemy import RowMapping, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db import RawStatement
 from common.divisionscope import Scope
 from common.identifiers import DivisionClass
 from services.stations.divisions.models import Division
@@ -246,15 +248,31 @@ DIVISION = select(_division.c.code, _division.c.name, _division.c.level).where(
 )
 
 
-async def division(session: AsyncSession, code: str) -> Row[Any] | None:
-    return (await session.execute(DIVISION, {"code": code})).first()
+# The hot reads (a division's network indicators, the first page of a gap list) run on the
+# pool's asyncpg connection (``common.db.read_connection``, ADR 0051).
+_DIVISION = RawStatement(DIVISION)
+_NETWORK = {nation: RawStatement(statement) for nation, statement in NETWORK.items()}
+_GAPS = {
+    kind: {nation: RawStatement(statement) for nation, statement in variants.items()}
+    for kind, variants in GAPS.items()
+}
+
+
+async def division(db: AsyncSession | asyncpg.Connection, code: str) -> Mapping[str, Any] | None:
+    """A division's code, name and level, on a session or a raw read's connection."""
+    if isinstance(db, AsyncSession):
+        return (await db.execute(DIVISION, {"code": code})).mappings().first()
+    return await _DIVISION.fetchrow(db, code=code)
 
 
 async def network(
-    session: AsyncSession, scope: Scope, *, month: date, next_month: date
-) -> RowMapping:
+    conn: asyncpg.Connection, scope: Scope, *, month: date, next_month: date
+) -> Mapping[str, Any]:
     params = scope.params() | {"month": month, "next_month": next_month}
-    return (await session.execute(NETWORK[scope.nation], params)).mappings().one()
+    row = await _NETWORK[scope.nation].fetchrow(conn, **params)
+    if row is None:
+        raise RuntimeError("the network statement answers one row")
+    return row
 
 
 async def reporting(
@@ -290,7 +308,7 @@ async def sales(
 
 
 async def gaps(
-    session: AsyncSession, scope: Scope, kind: str, *, after: str, limit: int
-) -> Sequence[RowMapping]:
+    conn: asyncpg.Connection, scope: Scope, kind: str, *, after: str, limit: int
+) -> Sequence[Mapping[str, Any]]:
     params = scope.params() | {"after": after, "limit": limit}
-    return (await session.execute(GAPS[kind][scope.nation], params)).mappings().all()
+    return await _GAPS[kind][scope.nation].fetch(conn, **params)

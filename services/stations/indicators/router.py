@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from common.auth import SignedInDep
 from common.authz import require_division_reader
-from common.db import SessionDep
+from common.db import SessionDep, read_connection
 from common.errors import (
     BadRequest,
     Forbidden,
@@ -45,9 +45,11 @@ _DIVISION_PROBLEMS = (
     responses=problem_responses(*_DIVISION_PROBLEMS),
 )
 async def network(
-    session: SessionDep, month: MonthQueryDep, division: DivisionQuery = None
+    request: Request, month: MonthQueryDep, division: DivisionQuery = None
 ) -> NetworkIndicators:
-    return await service.network(session, service.division_scope(division), month)
+    # A hot read: on the pool's asyncpg connection, no session (ADR 0051).
+    async with read_connection(request) as conn:
+        return await service.network(conn, service.division_scope(division), month)
 
 
 @router.get(
@@ -101,13 +103,14 @@ async def sales(
 )
 async def gaps(
     request: Request,
-    session: SessionDep,
     kind: Annotated[GapKind, Path(description="which gap list")],
     params: PageDep,
     division: DivisionQuery = None,
 ) -> Page[Gap]:
-    where = await service.resolve_division(session, division)
-    rows = await service.gaps(session, where, kind, params)
+    # A hot read: on the pool's asyncpg connection, no session (ADR 0051).
+    async with read_connection(request) as conn:
+        where = await service.resolve_division(conn, division)
+        rows = await service.gaps(conn, where, kind, params)
     return Page(
         items=rows[: params.limit], next=next_link(request, rows, params, lambda row: [row.code])
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,16 +46,18 @@ class DivisionScope:
     scope: Scope
 
 
-async def resolve_division(session: AsyncSession, raw: str | None) -> DivisionScope:
+async def resolve_division(db: AsyncSession | asyncpg.Connection, raw: str | None) -> DivisionScope:
     """A division from its 12-digit code or its significant prefix (``1411``); the nation
-    when absent. 422 ``invalid_division`` for a malformed code, 404 when no such division."""
+    when absent. 422 ``invalid_division`` for a malformed code, 404 when no such division.
+    Looked up on the request's session, or on a hot read's connection."""
     scope = division_scope(raw)
     if scope.code is None:
         return DivisionScope(NATION, scope)
-    row = await repository.division(session, scope.code)
+    row = await repository.division(db, scope.code)
     if row is None:
         raise division_not_found(scope.code, field_name="division", location="query")
-    return DivisionScope(IndicatorDivision(code=row.code, name=row.name, level=row.level), scope)
+    division = IndicatorDivision(code=row["code"], name=row["name"], level=row["level"])
+    return DivisionScope(division, scope)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -89,10 +92,10 @@ def _station_counts(rows: Sequence[Sequence[object]]) -> StationCounts:
     return StationCounts(total=total, by_tier=by_tier, by_status=by_status)
 
 
-async def network(session: AsyncSession, scope: Scope, month: date) -> NetworkIndicators:
+async def network(conn: asyncpg.Connection, scope: Scope, month: date) -> NetworkIndicators:
     """The indicators of a division (``division_scope``) or the nation. The division is
     looked up by the statement that counts (one round trip): 404 when there is none."""
-    row = await repository.network(session, scope, month=month, next_month=add_months(month, 1))
+    row = await repository.network(conn, scope, month=month, next_month=add_months(month, 1))
     division = NATION
     if scope.code is not None:
         if row["division_name"] is None:
@@ -194,9 +197,9 @@ def _figures(row: RowMapping) -> dict[str, object]:
 
 
 async def gaps(
-    session: AsyncSession, where: DivisionScope, kind: GapKind, params: PageParams
+    conn: asyncpg.Connection, where: DivisionScope, kind: GapKind, params: PageParams
 ) -> list[Gap]:
     rows = await repository.gaps(
-        session, where.scope, kind.value, after=_after_code(params), limit=params.limit + 1
+        conn, where.scope, kind.value, after=_after_code(params), limit=params.limit + 1
     )
     return [Gap.model_validate(dict(row)) for row in rows]

@@ -4,7 +4,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
+import asyncpg
 from geoalchemy2 import Geography
 from sqlalchemy import (
     Integer,
@@ -23,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from common.db import RawStatement
 from common.pagination import PageParams, keyset
 from services.stations.divisions.models import Division, DivisionFlag
 from services.stations.registry.models import Station, StationStatus, StationTier, StationTransition
@@ -212,13 +215,17 @@ READ_BY_CODE = (
 )
 
 
-async def read_row(session: AsyncSession, code: str) -> StationRow | None:
-    """The station ``row_by_code`` finds, to show and not to change: its ``station`` is a
-    Core row (``code``, ``location``, … by name), not an entity."""
-    found = (await session.execute(READ_BY_CODE, {"code": code})).first()
+_READ_BY_CODE = RawStatement(READ_BY_CODE)
+
+
+async def read_row(conn: asyncpg.Connection, code: str) -> StationRow | None:
+    """The station ``row_by_code`` finds, to show and not to change, read on the asyncpg
+    connection (``common.db.read_connection``): its ``station`` has the row's columns as
+    attributes (``code``, ``location`` as EWKB bytes, …), it is not an entity."""
+    found = await _READ_BY_CODE.fetchrow(conn, code=code)
     if found is None:
         return None
-    return StationRow(found, found.division_name, found.parent_code)  # type: ignore[arg-type]
+    return StationRow(SimpleNamespace(**found), found["division_name"], found["parent_code"])  # type: ignore[arg-type]
 
 
 async def row_by_code(

@@ -1,5 +1,6 @@
 """``/v1/stations``: the three-tier station registry over HTTP."""
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -7,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from common.auth import Principal, PrincipalDep, SignedInDep
 from common.coords import CRS
-from common.db import SessionDep
+from common.db import SessionDep, read_connection
 from common.errors import (
     BadRequest,
     Conflict,
@@ -20,6 +21,7 @@ from common.errors import (
     problem_responses,
 )
 from common.etag import etag
+from common.hotpath import HotRoute, NotHot, Plain
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.links import link_header, url_for
 from common.pagination import Page, PageParams, next_link, page_params
@@ -96,8 +98,11 @@ IfMatchHeader = Annotated[
 ]
 
 
-async def valid_station(code: CodePath, session: SessionDep) -> StationRow:
-    return await service.read_station(session, code)
+async def valid_station(request: Request, code: CodePath) -> StationRow:
+    # A hot read: on the pool's asyncpg connection, no session (ADR 0051), and held only
+    # for the statement.
+    async with read_connection(request) as conn:
+        return await service.read_station(conn, code)
 
 
 StationDep = Annotated[StationRow, Depends(valid_station)]
@@ -356,6 +361,28 @@ async def read_station(
         feature = views.feature(views.station_out(station, principal))  # WGS-84, RFC 7946
         return JSONResponse(feature, media_type=GEOJSON, headers={"ETag": tag})
     return _station_response(views.station_out(station, principal, crs))
+
+
+async def _hot_read(plain: Plain) -> Response:
+    """``read_station``'s plain case, for ``common.hotpath``: a station as JSON, in ``crs``
+    when given; ``NotHot`` for anything the route must answer (a code that is not one, an
+    unknown station or ``crs``)."""
+    code = plain.params["code"]
+    if _STATION_CODE.fullmatch(code) is None:
+        raise NotHot
+    crs = await _crs_query(plain.query) if plain.query is not None else CRS.WGS84
+    return _station_response(
+        views.station_out(await valid_station(plain.request, code), plain.principal, crs)
+    )
+
+
+_STATION_CODE = re.compile(STATION_CODE_PATTERN)
+HOT_READ = HotRoute(
+    template=f"{router.prefix}/{{code}}",
+    path=re.compile(re.escape(router.prefix) + r"/(?P<code>[^/]+)"),
+    handler=_hot_read,
+    query="crs",
+)
 
 
 @router.patch(

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
@@ -128,9 +129,10 @@ async def get_station(session: AsyncSession, code: str) -> StationRow:
     return row
 
 
-async def read_station(session: AsyncSession, code: str) -> StationRow:
-    """``get_station`` for a plain read (GET): the same row, without loading an entity."""
-    row = await repository.read_row(session, code)
+async def read_station(conn: asyncpg.Connection, code: str) -> StationRow:
+    """``get_station`` for a plain read (GET): the same row, without loading an entity, on
+    the asyncpg connection of ``common.db.read_connection``."""
+    row = await repository.read_row(conn, code)
     if row is None:
         raise _not_found(code)
     return row

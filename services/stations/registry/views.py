@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.auth import Principal
 from common.changefeed import record_change
 from common.coords import CRS, from_wgs84
+from common.geometry import point_of
 from common.identifiers import (
     county_code,
     mask_name,
@@ -38,11 +39,12 @@ COORDINATE_DECIMALS = 7  # about 1 cm
 # --- presentation ----------------------------------------------------------------------
 
 
-def wgs84_point(geom: WKBElement | WKTElement | None) -> tuple[float, float] | None:
-    if geom is None:
-        return None
-    point = to_shape(geom)
-    return point.x, point.y
+def wgs84_point(geom: bytes | WKBElement | WKTElement | None) -> tuple[float, float] | None:
+    """A stored point as it is read (EWKB bytes, a ``WKBElement``) or written (WKT)."""
+    if isinstance(geom, WKTElement):
+        point = to_shape(geom)
+        return point.x, point.y
+    return point_of(geom)
 
 
 def _location_out(point: tuple[float, float] | None, crs: CRS) -> LocationOut | None:
