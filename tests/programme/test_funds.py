@@ -4,6 +4,7 @@ figure and the limit, found on every change and on demand, for a county or a pro
 import asyncpg
 import httpx
 
+from services.programme.funds.schemas import FundCheck
 from tests.programme.helpers import (
     ADMIN,
     FANGSHAN,
@@ -70,6 +71,13 @@ async def test_a_countys_plan_and_payments_against_jinghong_2016(
 
     live = await programme.get("/v1/fund-check", params={"division": "532801"}, headers=PLATFORM)
     assert _messages(live.json()["counties"][0]) == _messages(stored.json())
+    # The database builds the answer whole: it is the documented FundCheck, field for field,
+    # and the same breaches as stored but for when each was first detected.
+    assert FundCheck.model_validate(live.json()).model_dump(mode="json") == live.json()
+    assert live.json()["breaches"] == len(stored.json()["breaches"])
+    assert live.json()["counties"][0]["breaches"] == [
+        {**b, "detected_at": None} for b in stored.json()["breaches"]
+    ]
 
     # Mended on the next change: the station's allocation drops under the cap.
     await programme.put(f"/v1/projects/{points['code']}/stations/{point.code}",
