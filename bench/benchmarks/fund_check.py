@@ -12,8 +12,8 @@ payment in a thousand for a forbidden use).
 The programme service runs under uvicorn in a process of its own (JSON logs, as in
 production) and answers ``GET /v1/fund-check?division=141124`` and ``?division=14``. The
 limit is raw asyncpg on one connection in this process running the one statement the API
-runs for that request (``funds.check.CHECK``, compiled by ``common.db.compile_for_asyncpg``:
-the check, its wording and the answer's JSON, built by the database) and fetching its text —
+runs for that request (``funds.check.check_sql``: ``CHECK`` with the prefix written in — the
+check, its wording and the answer's JSON, built by the database) and fetching its text —
 and nothing else: no HTTP, no token, no session. The API is measured direct to the
 programme service (no gateway), as the limit is direct to the database. One request at a
 time on one connection; the sides take turns over three rounds and each figure is the
@@ -46,10 +46,9 @@ from bench.core import (
 )
 from bench.national import DIVISIONS, sibling_url
 from common.auth import NATION, Principal, Role, mint_internal_token
-from common.db import compile_for_asyncpg
 from common.settings import async_database_url, plain_database_url
 from ruralnet.devdb import Cluster, ensure_database
-from services.programme.funds.check import CHECK
+from services.programme.funds.check import check_sql
 
 DATABASE = "ruralnet_bench_programme"
 BUILD_VERSION = 3  # bump when the generated ledger changes
@@ -230,10 +229,10 @@ async def prepare(url: str) -> dict[str, int]:
 def _raw(prefix: str) -> Raw:
     """What the API runs for ``GET /v1/fund-check?division=<prefix>``, and nothing else: the
     answer's JSON text, as the database builds it."""
-    check, check_args = compile_for_asyncpg(CHECK, {"prefix": prefix + "%"})
+    check = check_sql(prefix)
 
     async def run(conn: asyncpg.Connection) -> str:
-        answer: str = await conn.fetchval(check, *check_args)
+        answer: str = await conn.fetchval(check)
         return answer
 
     return run
