@@ -238,6 +238,24 @@ def _raw(prefix: str) -> Raw:
     return run
 
 
+def served_as_platform(url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The programme app's environment on the bench database, and the headers of a national
+    platform's request to it (what the benchmark and ``bench.profile fund_check`` send)."""
+    secret = secrets.token_hex(32)
+    token = mint_internal_token(
+        Principal(subject="bench", role=Role.PLATFORM, division=NATION),
+        secret=secret,
+        ttl_seconds=3600,
+    )
+    env = {
+        "PROGRAMME_DATABASE_URL": url,
+        "RURALNET_INTERNAL_SECRET": secret,
+        "PROGRAMME_LOG_JSON": "true",
+        "PROGRAMME_FOLLOW_STATIONS": "false",
+    }
+    return env, {"Authorization": f"Bearer {token}"}
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -249,19 +267,7 @@ class Case:
 async def run(options: Options) -> list[Figure]:
     url = bench_programme_url()
     counts = await prepare(url)
-    secret = secrets.token_hex(32)
-    token = mint_internal_token(
-        Principal(subject="bench", role=Role.PLATFORM, division=NATION),
-        secret=secret,
-        ttl_seconds=3600,
-    )
-    headers = {"Authorization": f"Bearer {token}"}
-    env = {
-        "PROGRAMME_DATABASE_URL": url,
-        "RURALNET_INTERNAL_SECRET": secret,
-        "PROGRAMME_LOG_JSON": "true",
-        "PROGRAMME_FOLLOW_STATIONS": "false",
-    }
+    env, headers = served_as_platform(url)
 
     def load(requests: int, warmup: int) -> Load:
         return Load(
