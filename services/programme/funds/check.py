@@ -147,7 +147,7 @@ def _names(mapping: Mapping[StrEnum, str]) -> str:
     return ", ".join(f"('{code.value}', '{name}')" for code, name in mapping.items())
 
 
-def _yuan(amount: str) -> str:
+def yuan_sql(amount: str) -> str:
     """SQL for ``common.fields.format_yuan``: ¥42,000 or ¥42,000.50."""
     return f"'¥' || regexp_replace(to_char({amount}, 'FM9,999,999,999,999,990.00'), '[.]00$', '')"
 
@@ -210,8 +210,8 @@ CROSS JOIN LATERAL (
                 || ' 中央财政资金用于禁止用途(' || w.uses_zh || ')' END
         END AS message_zh
     FROM (SELECT
-        {_yuan("b.figure")} AS fig,
-        {_yuan('b."limit"')} AS lim,
+        {yuan_sql("b.figure")} AS fig,
+        {yuan_sql('b."limit"')} AS lim,
         coalesce(r.percent, 0)::text AS pct,
         -- the figure as a share of central funds, as the limit is the rule's percent of them
         CASE WHEN b."limit" = 0 THEN '0'
