@@ -13,6 +13,8 @@ Scenarios:
   ``http_json`` measures it; samples the gateway, then the service.
 - ``station_get``: ``GET /v1/stations/{code}`` on the national database, as ``station_get``.
 - ``county``: ``GET /v1/indicators/network`` of county 370982, as ``stations_indicators``.
+- ``fund_check``: ``GET /v1/fund-check?division=141124`` on the programme benchmark's
+  database, as ``fund_check`` (take ``--connections 1``, as the benchmark does).
 
 Like a benchmark, take the bench lock: ``flock /work/.bench.lock .venv/bin/python -m
 bench.profile gateway``. py-spy pauses the process for each sample, so absolute rates under
@@ -139,6 +141,16 @@ def _scenario(name: str) -> Iterator[list[Target]]:
                 Target("stations", stations.pid, urls, {}),
             ]
             return
+        if name == "fund_check":
+            from bench.benchmarks import fund_check
+
+            url = fund_check.bench_programme_url()
+            asyncio.run(fund_check.prepare(url))
+            app_env, headers = fund_check.served_as_platform(url)
+            programme = stack.enter_context(served("services.programme.app:create", env=app_env))
+            urls = [f"{programme.url}/v1/fund-check?division={fund_check.COUNTY}"]
+            yield [Target("programme", programme.pid, urls, headers)]
+            return
         from bench.benchmarks.station_get import _codes
         from bench.national import bench_url
 
@@ -169,7 +181,7 @@ def _scenario(name: str) -> Iterator[list[Target]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("scenario", choices=["gateway", "station_get", "county"])
+    parser.add_argument("scenario", choices=["gateway", "station_get", "county", "fund_check"])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args(argv)

@@ -357,3 +357,41 @@ def mask_name(name: str | None) -> str | None:
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# How the names of organisations end (公司, 合作社, 委员会 …): a payee, a company or a
+# counterpart so named is not a person. A one-character ending (店, 站, 社 …) counts only on
+# a name longer than a person's (2–4 characters), and a transliterated name (买买提·艾力) is
+# a person's whatever it ends with.
+_ORGANISATION_ENDINGS = (
+    "公司", "合作社", "联合社", "委员会", "政府", "办事处", "中心", "超市", "商行", "经营部",
+    "服务部", "门市部", "事务所", "协会", "商会", "集团", "银行", "信用社", "学校", "学院",
+    "大学", "医院", "研究所", "研究院", "基地", "农场", "林场", "牧场", "工作室", "分公司",
+)  # fmt: skip
+_ORGANISATION_LETTERS = (
+    "店",
+    "站",
+    "社",
+    "局",
+    "所",
+    "院",
+    "部",
+    "会",
+    "行",
+    "处",
+    "馆",
+    "厂",
+    "场",
+)
+_LATIN_ORGANISATION = re.compile(r"\b(co|corp|company|inc|ltd|llc|limited|bank)\b\.?", re.I)
+
+
+def names_organisation(name: str) -> bool:
+    """Whether a name (a payee's) is an organisation's rather than a person's; when in doubt,
+    a person's: masking a company's name costs nothing, showing a person's is a leak."""
+    name = name.strip()
+    if "·" in name or "•" in name:
+        return False
+    if name.endswith(_ORGANISATION_ENDINGS) or _LATIN_ORGANISATION.search(name):
+        return True
+    return len(name) > 4 and name.endswith(_ORGANISATION_LETTERS)

@@ -15,6 +15,7 @@ from common.identifiers import (
     mask_name,
     mask_phone,
     mask_resident_id,
+    names_organisation,
     normalize_credit_code,
     normalize_division_code,
     normalize_mobile,
@@ -130,6 +131,22 @@ def test_masks() -> None:
     assert mask_resident_id("11010519491231002X") == "110105********002X"
     assert mask_name("张三丰") == "张*丰"
     assert mask_name("王五") == "王*"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["方山县电子商务运营有限公司", "临县供销合作社", "湾子村村民委员会", "景洪市嘎洒镇人民政府",
+     "勐龙镇电子商务服务站", "岩温香农家小卖部", "Yunnan Tea Trading Co., Ltd."],
+)  # fmt: skip
+def test_names_of_organisations(name: str) -> None:
+    assert names_organisation(name)
+
+
+@pytest.mark.parametrize("name", ["岩温香", "王五", "欧阳修行", "张站", "买买提·艾力", "李 明"])
+def test_names_of_people(name: str) -> None:
+    # A person's name may end in a character organisations end in (行, 站); when in doubt, a
+    # person (masked).
+    assert not names_organisation(name)
 
 
 # GB 32100-2015's check character, written out here from the standard (not python-stdnum's):

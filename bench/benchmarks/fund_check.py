@@ -11,18 +11,20 @@ payment in a thousand for a forbidden use).
 
 The programme service runs under uvicorn in a process of its own (JSON logs, as in
 production) and answers ``GET /v1/fund-check?division=141124`` and ``?division=14``. The
-limit is raw asyncpg on one connection in this process running the statements the API
-runs for that request — the check with the rules it names (``funds.check.CHECK``) and the
-counties covered (``funds.service.COUNTIES``), compiled by ``common.db.compile_for_asyncpg``
-— and nothing else: no HTTP, no token, no session, no
-wording of messages, no JSON. One request at a time on one connection; the sides take turns
-over three rounds and each figure is the median round's.
+limit is raw asyncpg on one connection in this process running the one statement the API
+runs for that request (``funds.check.check_sql``: ``CHECK`` with the prefix written in — the
+check, its wording and the answer's JSON, built by the database) and fetching its text —
+and nothing else: no HTTP, no token, no session. The API is measured direct to the
+programme service (no gateway), as the limit is direct to the database. One request at a
+time on one connection; the sides take turns over three rounds and each figure is the
+median round's.
 
 Goals (issue 10): ratio ≤ 1.3; the county under 100 ms through the API.
 """
 
 import asyncio
 import csv
+import json
 import os
 import secrets
 from collections.abc import Awaitable, Callable
@@ -44,11 +46,9 @@ from bench.core import (
 )
 from bench.national import DIVISIONS, sibling_url
 from common.auth import NATION, Principal, Role, mint_internal_token
-from common.db import compile_for_asyncpg
 from common.settings import async_database_url, plain_database_url
 from ruralnet.devdb import Cluster, ensure_database
-from services.programme.funds.check import CHECK
-from services.programme.funds.service import COUNTIES
+from services.programme.funds.check import check_sql
 
 DATABASE = "ruralnet_bench_programme"
 BUILD_VERSION = 3  # bump when the generated ledger changes
@@ -60,7 +60,7 @@ ROUNDS = 3
 GOAL_RATIO = 1.3
 GOAL_COUNTY_MS = 100.0
 
-Raw = Callable[[asyncpg.Connection], Awaitable[int]]
+Raw = Callable[[asyncpg.Connection], Awaitable[str]]
 
 # Categories drawn for projects, and the station tier a category links.
 _COUNTIES = """
@@ -227,16 +227,33 @@ async def prepare(url: str) -> dict[str, int]:
 
 
 def _raw(prefix: str) -> Raw:
-    """What the API runs for ``GET /v1/fund-check?division=<prefix>``, and nothing else."""
-    check, check_args = compile_for_asyncpg(CHECK, {"prefix": prefix + "%"})
-    counties, county_args = compile_for_asyncpg(COUNTIES, {"prefix": prefix})
+    """What the API runs for ``GET /v1/fund-check?division=<prefix>``, and nothing else: the
+    answer's JSON text, as the database builds it."""
+    check = check_sql(prefix)
 
-    async def run(conn: asyncpg.Connection) -> int:
-        rows = await conn.fetch(check, *check_args)
-        await conn.fetch(counties, *county_args)
-        return len(rows)
+    async def run(conn: asyncpg.Connection) -> str:
+        answer: str = await conn.fetchval(check)
+        return answer
 
     return run
+
+
+def served_as_platform(url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The programme app's environment on the bench database, and the headers of a national
+    platform's request to it (what the benchmark and ``bench.profile fund_check`` send)."""
+    secret = secrets.token_hex(32)
+    token = mint_internal_token(
+        Principal(subject="bench", role=Role.PLATFORM, division=NATION),
+        secret=secret,
+        ttl_seconds=3600,
+    )
+    env = {
+        "PROGRAMME_DATABASE_URL": url,
+        "RURALNET_INTERNAL_SECRET": secret,
+        "PROGRAMME_LOG_JSON": "true",
+        "PROGRAMME_FOLLOW_STATIONS": "false",
+    }
+    return env, {"Authorization": f"Bearer {token}"}
 
 
 @dataclass(frozen=True)
@@ -250,19 +267,7 @@ class Case:
 async def run(options: Options) -> list[Figure]:
     url = bench_programme_url()
     counts = await prepare(url)
-    secret = secrets.token_hex(32)
-    token = mint_internal_token(
-        Principal(subject="bench", role=Role.PLATFORM, division=NATION),
-        secret=secret,
-        ttl_seconds=3600,
-    )
-    headers = {"Authorization": f"Bearer {token}"}
-    env = {
-        "PROGRAMME_DATABASE_URL": url,
-        "RURALNET_INTERNAL_SECRET": secret,
-        "PROGRAMME_LOG_JSON": "true",
-        "PROGRAMME_FOLLOW_STATIONS": "false",
-    }
+    env, headers = served_as_platform(url)
 
     def load(requests: int, warmup: int) -> Load:
         return Load(
@@ -288,13 +293,13 @@ async def run(options: Options) -> list[Figure]:
                     answer = await client.get("/v1/fund-check", params={"division": case.division})
                     if answer.status_code != 200:
                         raise RuntimeError(f"{case.division}: {answer.status_code} {answer.text}")
-                    found = await _raw(case.division)(conn)
-                    if answer.json()["breaches"] != found:
+                    raw_answer = json.loads(await _raw(case.division)(conn))
+                    if answer.json() != raw_answer:
                         raise RuntimeError(
-                            f"{case.division}: the API found {answer.json()['breaches']} "
-                            f"breaches, raw SQL {found}"
+                            f"{case.division}: the API answered {answer.json()['breaches']} "
+                            f"breaches, raw SQL {raw_answer['breaches']}, or not the same"
                         )
-                    breaches[case.name] = found
+                    breaches[case.name] = raw_answer["breaches"]
             for i in range(1 if options.quick else ROUNDS):
                 for case in cases:
                     statements = _raw(case.division)

@@ -153,3 +153,39 @@ async def test_a_countys_voucher_list_in_one_upload(programme: httpx.AsyncClient
     ]
     problem(await programme.post(url, content=csv, headers={**FANGSHAN_OFFICIAL,
                                  "Content-Type": "text/csv"}), 403, "outside_scope")  # fmt: skip
+
+
+async def test_a_person_as_payee_is_masked_outside_the_county(
+    programme: httpx.AsyncClient,
+) -> None:
+    await demonstration_county(programme)
+    code = (await project(programme, budget={"central": "100000"}))["code"]
+    for voucher, payee in (
+        ("JH-P-COMPANY", "景洪市电子商务运营有限公司"),
+        ("JH-P-PERSON", "岩温香"),
+    ):
+        paid = await programme.post(f"/v1/projects/{code}/disbursements",
+                                    json=payment(voucher, payee=payee), headers=JINGHONG_OFFICIAL)  # fmt: skip
+        assert paid.status_code == 201, paid.text
+        assert (
+            paid.json()["disbursement"]["payee"],
+            paid.json()["disbursement"]["payee_masked"],
+        ) == (payee, False)
+
+    def payees(answer: httpx.Response) -> list[tuple[str, bool]]:
+        assert answer.status_code == 200, answer.text
+        return [(d["payee"], d["payee_masked"]) for d in answer.json()["items"]]
+
+    listed = {"county": JINGHONG}
+    # The county's officials see every payee in full ...
+    assert payees(
+        await programme.get("/v1/disbursements", params=listed, headers=JINGHONG_OFFICIAL)
+    ) == [
+        ("景洪市电子商务运营有限公司", False),
+        ("岩温香", False),
+    ]
+    # ... a platform reading the county sees the company, not the person.
+    assert payees(await programme.get("/v1/disbursements", params=listed, headers=PLATFORM)) == [
+        ("景洪市电子商务运营有限公司", False),
+        ("岩*香", True),
+    ]

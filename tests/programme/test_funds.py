@@ -1,9 +1,14 @@
 """Fund rules as data: the seed documents' presets, every breach listed with the rule, the
 figure and the limit, found on every change and on demand, for a county or a province."""
 
+from decimal import Decimal
+
 import asyncpg
 import httpx
 
+from common.fields import format_yuan
+from services.programme.funds.check import yuan_sql
+from services.programme.funds.schemas import FundCheck
 from tests.programme.helpers import (
     ADMIN,
     FANGSHAN,
@@ -70,6 +75,13 @@ async def test_a_countys_plan_and_payments_against_jinghong_2016(
 
     live = await programme.get("/v1/fund-check", params={"division": "532801"}, headers=PLATFORM)
     assert _messages(live.json()["counties"][0]) == _messages(stored.json())
+    # The database builds the answer whole: it is the documented FundCheck, field for field,
+    # and the same breaches as stored but for when each was first detected.
+    assert FundCheck.model_validate(live.json()).model_dump(mode="json") == live.json()
+    assert live.json()["breaches"] == len(stored.json()["breaches"])
+    assert live.json()["counties"][0]["breaches"] == [
+        {**b, "detected_at": None} for b in stored.json()["breaches"]
+    ]
 
     # Mended on the next change: the station's allocation drops under the cap.
     await programme.put(f"/v1/projects/{points['code']}/stations/{point.code}",
@@ -168,3 +180,10 @@ async def test_officials_write_their_own_rules(programme: httpx.AsyncClient) -> 
     )
     assert loosened.status_code == 200, loosened.text
     assert _messages((await programme.get(url, headers=PLATFORM)).json()) == []
+
+
+async def test_amounts_are_worded_in_sql_as_in_python(db: asyncpg.Pool) -> None:
+    # The breaches are worded by the database (ADR 0044); amounts read as format_yuan's.
+    for amount in ("0", "0.50", "7.05", "42000", "42000.50", "1234567.89", "99999999999999.99"):
+        worded = await db.fetchval(f"SELECT {yuan_sql('$1::numeric(16,2)')}", Decimal(amount))
+        assert worded == format_yuan(Decimal(amount)), amount

@@ -37,7 +37,7 @@ from services.programme.divisions import (
     checked_division,
 )
 from services.programme.projects.router import CodePath
-from services.programme.projects.service import get_project
+from services.programme.projects.service import get_project, manages_county
 
 router = APIRouter(prefix="/v1", tags=["disbursements"])
 _FORBIDDEN = (Forbidden, "`role_forbidden`; `outside_scope`: outside your division")
@@ -151,7 +151,10 @@ async def list_disbursements(
         session, params, county_code=county_code, project_id=project_id
     )
     return Page[DisbursementOut](
-        items=[service.disbursement_out(d, code) for d, code in rows[: params.limit]],
+        items=[
+            service.disbursement_out(d, code, sees_payee=manages_county(principal, d.county_code))
+            for d, code in rows[: params.limit]
+        ],
         next=next_link(request, rows, params, lambda r: [r[0].id]),
     )
 

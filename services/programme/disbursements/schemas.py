@@ -53,7 +53,11 @@ class DisbursementOut(BaseModel):
     paid_on: date
     amount: Money
     source: FundSource
-    payee: str
+    payee: str = Field(
+        description="in full to admins and the officials over the county; a person's name "
+        "masked to everyone else (王*明), an organisation's not"
+    )
+    payee_masked: bool = Field(description="true: the payee is a person, shown masked")
     voucher_number: str
     use: FundUse | None
     station_code: str | None

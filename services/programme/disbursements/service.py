@@ -18,6 +18,7 @@ from common.auth import Principal
 from common.changefeed import record_change
 from common.errors import Conflict, NotFound, Unprocessable
 from common.fields import format_yuan
+from common.identifiers import mask_name, names_organisation
 from common.months import china_today
 from services.programme.changes.models import ProgrammeChangeEvent
 from services.programme.disbursements import repository
@@ -41,7 +42,12 @@ from services.programme.projects import repository as projects
 from services.programme.projects.service import amounts, authorize_write, get_project
 
 
-def disbursement_out(row: Disbursement, project_code: str) -> DisbursementOut:
+def disbursement_out(
+    row: Disbursement, project_code: str, *, sees_payee: bool = True
+) -> DisbursementOut:
+    """``sees_payee`` false (a caller who does not manage the county): a payee named as a
+    person is masked, as a project's responsible person is; an organisation is not."""
+    masked = not sees_payee and not names_organisation(row.payee)
     return DisbursementOut(
         id=row.id,
         project=project_code,
@@ -49,7 +55,8 @@ def disbursement_out(row: Disbursement, project_code: str) -> DisbursementOut:
         paid_on=row.paid_on,
         amount=row.amount,
         source=FundSource(row.source),
-        payee=row.payee,
+        payee=mask_name(row.payee) if masked else row.payee,
+        payee_masked=masked,
         voucher_number=row.voucher_number,
         use=FundUse(row.use) if row.use else None,
         station_code=row.station_code,

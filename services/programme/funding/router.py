@@ -14,6 +14,7 @@ from services.programme.divisions import READ
 from services.programme.funding import repository
 from services.programme.funding.schemas import FundingProject, StationFunding
 from services.programme.ledger.models import ProjectCategory, ProjectStatus
+from services.programme.projects.service import manages_county
 
 router = APIRouter(prefix="/v1/stations", tags=["project ledger"])
 
@@ -58,5 +59,8 @@ async def station_funding(
             )
             for p, allocation, paid in projects
         ],
-        disbursements=[disbursement_out(d, project_code) for d, project_code in payments],
+        disbursements=[
+            disbursement_out(d, project_code, sees_payee=manages_county(principal, county_code))
+            for d, project_code in payments
+        ],
     )

@@ -172,9 +172,9 @@ async def fund_check(
     ],
 ) -> Response:  # fmt: skip
     require_division_reader(principal, division.ljust(12, "0"), doing=READ[0], doing_zh=READ[1])
-    # Serialised once, by pydantic-core: a province's answer holds hundreds of breaches.
-    out = await service.check(session, division)
-    return Response(out.model_dump_json(), media_type="application/json")
+    # The answer is built whole by the database (a province's holds hundreds of breaches):
+    # no rows, models or serialisation here.
+    return Response(await service.check(session, division), media_type="application/json")
 
 
 @router.get(

@@ -3,11 +3,10 @@ are read-only; officials write their own for a region inside their division. A c
 checked on one rule set: the one it names, or by default the most specific set whose region
 holds it, of its batch year or the latest before."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import String, bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
@@ -28,7 +27,6 @@ from services.programme.funds.models import FundRule, FundRuleSet, RuleKind
 from services.programme.funds.schemas import (
     BreachOut,
     CountyCheck,
-    FundCheck,
     RuleIn,
     RuleOut,
     RuleSetCreate,
@@ -327,34 +325,11 @@ async def rule_set_for(
 
 # --- checks ----------------------------------------------------------------------------
 
-# The demonstration counties a check covers, with the code of the set each is checked on.
-COUNTIES = (
-    select(DemonstrationCounty.county_code, FundRuleSet.code)
-    .outerjoin(FundRuleSet, FundRuleSet.id == DemonstrationCounty.fund_rule_set_id)
-    .where(DemonstrationCounty.county_code.startswith(bindparam("prefix", type_=String)))
-    .order_by(DemonstrationCounty.county_code)
-)
 
-
-async def check(session: AsyncSession, prefix: str) -> FundCheck:
-    """Run the check now for every demonstration county under ``prefix``."""
-    breaches = await run_check(session, prefix)
-    by_county: dict[str, list[Breach]] = defaultdict(list)
-    for breach in breaches:
-        by_county[breach.county_code].append(breach)
-    counties = await session.execute(COUNTIES, {"prefix": prefix})
-    return FundCheck(
-        division=prefix,
-        counties=[
-            CountyCheck(
-                county_code=county,
-                rule_set=rule_set,
-                breaches=[breach_out(b) for b in by_county.get(county, [])],
-            )
-            for county, rule_set in counties
-        ],
-        breaches=len(breaches),
-    )
+async def check(session: AsyncSession, prefix: str) -> str:
+    """Run the check now for every demonstration county under ``prefix``: the JSON text of
+    ``FundCheck``, built by the database (``funds.check.CHECK``)."""
+    return await run_check(session, prefix)
 
 
 async def county_breaches(session: AsyncSession, county: DemonstrationCounty) -> CountyCheck:
