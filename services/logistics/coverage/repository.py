@@ -47,14 +47,7 @@ async def lock_carriers(session: AsyncSession, carrier_ids: Sequence[int]) -> No
 
 
 # What a period is compared by: the periods of each (carrier, place), and the row sent for it.
-_PERIOD = (
-    "station_code",
-    "mode",
-    "pickups_per_week",
-    "deliveries_per_week",
-    "valid_from",
-    "valid_to",
-)
+_PERIOD = COLUMNS[3:9]  # station_code … valid_to
 
 
 @dataclass(frozen=True)
