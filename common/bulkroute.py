@@ -13,9 +13,7 @@ A route reads::
 and the upload module's ``submit_bulk`` hands its service's verdicts to ``answer_rows``.
 """
 
-import gc
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Protocol, TypeVar
 
 import pydantic_core
@@ -23,7 +21,7 @@ from fastapi import Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.bulk import BulkRow, BulkRowResult, accepted, bulk_body
+from common.bulk import BulkRow, BulkRowResult, accepted, bulk_body, collector_paused
 from common.errors import Problem, wants_chinese
 from common.idempotency import Idempotency, IdempotencyRecordMixin
 
@@ -69,36 +67,14 @@ async def answer_upload(
     replayed = await idempotency.replay()
     if replayed is not None:
         return replayed
-    with cyclic_gc_paused():
+    # The collector is off until the answer is made: an upload's live rows, periods and
+    # answers would be walked again and again as they are made (ADR 0024).
+    with collector_paused():
         rows = read(request.headers.get("content-type"), await request.body())
         body = await judge(rows, wants_chinese(request))
         await idempotency.remember(200, body)
         # One pass in pydantic-core: the standard library's encoder takes ~5 µs a row.
         return Response(pydantic_core.to_json(body), media_type="application/json")
-
-
-_pausing = 0  # uploads in progress that paused the collector
-_was_enabled = True
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while an upload is read and judged: its 100,000 rows are
-    a few hundred thousand live objects that the collector would walk again and again as
-    they are made (a third of the upload's time), and none of them is garbage until the
-    answer is sent. Objects are still freed by reference counting; the collector runs
-    again once the last upload in progress is done."""
-    global _pausing, _was_enabled
-    if _pausing == 0:
-        _was_enabled = gc.isenabled()
-        gc.disable()
-    _pausing += 1
-    try:
-        yield
-    finally:
-        _pausing -= 1
-        if _pausing == 0 and _was_enabled:
-            gc.enable()
 
 
 class Verdict(Protocol):
