@@ -19,6 +19,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 import pydantic_core
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.bulk import BulkRow, BulkRowResult, accepted, bulk_body, collector_paused
@@ -67,6 +68,9 @@ async def answer_upload(
     replayed = await idempotency.replay()
     if replayed is not None:
         return replayed
+    # Statements over 100,000-element arrays are estimated costly enough for PostgreSQL to
+    # compile them first (JIT: ~0.25 s of a 0.4 s lookup), which never pays back here.
+    await session.execute(text("SET LOCAL jit = off"))
     # The collector is off until the answer is made: an upload's live rows, periods and
     # answers would be walked again and again as they are made (ADR 0024).
     with collector_paused():
