@@ -15,6 +15,9 @@ Scenarios:
 - ``county``: ``GET /v1/indicators/network`` of county 370982, as ``stations_indicators``.
 - ``fund_check``: ``GET /v1/fund-check?division=141124`` on the programme benchmark's
   database, as ``fund_check`` (take ``--connections 1``, as the benchmark does).
+- ``coverage_bulk``: one 100,000-row coverage upload through the gateway (all created),
+  then the same again (all unchanged), as ``logistics_coverage_bulk``; samples the
+  logistics app and the gateway together for the length of each request.
 
 Like a benchmark, take the bench lock: ``flock /work/.bench.lock .venv/bin/python -m
 bench.profile gateway``. py-spy pauses the process for each sample, so absolute rates under
@@ -27,9 +30,11 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import sys
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +131,71 @@ async def _profile(target: Target, seconds: float, connections: int, out: Path) 
     )
 
 
+async def _record_upload(
+    step: str, send: Callable[[], Awaitable[float]], apps: dict[str, int]
+) -> str:
+    """Sample every process in ``apps`` for exactly the length of one request."""
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    recorders, outs = [], {}
+    for name, pid in apps.items():
+        outs[name] = RESULTS_DIR / f"profile-coverage_bulk-{step}-{name}.txt"
+        recorders.append(
+            await asyncio.create_subprocess_exec(
+                *(spy, "record", "--pid", str(pid), "--rate", str(SAMPLE_RATE)),
+                *("--format", "raw", "--output", str(outs[name]), "--gil", "--full-filenames"),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        )
+    await asyncio.sleep(1)  # py-spy attached
+    elapsed = await send()
+    for recorder in recorders:
+        recorder.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
+        await recorder.wait()
+    lines = [f"{step}: {elapsed:.2f} s under the profiler"]
+    for name, out in outs.items():
+        lines += [f"{name} ({out.relative_to(PROJECT_ROOT)}):", summarise(out, top=40)]
+    return "\n".join(lines)
+
+
+async def _profile_coverage_bulk() -> str:
+    import asyncpg
+    import httpx
+
+    from bench.benchmarks import logistics_coverage_bulk as bulk
+    from bench.national import bench_url
+    from common.settings import plain_database_url
+
+    url = bench_url()  # built by the benchmark (python -m bench logistics_coverage_bulk)
+    env, token = bulk.apps_env(url)
+    conn = await asyncpg.connect(plain_database_url(url))
+    report = []
+    try:
+        carrier_id = await bulk.bench_carrier(conn)
+        body = bulk.upload_body(await bulk.village_codes(conn, bulk.ROWS))
+        await bulk.clean(conn, carrier_id)
+        with ExitStack() as stack:
+            logistics, gateway = bulk.start_apps(stack, env)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            async with httpx.AsyncClient(
+                base_url=gateway.url, headers=headers, timeout=600
+            ) as client:
+
+                async def send() -> float:
+                    started = time.perf_counter()
+                    r = await client.post("/logistics/v1/coverage/bulk", content=body)
+                    r.raise_for_status()
+                    return time.perf_counter() - started
+
+                apps = {"logistics": logistics.pid, "gateway": gateway.pid}
+                for step in ("created", "unchanged"):
+                    report.append(await _record_upload(step, send, apps))
+    finally:
+        await bulk.clean(conn, carrier_id)
+        await conn.close()
+    return "\n".join(report)
+
+
 @contextmanager
 def _scenario(name: str) -> Iterator[list[Target]]:
     env = {"STATIONS_LOG_JSON": "true", "GATEWAY_LOG_JSON": "true"}
@@ -181,11 +251,16 @@ def _scenario(name: str) -> Iterator[list[Target]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("scenario", choices=["gateway", "station_get", "county", "fund_check"])
+    parser.add_argument(
+        "scenario", choices=["gateway", "station_get", "county", "fund_check", "coverage_bulk"]
+    )
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    if args.scenario == "coverage_bulk":
+        print(asyncio.run(_profile_coverage_bulk()), flush=True)
+        return 0
     with _scenario(args.scenario) as targets:
         for target in targets:
             out = RESULTS_DIR / f"profile-{args.scenario}-{target.name}-c{args.connections}.txt"

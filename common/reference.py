@@ -178,6 +178,46 @@ async def divisions_by_code(
     return {row[0]: DivisionRef(*row) for row in rows}
 
 
+async def divisions_refused(
+    session: AsyncSession,
+    model: type[ReferenceDivisionMixin],
+    codes: Iterable[str],
+    rules: Collection[DivisionRule],
+    *,
+    wanted: Iterable[str] = (),
+) -> dict[str, DivisionRef | None]:
+    """``divisions_by_code`` for the codes that none of ``rules`` accepts (None: not in the
+    list at all), and for the ``wanted`` ones whatever they are: the rule is applied in the
+    query, so an upload of 100,000 good codes fetches no rows (their problems, when any,
+    come from ``division_problem`` with the row returned)."""
+    unique = list(set(codes))
+    if not unique:
+        return {}
+    table = model.__table__  # type: ignore[attr-defined]
+    accepted, args = [], [unique, sorted(set(wanted))]
+    for rule in rules:
+        args.append([str(level) for level in rule.levels])
+        clause = f"d.level = ANY(${len(args)}::text[])"
+        if rule.classes is not None:
+            args.append([str(c) for c in rule.classes])
+            clause += f" AND d.division_class = ANY(${len(args)}::text[])"
+        if not rule.allow_retired:
+            clause += " AND d.until_edition IS NULL"
+        accepted.append(f"({clause})")
+    rows = await bulkwrite.fetch(
+        session,
+        # A lookup by index per code (OFFSET 0 keeps the planner from hashing the whole
+        # reference table instead: 0.1 s for 100,000 codes, not 0.5 s).
+        f"SELECT k.code, {', '.join('d.' + name for name in DivisionRef._fields[1:])}"
+        " FROM unnest($1::text[]) AS k(code) LEFT JOIN LATERAL"
+        f' (SELECT * FROM "{table.schema}"."{table.name}" d WHERE d.code = k.code OFFSET 0) d'
+        " ON true WHERE k.code = ANY($2::text[]) OR d.code IS NULL"
+        f" OR NOT coalesce({' OR '.join(accepted) or 'false'}, false)",
+        *args,
+    )
+    return {row[0]: None if row[1] is None else DivisionRef(*row) for row in rows}
+
+
 def division_problem(
     code: str,
     division: DivisionRef | None,

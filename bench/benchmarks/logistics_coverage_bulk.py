@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 import asyncpg
 import httpx
 
-from bench.core import Figure, Options, uvicorn_process
+from bench.core import Figure, Options, Served, served
 from bench.national import bench_url, prepare_async
 from common.auth import Principal, Role
 from common.settings import plain_database_url
@@ -37,7 +37,7 @@ GOAL_UPLOAD = 0.25
 GOAL_RESEND = 0.5
 
 
-async def _carrier(conn: asyncpg.Connection) -> int:
+async def bench_carrier(conn: asyncpg.Connection) -> int:
     await conn.execute(
         "INSERT INTO logistics.carrier (code, name_zh, name_en, kind, active, bundled, version,"
         " updated_by) VALUES ($1, '基准车队', 'Benchmark fleet', 'local', true, false, 1,"
@@ -47,7 +47,7 @@ async def _carrier(conn: asyncpg.Connection) -> int:
     return await conn.fetchval("SELECT id FROM logistics.carrier WHERE code = $1", CARRIER)
 
 
-async def _villages(conn: asyncpg.Connection, count: int) -> list[str]:
+async def village_codes(conn: asyncpg.Connection, count: int) -> list[str]:
     rows = await conn.fetch(
         "SELECT code FROM logistics.reference_division WHERE level = 'village'"
         " AND division_class = 'village_committee' AND until_edition IS NULL"
@@ -57,7 +57,7 @@ async def _villages(conn: asyncpg.Connection, count: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-async def _clean(conn: asyncpg.Connection, carrier_id: int) -> None:
+async def clean(conn: asyncpg.Connection, carrier_id: int) -> None:
     await conn.execute("DELETE FROM logistics.coverage WHERE carrier_id = $1", carrier_id)
     await conn.execute(
         "DELETE FROM logistics.change_event WHERE topic = 'coverage' AND payload->>'carrier' = $1",
@@ -87,10 +87,8 @@ async def _copy(conn: asyncpg.Connection, carrier_id: int, villages: list[str]) 
     return time.perf_counter() - started
 
 
-async def run(options: Options) -> list[Figure]:
-    await prepare_async()
-    url = bench_url()
-    rows = options.scaled(ROWS)
+def apps_env(url: str) -> tuple[dict[str, str], str]:
+    """The apps' environment and a carrier user's token for the gateway."""
     internal, user_secret = secrets.token_hex(32), secrets.token_hex(32)
     token = mint_user_token(
         Principal(subject="bench:carrier", role=Role.CARRIER, carrier=CARRIER),
@@ -106,38 +104,54 @@ async def run(options: Options) -> list[Figure]:
         "GATEWAY_LOG_JSON": "true",
         "GATEWAY_UPSTREAM_TIMEOUT": "600",
     }
+    return env, token
+
+
+def start_apps(stack: ExitStack, env: dict[str, str]) -> tuple[Served, Served]:
+    """The logistics app and the gateway in front of it, each in a process of its own."""
+    logistics = stack.enter_context(served("services.logistics.app:create", env=env))
+    gateway = stack.enter_context(
+        served("gateway.app:create", env={**env, "GATEWAY_LOGISTICS_URL": logistics.url})
+    )
+    return logistics, gateway
+
+
+def upload_body(villages: list[str]) -> bytes:
+    return json.dumps(
+        [
+            {
+                "carrier": CARRIER,
+                "division_code": v,
+                "mode": "direct",
+                "pickups_per_week": 3,
+                "deliveries_per_week": 6,
+                "valid_from": VALID_FROM,
+            }
+            for v in villages
+        ]
+    ).encode()
+
+
+async def run(options: Options) -> list[Figure]:
+    await prepare_async()
+    url = bench_url()
+    rows = options.scaled(ROWS)
+    env, token = apps_env(url)
     conn = await asyncpg.connect(plain_database_url(url))
     upload: list[float] = []
     resend: list[float] = []
     copy: list[float] = []
     try:
-        carrier_id = await _carrier(conn)
-        villages = await _villages(conn, rows)
-        body = json.dumps(
-            [
-                {
-                    "carrier": CARRIER,
-                    "division_code": v,
-                    "mode": "direct",
-                    "pickups_per_week": 3,
-                    "deliveries_per_week": 6,
-                    "valid_from": VALID_FROM,
-                }
-                for v in villages
-            ]
-        ).encode()
-        await _clean(conn, carrier_id)
+        carrier_id = await bench_carrier(conn)
+        villages = await village_codes(conn, rows)
+        body = upload_body(villages)
+        await clean(conn, carrier_id)
         with ExitStack() as stack:
-            logistics = stack.enter_context(
-                uvicorn_process("services.logistics.app:create", env=env)
-            )
-            gateway = stack.enter_context(
-                uvicorn_process(
-                    "gateway.app:create", env={**env, "GATEWAY_LOGISTICS_URL": logistics}
-                )
-            )
+            _, gateway = start_apps(stack, env)
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=600) as client:
+            async with httpx.AsyncClient(
+                base_url=gateway.url, headers=headers, timeout=600
+            ) as client:
 
                 async def send(expected: str) -> float:
                     started = time.perf_counter()
@@ -158,9 +172,9 @@ async def run(options: Options) -> list[Figure]:
                             resend.append(await send("unchanged"))
                         else:
                             copy.append(await _copy(conn, carrier_id, villages))
-                        await _clean(conn, carrier_id)
+                        await clean(conn, carrier_id)
     finally:
-        await _clean(conn, carrier_id)
+        await clean(conn, carrier_id)
         await conn.close()
     up, again, limit = (statistics.median(x) for x in (upload, resend, copy))
     mb = len(body) / 1e6

@@ -108,3 +108,47 @@ async def test_the_csv_template_reads_back(logistics: httpx.AsyncClient) -> None
     )
     assert sent.status_code == 200, sent.text
     assert [(i["index"], i["status"]) for i in sent.json()["results"]] == [(2, "created")]
+
+
+async def test_feed_events_and_re_sent_uploads(
+    logistics: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    """The events of new periods are copied in with them: each payload is what the feed
+    builds from the table for a changed period. A re-sent upload is all unchanged, and a
+    place named twice in it is still judged row by row."""
+    rows = [
+        coverage(JIESHANG),
+        coverage(XIALUOBAO, valid_from="2026-02-01", valid_to="2026-08-31"),
+        coverage(XIALUOBAO, valid_from="2026-02-01", valid_to="2026-09-30"),  # extends it
+    ]
+    first = await logistics.post("/v1/coverage/bulk", json=rows, headers=ZTO)
+    assert [r["status"] for r in first.json()["results"]] == ["created", "created", "updated"]
+    rebuilt = await db.fetch(
+        """
+        SELECT e.payload, jsonb_build_object(
+                   'id', c.id, 'carrier', k.code, 'division_code', c.division_code,
+                   'station_code', c.station_code, 'mode', c.mode,
+                   'pickups_per_week', c.pickups_per_week,
+                   'deliveries_per_week', c.deliveries_per_week,
+                   'valid_from', c.valid_from, 'valid_to', c.valid_to, 'source', c.source,
+                   'superseded', c.superseded_at IS NOT NULL) AS rebuilt, e.version, c.version
+        FROM logistics.change_event e
+        JOIN logistics.coverage c ON c.id = e.key::bigint
+        JOIN logistics.carrier k ON k.id = c.carrier_id
+        WHERE e.topic = 'coverage' ORDER BY e.id
+        """
+    )
+    assert len(rebuilt) == 2
+    assert all(json.loads(r[0]) == json.loads(r[1]) and r[2] == r[3] for r in rebuilt)
+
+    again = await logistics.post("/v1/coverage/bulk", json=rows[:1] + rows[2:], headers=ZTO)
+    results = again.json()["results"]
+    assert [r["status"] for r in results] == ["unchanged", "unchanged"]
+    assert [r["coverage_id"] for r in results] == [
+        r["coverage_id"] for r in first.json()["results"][::2]
+    ]
+    twice = await logistics.post("/v1/coverage/bulk", json=rows, headers=ZTO)
+    assert [r["status"] for r in twice.json()["results"]] == ["unchanged", "updated", "updated"]
+    earlier = coverage(JIESHANG, valid_from="2025-12-01")
+    refused = await logistics.post("/v1/coverage/bulk", json=[earlier], headers=ZTO)
+    assert refused.json()["results"][0]["code"] == "overlapping_validity"

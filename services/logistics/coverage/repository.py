@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+import pydantic_core
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,26 +46,73 @@ async def lock_carriers(session: AsyncSession, carrier_ids: Sequence[int]) -> No
     )
 
 
+# What a period is compared by: the periods of each (carrier, place), and the row sent for it.
+_PERIOD = COLUMNS[3:9]  # station_code … valid_to
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The service a row asks for, as it is compared with the period already there."""
+
+    station_code: str | None
+    mode: str
+    pickups_per_week: int
+    deliveries_per_week: int
+    valid_from: date
+    valid_to: date | None
+
+
 async def periods_of(
-    session: AsyncSession, keys: Sequence[tuple[int, str]]
+    session: AsyncSession, keys: Sequence[tuple[int, str]], sent: Sequence[Sent | None]
 ) -> list[asyncpg.Record]:
     """Every period that counts (not superseded) of these distinct (carrier id, division)
-    pairs, oldest first."""
+    pairs, oldest first: ``n`` (the key's 1-based position), ``id``, ``settled`` and the
+    columns. ``sent[i]``: the service of the one row naming key i (None when several do).
+    A key whose one period that row leaves as it is (the same service over the same end
+    date, from a day inside it: what ``service._apply`` answers ``unchanged``) comes back
+    ``settled`` with its ``n`` and ``id`` only: a re-sent upload is judged in the query
+    instead of 100,000 periods coming back to be compared in Python."""
     if not keys:
         return []
+    columns = [[getattr(s, name) if s else None for s in sent] for name in _PERIOD]
     return await bulkwrite.fetch(
         session,
-        """
-        SELECT c.id, c.carrier_id, c.division_code, c.station_code, c.mode,
-               c.pickups_per_week, c.deliveries_per_week, c.valid_from, c.valid_to, c.version
-        FROM unnest($1::bigint[], $2::text[]) AS k(carrier_id, code)
-        JOIN logistics.coverage c ON c.carrier_id = k.carrier_id AND c.division_code = k.code
-        WHERE c.superseded_at IS NULL
-        ORDER BY c.carrier_id, c.division_code, c.valid_from
+        f"""
+        WITH p AS (
+            SELECT k.n, c.id, c.carrier_id, c.division_code, c.station_code, c.mode,
+                   c.pickups_per_week, c.deliveries_per_week, c.valid_from, c.valid_to,
+                   c.version,
+                   k.mode IS NOT NULL AND count(*) OVER (PARTITION BY k.n) = 1
+                   AND c.station_code IS NOT DISTINCT FROM k.station_code
+                   AND c.mode = k.mode AND c.pickups_per_week = k.pickups
+                   AND c.deliveries_per_week = k.deliveries
+                   AND c.valid_to IS NOT DISTINCT FROM k.valid_to
+                   AND k.valid_from >= c.valid_from
+                   AND k.valid_from <= coalesce(c.valid_to, 'infinity'::date) AS settled
+            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[],
+                        $6::int[], $7::date[], $8::date[])
+                 WITH ORDINALITY AS k(carrier_id, code, station_code, mode, pickups,
+                                      deliveries, valid_from, valid_to, n)
+            -- By index, place by place (OFFSET 0), not by hashing every period there is.
+            JOIN LATERAL (
+                SELECT * FROM logistics.coverage c
+                WHERE c.carrier_id = k.carrier_id AND c.division_code = k.code
+                  AND c.superseded_at IS NULL
+                OFFSET 0
+            ) c ON true
+        )
+        SELECT n, id, settled,
+               {", ".join(f"CASE WHEN NOT settled THEN {c} END AS {c}" for c in _KEPT)}
+        FROM p
+        ORDER BY n, valid_from
         """,
         [k[0] for k in keys],
         [k[1] for k in keys],
+        *columns,
     )
+
+
+_KEPT = ("carrier_id", "division_code", *_PERIOD, "version")
 
 
 async def station_points(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
@@ -132,6 +180,24 @@ async def record_events(session: AsyncSession, ids: Sequence[int], actions: Sequ
         """,
         list(ids),
         list(actions),
+    )
+
+
+EVENT_COLUMNS = ("topic", "key", "action", "version", "payload")
+
+
+async def copy_events(
+    session: AsyncSession, events: Sequence[tuple[str, str, str, int, dict[str, Any]]]
+) -> None:
+    """Feed events (``EVENT_COLUMNS``, the payload as a dict) by COPY, in their order."""
+    if not events:
+        return
+    await bulkwrite.copy_rows(
+        session,
+        "change_event",
+        "logistics",
+        EVENT_COLUMNS,
+        [(*event[:4], pydantic_core.to_json(event[4]).decode()) for event in events],
     )
 
 

@@ -27,7 +27,7 @@ from common.errors import Conflict, NotFound, Problem, Unprocessable
 from common.identifiers import DivisionClass, DivisionLevel
 from common.months import china_today
 from common.pagination import PageParams
-from common.reference import DivisionRef, DivisionRule, division_problem, divisions_by_code
+from common.reference import DivisionRef, DivisionRule, division_problem, divisions_refused
 from services.logistics import authz, listing
 from services.logistics.carriers.service import CarrierResolver, ResolvedCarrier
 from services.logistics.coverage import repository
@@ -118,6 +118,12 @@ class SubmissionResult:
     outcome: Outcome
     period: Period | None = None
     problem: Problem | None = None
+    settled_id: int | None = None  # the period an unchanged row left as it is
+
+    @property
+    def coverage_id(self) -> int | None:
+        """The period the row created or left current (None on a dry run's new ones)."""
+        return self.period.id if self.period is not None else self.settled_id
 
 
 @dataclass
@@ -239,6 +245,20 @@ def _place_problem(
     return None
 
 
+def _sent(item: CoverageIn | None) -> repository.Sent | None:
+    if item is None:
+        return None
+    assert item.valid_from is not None
+    return repository.Sent(
+        item.station_code,
+        str(item.mode),
+        item.pickups_per_week,
+        item.deliveries_per_week,
+        item.valid_from,
+        item.valid_to,
+    )
+
+
 def _period_problem(item: CoverageIn) -> Problem | None:
     assert item.valid_from is not None
     if item.valid_to is not None and item.valid_to < item.valid_from:
@@ -270,21 +290,31 @@ async def submit(
     carriers = sorted({r.id for r in resolved if isinstance(r, ResolvedCarrier)})
     if carriers and not dry_run:
         await repository.lock_carriers(session, carriers)
-    divisions = await divisions_by_code(
-        session, LogisticsDivision, (s.coverage.division_code for s in submissions)
+    # Only the codes the place rules refuse come back, and those a station is checked in.
+    divisions = await divisions_refused(
+        session,
+        LogisticsDivision,
+        (s.coverage.division_code for s in submissions),
+        CLASS_RULES.values(),
+        wanted=(s.coverage.division_code for s in submissions if s.coverage.station_code),
     )
     points = await repository.station_points(
         session, [s.coverage.station_code for s in submissions if s.coverage.station_code]
     )
-    keys = list(
-        {
-            (r.id, s.coverage.division_code)
-            for s, r in zip(submissions, resolved, strict=True)
-            if isinstance(r, ResolvedCarrier)
-        }
-    )
+    # Each (carrier, place) once, with the row that names it when only one does.
+    named: dict[tuple[int, str], CoverageIn | None] = {}
+    for s, r in zip(submissions, resolved, strict=True):
+        if isinstance(r, ResolvedCarrier):
+            key = (r.id, s.coverage.division_code)
+            named[key] = None if key in named else s.coverage
+    keys = list(named)
     history: dict[tuple[int, str], list[Period]] = defaultdict(list)
-    for rec in await repository.periods_of(session, keys):
+    settled: dict[tuple[int, str], int] = {}
+    sent = [_sent(c) for c in named.values()]
+    for rec in await repository.periods_of(session, keys, sent):
+        if rec["settled"]:
+            settled[keys[rec["n"] - 1]] = rec["id"]
+            continue
         history[(rec["carrier_id"], rec["division_code"])].append(
             Period(
                 id=rec["id"],
@@ -315,21 +345,33 @@ async def submit(
                 principal, carrier.code, item.division_code, place_field="division_code"
             )
             or _period_problem(item)
-            or _place_problem(item, divisions.get(item.division_code), points)
+            or (
+                _place_problem(item, divisions.get(item.division_code), points)
+                if item.division_code in divisions or item.station_code is not None
+                else None
+            )
         )
         if result.problem is not None:
             continue
-        judged = _apply(history[(carrier.id, item.division_code)], s.row, item, carrier.id, plan)
+        key = (carrier.id, item.division_code)
+        if key in settled:  # the one row of its place, judged unchanged by the query
+            result.outcome, result.settled_id = "unchanged", settled[key]
+            continue
+        judged = _apply(history[key], s.row, item, carrier.id, plan)
         if isinstance(judged, Problem):
             result.problem = judged
         else:
             result.outcome, result.period = judged
     if not dry_run:
-        await _write(session, principal, plan)
+        codes = {r.id: r.code for r in resolved if isinstance(r, ResolvedCarrier)}
+        await _write(session, principal, plan, codes)
     return results
 
 
-async def _write(session: AsyncSession, principal: Principal, plan: _Plan) -> None:
+async def _write(
+    session: AsyncSession, principal: Principal, plan: _Plan, carriers: dict[int, str]
+) -> None:
+    """``carriers``: the code of each carrier id written."""
     if not (plan.inserts or plan.closed or plan.superseded):
         return
     now = await repository.transaction_now(session)
@@ -356,12 +398,22 @@ async def _write(session: AsyncSession, principal: Principal, plan: _Plan) -> No
         ],
     )  # fmt: skip
     # What ends comes before what replaces it, as a consumer would apply them.
-    changed = (
-        [(p.id, "closed") for p in closed]
-        + [(p.id, "superseded") for p in superseded]
-        + [(p.id, "created") for p in plan.inserts]
-    )
+    changed = [(p.id, "closed") for p in closed] + [(p.id, "superseded") for p in superseded]
     await repository.record_events(session, [i for i, _ in changed], [a for _, a in changed])  # type: ignore[misc]
+    # The new periods' events from the rows just copied (what the query above would build
+    # from the table: the same payload), copied too.
+    await repository.copy_events(
+        session,
+        [
+            (TOPIC, str(p.id), "created", 2 if p.superseded else 1, {
+                "id": p.id, "carrier": carriers[p.carrier_id], "division_code": p.division_code,
+                "station_code": p.station_code, "mode": p.mode, "pickups_per_week": p.pickups,
+                "deliveries_per_week": p.deliveries, "valid_from": p.valid_from,
+                "valid_to": p.valid_to, "source": source, "superseded": p.superseded,
+            })
+            for p in plan.inserts
+        ],
+    )  # fmt: skip
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -440,6 +492,5 @@ async def submit_one(
     [result] = await submit(session, principal, [Submission(1, None, item)])
     if result.problem is not None:
         raise result.problem
-    assert result.period is not None
-    assert result.period.id is not None
-    return result.outcome, await get_coverage(session, principal, result.period.id)
+    assert result.coverage_id is not None
+    return result.outcome, await get_coverage(session, principal, result.coverage_id)

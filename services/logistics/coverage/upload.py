@@ -102,5 +102,5 @@ async def submit_bulk(
             "division_code": sent_text(value, "division_code"),
         },
         naming=lambda r: {"carrier": r.carrier, "division_code": r.division_code},
-        written=lambda r: {"coverage_id": r.period.id if r.period is not None else None},
+        written=lambda r: {"coverage_id": r.coverage_id},
     )
