@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Self, TypeVar
 from urllib.parse import quote
@@ -337,7 +339,25 @@ def read_bulk(
     max_rows: int = MAX_BULK_ROWS,
 ) -> list[BulkRow[T]]:
     """Every row of an upload at once (see ``iter_bulk``): for uploads small enough to hold."""
-    return list(iter_bulk(content_type, body, columns, convert, max_rows=max_rows))
+    with collector_paused():
+        return list(iter_bulk(content_type, body, columns, convert, max_rows=max_rows))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while an upload's rows are built or judged:
+    every few hundred new objects it would scan the growing heap of rows again (half the
+    CPU time of reading and judging a 100,000-row sign-in sheet). Rows hold no
+    reference cycles, so reference counting frees them as before; cycles made meanwhile
+    wait for the next collection. Only around synchronous code: no other request runs
+    while the collector is off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def iter_bulk(

@@ -16,6 +16,7 @@ and JSON numbers as they are.
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import BeforeValidator
@@ -76,6 +77,9 @@ def _calendar(raw: str, *, day_required: bool) -> tuple[int, int, int | None]:
     return year, month, day
 
 
+# A sheet repeats a handful of dates over thousands of rows: parsing each once (the dates are
+# immutable; a refusal is not cached and is raised again) saves most of a bulk row's parsing.
+@lru_cache(maxsize=4096)
 def parse_month(raw: str) -> date:
     """A month (as its first day) from ``2026-08``, ``2026-8``, ``2026/8``, ``2026/8/1``,
     ``2026.08``, ``202608``, ``20260801``, ``2026年8月``, ``2026年8月1日``, full-width or not.
@@ -100,6 +104,7 @@ def parse_month(raw: str) -> date:
     return date(year, month, 1)
 
 
+@lru_cache(maxsize=4096)
 def parse_date(raw: str) -> date:
     """A day from ``2026-08-01``, ``2026/8/1``, ``20260801``, ``2026年8月1日`` …"""
     try:
