@@ -266,6 +266,7 @@ async def _write(
     contexts: dict[int, service.SessionContext],
 ) -> None:
     conn = await repository.raw_connection(session)
+    await repository.without_jit(conn)
     people = {a.index: a.indexes for a in accepted}
     by_person: dict[bytes, int] = {}
     # While keys rotate, a person may be registered under an older key's index: those are

@@ -22,6 +22,14 @@ async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
     return raw.driver_connection  # type: ignore[return-value]
 
 
+async def without_jit(conn: asyncpg.Connection) -> None:
+    """No JIT compilation for the rest of the transaction: the planner's estimates over a
+    sheet's temporary tables put its statements above ``jit_above_cost``, and compiling
+    them (over a second for the roll-ups' statement) costs more than running them (0.1 s
+    for 10,000 rows)."""
+    await conn.execute("SET LOCAL jit = off")
+
+
 async def sessions_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, TrainingSession]:
     """The sessions, locked until commit: none is cancelled under the upload, and the
     upload takes its turn with the session's other attendance writers (ADR 0033)."""
