@@ -143,6 +143,7 @@ async def submit(
     authz.require_role(
         principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
     )
+
     results = [_Row(r.index, r.line) for r in rows]
     parsed = [(res, r) for res, r in zip(results, rows, strict=True) if r.problem is None]
     for res, r in zip(results, rows, strict=True):
@@ -151,7 +152,12 @@ async def submit(
     sessions = await repository.sessions_by_id(session, {r.parsed[0].session_id for _, r in parsed})
     contexts = await service.contexts_for(session, principal, list(sessions.values()))
     residences = await divisions.lookup(
-        session, {c for _, r in parsed if (c := _residence(r.parsed[0])) is not None}
+        session,
+        {
+            code
+            for raw in {r.parsed[0].residence_code for _, r in parsed}
+            if (code := _residence(raw)) is not None
+        },
     )
     with collector_paused():
         accepted = _judge(fields, parsed, contexts, residences, today)
@@ -168,10 +174,10 @@ async def submit(
         return _answer(results, dry_run=dry_run, zh=zh)
 
 
-def _residence(row: AttendanceRow) -> str | None:
+def _residence(raw: str | None) -> str | None:
     """The 12-digit residence code of a row, when it is one (the row's check says why not)."""
     try:
-        return normalize_division_code(row.residence_code) if row.residence_code else None
+        return normalize_division_code(raw) if raw else None
     except InvalidDivisionCode:
         return None
 
@@ -265,6 +271,7 @@ async def _write(
     accepted: list[_Accepted],
     contexts: dict[int, service.SessionContext],
 ) -> None:
+
     conn = await repository.raw_connection(session)
     await repository.without_jit(conn)
     people = {a.index: a.indexes for a in accepted}
