@@ -349,8 +349,9 @@ def collector_paused() -> Iterator[None]:
     every few hundred new objects it would scan the growing heap of rows again (half the
     CPU time of reading and judging a 100,000-row sign-in sheet). Rows hold no
     reference cycles, so reference counting frees them as before; cycles made meanwhile
-    wait for the next collection. Only around synchronous code: no other request runs
-    while the collector is off."""
+    wait for the next collection. Around awaits too: a pause turns the collector back on
+    only if it found it on, so overlapping uploads leave it on when the first that paused
+    it is done (the other then runs the rest with it on: slower, never wrong)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

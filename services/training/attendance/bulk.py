@@ -140,6 +140,23 @@ async def submit(
     today: date,
     zh: bool,
 ) -> dict[str, Any]:
+    """Judge and write a sheet's rows; the answer's body. The collector stays paused
+    throughout: every step builds or reads an object per row (results, records, the rows
+    asyncpg returns), and each collection would rescan all of them."""
+    with collector_paused():
+        return await _submit(session, principal, fields, rows, dry_run=dry_run, today=today, zh=zh)
+
+
+async def _submit(
+    session: AsyncSession,
+    principal: Principal,
+    fields: FieldCipher,
+    rows: Sequence[BulkRow[Any]],
+    *,
+    dry_run: bool,
+    today: date,
+    zh: bool,
+) -> dict[str, Any]:
     authz.require_role(
         principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
     )
@@ -159,8 +176,7 @@ async def submit(
             if (code := _residence(raw)) is not None
         },
     )
-    with collector_paused():
-        accepted = _judge(fields, parsed, contexts, residences, today)
+    accepted = _judge(fields, parsed, contexts, residences, today)
     if dry_run:
         async with session.begin_nested() as savepoint:
             await _write(session, principal, accepted, contexts)
@@ -170,8 +186,8 @@ async def submit(
         changed = sorted({a.session_id for a in accepted if a.result.outcome == "created"})
         if changed:
             await service.publish_counts(session, changed)
-    with collector_paused():
-        return _answer(results, dry_run=dry_run, zh=zh)
+    a = _answer(results, dry_run=dry_run, zh=zh)
+    return a
 
 
 def _residence(raw: str | None) -> str | None:

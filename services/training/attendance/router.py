@@ -198,6 +198,7 @@ async def upload(
     replayed = await idempotency.replay()
     if replayed is not None:
         return replayed
+
     rows = bulk.read_upload(
         request.headers.get("content-type"),
         await request.body(),
