@@ -144,50 +144,37 @@ async def submit(
     throughout: every step builds or reads an object per row (results, records, the rows
     asyncpg returns), and each collection would rescan all of them."""
     with collector_paused():
-        return await _submit(session, principal, fields, rows, dry_run=dry_run, today=today, zh=zh)
-
-
-async def _submit(
-    session: AsyncSession,
-    principal: Principal,
-    fields: FieldCipher,
-    rows: Sequence[BulkRow[Any]],
-    *,
-    dry_run: bool,
-    today: date,
-    zh: bool,
-) -> dict[str, Any]:
-    authz.require_role(
-        principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
-    )
-
-    results = [_Row(r.index, r.line) for r in rows]
-    parsed = [(res, r) for res, r in zip(results, rows, strict=True) if r.problem is None]
-    for res, r in zip(results, rows, strict=True):
-        if r.problem is not None:
-            res.problem = r.problem
-    sessions = await repository.sessions_by_id(session, {r.parsed[0].session_id for _, r in parsed})
-    contexts = await service.contexts_for(session, principal, list(sessions.values()))
-    residences = await divisions.lookup(
-        session,
-        {
-            code
-            for raw in {r.parsed[0].residence_code for _, r in parsed}
-            if (code := _residence(raw)) is not None
-        },
-    )
-    accepted = _judge(fields, parsed, contexts, residences, today)
-    if dry_run:
-        async with session.begin_nested() as savepoint:
+        authz.require_role(
+            principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
+        )
+        results = [_Row(r.index, r.line) for r in rows]
+        parsed = [(res, r) for res, r in zip(results, rows, strict=True) if r.problem is None]
+        for res, r in zip(results, rows, strict=True):
+            if r.problem is not None:
+                res.problem = r.problem
+        sessions = await repository.sessions_by_id(
+            session, {r.parsed[0].session_id for _, r in parsed}
+        )
+        contexts = await service.contexts_for(session, principal, list(sessions.values()))
+        residences = await divisions.lookup(
+            session,
+            {
+                code
+                for raw in {r.parsed[0].residence_code for _, r in parsed}
+                if (code := _residence(raw)) is not None
+            },
+        )
+        accepted = _judge(fields, parsed, contexts, residences, today)
+        if dry_run:
+            async with session.begin_nested() as savepoint:
+                await _write(session, principal, accepted, contexts)
+                await savepoint.rollback()
+        else:
             await _write(session, principal, accepted, contexts)
-            await savepoint.rollback()
-    else:
-        await _write(session, principal, accepted, contexts)
-        changed = sorted({a.session_id for a in accepted if a.result.outcome == "created"})
-        if changed:
-            await service.publish_counts(session, changed)
-    a = _answer(results, dry_run=dry_run, zh=zh)
-    return a
+            changed = sorted({a.session_id for a in accepted if a.result.outcome == "created"})
+            if changed:
+                await service.publish_counts(session, changed)
+        return _answer(results, dry_run=dry_run, zh=zh)
 
 
 def _residence(raw: str | None) -> str | None:

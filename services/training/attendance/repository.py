@@ -140,7 +140,6 @@ async def insert_attendance(
     )
     # Statistics, so that the statements below join 100,000 rows by hash, not row by row.
     await conn.execute("ANALYZE upload_attendance")
-
     await tallies.lock_sessions(conn, sorted({r[1] for r in records}))
     await conn.execute(
         """

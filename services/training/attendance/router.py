@@ -198,7 +198,6 @@ async def upload(
     replayed = await idempotency.replay()
     if replayed is not None:
         return replayed
-
     rows = bulk.read_upload(
         request.headers.get("content-type"),
         await request.body(),
