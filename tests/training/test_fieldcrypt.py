@@ -4,7 +4,6 @@ settings that refuse a default key outside development."""
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
 
 from common.fieldcrypt import FieldCipher, FieldCryptoError, key_id_of
@@ -13,7 +12,7 @@ from common.settings import DEV_FIELD_KEY
 from services.training import keys
 from services.training.app import create
 from services.training.settings import TrainingSettings
-from tests.support import FIELD_KEY, FIELD_KEY_ID
+from tests.support import FIELD_KEY, FIELD_KEY_ID, app_client
 from tests.training.helpers import admin, make_session, official, person, resident_id
 
 OLD = "old-key-0123456789abcdef0123456789abcdef"
@@ -143,13 +142,7 @@ async def test_a_sheet_finds_people_registered_under_the_old_key(
         field_keys={FIELD_KEY_ID: FIELD_KEY, "test-2": NEW},
         field_key_id="test-2",
     )
-    app = create(rotated)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://test"
-        ) as rotating,
-    ):
+    async with app_client(create(rotated)) as rotating:
         sheet = [
             {"session_id": s["id"], "day": s["starts_on"], **person(number)}
             for number in (known, resident_id(seq="402"))
