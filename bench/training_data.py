@@ -18,12 +18,14 @@ transaction per step, recorded in ``public.bench_build`` like the national steps
 import asyncio
 import sys
 import time
+from datetime import date, timedelta
 
 import asyncpg
 
 from bench.national import bench_url, prepare_async
 from common.settings import async_database_url, plain_database_url
 from services.training.tallies import repository as tallies
+from services.training.tallies.models import LEVELS
 
 TRAINEES = 2_000_000
 PERSONS_PER_SESSION = 50
@@ -187,6 +189,64 @@ async def prepare_training(url: str | None = None) -> str:
     finally:
         await conn.close()
     return url
+
+
+async def forget_sessions(conn: asyncpg.Connection, created_by: str) -> None:
+    """Take out again the sessions a benchmark made (``created_by``) with their attendance
+    and change events, keeping the roll-ups equal to a rebuild (ADR 0033). The benchmarks'
+    days lie after every day of the data, so what they added is exactly the county tally's
+    rows of those days, those days in the attendees' ranges and the sessions' own tallies."""
+    sessions = await conn.fetch(
+        "SELECT id, starts_on, ends_on FROM training.training_session WHERE created_by = $1",
+        created_by,
+    )
+    if not sessions:
+        return
+    ids = [r["id"] for r in sessions]
+    first, last = min(r["starts_on"] for r in sessions), max(r["ends_on"] for r in sessions)
+    assert first > date.fromisoformat(FIRST_DAY) + timedelta(days=SPAN_DAYS + 2)
+    async with conn.transaction():
+        trainees = [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT DISTINCT trainee_id FROM training.attendance"
+                " WHERE session_id = ANY($1::bigint[])",
+                ids,
+            )
+        ]
+        await conn.execute(
+            "DELETE FROM training.attendance WHERE session_id = ANY($1::bigint[])", ids
+        )
+        days = "datemultirange(daterange($2, $3, '[]'))"
+        await conn.execute(
+            f"""
+            UPDATE training.trainee_activity SET attended = attended - {days},
+                {", ".join(f"{lv} = {lv} - {days}" for lv in LEVELS)}
+            WHERE trainee_id = ANY($1::bigint[])
+            """,
+            trainees,
+            first,
+            last,
+        )
+        await conn.execute(
+            "DELETE FROM training.trainee_activity"
+            " WHERE trainee_id = ANY($1::bigint[]) AND isempty(attended)",
+            trainees,
+        )
+        await conn.execute(
+            "DELETE FROM training.county_day_tally WHERE day BETWEEN $1 AND $2", first, last
+        )
+        await conn.execute(
+            "DELETE FROM training.session_tally WHERE session_id = ANY($1::bigint[])", ids
+        )
+        await conn.execute(
+            "DELETE FROM training.change_event WHERE topic = 'attendance'"
+            " AND key = ANY($1::text[])",
+            [str(i) for i in ids],
+        )
+        await conn.execute(
+            "DELETE FROM training.training_session WHERE id = ANY($1::bigint[])", ids
+        )
 
 
 if __name__ == "__main__":

@@ -184,7 +184,7 @@ def read_csv(text: str, columns: CsvColumns, max_rows: int) -> Iterator[RawRow]:
         fields = columns.fields(header)
         rows = 0
         for index, cells in enumerate(reader, start=1):
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue  # a blank spreadsheet row
             if index == 1 and columns.is_header(cells):
                 continue  # the field-name row under the Chinese one, as in our template
@@ -207,8 +207,8 @@ def _csv_row(
     # An empty cell is a value not given.
     values = {
         name: value
-        for name, value in zip(fields, (cell.strip() for cell in cells), strict=False)
-        if name is not None and value
+        for name, cell in zip(fields, cells, strict=False)
+        if name is not None and (value := cell.strip())
     }
     if refuse_extra and len(cells) > len(fields) and any(c.strip() for c in cells[len(fields) :]):
         problem = Unprocessable(

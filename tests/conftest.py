@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from common.settings import async_database_url, plain_database_url
@@ -26,6 +25,7 @@ from tests.support import (
     INTERNAL_SECRET,
     JWT_SECRET,
     PHONE_INDEX_KEY,
+    app_client,
     load_reference_copies,
     serve,
 )
@@ -195,12 +195,7 @@ async def _clean(db: asyncpg.Pool, _written_check: str) -> AsyncIterator[None]:
 
 
 async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://test"
-        ) as client,
-    ):
+    async with app_client(app) as client:
         yield client
 
 

@@ -141,6 +141,20 @@ def closed_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+@asynccontextmanager
+async def app_client(
+    app: ASGIApp, base_url: str = "http://test"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on an app in this process, its lifespan run around it."""
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url=base_url
+        ) as client,
+    ):
+        yield client
+
+
 async def load_reference_copies(database_url: str, followers: Sequence[ReferenceFollower]) -> None:
     """Load each component's division reference copy from a stations app on this database,
     through stations' snapshot routes and the followers' own loading code."""

@@ -2,13 +2,10 @@
 down or not migrated."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
-import httpx
 import pytest
 from alembic import command
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from common.errors import PROBLEM_JSON
@@ -24,7 +21,7 @@ from services.stations.settings import StationsSettings
 from services.training.app import create as create_training
 from services.training.settings import TrainingSettings
 from tests.probe import probe_app
-from tests.support import closed_port, scratch_database
+from tests.support import app_client, closed_port, scratch_database
 
 SERVICES: dict[str, Callable[[str], FastAPI]] = {
     "stations": lambda url: create_stations(StationsSettings(database_url=url)),
@@ -40,24 +37,13 @@ SERVICES: dict[str, Callable[[str], FastAPI]] = {
 }
 
 
-@asynccontextmanager
-async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://test"
-        ) as client,
-    ):
-        yield client
-
-
 def unreachable_url(port: int) -> str:
     return f"postgresql+asyncpg://postgres@127.0.0.1:{port}/ruralnet"
 
 
 @pytest.mark.parametrize("component", sorted(SERVICES))
 async def test_ready_when_migrated(database_url: str, component: str) -> None:
-    async with client_for(SERVICES[component](database_url)) as client:
+    async with app_client(SERVICES[component](database_url)) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         r = await client.get("/readyz")
         assert r.status_code == 200, r.text
@@ -74,7 +60,7 @@ async def test_ready_when_migrated(database_url: str, component: str) -> None:
 @pytest.mark.parametrize("component", sorted(SERVICES))
 async def test_not_ready_when_the_database_is_unreachable(component: str) -> None:
     with closed_port() as port:
-        async with client_for(SERVICES[component](unreachable_url(port))) as client:
+        async with app_client(SERVICES[component](unreachable_url(port))) as client:
             assert (await client.get("/healthz")).status_code == 200
             r = await client.get("/readyz")
     assert r.status_code == 503
@@ -87,7 +73,7 @@ async def test_not_ready_when_the_database_is_unreachable(component: str) -> Non
 async def test_not_ready_until_the_migration_head_is_applied(database_url: str) -> None:
     async with (
         scratch_database(database_url, "unmigrated") as url,
-        client_for(SERVICES["stations"](url)) as client,
+        app_client(SERVICES["stations"](url)) as client,
     ):
         r = await client.get("/readyz")
         assert r.status_code == 503
@@ -111,11 +97,11 @@ async def test_not_ready_until_the_migration_head_is_applied(database_url: str) 
 
 
 async def test_a_route_needing_the_database_is_503_when_it_is_down(database_url: str) -> None:
-    async with client_for(probe_app(database_url)) as client:
+    async with app_client(probe_app(database_url)) as client:
         r = await client.get("/v1/probe/database")
         assert r.status_code == 200, r.text
     with closed_port() as port:
-        async with client_for(probe_app(unreachable_url(port))) as client:
+        async with app_client(probe_app(unreachable_url(port))) as client:
             r = await client.get("/v1/probe/database", headers={"X-Request-ID": "db-down-1"})
             zh = await client.get("/v1/probe/database", headers={"Accept-Language": "zh"})
     assert r.status_code == 503, r.text
@@ -137,7 +123,7 @@ async def test_openapi_and_docs_answer_on_every_app(database_url: str, component
         if component == "gateway"
         else SERVICES[component](database_url)
     )
-    async with client_for(app) as client:
+    async with app_client(app) as client:
         spec = await client.get("/openapi.json")
         assert spec.status_code == 200
         assert spec.json()["info"]["title"] == f"ruralnet {component}"

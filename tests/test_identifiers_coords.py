@@ -19,6 +19,7 @@ from common.identifiers import (
     normalize_credit_code,
     normalize_division_code,
     normalize_mobile,
+    normalize_phone,
     normalize_resident_id,
     parent_code,
 )
@@ -115,6 +116,18 @@ def test_mobile_numbers() -> None:
     for bad in ("12800138000", "1380013800", "010-12345678"):
         with pytest.raises(ValueError, match="mobile"):
             normalize_mobile(bad)
+
+
+def test_phone_numbers_as_dialled_at_home() -> None:
+    """Mobiles without a trunk prefix, fixed lines with their area code's 0."""
+    assert normalize_phone("+86 138-0013-8000") == "13800138000"
+    assert normalize_phone("0086 13800138000") == "13800138000"
+    assert normalize_phone("(0351) 123 4567") == "03511234567"
+    assert normalize_phone("+86 10 6552 9988") == "01065529988"
+    for bad in ("12800138000", "+1 202 555 0123", "+852 2123 4567", "12345", "电话"):
+        with pytest.raises(InvalidValue) as refused:
+            normalize_phone(bad)
+        assert refused.value.code == "invalid_phone"
 
 
 def test_credit_codes_and_resident_ids() -> None:

@@ -8,15 +8,13 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -25,7 +23,7 @@ from gateway.app import create as create_gateway
 from gateway.openapi import service_factory
 from gateway.settings import GatewaySettings
 from ruralnet.runner import COMPONENTS
-from tests.support import internal_headers
+from tests.support import app_client, internal_headers
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -131,15 +129,8 @@ def _app(component: str, database_url: str, **settings: Any) -> FastAPI:
     return create(settings_class(database_url=database_url, **settings))  # type: ignore[call-arg]
 
 
-@asynccontextmanager
-async def _running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://app"
-        ) as client,
-    ):
-        yield client
+def _running(app: FastAPI) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    return app_client(app, base_url="http://app")
 
 
 @pytest.mark.parametrize("component", [c.name for c in COMPONENTS])

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bench.core import Figure, Measurement, Options, _read_response, median_of, uvicorn_process
-from bench.training_data import prepare_training
+from bench.training_data import forget_sessions, prepare_training
 from common.auth import Principal, Role
 from common.settings import plain_database_url
 from gateway.auth import mint_user_token
@@ -83,18 +83,6 @@ async def _session(conn: asyncpg.Connection, day: str) -> int:
     )
 
 
-async def _clean(conn: asyncpg.Connection) -> None:
-    await conn.execute(
-        f"""
-        DELETE FROM training.attendance WHERE session_id IN
-            (SELECT id FROM training.training_session WHERE created_by = '{ACTOR}');
-        DELETE FROM training.change_event WHERE topic = 'attendance' AND key IN
-            (SELECT id::text FROM training.training_session WHERE created_by = '{ACTOR}');
-        DELETE FROM training.training_session WHERE created_by = '{ACTOR}';
-        """
-    )
-
-
 async def run(options: Options) -> list[Figure]:
     url = await prepare_training()
     per_round = options.scaled(2000)
@@ -113,7 +101,7 @@ async def run(options: Options) -> list[Figure]:
     conn = await asyncpg.connect(plain_database_url(url))
     figures: list[Figure] = []
     try:
-        await _clean(conn)
+        await forget_sessions(conn, ACTOR)
         api_session = await _session(conn, DAYS[0])
         bare_session = await _session(conn, DAYS[1])
         with ExitStack() as stack:
@@ -152,7 +140,7 @@ async def run(options: Options) -> list[Figure]:
         )
         assert written == trainee, (written, trainee)
     finally:
-        await _clean(conn)
+        await forget_sessions(conn, ACTOR)
         await conn.close()
     for statistic, unit, better in (("p50", "ms", False), ("p99", "ms", False)):
         figures.append(

@@ -2,7 +2,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from common.auth import Principal, Role
 from common.db import make_engine, make_sessionmaker
@@ -10,7 +9,7 @@ from gateway.auth import mint_user_token
 from gateway.jobs import JobContext
 from gateway.settings import GatewaySettings
 from tests.deliveries.support import FakeClock
-from tests.support import JWT_SECRET
+from tests.support import JWT_SECRET, app_client
 
 ADMIN = Principal(subject="admin:reports-test", role=Role.ADMIN)
 # A platform that never answers times out after this: the bound, not the machine's speed,
@@ -41,12 +40,7 @@ async def gateway(settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]
     from gateway.app import create
 
     app = create(settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://test"
-        ) as client,
-    ):
+    async with app_client(app) as client:
         yield client
 
 

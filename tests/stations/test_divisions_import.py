@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from typer.testing import CliRunner
 
 from common.auth import Role
@@ -28,7 +27,7 @@ from services.stations.divisions.importer import (
     import_divisions,
 )
 from services.stations.divisions.seed import SEED_DIR
-from tests.support import internal_headers
+from tests.support import app_client, internal_headers
 
 ADMIN = internal_headers(Role.ADMIN)
 
@@ -420,12 +419,7 @@ async def scratch_api(
         retire_missing=True,
     )
     app = create(StationsSettings(database_url=scratch_url))
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://test"
-        ) as client,
-    ):
+    async with app_client(app) as client:
         yield client
 
 

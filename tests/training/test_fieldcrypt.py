@@ -10,9 +10,10 @@ from common.fieldcrypt import FieldCipher, FieldCryptoError, key_id_of
 from common.identifiers import InvalidResidentId, parse_resident_id
 from common.settings import DEV_FIELD_KEY
 from services.training import keys
+from services.training.app import create
 from services.training.settings import TrainingSettings
-from tests.support import FIELD_KEY, FIELD_KEY_ID
-from tests.training.helpers import official, person, resident_id
+from tests.support import FIELD_KEY, FIELD_KEY_ID, app_client
+from tests.training.helpers import admin, make_session, official, person, resident_id
 
 OLD = "old-key-0123456789abcdef0123456789abcdef"
 NEW = "new-key-0123456789abcdef0123456789abcdef"
@@ -123,3 +124,37 @@ async def test_rotate_key_in_batches_and_resume(
     assert [bytes(r["id_number_index"]) for r in rows] == [
         new_only.blind_index(n, context=CONTEXT) for n in numbers
     ]
+
+
+async def test_a_sheet_finds_people_registered_under_the_old_key(
+    training: httpx.AsyncClient, database_url: str, db: asyncpg.Pool
+) -> None:
+    """While a new key is current and the old one still in the ring, a sheet listing a
+    person registered under the old key signs that person in; only the new one is created."""
+    known = resident_id(seq="401")
+    r = await training.post("/v1/trainees", json=person(known), headers=official())
+    assert r.status_code == 201, r.text
+    existing = r.json()["id"]
+    s = await make_session(training)
+    rotated = TrainingSettings(
+        database_url=database_url,
+        follow_stations=False,
+        field_keys={FIELD_KEY_ID: FIELD_KEY, "test-2": NEW},
+        field_key_id="test-2",
+    )
+    async with app_client(create(rotated)) as rotating:
+        sheet = [
+            {"session_id": s["id"], "day": s["starts_on"], **person(number)}
+            for number in (known, resident_id(seq="402"))
+        ]
+        answer = await rotating.post("/v1/attendance/bulk", json=sheet, headers=admin())
+    assert answer.status_code == 200, answer.text
+    first, second = answer.json()["results"]
+    assert (first["status"], first["trainee_id"], "trainee_created" in first) == (
+        "created",
+        existing,
+        False,
+    )
+    assert (second["status"], second.get("trainee_created")) == ("created", True)
+    rows = await db.fetch("SELECT key_id FROM training.trainee ORDER BY id")
+    assert [r["key_id"] for r in rows] == [FIELD_KEY_ID, "test-2"]

@@ -8,7 +8,7 @@ trainees and then attendance go to temporary tables by COPY and are written by o
 explained by one more query. A dry run does all of it inside a savepoint it rolls back.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,7 +17,14 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
-from common.bulk import BulkRow, BulkRowResult, CsvColumns, Source, read_bulk
+from common.bulk import (
+    BulkRow,
+    BulkRowResult,
+    CsvColumns,
+    Source,
+    collector_paused,
+    read_bulk,
+)
 from common.errors import Problem, Unprocessable
 from common.fieldcrypt import FieldCipher
 from common.identifiers import (
@@ -74,15 +81,25 @@ COLUMNS = CsvColumns(
 )
 
 
-def convert(value: Any, source: Source) -> tuple[AttendanceRow, ResidentId]:
-    if not isinstance(value, dict):
-        raise Unprocessable(
-            "a row is an object of session_id, day, id_number …",
-            detail_zh="每一行应为包含 session_id、day、id_number 等字段的对象",
-            code="expected_object",
-        )
-    row = AttendanceRow.model_validate(value)
-    return row, checks.resident_id(row.id_number)
+def converter() -> Callable[[Any, Source], tuple[AttendanceRow, ResidentId]]:
+    """One upload's row converter. A sheet lists each person once a day: their ID number is
+    checked once per upload (a refused one each time, as it is not kept)."""
+    people: dict[str, ResidentId] = {}
+
+    def convert(value: Any, source: Source) -> tuple[AttendanceRow, ResidentId]:
+        if not isinstance(value, dict):
+            raise Unprocessable(
+                "a row is an object of session_id, day, id_number …",
+                detail_zh="每一行应为包含 session_id、day、id_number 等字段的对象",
+                code="expected_object",
+            )
+        row = AttendanceRow.model_validate(value)
+        rid = people.get(row.id_number)
+        if rid is None:
+            rid = people[row.id_number] = checks.resident_id(row.id_number)
+        return row, rid
+
+    return convert
 
 
 @dataclass
@@ -110,7 +127,7 @@ class _Accepted:
 
 
 def read_upload(content_type: str | None, body: bytes, max_rows: int) -> list[BulkRow[Any]]:
-    return read_bulk(content_type, body, COLUMNS, convert, max_rows=max_rows)
+    return read_bulk(content_type, body, COLUMNS, converter(), max_rows=max_rows)
 
 
 async def submit(
@@ -123,38 +140,47 @@ async def submit(
     today: date,
     zh: bool,
 ) -> dict[str, Any]:
-    authz.require_role(
-        principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
-    )
-    results = [_Row(r.index, r.line) for r in rows]
-    parsed = [(res, r) for res, r in zip(results, rows, strict=True) if r.problem is None]
-    for res, r in zip(results, rows, strict=True):
-        if r.problem is not None:
-            res.problem = r.problem
-    sessions = await repository.sessions_by_id(session, {r.parsed[0].session_id for _, r in parsed})
-    contexts = {
-        sid: await service.context_for(session, principal, row) for sid, row in sessions.items()
-    }
-    residences = await divisions.lookup(
-        session, {c for _, r in parsed if (c := _residence(r.parsed[0])) is not None}
-    )
-    accepted = _judge(fields, parsed, contexts, residences, today)
-    if dry_run:
-        async with session.begin_nested() as savepoint:
+    """Judge and write a sheet's rows; the answer's body. The collector stays paused
+    throughout: every step builds or reads an object per row (results, records, the rows
+    asyncpg returns), and each collection would rescan all of them."""
+    with collector_paused():
+        authz.require_role(
+            principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
+        )
+        results = [_Row(r.index, r.line) for r in rows]
+        parsed = [(res, r) for res, r in zip(results, rows, strict=True) if r.problem is None]
+        for res, r in zip(results, rows, strict=True):
+            if r.problem is not None:
+                res.problem = r.problem
+        sessions = await repository.sessions_by_id(
+            session, {r.parsed[0].session_id for _, r in parsed}
+        )
+        contexts = await service.contexts_for(session, principal, list(sessions.values()))
+        residences = await divisions.lookup(
+            session,
+            {
+                code
+                for raw in {r.parsed[0].residence_code for _, r in parsed}
+                if (code := _residence(raw)) is not None
+            },
+        )
+        accepted = _judge(fields, parsed, contexts, residences, today)
+        if dry_run:
+            async with session.begin_nested() as savepoint:
+                await _write(session, principal, accepted, contexts)
+                await savepoint.rollback()
+        else:
             await _write(session, principal, accepted, contexts)
-            await savepoint.rollback()
-    else:
-        await _write(session, principal, accepted, contexts)
-        changed = sorted({a.session_id for a in accepted if a.result.outcome == "created"})
-        if changed:
-            await service.publish_counts(session, changed)
-    return _answer(results, dry_run=dry_run, zh=zh)
+            changed = sorted({a.session_id for a in accepted if a.result.outcome == "created"})
+            if changed:
+                await service.publish_counts(session, changed)
+        return _answer(results, dry_run=dry_run, zh=zh)
 
 
-def _residence(row: AttendanceRow) -> str | None:
+def _residence(raw: str | None) -> str | None:
     """The 12-digit residence code of a row, when it is one (the row's check says why not)."""
     try:
-        return normalize_division_code(row.residence_code) if row.residence_code else None
+        return normalize_division_code(raw) if raw else None
     except InvalidDivisionCode:
         return None
 
@@ -171,6 +197,8 @@ def _judge(
     # person twice for the same time counts them once.
     claimed: dict[tuple[bytes, date], set[str]] = {}
     created_in_upload: set[bytes] = set()
+    # Blind indexes per person (HMACs under the current key and every key of the ring).
+    keys: dict[str, tuple[bytes, list[bytes]]] = {}
     for res, raw in parsed:
         row, rid = raw.parsed
         res.session_id = row.session_id
@@ -178,29 +206,28 @@ def _judge(
         if ctx is None:
             res.problem = session_not_found(row.session_id, field="session_id", location="body")
             continue
-        part = service.part_of(ctx.row, row.part)
+        part = service.part_of(ctx, row.part)
         problem = service.sign_in_problem(ctx, row.day, part, rid.birth_date, today=today)
         if problem is not None:
             res.problem = problem
             continue
-        index = fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT)
+        person = keys.get(rid.number)
+        if person is None:
+            person = keys[rid.number] = (
+                fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT),
+                fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT),
+            )
+        index, indexes = person
         halves = {"am", "pm"} if part == "day" else {part}
         taken = claimed.setdefault((index, row.day), set())
         if taken & halves:
             res.problem = service.counted_twice(row.session_id, row.session_id, part, row.day)
             continue
         taken |= halves
-        item = _Accepted(
-            res,
-            row.session_id,
-            row.day,
-            part,
-            index,
-            fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT),
-        )
+        item = _Accepted(res, row.session_id, row.day, part, index, indexes)
         try:
             if index not in created_in_upload:
-                item.new_trainee = _new_trainee(fields, row, rid, residences)
+                item.new_trainee = _new_trainee(fields, row, rid, index, residences)
                 if item.new_trainee is not None:
                     created_in_upload.add(index)
         except Problem as e:
@@ -214,6 +241,7 @@ def _new_trainee(
     fields: FieldCipher,
     row: AttendanceRow,
     rid: ResidentId,
+    index: bytes,
     residences: dict[str, TrainingDivision],
 ) -> tuple[Any, ...] | None:
     """The record to create if the person turns out to be new; None when the row lacks what
@@ -227,7 +255,7 @@ def _new_trainee(
     phone = checks.phone(row.phone) if row.phone else None
     return (
         fields.encrypt(rid.number, context=ID_NUMBER_CONTEXT),
-        fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT),
+        index,
         mask_resident_id(rid.number),
         fields.current_key_id,
         row.name.strip(),
@@ -246,18 +274,28 @@ async def _write(
     accepted: list[_Accepted],
     contexts: dict[int, service.SessionContext],
 ) -> None:
+
     conn = await repository.raw_connection(session)
-    all_indexes = [i for a in accepted for i in a.indexes]
-    known = await repository.trainees_by_index(conn, all_indexes) if all_indexes else {}
+    await repository.without_jit(conn)
+    people = {a.index: a.indexes for a in accepted}
     by_person: dict[bytes, int] = {}
-    for a in accepted:
-        found = next((known[i] for i in a.indexes if i in known), None)
-        if found is not None:
-            by_person[a.index] = found
+    # While keys rotate, a person may be registered under an older key's index: those are
+    # looked up first. Under the current key, the insert's conflict finds the registered,
+    # and one lookup afterwards their ids (one probe of the index per new person, not two).
+    older = list({i for current, indexes in people.items() for i in indexes if i != current})
+    if older:
+        known = await repository.trainees_by_index(conn, older)
+        for current, indexes in people.items():
+            found = next((known[i] for i in indexes if i in known), None)
+            if found is not None:
+                by_person[current] = found
     new = {a.index: a.new_trainee for a in accepted if a.index not in by_person and a.new_trainee}
-    created = await repository.insert_trainees(conn, list(new.values()), principal.subject)
-    fresh = set(created) - set(by_person)
-    by_person |= created
+    fresh = await repository.insert_trainees(conn, list(new.values()), principal.subject)
+    by_person |= fresh
+    rest = [i for i in people if i not in by_person]
+    if rest:
+        by_person |= await repository.trainees_by_index(conn, rest)
+    fresh_left = set(fresh)
     records = []
     for a in accepted:
         trainee_id = by_person.get(a.index)
@@ -270,9 +308,9 @@ async def _write(
             )
             continue
         a.result.trainee_id = trainee_id
-        if a.index in fresh:
+        if a.index in fresh_left:
             a.result.trainee_created = True
-            fresh.discard(a.index)
+            fresh_left.discard(a.index)
         records.append((a.result.row, a.session_id, trainee_id, a.day, a.part))
     if not records:
         return

@@ -22,6 +22,14 @@ async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
     return raw.driver_connection  # type: ignore[return-value]
 
 
+async def without_jit(conn: asyncpg.Connection) -> None:
+    """No JIT compilation for the rest of the transaction: the planner's estimates over a
+    sheet's temporary tables put its statements above ``jit_above_cost``, and compiling
+    them (over a second for the roll-ups' statement) costs more than running them (0.1 s
+    for 10,000 rows)."""
+    await conn.execute("SET LOCAL jit = off")
+
+
 async def sessions_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, TrainingSession]:
     """The sessions, locked until commit: none is cancelled under the upload, and the
     upload takes its turn with the session's other attendance writers (ADR 0033)."""
@@ -63,8 +71,8 @@ _NEW_TRAINEE_COLUMNS = (
 async def insert_trainees(
     conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], created_by: str
 ) -> dict[bytes, int]:
-    """Insert new trainees; a concurrent registration of the same person wins quietly and
-    its id is returned like ours."""
+    """Insert new trainees; the ids of those inserted by their blind index. A person
+    registered already (or meanwhile) is left as they are: not returned."""
     if not records:
         return {}
     await conn.execute(
@@ -89,11 +97,27 @@ async def insert_trainees(
         """,
         created_by,
     )
-    found = {bytes(r[0]): r[1] for r in inserted}
-    if len(found) < len(records):
-        found |= await trainees_by_index(conn, [r[1] for r in records if r[1] not in found])
     await conn.execute("DROP TABLE upload_trainee")
-    return found
+    return {bytes(r[0]): r[1] for r in inserted}
+
+
+# For the rows in $1 that did not insert: what the trainee already holds on that day. The
+# rows are joined (hashed) rather than tested against an array one by one, and attendance
+# is reached through the two partial indexes on (trainee, day), each with its predicate.
+_HELD_ON_THOSE_DAYS = (
+    " UNION ALL ".join(
+        f"""
+    SELECT u.row_no, a.session_id, a.part,
+           u.session_id = a.session_id AND u.part = a.part AS same
+    FROM upload_attendance u
+    JOIN unnest($1::int[]) AS r(row_no) USING (row_no)
+    JOIN training.attendance a
+      ON a.trainee_id = u.trainee_id AND a.day = u.day AND a.part IN ({parts})
+    """
+        for parts in ("'day', 'am'", "'pm'")
+    )
+    + " ORDER BY row_no, same DESC"
+)
 
 
 async def insert_attendance(
@@ -114,6 +138,8 @@ async def insert_attendance(
         records=records,
         columns=("row_no", "session_id", "trainee_id", "day", "part"),
     )
+    # Statistics, so that the statements below join 100,000 rows by hash, not row by row.
+    await conn.execute("ANALYZE upload_attendance")
     await tallies.lock_sessions(conn, sorted({r[1] for r in records}))
     await conn.execute(
         """
@@ -134,6 +160,7 @@ async def insert_attendance(
         """,
         recorded_by,
     )
+    await conn.execute("ANALYZE upload_added")
     await tallies.record_table(conn)
     inserted = await conn.fetch(
         "SELECT u.row_no FROM upload_attendance u"
@@ -143,14 +170,7 @@ async def insert_attendance(
     existing: list[asyncpg.Record] = []
     if len(done) < len(records):
         existing = await conn.fetch(
-            """
-            SELECT u.row_no, a.session_id, a.part, u.session_id = a.session_id AND u.part = a.part AS same
-            FROM upload_attendance u
-            JOIN training.attendance a ON a.trainee_id = u.trainee_id AND a.day = u.day
-            WHERE u.row_no <> ALL($1::int[])
-            ORDER BY u.row_no, same DESC
-            """,
-            list(done),
+            _HELD_ON_THOSE_DAYS, [r[0] for r in records if r[0] not in done]
         )
     await conn.execute("DROP TABLE upload_attendance, upload_added")
     return done, existing

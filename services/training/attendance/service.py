@@ -13,7 +13,8 @@
 People-times (人次) count trainee × session, distinct persons count trainees (ADR 0031).
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -36,31 +37,48 @@ if TYPE_CHECKING:
 TOPIC = "attendance"
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionContext:
-    """What judging a sign-in needs to know of its session, looked up once per upload."""
+    """What judging a sign-in needs to know of its session, looked up once per upload (its
+    row's values read once: a sheet judges thousands of rows against them)."""
 
     row: TrainingSession
     min_age: int | None
     writer_problem: Problem | None
+    cancelled: bool = field(init=False)
+    starts_on: date = field(init=False)
+    ends_on: date = field(init=False)
+    half_day: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cancelled = self.row.status == SessionStatus.CANCELLED
+        self.starts_on = self.row.starts_on
+        self.ends_on = self.row.ends_on
+        self.half_day = self.row.duration_kind == DurationKind.HALF_DAY
 
 
-async def context_for(
-    session: AsyncSession, principal: Principal, row: TrainingSession
-) -> SessionContext:
+async def contexts_for(
+    session: AsyncSession, principal: Principal, rows: Sequence[TrainingSession]
+) -> dict[int, SessionContext]:
+    min_ages = await subsidies.min_ages(session, rows)
+    return {
+        row.id: SessionContext(row, min_ages.get(row.id), _writer_problem(principal, row))
+        for row in rows
+    }
+
+
+def _writer_problem(principal: Principal, row: TrainingSession) -> Problem | None:
     try:
         authz.require_session_writer(principal, row.division_code, row.organiser_code)
-        problem: Problem | None = None
     except Forbidden as e:
-        problem = e
-    min_age, _ = await subsidies.policy_for(session, row)
-    return SessionContext(row, min_age, problem)
+        return e
+    return None
 
 
-def part_of(row: TrainingSession, part: str | None) -> str:
+def part_of(ctx: SessionContext, part: str | None) -> str:
     if part is not None:
         return str(part)
-    return DayPart.MORNING if row.duration_kind == DurationKind.HALF_DAY else DayPart.DAY
+    return DayPart.MORNING if ctx.half_day else DayPart.DAY
 
 
 def _age_on(born: date, on: date) -> int:
@@ -74,7 +92,7 @@ def sign_in_problem(
     if ctx.writer_problem is not None:
         return ctx.writer_problem
     row = ctx.row
-    if row.status == SessionStatus.CANCELLED:
+    if ctx.cancelled:
         return Conflict(
             f"session {row.id} was cancelled; nobody attended it",
             detail_zh=f"培训班 {row.id} 已取消,不能签到",
@@ -88,21 +106,21 @@ def sign_in_problem(
             code="future_attendance",
             field="day",
         )
-    if not row.starts_on <= day <= row.ends_on:
+    if not ctx.starts_on <= day <= ctx.ends_on:
         return Unprocessable(
-            f"session {row.id} runs from {row.starts_on} to {row.ends_on}; {day} is outside it",
-            detail_zh=f"培训班 {row.id} 的日期为 {row.starts_on} 至 {row.ends_on},{day} 不在其中",
+            f"session {row.id} runs from {ctx.starts_on} to {ctx.ends_on}; {day} is outside it",
+            detail_zh=f"培训班 {row.id} 的日期为 {ctx.starts_on} 至 {ctx.ends_on},{day} 不在其中",
             code="outside_session_dates",
             field="day",
         )
-    if row.duration_kind == DurationKind.HALF_DAY and part == DayPart.DAY:
+    if ctx.half_day and part == DayPart.DAY:
         return Unprocessable(
             f"session {row.id} lasts half a day; sign in for its morning (am) or afternoon (pm)",
             detail_zh=f"培训班 {row.id} 为半天培训,时段应为上午或下午",
             code="part_exceeds_session",
             field="part",
         )
-    if ctx.min_age is not None and born is not None and _age_on(born, row.starts_on) < ctx.min_age:
+    if ctx.min_age is not None and born is not None and _age_on(born, ctx.starts_on) < ctx.min_age:
         return Unprocessable(
             f"the trainee is under {ctx.min_age} on the session's first day; the subsidy policy "
             "of this session is for adults",
@@ -162,8 +180,8 @@ async def sign_in(
     from services.training.attendance.schemas import AttendanceOut
     from services.training.trainees import service as trainees
 
-    ctx = await context_for(session, principal, row)
-    part = part_of(row, body.part)
+    ctx = (await contexts_for(session, principal, [row]))[row.id]
+    part = part_of(ctx, body.part)
     created = False
     if body.trainee_id is not None:
         trainee = await trainees.get_trainee(session, body.trainee_id)

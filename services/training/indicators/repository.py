@@ -117,7 +117,8 @@ def params(prefix: str, first: date, last: date) -> dict[str, Any]:
 # (``:prefix`` of at most six digits: the tally is per residence county). Participations
 # counted on their first attended day, plus those begun before the period at sessions still
 # running on its first day and attended in it (``straddling``: the sessions of a few days).
-_LEVEL_PERSONS = ", ".join(f"'{lv}', count(*) FILTER (WHERE {lv})" for lv in LEVELS)
+_PERIOD = "daterange(:first, :last, '[]')"
+_LEVEL_PERSONS = ", ".join(f"'{lv}', count(*) FILTER (WHERE {lv} && {_PERIOD})" for lv in LEVELS)
 _CATEGORY_PERSONS = ", ".join(
     f"'{c}', count(*) FILTER (WHERE '{c}' = ANY(categories))" for c in CATEGORIES
 )
@@ -127,20 +128,26 @@ _STRADDLING_PAIRS = ", ".join(
 )
 _CATEGORY_TOTALS = ", ".join(f"'{c}', coalesce(sum(pairs_{c}), 0)" for c in CATEGORIES)
 
-FROM_TALLIES = f"""
-WITH active AS MATERIALIZED (
-    SELECT residence_code, categories,
-        {", ".join(f"{lv} && daterange(:first, :last, '[]') AS {lv}" for lv in LEVELS)}
+# Trained residents (``active``) are read twice — counted per village, and in all per level
+# and category — rather than kept: 2 M rows at national size do not fit in ``work_mem``, and
+# reading them back from disk cost more than a second scan.
+_ACTIVE = f"""
     FROM training.trainee_activity
-    WHERE residence_code LIKE :prefix AND attended && daterange(:first, :last, '[]')
-),
-villages AS MATERIALIZED (
-    SELECT residence_code AS village, count(*) AS persons FROM active GROUP BY residence_code
+    WHERE residence_code LIKE :prefix AND attended && {_PERIOD}
+"""
+FROM_TALLIES = f"""
+WITH villages AS MATERIALIZED (
+    SELECT residence_code AS village, count(*) AS persons {_ACTIVE} GROUP BY residence_code
 ),
 committees AS MATERIALIZED (
     SELECT code FROM training.reference_division
     WHERE level = 'village' AND division_class = 'village_committee' AND until_edition IS NULL
       AND code LIKE :prefix
+),
+trained_committees AS MATERIALIZED (
+    SELECT count(*) AS trained, count(*) FILTER (WHERE v.persons >= 3) AS three,
+           coalesce(sum(v.persons), 0) AS persons
+    FROM villages v JOIN committees c ON c.code = v.village
 ),
 days AS (
     SELECT level, pairs, person_days, {CATEGORY_COLUMNS} FROM training.county_day_tally
@@ -186,14 +193,12 @@ SELECT
     (SELECT coalesce(jsonb_object_agg(level, pairs), '{{}}') FROM levels) AS level_pairs,
     (SELECT jsonb_build_object({_CATEGORY_TOTALS}) FROM levels) AS category_pairs,
     (SELECT jsonb_build_object('persons', count(*), {_LEVEL_PERSONS}, {_CATEGORY_PERSONS})
-     FROM active) AS person_counts,
+     {_ACTIVE}) AS person_counts,
     (SELECT count(*) FROM villages) AS villages_any,
     (SELECT count(*) FROM committees) AS committees,
-    (SELECT count(*) FROM villages v JOIN committees c ON c.code = v.village) AS committees_trained,
-    (SELECT count(*) FROM villages v JOIN committees c ON c.code = v.village
-     WHERE v.persons >= 3) AS committees_three,
-    (SELECT coalesce(sum(v.persons), 0) FROM villages v
-     JOIN committees c ON c.code = v.village) AS committee_persons,
+    (SELECT trained FROM trained_committees) AS committees_trained,
+    (SELECT three FROM trained_committees) AS committees_three,
+    (SELECT persons FROM trained_committees) AS committee_persons,
     (SELECT jsonb_build_object(
         'online_shop', count(*) FILTER (WHERE kind = 'online_shop'),
         'station_operator', count(*) FILTER (WHERE kind = 'station_operator'),

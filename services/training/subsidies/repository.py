@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Select, Text, case, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.training.sessions.models import SessionSubsidy, TrainingSession
@@ -61,21 +61,41 @@ async def list_current(session: AsyncSession, region: str | None) -> list[Subsid
     return list(await session.scalars(stmt.order_by(SubsidyPolicy.region, SubsidyPolicy.key)))
 
 
-async def applicable(session: AsyncSession, division_code: str, on: date) -> SubsidyPolicy | None:
-    """The current policy valid on ``on`` whose region holds the division, the most specific
-    region first."""
-    stmt = (
+def _applicable(code: Any, on: Any) -> Select[tuple[SubsidyPolicy]]:
+    """The current policy valid on ``on`` whose region holds the division ``code``, the
+    most specific region first."""
+    return (
         select(SubsidyPolicy)
         .where(
             SubsidyPolicy.current,
-            text("left(:code, length(region)) = region").bindparams(code=division_code),
+            func.left(code, func.length(SubsidyPolicy.region)) == SubsidyPolicy.region,
             SubsidyPolicy.valid_from <= on,
             or_(SubsidyPolicy.valid_to.is_(None), SubsidyPolicy.valid_to >= on),
         )
         .order_by(func.length(SubsidyPolicy.region).desc())
         .limit(1)
     )
-    return await session.scalar(stmt)
+
+
+async def applicable(session: AsyncSession, division_code: str, on: date) -> SubsidyPolicy | None:
+    return await session.scalar(_applicable(literal(division_code, Text), on))
+
+
+async def min_ages(session: AsyncSession, session_ids: Sequence[int]) -> dict[int, int | None]:
+    """Per session, the minimum age of the policy that governs its subsidy now: the one its
+    fixed rate keeps when held, else the applicable one on its first day — for a sheet's
+    sessions in one query."""
+    fixed = select(SessionSubsidy.min_age).where(SessionSubsidy.session_id == TrainingSession.id)
+    governing = (
+        _applicable(TrainingSession.division_code, TrainingSession.starts_on)
+        .with_only_columns(SubsidyPolicy.min_age)
+        .scalar_subquery()
+    )
+    stmt = select(
+        TrainingSession.id,
+        case((fixed.exists(), fixed.scalar_subquery()), else_=governing),
+    ).where(TrainingSession.id.in_(sorted(set(session_ids))))
+    return {row[0]: row[1] for row in await session.execute(stmt)}
 
 
 async def add(session: AsyncSession, rows: Sequence[Any]) -> None:

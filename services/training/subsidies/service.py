@@ -11,6 +11,7 @@
   plus each extra the session provides, per person (half days) or per person-day.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -264,16 +265,10 @@ async def pin_unpinned(session: AsyncSession, policy: SubsidyPolicy) -> None:
             await _pin(session, row, policy)
 
 
-async def policy_for(session: AsyncSession, row: TrainingSession) -> tuple[int | None, bool]:
-    """(minimum age, fixed) of the policy that governs the session's subsidy now: its fixed
-    rate when held, else the policy valid on its date."""
-    from services.training.sessions import repository as sessions
-
-    fixed = await sessions.subsidy_rate(session, row.id)
-    if fixed is not None:
-        return fixed[0].min_age, True
-    policy = await repository.applicable(session, row.division_code, row.starts_on)
-    return (policy.min_age if policy else None), False
+async def min_ages(session: AsyncSession, rows: Sequence[TrainingSession]) -> dict[int, int | None]:
+    """Per session, the minimum age its subsidy policy sets: the fixed rate's when held,
+    else the policy valid on its date (None: no minimum)."""
+    return await repository.min_ages(session, [row.id for row in rows])
 
 
 def check_period(first: date, last: date) -> None:

@@ -40,8 +40,8 @@ _COUNTY = f"""
     SELECT left(p.residence_code, 6), c.day, s.level, sum(c.pairs), sum(c.person_days),
         {_category_sums("c.pairs", "p.categories")}
     FROM change c
-    JOIN training.trainee p ON p.id = c.trainee_id
-    JOIN training.training_session s ON s.id = c.session_id
+    JOIN {{people}} p ON p.id = c.trainee_id
+    JOIN {{held}} s ON s.id = c.session_id
     GROUP BY 1, 2, 3
     ON CONFLICT (county, day, level) DO UPDATE SET {_added_together("t")}
 """
@@ -52,8 +52,8 @@ _ACTIVITY = f"""
     SELECT a.trainee_id, p.residence_code, p.categories, range_agg({_RANGE.format(a="a")}),
         {", ".join(f"coalesce(range_agg({_RANGE.format(a='a')}) FILTER (WHERE s.level = '{lv}'), '{{}}')" for lv in LEVELS)}
     FROM added a
-    JOIN training.trainee p ON p.id = a.trainee_id
-    JOIN training.training_session s ON s.id = a.session_id
+    JOIN {{people}} p ON p.id = a.trainee_id
+    JOIN {{held}} s ON s.id = a.session_id
     GROUP BY a.trainee_id, p.residence_code, p.categories
     ON CONFLICT (trainee_id) DO UPDATE SET attended = t.attended + excluded.attended,
         {", ".join(f"{lv} = t.{lv} + excluded.{lv}" for lv in LEVELS)}
@@ -66,18 +66,27 @@ _SESSIONS = """
 """
 
 # What the rows of ``added`` (just inserted) add. ``earlier``: each touched participation's
-# first day before them (read under the session's lock).
+# first day before them (read under the session's lock): its rows less the added ones, as a
+# set difference (hashed or sorted: a sheet's 100,000 rows are never compared pairwise).
 _RECORD = f"""
 WITH added AS ({{added}}),
+touched_trainee AS MATERIALIZED (
+    SELECT id, residence_code, categories FROM training.trainee
+    WHERE id IN (SELECT trainee_id FROM added)
+),
+touched_session AS MATERIALIZED (
+    SELECT id, level FROM training.training_session WHERE id IN (SELECT session_id FROM added)
+),
 earlier AS (
-    SELECT a.session_id, a.trainee_id, min(a.day) AS first
-    FROM (SELECT DISTINCT session_id, trainee_id FROM added) t
-    JOIN training.attendance a USING (session_id, trainee_id)
-    WHERE NOT EXISTS (
-        SELECT 1 FROM added n WHERE n.session_id = a.session_id AND n.trainee_id = a.trainee_id
-          AND n.day = a.day AND n.part = a.part
-    )
-    GROUP BY a.session_id, a.trainee_id
+    SELECT session_id, trainee_id, min(day) AS first
+    FROM (
+        SELECT a.session_id, a.trainee_id, a.day, a.part::text
+        FROM (SELECT DISTINCT session_id, trainee_id FROM added) t
+        JOIN training.attendance a USING (session_id, trainee_id)
+        EXCEPT
+        SELECT session_id, trainee_id, day, part FROM added
+    ) held_before
+    GROUP BY session_id, trainee_id
 ),
 moved AS (
     SELECT n.session_id, n.trainee_id, e.first AS old_first, n.first AS new_first
@@ -96,6 +105,9 @@ county AS ({_COUNTY}),
 sessions AS ({_SESSIONS})
 {_ACTIVITY}
 """
+# The trainees and sessions of the rows written, looked up once each (a sheet's 100,000 rows
+# are a few thousand trainees and a few hundred sessions).
+_RECORD = _RECORD.replace("{people}", "touched_trainee").replace("{held}", "touched_session")
 RECORD_TABLE = _RECORD.replace(
     "{added}", "SELECT session_id, trainee_id, day, part FROM upload_added"
 )
@@ -103,6 +115,14 @@ RECORD_ONE = _RECORD.replace(
     "{added}",
     "SELECT $1::bigint AS session_id, $2::bigint AS trainee_id, $3::date AS day, $4::text AS part",
 )
+
+
+def _on_tables(sql: str) -> str:
+    """``_COUNTY`` or ``_ACTIVITY`` joining the trainee and session tables themselves."""
+    return sql.replace("{people}", "training.trainee").replace(
+        "{held}", "training.training_session"
+    )
+
 
 # Every participation of the trainees in $1 (of everyone in a rebuild), times $2 (1 to
 # put them in, -1 to take them out) — under their residence and categories as they are now.
@@ -121,7 +141,7 @@ change AS (
     UNION ALL
     SELECT trainee_id, session_id, day, 0, $2::int * {WEIGHT.format(a="mine")} FROM mine
 )
-{_COUNTY}
+{_on_tables(_COUNTY)}
 """
 _CONTRIBUTION_OF = _CONTRIBUTION.replace("{trainees}", "trainee_id = ANY($1::bigint[])")
 _ACTIVITY_COPY = """
@@ -167,7 +187,7 @@ async def deposit(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
 REBUILD = [
     "TRUNCATE training.county_day_tally, training.trainee_activity, training.session_tally",
     _CONTRIBUTION.replace("{trainees}", "true").replace("$2::int", "1"),
-    _ACTIVITY.replace("FROM added a", "FROM training.attendance a"),
+    _on_tables(_ACTIVITY).replace("FROM added a", "FROM training.attendance a"),
     f"""
     INSERT INTO training.session_tally (session_id, pairs, person_days)
     SELECT session_id, count(DISTINCT trainee_id), sum({WEIGHT.format(a="a")})
