@@ -15,8 +15,8 @@ handling were a third of the gateway's CPU for a station's record. A write passe
 
 import asyncio
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,14 +90,10 @@ class Upstream:
         """The JSON a service answers to ``GET path``; :class:`PartFailed` otherwise."""
         sent = self._headers(caller, service, path, "GET", part, None)
         url = URL(self.urls[service] + path).with_query(_query(params))
-        try:
+        with _failures(part, service):
             async with asyncio.timeout(self.part_timeout):
                 async with self.session.get(url, headers=sent) as response:
                     body = await response.read()
-        except TimeoutError as e:
-            raise PartFailed(_timeout(part, service)) from e
-        except aiohttp.ClientError as e:
-            raise PartFailed(_transport_error(part, service, e)) from e
         if response.status >= 400:
             raise _answered_error(
                 part, service, response.status, response.reason or "", response.content_type, body
@@ -148,7 +144,7 @@ class Upstream:
         sent = self._headers(caller, service, path, method, part, headers)
         client = self.clients[service]
         budget = budget or self.part_timeout
-        try:
+        with _failures(part, service):
             async with asyncio.timeout(budget):
                 response = await client.request(
                     method,
@@ -159,10 +155,6 @@ class Upstream:
                     auth=None,  # the caller's token above, not the client's own
                     timeout=budget,
                 )
-        except TimeoutError as e:
-            raise PartFailed(_timeout(part, service)) from e
-        except httpx.TransportError as e:
-            raise PartFailed(_transport_error(part, service, e)) from e
         if response.status_code >= 400:
             raise _answered_error(
                 part,
@@ -173,6 +165,17 @@ class Upstream:
                 response.content,
             )
         return response
+
+
+@contextmanager
+def _failures(part: str, service: str) -> Iterator[None]:
+    """A call that timed out or broke as :class:`PartFailed`."""
+    try:
+        yield
+    except TimeoutError as e:
+        raise PartFailed(_timeout(part, service)) from e
+    except (httpx.TransportError, aiohttp.ClientError) as e:
+        raise PartFailed(_transport_error(part, service, e)) from e
 
 
 def _query(params: Params | None) -> list[tuple[str, str]]:
