@@ -16,15 +16,18 @@ programme do not follow feeds). An admin's access token.
 
 import random
 import secrets
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 
 import asyncpg
 
-from bench.core import Figure, Load, Measurement, Options, measure, median_of, uvicorn_process
+from bench.core import Figure, Load, Measurement, Options, Served, measure, median_of, served
 from bench.national import bench_url, prepare_async
 from common.auth import Principal, Role
-from common.settings import plain_database_url
+from common.settings import DEV_FIELD_KEY_ID, FieldKeySettings, plain_database_url
 from gateway.auth import mint_user_token
+from services.training.base import ID_NUMBER_CONTEXT
 
 ROUNDS = 3
 SEED = 20261202
@@ -40,7 +43,7 @@ SERVICES = {
 }
 
 
-async def _codes(url: str) -> list[str]:
+async def codes_of(url: str) -> list[str]:
     conn = await asyncpg.connect(plain_database_url(url))
     try:
         every = [
@@ -54,14 +57,53 @@ async def _codes(url: str) -> list[str]:
     return random.Random(SEED).choices(every, k=CODES)
 
 
-async def run(options: Options) -> list[Figure]:
-    await prepare_async()
-    url = bench_url()
-    codes = await _codes(url)
+async def seal_trainees(url: str, codes: list[str]) -> int:
+    """Real ciphertexts for the trainees of the villages the record is asked for.
+
+    ``bench.training_data`` writes fake ones (key ``bench``); the trainees list shows an
+    admin each ID number in clear, so on those rows training failed the record's
+    ``trainees`` part (a 500) and the record was measured partial. Sealed once with the
+    development key the benchmark's training process holds; rows already sealed are left."""
+    cipher = FieldKeySettings().field_cipher()
+    villages = sorted({c[:12] for c in codes})
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT id, id_number_mask FROM training.trainee "
+            "WHERE key_id = 'bench' AND residence_code = ANY($1::text[])",
+            villages,
+        )
+        await conn.executemany(
+            "UPDATE training.trainee SET id_number_cipher = $2, key_id = $3 WHERE id = $1",
+            [
+                (
+                    r["id"],
+                    cipher.encrypt(r["id_number_mask"], context=ID_NUMBER_CONTEXT),
+                    DEV_FIELD_KEY_ID,
+                )
+                for r in rows
+            ],
+        )
+    finally:
+        await conn.close()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Apps:
+    """The four services and the gateway as the benchmark serves them."""
+
+    gateway: Served
+    services: dict[str, Served]
+    headers: dict[str, str]  # an admin's access token
+    internal: str  # the internal secret (a caller of the services themselves signs with it)
+
+
+@contextmanager
+def serve(url: str) -> Iterator[Apps]:
     internal = secrets.token_hex(32)
     user = secrets.token_hex(32)
     token = mint_user_token(Principal(subject="bench", role=Role.ADMIN), secret=user)
-    headers = {"Authorization": f"Bearer {token}"}
     env = {
         "DATABASE_URL": url,
         "RURALNET_INTERNAL_SECRET": internal,
@@ -73,22 +115,31 @@ async def run(options: Options) -> list[Figure]:
         "GATEWAY_REGISTRY_PART_TIMEOUT": "30",
         **{f"{name.upper()}_LOG_JSON": "true" for name in (*SERVICES, "gateway")},
     }
+    with ExitStack() as stack:
+        services = {
+            name: stack.enter_context(served(app, env=env)) for name, app in SERVICES.items()
+        }
+        gateway = stack.enter_context(
+            served(
+                "gateway.app:create",
+                env={**env, **{f"GATEWAY_{n.upper()}_URL": s.url for n, s in services.items()}},
+            )
+        )
+        yield Apps(gateway, services, {"Authorization": f"Bearer {token}"}, internal)
+
+
+async def run(options: Options) -> list[Figure]:
+    await prepare_async()
+    url = bench_url()
+    codes = await codes_of(url)
+    await seal_trainees(url, codes)
     latency = Load(requests=options.scaled(1500), concurrency=1, seconds=20, warmup=50)
     boards = Load(requests=options.scaled(30), concurrency=1, seconds=60, warmup=2)
     record: list[Measurement] = []
     plain: list[Measurement] = []
     dashboard: list[Measurement] = []
-    with ExitStack() as stack:
-        urls = {
-            name: stack.enter_context(uvicorn_process(app, env=env))
-            for name, app in SERVICES.items()
-        }
-        gateway = stack.enter_context(
-            uvicorn_process(
-                "gateway.app:create",
-                env={**env, **{f"GATEWAY_{n.upper()}_URL": u for n, u in urls.items()}},
-            )
-        )
+    with serve(url) as apps:
+        gateway, headers = apps.gateway.url, apps.headers
         targets = {
             "record": [f"{gateway}/registry/v1/stations/{c}" for c in codes],
             "plain": [f"{gateway}/stations/v1/stations/{c}" for c in codes],

@@ -16,11 +16,14 @@ async def visible(
     """(carrier id or None for all, division prefix) of the rows to list; None when the
     caller may see none of what it asked for (a carrier asking for another's rows)."""
     own, scope = authz.reading_scope(principal)
+    names = [name for name in (own, carrier) if name is not None]
+    if not names:
+        # Every carrier: no name to resolve, no read of the carriers' table (a station's
+        # record asks this once per record).
+        return None, narrowest(scope, division)
     resolver = await CarrierResolver.load(session)
     carrier_id = None
-    for name in (own, carrier):
-        if name is None:
-            continue
+    for name in names:
         found = resolver.resolve(name, field="carrier")
         if isinstance(found, Problem):
             found.errors = [{**e, "location": "query"} for e in found.errors]
