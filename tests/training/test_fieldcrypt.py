@@ -158,3 +158,24 @@ async def test_a_sheet_finds_people_registered_under_the_old_key(
     assert (second["status"], second.get("trainee_created")) == ("created", True)
     rows = await db.fetch("SELECT key_id FROM training.trainee ORDER BY id")
     assert [r["key_id"] for r in rows] == [FIELD_KEY_ID, "test-2"]
+
+
+async def test_a_number_no_key_opens_is_shown_masked_with_a_warning(
+    training: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    """A key taken out of the ring before a rotation finished: the record still answers,
+    masked, saying why, instead of a 500."""
+    number = resident_id(seq="501")
+    r = await training.post("/v1/trainees", json=person(number), headers=official())
+    assert r.status_code == 201, r.text
+    trainee_id = r.json()["id"]
+    gone = FieldCipher({"gone": OLD}, "gone").encrypt(number, context=CONTEXT)
+    await db.execute(
+        "UPDATE training.trainee SET id_number_cipher = $1 WHERE id = $2", gone, trainee_id
+    )
+    r = await training.get(f"/v1/trainees/{trainee_id}", headers=official())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["id_number"] == number[:6] + "********" + number[-4:]
+    assert [w["code"] for w in body["warnings"]] == ["id_number_unreadable"]
+    assert number not in r.text

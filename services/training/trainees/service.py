@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.auth import Principal, Role
 from common.errors import Conflict, NotFound
 from common.etag import check_if_match
-from common.fieldcrypt import FieldCipher
+from common.fieldcrypt import FieldCipher, FieldCryptoError
 from common.identifiers import ResidentId, mask_name, mask_phone, mask_resident_id
+from common.logging import get_logger
 from services.training import authz, checks, divisions
 from services.training.attendance.repository import raw_connection
 from services.training.base import ID_NUMBER_CONTEXT
@@ -85,6 +86,16 @@ def encrypted_fields(fields: FieldCipher, rid: ResidentId) -> dict[str, object]:
     }
 
 
+log = get_logger(__name__)
+UNREADABLE_ID_NUMBER = {
+    "code": "id_number_unreadable",
+    "field": "id_number",
+    "detail": "the stored ID number cannot be decrypted with the configured keys "
+    "(TRAINING_FIELD_KEYS); it is shown masked",
+    "detail_zh": "已存身份证号无法用当前配置的密钥解密,仅显示脱敏号码",
+}
+
+
 def trainee_out(
     row: Trainee,
     *,
@@ -95,7 +106,13 @@ def trainee_out(
     erased = row.erased_at is not None
     id_number = row.id_number_mask
     if clear and fields is not None and row.id_number_cipher is not None:
-        id_number = fields.decrypt(row.id_number_cipher, context=ID_NUMBER_CONTEXT)
+        try:
+            id_number = fields.decrypt(row.id_number_cipher, context=ID_NUMBER_CONTEXT)
+        except FieldCryptoError as e:
+            # A key taken out of TRAINING_FIELD_KEYS before a rotation finished, or a value
+            # that does not authenticate: the record is still shown, masked, and said so.
+            log.error("trainee id number cannot be decrypted", trainee=row.id, error=str(e))
+            warnings = [*(warnings or []), UNREADABLE_ID_NUMBER]
     return TraineeOut(
         id=row.id,
         masked=not clear,
