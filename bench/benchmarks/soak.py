@@ -56,6 +56,7 @@ DAY_S = 24 * 3600.0
 COUNTY = "370982"  # 新泰市: the county with the most stations
 BULK_ROWS = 200
 SOAK_DATABASE = "ruralnet_bench_soak"
+TEMPLATE_ATTEMPTS = 600  # half a second apart: five minutes
 APPS = {
     "stations": "services.stations.app:create",
     "logistics": "services.logistics.app:create",
@@ -115,9 +116,18 @@ async def _soak_database(source: str) -> str:
     admin = await asyncpg.connect(plain_database_url(f"{base}/postgres"))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{SOAK_DATABASE}" WITH (FORCE)')
-        await admin.execute(
-            f'CREATE DATABASE "{SOAK_DATABASE}" TEMPLATE "{name}" STRATEGY FILE_COPY'
-        )
+        # A template cannot be copied while anyone is connected to it: on a shared benchmark
+        # database someone's short query is often there. Wait for a moment nobody is.
+        for attempt in range(TEMPLATE_ATTEMPTS):
+            try:
+                await admin.execute(
+                    f'CREATE DATABASE "{SOAK_DATABASE}" TEMPLATE "{name}" STRATEGY FILE_COPY'
+                )
+                break
+            except asyncpg.ObjectInUseError:
+                if attempt == TEMPLATE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await admin.close()
     return f"{base}/{SOAK_DATABASE}"
