@@ -10,6 +10,7 @@ records are not kept — the missing part should show as soon as its service is 
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -26,25 +27,40 @@ def etag_of(scope_key: str, body: bytes) -> str:
 
 
 class RecordCache:
-    def __init__(self, seconds: float, entries: int) -> None:
+    """Kept in the order they were put, which is the order they expire in (one window for
+    all): each ``put`` drops the expired ones from the front, so what the cache holds is
+    what was put inside the window (at most ``entries``), not every record ever read — a
+    soak reading thousands of distinct stations would otherwise keep each until pushed out
+    by the count."""
+
+    def __init__(
+        self, seconds: float, entries: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._seconds = seconds
         self._entries = entries
+        self._clock = clock
         self._items: OrderedDict[tuple[str, ...], Cached] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, key: tuple[str, ...]) -> Cached | None:
         found = self._items.get(key)
         if found is None:
             return None
-        if found.expires < time.monotonic():
+        if found.expires < self._clock():
             del self._items[key]
             return None
-        self._items.move_to_end(key)
         return found
 
     def put(self, key: tuple[str, ...], etag: str, body: bytes) -> None:
         if self._seconds <= 0 or self._entries <= 0:
             return
-        self._items[key] = Cached(etag, body, time.monotonic() + self._seconds)
-        self._items.move_to_end(key)
-        while len(self._items) > self._entries:
+        now = self._clock()
+        self._items.pop(key, None)
+        self._items[key] = Cached(etag, body, now + self._seconds)
+        while self._items:
+            oldest = next(iter(self._items.values()))
+            if oldest.expires >= now and len(self._items) <= self._entries:
+                break
             self._items.popitem(last=False)
