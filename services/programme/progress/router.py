@@ -10,7 +10,7 @@ from common.authz import require_division_reader
 from common.db import SessionDep
 from common.errors import Unprocessable, problem_responses
 from common.periods import PERIOD_EXAMPLES, parse_period
-from services.programme.divisions import READ
+from services.programme.divisions import READ, DivisionQuery
 from services.programme.progress import service
 from services.programme.progress.schemas import ProgrammeProgress, ReportFigures
 from services.programme.statistics.service import division_prefix_of
@@ -40,14 +40,7 @@ async def programme_progress(
     principal: PrincipalDep,
     first: Annotated[date, Query(alias="from", examples=["2026-01-01"])],
     last: Annotated[date, Query(alias="to", examples=["2026-03-31"])],
-    division: Annotated[
-        str | None,
-        Query(
-            max_length=12,
-            description="county, prefecture or province code; the nation when absent",
-            examples=["1411"],
-        ),
-    ] = None,
+    division: DivisionQuery = None,
 ) -> ProgrammeProgress:
     prefix = division_prefix_of(division)
     require_division_reader(
@@ -79,14 +72,7 @@ async def report(
     session: SessionDep,
     principal: PrincipalDep,
     period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
-    division: Annotated[
-        str | None,
-        Query(
-            max_length=12,
-            description="county, prefecture or province code; the nation when absent",
-            examples=["141102"],
-        ),
-    ] = None,
+    division: DivisionQuery = None,
 ) -> ReportFigures:
     prefix = division_prefix_of(division)
     require_division_reader(
