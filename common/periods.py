@@ -36,6 +36,11 @@ class Period:
         """The first day after the period."""
         return add_months(self.start, _MONTHS[self.kind])
 
+    @property
+    def months(self) -> list[date]:
+        """The first day of each of its months, oldest first."""
+        return [add_months(self.start, n) for n in range(_MONTHS[self.kind])]
+
     def year_before(self) -> "Period":
         """The same period a year before: what year-on-year growth compares with."""
         return Period(self.kind, self.start.replace(year=self.start.year - 1))

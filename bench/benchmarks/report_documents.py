@@ -12,7 +12,8 @@ but for one INSERT.
 
 The limit is raw asyncpg on one connection in this process running **the statements the
 apps ran for that request**, in the order they ran them: captured once, untimed, with the
-same apps served in this process (SQLAlchemy's ``before_cursor_execute`` on every engine),
+same apps served in this process (SQLAlchemy's ``before_cursor_execute`` on every engine,
+and every ``RawStatement`` a hot read runs on a pooled connection's asyncpg connection),
 then replayed with their parameters — no HTTP, token, session, ORM, JSON or hashing, and
 one statement after another where the gateway asks the services at once. The sides take
 turns over three rounds, the median round's p50.
@@ -30,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import asyncpg
 import httpx
@@ -40,6 +42,7 @@ from bench.core import Figure, Load, Measurement, Options, measure_calls, median
 from bench.national import LAST_REPORT_MONTH, bench_url, prepare_async
 from bench.training_data import prepare_training
 from common.auth import Principal, Role
+from common.db import RawStatement
 from common.settings import async_database_url, plain_database_url
 from gateway.auth import mint_user_token
 from gateway.openapi import service_factory
@@ -57,15 +60,31 @@ Statement = tuple[str, tuple[Any, ...]]
 
 @contextmanager
 def _recording() -> Iterator[list[Statement]]:
-    """Every statement any engine of this process sends, with its parameters."""
+    """Every statement the apps of this process send, with its parameters: through any
+    engine, and on a pooled connection's asyncpg connection (``RawStatement``, the hot
+    reads of ADR 0051, which no engine event sees)."""
     seen: list[Statement] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         seen.append((statement, tuple(parameters or ())))
 
+    fetch, fetchrow = RawStatement.fetch, RawStatement.fetchrow
+
+    async def recorded_fetch(self: RawStatement, conn: Any, **params: Any) -> Any:
+        seen.append((self.sql, tuple(self.args(params))))
+        return await fetch(self, conn, **params)
+
+    async def recorded_fetchrow(self: RawStatement, conn: Any, **params: Any) -> Any:
+        seen.append((self.sql, tuple(self.args(params))))
+        return await fetchrow(self, conn, **params)
+
     event.listen(Engine, "before_cursor_execute", record)
     try:
-        yield seen
+        with (
+            patch.object(RawStatement, "fetch", recorded_fetch),
+            patch.object(RawStatement, "fetchrow", recorded_fetchrow),
+        ):
+            yield seen
     finally:
         event.remove(Engine, "before_cursor_execute", record)
 

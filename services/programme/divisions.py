@@ -4,7 +4,7 @@ programme's copy of stations' division list (docs/adr/0020), one query per reque
 
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import PrincipalDep
@@ -75,6 +75,15 @@ async def _county_path(
 
 
 CountyPath = Annotated[str, Depends(_county_path)]
+# The division an indicator counts over (``division_prefix_of`` reads it).
+DivisionQuery = Annotated[
+    str | None,
+    Query(
+        max_length=12,
+        description="county, prefecture or province code; the nation when absent",
+        examples=["1411"],
+    ),
+]
 
 READ = ("read this county's programme records", "查看该县的示范项目信息")
 

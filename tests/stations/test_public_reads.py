@@ -51,6 +51,7 @@ SIGNED_IN_READS = {
     ),
     "/v1/reports/overdue": "/v1/reports/overdue?division=141124",
     "/v1/indicators/sales": "/v1/indicators/sales?division=141124",
+    "/v1/indicators/report": f"/v1/indicators/report?division=141124&period={LAST}",
     "/v1/changes": "/v1/changes",
     "/v1/changes/head": "/v1/changes/head",
     "/v1/reference/divisions": "/v1/reference/divisions",

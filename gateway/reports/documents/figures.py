@@ -1,6 +1,8 @@
-"""A report's content, read from the services the way the registry's dashboards read them
-(ADR 0070, 0071): the same routes with the same parameters, the targets measured by the
-dashboards' own code, each distinct call made once however many sections use it.
+"""A report's content, read from the services in one call to each (ADR 0088): each service
+answers everything a report reads of it for the division and period, every part of that
+answer exactly what its own indicator route answers (the same statements); the targets are
+measured by the dashboards' own code (ADR 0071) over those answers, and only a flow target
+counted over a window of its own asks again.
 
 Every figure must be there: a service that fails or refuses makes no document
 (``report_incomplete``, 503) rather than a report with holes that is then delivered.
@@ -22,7 +24,7 @@ from gateway.registry.periods import window_of
 from gateway.registry.schemas import PartError
 from gateway.registry.upstream import PartFailed, Upstream
 from gateway.reports.documents import content_v1 as v1
-from gateway.reports.documents.subjects import DocumentType, Subject, last_day, months_of
+from gateway.reports.documents.subjects import DocumentType, Subject, last_day
 
 CATEGORY_ZH = {
     "public_service_centre": "县级电子商务公共服务中心",
@@ -41,14 +43,18 @@ CATEGORY_ZH = {
 @dataclass
 class MemoUpstream(Upstream):
     """An :class:`Upstream` that makes each distinct call once: the dashboards' measurement
-    and the report's own sections ask for the same network, sales, coverage and training
-    figures, and share one answer."""
+    asks for the same network, sales, coverage, training and statistics figures as the
+    report's own sections, and shares the answers the report's figures calls brought."""
 
-    answers: dict[tuple[Any, ...], "asyncio.Task[Any]"] = field(default_factory=dict)
+    answers: dict[tuple[Any, ...], "asyncio.Future[Any]"] = field(default_factory=dict)
 
     @classmethod
     def over(cls, upstream: Upstream) -> "MemoUpstream":
         return cls(**{f.name: getattr(upstream, f.name) for f in fields(Upstream)})
+
+    @staticmethod
+    def _key(service: str, path: str, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        return service, path, tuple(sorted((params or {}).items()))
 
     async def get(
         self,
@@ -59,14 +65,22 @@ class MemoUpstream(Upstream):
         *,
         part: str,
     ) -> Any:
-        key = (service, path, tuple(sorted((params or {}).items())))
-        task = self.answers.get(key)
-        if task is None:
-            task = asyncio.ensure_future(
+        key = self._key(service, path, params)
+        answer = self.answers.get(key)
+        if answer is None:
+            answer = asyncio.ensure_future(
                 Upstream.get(self, caller, service, path, params, part=part)
             )
-            self.answers[key] = task
-        return await task
+            self.answers[key] = answer
+        return await answer
+
+    def remember(
+        self, service: str, path: str, params: Mapping[str, Any] | None, answer: Any
+    ) -> None:
+        """What ``GET path?params`` answers, as part of a larger answer of that service."""
+        known: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        known.set_result(answer)
+        self.answers[self._key(service, path, params)] = known
 
 
 def _month(day: Any) -> str:
@@ -108,85 +122,101 @@ class Reader:
 async def read_content(reader: Reader, subject: Subject, period: Period) -> v1.ReportContent:
     upstream = MemoUpstream.over(reader.upstream)
     caller = reader.caller
-    window = window_of(period, today=last_day(period))
     first, last = period.start, last_day(period)
-    months = months_of(period)
     where = {"division": subject.prefix} if subject.prefix else {}
-    limit = asyncio.Semaphore(upstream.fanout)
-
-    async def ask(service: str, path: str, params: Mapping[str, Any], part: str) -> Any:
-        async with limit:
-            return await upstream.get(caller, service, path, params, part=part)
-
-    async def targets() -> tuple[list[v1.TargetResult], list[PartError]]:
-        if subject.document is DocumentType.NATION:
-            return [], []  # the policies set regional targets; the nation adopts none
-        division = Division(subject.code, "", DivisionLevel(subject.level))
-        rows, errors = await measure(upstream, caller, [division], window)
-        return [
-            v1.TargetResult(
-                target_set=t.target_set,
-                target_set_title=t.target_set_title,
-                indicator=t.indicator,
-                indicator_name=t.indicator_name_zh,
-                unit=t.unit.value,
-                comparator=t.comparator,
-                target=t.target,
-                deadline=t.deadline,
-                counted_from=t.counted_from,
-                counted_to=t.counted_to,
-                value=t.value,
-                gap=t.gap,
-                status=t.status,
-                status_zh=t.status_zh,
-            )
-            for t in rows[0].targets
-        ], errors
-
+    # What a report reads of each service, in one call each (``…/indicators/report``; the
+    # training indicators are one route already), the four at once: part → the call.
     calls = {
-        "network": ask("stations", "/v1/indicators/network",
-                       {**where, "month": _month(months[-1])}, "network"),
-        "sales": ask("stations", "/v1/indicators/sales",
-                     {**where, "from": _month(first), "to": _month(last)}, "operations"),
-        "coverage": ask("logistics", "/v1/indicators/coverage",
-                        {**where, "as_of": last.isoformat()}, "logistics"),
-        "volumes": ask("logistics", "/v1/indicators/volumes",
-                       {**where, "from": _month(first), "to": _month(last)}, "volumes"),
-        "training": ask("training", "/v1/indicators/training",
-                        {**where, "from": first.isoformat(), "to": last.isoformat()}, "training"),
-        "programme": ask("programme", "/v1/indicators/programme",
-                         {**where, "from": first.isoformat(), "to": last.isoformat()},
-                         "programme"),
-        **{
-            f"rate {m:%Y-%m}": ask("stations", "/v1/reports/rate",
-                                   {**where, "month": _month(m)}, f"reporting {m:%Y-%m}")
-            for m in months[:-1]  # the last month's rate comes with the network figures
-        },
+        "stations": ("stations", "/v1/indicators/report", {**where, "period": period.label}),
+        "logistics": ("logistics", "/v1/indicators/report", {**where, "period": period.label}),
+        "training": ("training", "/v1/indicators/training",
+                     {**where, "from": first.isoformat(), "to": last.isoformat()}),
+        "programme": ("programme", "/v1/indicators/report", {**where, "period": period.label}),
     }  # fmt: skip
-    names = list(calls)
-    answers = await asyncio.gather(*calls.values(), targets(), return_exceptions=True)
+    answers = await asyncio.gather(
+        *(
+            upstream.get(caller, service, path, params, part=part)
+            for part, (service, path, params) in calls.items()
+        ),
+        return_exceptions=True,
+    )
     found: dict[str, Any] = {}
     errors: list[PartError] = []
-    for name, answer in zip(names, answers[:-1], strict=True):
+    for part, answer in zip(calls, answers, strict=True):
         if isinstance(answer, PartFailed):
             errors.append(answer.error)
         elif isinstance(answer, BaseException):
             raise answer
         else:
-            found[name] = answer
-    measured = answers[-1]
-    if isinstance(measured, BaseException):
-        raise measured
-    target_rows, target_errors = measured
-    errors.extend(target_errors)
+            found[part] = answer
     if errors:
         raise _incomplete(subject, errors)
-    return _content(subject, period, found, target_rows)
+    _remember_parts(upstream, subject, period, found)
+    targets, target_errors = await _targets(upstream, caller, subject, period)
+    if target_errors:
+        raise _incomplete(subject, target_errors)
+    return _content(subject, period, found, targets)
+
+
+def _remember_parts(
+    upstream: MemoUpstream, subject: Subject, period: Period, found: dict[str, Any]
+) -> None:
+    """Each part of the figures answers as the answer of its own route, for the targets'
+    measurement (``measure`` asks those routes, as the dashboards do)."""
+    where = {"division": subject.prefix} if subject.prefix else {}
+    first, last = period.start, last_day(period)
+    stations, logistics, programme = found["stations"], found["logistics"], found["programme"]
+    parts = [
+        ("stations", "/v1/indicators/network", {"month": _month(last)}, stations["network"]),
+        ("stations", "/v1/indicators/sales", {"from": _month(first), "to": _month(last)},
+         stations["sales"]),
+        ("logistics", "/v1/indicators/coverage", {"as_of": last.isoformat()},
+         logistics["coverage"]),
+        ("programme", "/v1/indicators/statistics", {"period": period.label},
+         programme["statistics"]),
+    ]  # fmt: skip
+    for service, path, params, answer in parts:
+        upstream.remember(service, path, {**where, **params}, answer)
+    if programme["targets"] is not None:
+        upstream.remember(
+            "programme", f"/v1/counties/{subject.code}/targets", None, programme["targets"]
+        )
+
+
+async def _targets(
+    upstream: Upstream, caller: Caller, subject: Subject, period: Period
+) -> tuple[list[v1.TargetResult], list[PartError]]:
+    """The division's targets, measured by the dashboards' own code: what the figures calls
+    answered is not asked again; a flow target counted over a window of its own is."""
+    if subject.document is DocumentType.NATION:
+        return [], []  # the policies set regional targets; the nation adopts none
+    division = Division(subject.code, "", DivisionLevel(subject.level))
+    window = window_of(period, today=last_day(period))
+    rows, errors = await measure(upstream, caller, [division], window)
+    return [
+        v1.TargetResult(
+            target_set=t.target_set,
+            target_set_title=t.target_set_title,
+            indicator=t.indicator,
+            indicator_name=t.indicator_name_zh,
+            unit=t.unit.value,
+            comparator=t.comparator,
+            target=t.target,
+            deadline=t.deadline,
+            counted_from=t.counted_from,
+            counted_to=t.counted_to,
+            value=t.value,
+            gap=t.gap,
+            status=t.status,
+            status_zh=t.status_zh,
+        )
+        for t in rows[0].targets
+    ], errors
 
 
 def _incomplete(subject: Subject, errors: list[PartError]) -> Exception:
-    network = next((e for e in errors if e.part == "network"), None)
-    if network is not None and network.status == 404:
+    stations = next((e for e in errors if e.part == "stations"), None)
+    if stations is not None and stations.status == 404:
         return NotFound(
             f"no division {subject.code}",
             detail_zh=f"没有区划 {subject.code}",
@@ -206,10 +236,10 @@ def _incomplete(subject: Subject, errors: list[PartError]) -> Exception:
 def _content(
     subject: Subject, period: Period, found: dict[str, Any], targets: list[v1.TargetResult]
 ) -> v1.ReportContent:
-    network, sales, coverage = found["network"], found["sales"], found["coverage"]
-    training, programme = found["training"], found["programme"]
-    rates = {a["month"]: a for k, a in found.items() if k.startswith("rate ")}
-    rates[network["reporting"]["month"]] = network["reporting"]
+    network, sales = found["stations"]["network"], found["stations"]["sales"]
+    coverage, volumes = found["logistics"]["coverage"], found["logistics"]["volumes"]
+    training, programme = found["training"], found["programme"]["progress"]
+    rates = {r["month"]: r for r in found["stations"]["reporting"]}
     tiers = network["stations"]["by_tier"]
     by_kind = coverage["depots"]["by_kind"]
     levels = training["by_level"]
@@ -261,10 +291,8 @@ def _content(
                 village_pickup=by_kind.get("village_pickup", 0),
                 shared=coverage["depots"]["shared"],
             ),
-            volumes=[
-                v1.VolumeMonth(month=m["month"], **_volumes(m)) for m in found["volumes"]["months"]
-            ],
-            volumes_total=v1.VolumeFigures(**_volumes(found["volumes"]["total"])),
+            volumes=[v1.VolumeMonth(month=m["month"], **_volumes(m)) for m in volumes["months"]],
+            volumes_total=v1.VolumeFigures(**_volumes(volumes["total"])),
         ),
         training=v1.Training(
             people_times=training["people_times"],

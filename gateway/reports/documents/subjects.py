@@ -15,7 +15,7 @@ from common.identifiers import (
     division_prefix,
     normalize_division_code,
 )
-from common.months import add_months, china_today
+from common.months import china_today
 from common.periods import Period, parse_period
 
 
@@ -107,11 +107,3 @@ def closed_period(raw: str, today: date | None = None) -> Period:
 
 def last_day(period: Period) -> date:
     return period.end - timedelta(days=1)
-
-
-def months_of(period: Period) -> list[date]:
-    months, month = [], period.start
-    while month < period.end:
-        months.append(month)
-        month = add_months(month, 1)
-    return months

@@ -15,13 +15,15 @@ Statements come as (scoped, nation) pairs (``common.divisionscope.variants``) an
 constants so the benchmark runs exactly this SQL through raw asyncpg.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, RowMapping, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db import RawStatement
 from common.divisionscope import Scope, variants
 from services.logistics.reference.models import LogisticsDivision
 
@@ -181,18 +183,36 @@ async def division(session: AsyncSession, code: str) -> Row[Any] | None:
     return (await session.execute(DIVISION, {"code": code})).first()
 
 
+# What a report document reads (coverage and volumes) runs on the pool's asyncpg connection
+# (``common.db.read_connection``, ADR 0051); the routes' sessions run the same statements.
+_COVERAGE_RAW = {nation: RawStatement(statement) for nation, statement in COVERAGE.items()}
+_VOLUMES_RAW = {nation: RawStatement(statement) for nation, statement in VOLUMES.items()}
+
+
 async def coverage(
-    session: AsyncSession, scope: Scope, *, as_of: date, deliveries: int
-) -> RowMapping:
+    db: AsyncSession | asyncpg.Connection, scope: Scope, *, as_of: date, deliveries: int
+) -> Mapping[str, Any]:
     params = scope.params() | {"as_of": as_of, "deliveries": deliveries}
-    return (await session.execute(COVERAGE[scope.nation], params)).mappings().one()
+    if isinstance(db, AsyncSession):
+        return (await db.execute(COVERAGE[scope.nation], params)).mappings().one()
+    row = await _COVERAGE_RAW[scope.nation].fetchrow(db, **params)
+    if row is None:
+        raise RuntimeError("the coverage statement answers one row")
+    return row
 
 
 async def volumes(
-    session: AsyncSession, scope: Scope, *, first: date, last: date, after_last: date
-) -> Sequence[RowMapping]:
+    db: AsyncSession | asyncpg.Connection,
+    scope: Scope,
+    *,
+    first: date,
+    last: date,
+    after_last: date,
+) -> Sequence[Mapping[str, Any]]:
     params = scope.params() | {"first": first, "last": last, "after_last": after_last}
-    return (await session.execute(VOLUMES[scope.nation], params)).mappings().all()
+    if isinstance(db, AsyncSession):
+        return (await db.execute(VOLUMES[scope.nation], params)).mappings().all()
+    return await _VOLUMES_RAW[scope.nation].fetch(db, **params)
 
 
 async def gaps(

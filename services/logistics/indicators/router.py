@@ -5,14 +5,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from common.auth import SignedInDep
 from common.authz import require_division_reader
 from common.cells import parse_month
 from common.codelists import division_codes
-from common.db import SessionDep
+from common.db import SessionDep, read_connection
+from common.divisionscope import division_scope
 from common.errors import BadRequest, Forbidden, NotFound, Unprocessable, problem_responses
 from common.identifiers import DivisionLevel
 from common.months import add_months, china_today, current_month
 from common.pagination import Page, PageParams, cursor_key, next_link, page_params
+from common.periods import PERIOD_EXAMPLES, parse_period
 from services.logistics.caller import CallerDep, SignedInCallerDep
 from services.logistics.indicators import repository, service
 from services.logistics.indicators.schemas import (
@@ -20,6 +23,7 @@ from services.logistics.indicators.schemas import (
     PlaceCarriers,
     PlacesCoverage,
     PointGap,
+    ReportFigures,
     TownshipGap,
     VolumeIndicators,
 )
@@ -56,10 +60,15 @@ async def coverage(
     principal: CallerDep,
     division: DivisionQuery = None,
     as_of: AsOfQuery = None,
-    min_deliveries: Annotated[int, Query(ge=1, le=14, description="deliveries a week")] = 5,
+    min_deliveries: Annotated[
+        int, Query(ge=1, le=14, description="deliveries a week")
+    ] = service.MIN_DELIVERIES,
 ) -> CoverageIndicators:
     return await service.coverage(
-        session, division, as_of=as_of or china_today(), min_deliveries=min_deliveries
+        session,
+        division_scope(division),
+        as_of=as_of or china_today(),
+        min_deliveries=min_deliveries,
     )
 
 
@@ -136,6 +145,36 @@ async def volumes(
             location="query",
         )
     return await service.volumes(session, where, first_month, last_month)
+
+
+@router.get(
+    "/report",
+    summary="What a report document reads of a division for a period",
+    description="In one answer, each part exactly as its own route answers it: courier "
+    "coverage on the period's last day (`/coverage`, default `min_deliveries`) and parcels "
+    "by month (`/volumes`) — what the gateway's report documents read of logistics, one "
+    "request instead of one per route. A finished month, quarter or year. Not public (the "
+    "volumes are not): officials and platforms over the division, services and admins.",
+    responses=problem_responses(
+        (NotFound, "`division_not_found`"),
+        (Unprocessable, "`invalid_division`; `invalid_period`, `period_not_finished`"),
+        (Forbidden, "`outside_scope` or `role_forbidden`"),
+    ),
+)
+async def report(
+    request: Request,
+    principal: SignedInDep,
+    period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
+    division: DivisionQuery = None,
+) -> ReportFigures:
+    scope = division_scope(division)
+    require_division_reader(
+        principal, scope.code, doing="read parcel volumes", doing_zh="查看快递业务量"
+    )
+    parsed = parse_period(period, field="period", location="query")
+    # On the pool's asyncpg connection, one statement after another (ADR 0051).
+    async with read_connection(request) as conn:
+        return await service.report(conn, scope, parsed)
 
 
 def _month(raw: str, field: str) -> date:

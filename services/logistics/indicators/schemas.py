@@ -71,6 +71,18 @@ class VolumeIndicators(BaseModel):
     total: MonthVolumes
 
 
+class ReportFigures(BaseModel):
+    """Everything a report document reads of logistics for a division and period, in one
+    answer: each part exactly what its own route answers."""
+
+    coverage: CoverageIndicators = Field(
+        description="as `/v1/indicators/coverage` answers on the period's last day"
+    )
+    volumes: VolumeIndicators = Field(
+        description="as `/v1/indicators/volumes` answers for the period's months"
+    )
+
+
 class TownshipGap(BaseModel):
     code: str
     name: str

@@ -2,14 +2,16 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.divisionscope import division_scope
+from common.divisionscope import Scope, division_scope
 from common.errors import NotFound
 from common.months import add_months
+from common.periods import Period
 from services.logistics.coverage.models import CoverageMode
 from services.logistics.indicators import repository
 from services.logistics.indicators.schemas import (
@@ -19,12 +21,16 @@ from services.logistics.indicators.schemas import (
     DivisionRef,
     MonthVolumes,
     PointGap,
+    ReportFigures,
     Share,
     TownshipGap,
     VolumeIndicators,
 )
 
 NATION = DivisionRef(code=None, name="全国", level="nation")
+# A township counts as frequently served from this many deliveries a week (the default of
+# ``/coverage``'s ``min_deliveries``).
+MIN_DELIVERIES = 5
 
 
 @dataclass(frozen=True)
@@ -63,11 +69,10 @@ def _share(reached: int, total: int) -> Share:
 
 
 async def coverage(
-    session: AsyncSession, raw_division: str | None, *, as_of: date, min_deliveries: int
+    db: AsyncSession | asyncpg.Connection, scope: Scope, *, as_of: date, min_deliveries: int
 ) -> CoverageIndicators:
     """The figures and the division they are of, in one statement."""
-    scope = division_scope(raw_division)
-    row = await repository.coverage(session, scope, as_of=as_of, deliveries=min_deliveries)
+    row = await repository.coverage(db, scope, as_of=as_of, deliveries=min_deliveries)
     division = NATION
     if scope.code is not None:
         if row["division_name"] is None:
@@ -114,13 +119,27 @@ def _month(row: Any) -> MonthVolumes:
     )
 
 
-async def volumes(session: AsyncSession, where: Where, first: date, last: date) -> VolumeIndicators:
+async def volumes(
+    db: AsyncSession | asyncpg.Connection, where: Where, first: date, last: date
+) -> VolumeIndicators:
     rows = await repository.volumes(
-        session, where.scope, first=first, last=last, after_last=add_months(last, 1)
+        db, where.scope, first=first, last=last, after_last=add_months(last, 1)
     )
     return VolumeIndicators(
         division=where.division, months=[_month(r) for r in rows[:-1]], total=_month(rows[-1])
     )
+
+
+async def report(conn: asyncpg.Connection, scope: Scope, period: Period) -> ReportFigures:
+    """What a report document reads of logistics for a division and period, on one
+    connection and by the statements of ``/coverage`` and ``/volumes``: coverage on the
+    period's last day (whose statement also finds the division: 404 when there is none) and
+    parcels by month."""
+    found = await coverage(
+        conn, scope, as_of=period.end - timedelta(days=1), min_deliveries=MIN_DELIVERIES
+    )
+    parcels = await volumes(conn, Where(found.division, scope), period.start, period.months[-1])
+    return ReportFigures(coverage=found, volumes=parcels)
 
 
 async def township_gaps(

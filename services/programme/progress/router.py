@@ -9,9 +9,10 @@ from common.auth import PrincipalDep
 from common.authz import require_division_reader
 from common.db import SessionDep
 from common.errors import Unprocessable, problem_responses
-from services.programme.divisions import READ
+from common.periods import PERIOD_EXAMPLES, parse_period
+from services.programme.divisions import READ, DivisionQuery
 from services.programme.progress import service
-from services.programme.progress.schemas import ProgrammeProgress
+from services.programme.progress.schemas import ProgrammeProgress, ReportFigures
 from services.programme.statistics.service import division_prefix_of
 
 router = APIRouter(prefix="/v1", tags=["indicators"])
@@ -39,17 +40,43 @@ async def programme_progress(
     principal: PrincipalDep,
     first: Annotated[date, Query(alias="from", examples=["2026-01-01"])],
     last: Annotated[date, Query(alias="to", examples=["2026-03-31"])],
-    division: Annotated[
-        str | None,
-        Query(
-            max_length=12,
-            description="county, prefecture or province code; the nation when absent",
-            examples=["1411"],
-        ),
-    ] = None,
+    division: DivisionQuery = None,
 ) -> ProgrammeProgress:
     prefix = division_prefix_of(division)
     require_division_reader(
         principal, prefix.ljust(12, "0") if prefix else None, doing=READ[0], doing_zh=READ[1]
     )
     return await service.progress(session, prefix, first, last)
+
+
+@router.get(
+    "/indicators/report",
+    summary="What a report document reads of a division for a period",
+    description="In one answer, each part exactly as its own route answers it: programme "
+    "progress from the period's first day to its last (`/v1/indicators/programme`), the "
+    "county statistics (`/v1/indicators/statistics`) and, for a county, the targets it "
+    "adopted (`/v1/counties/{county}/targets`) — what the gateway's report documents read of "
+    "programme, one request instead of one per route. A finished month, quarter or year; "
+    "officials and platforms over the division.",
+    response_model=ReportFigures,
+    response_model_by_alias=True,
+    responses=problem_responses(
+        (
+            Unprocessable,
+            "`invalid_division_code`, `below_county`, `unknown_division` … (division); "
+            "`invalid_period`, `period_not_finished` (period)",
+        )
+    ),
+)
+async def report(
+    session: SessionDep,
+    principal: PrincipalDep,
+    period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
+    division: DivisionQuery = None,
+) -> ReportFigures:
+    prefix = division_prefix_of(division)
+    require_division_reader(
+        principal, prefix.ljust(12, "0") if prefix else None, doing=READ[0], doing_zh=READ[1]
+    )
+    parsed = parse_period(period, field="period", location="query")
+    return await service.report(session, prefix, parsed)

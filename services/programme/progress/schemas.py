@@ -6,6 +6,8 @@ from pydantic import BaseModel, Field
 
 from common.fields import Money
 from services.programme.ledger.schemas import SourceAmounts
+from services.programme.statistics.schemas import StatisticsIndicators
+from services.programme.targets.schemas import CountyTargets
 
 
 class Allocated(BaseModel):
@@ -57,3 +59,18 @@ class ProgrammeProgress(BaseModel):
     disbursed_in_period: Money
     by_category: list[CategoryProgress]
     breaches: Breaches = Field(description="fund-rule breaches the last check holds")
+
+
+class ReportFigures(BaseModel):
+    """Everything a report document reads of programme for a division and period, in one
+    answer: each part exactly what its own route answers."""
+
+    progress: ProgrammeProgress = Field(
+        description="as `/v1/indicators/programme` answers from the period's first day to its last"
+    )
+    statistics: StatisticsIndicators = Field(
+        description="as `/v1/indicators/statistics` answers for the period"
+    )
+    targets: CountyTargets | None = Field(
+        description="a county's: as `/v1/counties/{county}/targets` answers; null above a county"
+    )

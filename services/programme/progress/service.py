@@ -2,12 +2,15 @@
 by source and category, fund-rule breaches — what a county reports to MOFCOM (Shanxi 2017
 §(五)) and what the gateway's report documents read for a county and its roll-ups."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import Unprocessable
+from common.identifiers import DivisionLevel, division_level
+from common.periods import Period
+from services.programme.divisions import COUNTY, checked_division
 from services.programme.ledger.schemas import SourceAmounts
 from services.programme.progress import repository
 from services.programme.progress.schemas import (
@@ -17,7 +20,10 @@ from services.programme.progress.schemas import (
     CategoryProgress,
     Milestones,
     ProgrammeProgress,
+    ReportFigures,
 )
+from services.programme.statistics import service as statistics
+from services.programme.targets import service as targets
 
 _SOURCES = ("central", "local", "social")
 
@@ -91,4 +97,19 @@ async def progress(
                 key=lambda b: (b.kind, b.basis),
             ),
         ),
+    )
+
+
+async def report(session: AsyncSession, prefix: str, period: Period) -> ReportFigures:
+    """What a report document reads of programme for a division (``prefix``, '' for the
+    nation) and period, on the request's session (one connection) and by the statements of
+    ``/indicators/programme``, ``/indicators/statistics`` and, for a county, its targets."""
+    county_targets = None
+    if prefix and division_level(prefix.ljust(12, "0")) is DivisionLevel.COUNTY:
+        county = await checked_division(session, prefix, COUNTY, field="division", location="query")
+        county_targets = await targets.county_targets(session, county.code)
+    return ReportFigures(
+        progress=await progress(session, prefix, period.start, period.end - timedelta(days=1)),
+        statistics=await statistics.indicators(session, prefix, period),
+        targets=county_targets,
     )

@@ -20,7 +20,13 @@ from common.errors import (
 )
 from common.etag import etag
 from common.periods import PERIOD_EXAMPLES, PeriodKind, parse_period
-from services.programme.divisions import COUNTY_PROBLEMS, READ, CountyPath, ReadableCounty
+from services.programme.divisions import (
+    COUNTY_PROBLEMS,
+    READ,
+    CountyPath,
+    DivisionQuery,
+    ReadableCounty,
+)
 from services.programme.statistics import service
 from services.programme.statistics.schemas import (
     PeriodStatistics,
@@ -140,14 +146,7 @@ async def statistics_indicators(
     session: SessionDep,
     principal: PrincipalDep,
     period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
-    division: Annotated[
-        str | None,
-        Query(
-            max_length=12,
-            description="county, prefecture or province code; the nation when absent",
-            examples=["1411"],
-        ),
-    ] = None,
+    division: DivisionQuery = None,
 ) -> StatisticsIndicators:
     prefix = service.division_prefix_of(division)
     require_division_reader(

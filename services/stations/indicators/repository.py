@@ -248,10 +248,13 @@ DIVISION = select(_division.c.code, _division.c.name, _division.c.level).where(
 )
 
 
-# The hot reads (a division's network indicators, the first page of a gap list) run on the
-# pool's asyncpg connection (``common.db.read_connection``, ADR 0051).
+# The hot reads (a division's network indicators, the first page of a gap list, what a
+# report document reads) run on the pool's asyncpg connection (``common.db.read_connection``,
+# ADR 0051).
 _DIVISION = RawStatement(DIVISION)
 _NETWORK = {nation: RawStatement(statement) for nation, statement in NETWORK.items()}
+_RATE = {nation: RawStatement(statement) for nation, statement in REPORTING.items()}
+_SALES = {nation: RawStatement(statement) for nation, statement in SALES.items()}
 _GAPS = {
     kind: {nation: RawStatement(statement) for nation, statement in variants.items()}
     for kind, variants in GAPS.items()
@@ -276,10 +279,15 @@ async def network(
 
 
 async def reporting(
-    session: AsyncSession, scope: Scope, *, month: date, next_month: date
-) -> RowMapping:
+    db: AsyncSession | asyncpg.Connection, scope: Scope, *, month: date, next_month: date
+) -> Mapping[str, Any]:
     params = scope.params() | {"month": month, "next_month": next_month}
-    return (await session.execute(REPORTING[scope.nation], params)).mappings().one()
+    if isinstance(db, AsyncSession):
+        return (await db.execute(REPORTING[scope.nation], params)).mappings().one()
+    row = await _RATE[scope.nation].fetchrow(db, **params)
+    if row is None:
+        raise RuntimeError("the reporting statement answers one row")
+    return row
 
 
 async def overdue(
@@ -301,10 +309,12 @@ async def overdue(
 
 
 async def sales(
-    session: AsyncSession, scope: Scope, *, first: date, last: date
-) -> Sequence[RowMapping]:
+    db: AsyncSession | asyncpg.Connection, scope: Scope, *, first: date, last: date
+) -> Sequence[Mapping[str, Any]]:
     params = scope.params() | {"first": first, "last": last}
-    return (await session.execute(SALES[scope.nation], params)).mappings().all()
+    if isinstance(db, AsyncSession):
+        return (await db.execute(SALES[scope.nation], params)).mappings().all()
+    return await _SALES[scope.nation].fetch(db, **params)
 
 
 async def gaps(

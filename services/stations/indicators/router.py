@@ -17,8 +17,15 @@ from common.errors import (
 )
 from common.months import add_months
 from common.pagination import Page, PageParams, next_link, page_params
+from common.periods import PERIOD_EXAMPLES, parse_period
 from services.stations.indicators import service
-from services.stations.indicators.schemas import Gap, GapKind, NetworkIndicators, Sales
+from services.stations.indicators.schemas import (
+    Gap,
+    GapKind,
+    NetworkIndicators,
+    ReportFigures,
+    Sales,
+)
 from services.stations.reports.router import DivisionQuery, MonthQueryDep
 from services.stations.reports.schemas import parse_month
 from services.stations.reports.service import last_finished_month
@@ -88,6 +95,39 @@ async def sales(
         principal, where.division.code, doing="read sales", doing_zh="查看销售额"
     )
     return await service.sales(session, where, first_month, last_month)
+
+
+@router.get(
+    "/report",
+    summary="What a report document reads of a division for a period",
+    description=(
+        "In one answer, each part exactly as its own route answers it: the network "
+        "indicators with the reporting rate of the period's last month (`/network`), sales "
+        "by month (`/sales`) and the reporting rate of every month (`/reports/rate`) — what "
+        "the gateway's report documents read of stations, one request instead of one per "
+        "route. A finished month, quarter or year. Not public (sales are not): officials and "
+        "platforms over the division (national ones without `division`), services and admins."
+    ),
+    response_model_by_alias=True,
+    responses=problem_responses(
+        (NotFound, "no such division"),
+        (Unprocessable, "a malformed division code; `invalid_period`, `period_not_finished`"),
+        (Unauthorized, "`authentication_required`: not public"),
+        (Forbidden, "`outside_scope` or `role_forbidden`"),
+    ),
+)
+async def report(
+    request: Request,
+    principal: SignedInDep,
+    period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
+    division: DivisionQuery = None,
+) -> ReportFigures:
+    scope = service.division_scope(division)
+    require_division_reader(principal, scope.code, doing="read sales", doing_zh="查看销售额")
+    parsed = parse_period(period, field="period", location="query")
+    # On the pool's asyncpg connection, one statement after another (ADR 0051).
+    async with read_connection(request) as conn:
+        return await service.report(conn, scope, parsed)
 
 
 @router.get(

@@ -86,6 +86,19 @@ class Sales(BaseModel):
     total: SalesFigures
 
 
+class ReportFigures(BaseModel):
+    """Everything a report document reads of stations for a division and period, in one
+    answer: each part exactly what its own route answers."""
+
+    network: NetworkIndicators = Field(
+        description="as `/v1/indicators/network` answers for the period's last month"
+    )
+    sales: Sales = Field(description="as `/v1/indicators/sales` answers for the period's months")
+    reporting: list[ReportingRate] = Field(
+        description="as `/v1/reports/rate` answers for each month of the period, oldest first"
+    )
+
+
 class Gap(BaseModel):
     code: str = Field(examples=["141124203212"])
     name: str

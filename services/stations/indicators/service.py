@@ -4,19 +4,19 @@ Everything is counted in SQL (``repository``); this module resolves the division
 in the months and turns counts into rates.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.divisionscope import Scope, division_scope
 from common.errors import Unprocessable
 from common.months import add_months
 from common.pagination import PageParams, cursor_key
+from common.periods import Period
 from services.stations.divisions.service import division_not_found
 from services.stations.indicators import repository
 from services.stations.indicators.schemas import (
@@ -26,6 +26,7 @@ from services.stations.indicators.schemas import (
     IndicatorDivision,
     NetworkIndicators,
     OverdueStation,
+    ReportFigures,
     Reporting,
     ReportingRate,
     Sales,
@@ -113,10 +114,10 @@ async def network(conn: asyncpg.Connection, scope: Scope, month: date) -> Networ
     )
 
 
-async def reporting_rate(session: AsyncSession, where: DivisionScope, month: date) -> ReportingRate:
-    row = await repository.reporting(
-        session, where.scope, month=month, next_month=add_months(month, 1)
-    )
+async def reporting_rate(
+    db: AsyncSession | asyncpg.Connection, where: DivisionScope, month: date
+) -> ReportingRate:
+    row = await repository.reporting(db, where.scope, month=month, next_month=add_months(month, 1))
     figures = _reporting(month, row["expected"], row["reported"])
     return ReportingRate(division=where.division, **figures.model_dump())
 
@@ -162,7 +163,9 @@ async def overdue(
     ]
 
 
-async def sales(session: AsyncSession, where: DivisionScope, first: date, last: date) -> Sales:
+async def sales(
+    db: AsyncSession | asyncpg.Connection, where: DivisionScope, first: date, last: date
+) -> Sales:
     if first > last:
         raise Unprocessable(
             f"from ({format_month(first)}) is after to ({format_month(last)})",
@@ -180,7 +183,7 @@ async def sales(session: AsyncSession, where: DivisionScope, first: date, last: 
             field="from",
             location="query",
         )
-    rows = await repository.sales(session, where.scope, first=first, last=last)
+    rows = await repository.sales(db, where.scope, first=first, last=last)
     # The last row is the ROLLUP total (month NULL).
     *monthly, total = rows
     return Sales(
@@ -192,8 +195,22 @@ async def sales(session: AsyncSession, where: DivisionScope, first: date, last: 
     )
 
 
-def _figures(row: RowMapping) -> dict[str, object]:
+def _figures(row: Mapping[str, Any]) -> dict[str, object]:
     return {name: value for name, value in row.items() if name != "month"}
+
+
+async def report(conn: asyncpg.Connection, scope: Scope, period: Period) -> ReportFigures:
+    """What a report document reads of a division for a period, on one connection and by the
+    statements of ``/network``, ``/sales`` and ``/reports/rate``: the network with the rate of
+    the period's last month (whose statement also finds the division: 404 when there is
+    none), sales by month, and the rate of each earlier month."""
+    *earlier, last = period.months
+    found = await network(conn, scope, last)
+    where = DivisionScope(found.division, scope)
+    figures = await sales(conn, where, period.start, last)
+    rates = [await reporting_rate(conn, where, month) for month in earlier]
+    rates.append(ReportingRate(division=found.division, **found.reporting.model_dump()))
+    return ReportFigures(network=found, sales=figures, reporting=rates)
 
 
 async def gaps(

@@ -139,3 +139,13 @@ def _person(seq: str, categories: list[str]) -> dict[str, object]:
         "residence_code": JIESHANG,
         "categories": categories,
     }
+
+
+async def adopt(programme: str, set_code: str = "shanxi-2017") -> None:
+    """The county adopts a target set (the Shanxi 2017 preset unless told), through
+    programme at ``programme``."""
+    async with httpx.AsyncClient(
+        base_url=programme, headers=internal_headers(Role.ADMIN), timeout=60
+    ) as client:
+        r = await client.put(f"/v1/counties/{COUNTY}/adoptions/{set_code}")
+        assert r.status_code == 201, r.text

@@ -13,7 +13,7 @@ from common.indicators import VOCABULARY
 from common.months import china_today
 from tests.gateway.conftest import Front, user_headers
 from tests.gateway.registry import scene
-from tests.support import internal_headers, problem
+from tests.support import problem
 
 COUNTY_OFFICIAL = user_headers(Role.OFFICIAL, division=scene.COUNTY)
 ZH = {"Accept-Language": "zh"}
@@ -24,11 +24,7 @@ async def adopted(front: Front, db: asyncpg.Pool) -> scene.Scene:
     built = await scene.build(
         db, front.services["logistics"], front.services["training"], locations=False
     )
-    async with httpx.AsyncClient(
-        base_url=front.services["programme"], headers=internal_headers(Role.ADMIN), timeout=60
-    ) as programme:
-        r = await programme.put(f"/v1/counties/{scene.COUNTY}/adoptions/shanxi-2017")
-        assert r.status_code == 201, r.text
+    await scene.adopt(front.services["programme"])
     return built
 
 
