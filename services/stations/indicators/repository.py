@@ -248,10 +248,11 @@ DIVISION = select(_division.c.code, _division.c.name, _division.c.level).where(
 )
 
 
-# The hot reads (a division's network indicators, the first page of a gap list) run on the
-# pool's asyncpg connection (``common.db.read_connection``, ADR 0051).
+# The hot reads (a division's network indicators and sales, the pages of a gap list) run on
+# the pool's asyncpg connection (``common.db.read_connection``, ADR 0051).
 _DIVISION = RawStatement(DIVISION)
 _NETWORK = {nation: RawStatement(statement) for nation, statement in NETWORK.items()}
+_SALES = {nation: RawStatement(statement) for nation, statement in SALES.items()}
 _GAPS = {
     kind: {nation: RawStatement(statement) for nation, statement in variants.items()}
     for kind, variants in GAPS.items()
@@ -301,10 +302,10 @@ async def overdue(
 
 
 async def sales(
-    session: AsyncSession, scope: Scope, *, first: date, last: date
-) -> Sequence[RowMapping]:
+    conn: asyncpg.Connection, scope: Scope, *, first: date, last: date
+) -> Sequence[Mapping[str, Any]]:
     params = scope.params() | {"first": first, "last": last}
-    return (await session.execute(SALES[scope.nation], params)).mappings().all()
+    return await _SALES[scope.nation].fetch(conn, **params)
 
 
 async def gaps(

@@ -4,13 +4,12 @@ Everything is counted in SQL (``repository``); this module resolves the division
 in the months and turns counts into rates.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.divisionscope import Scope, division_scope
@@ -162,7 +161,7 @@ async def overdue(
     ]
 
 
-async def sales(session: AsyncSession, where: DivisionScope, first: date, last: date) -> Sales:
+async def sales(conn: asyncpg.Connection, where: DivisionScope, first: date, last: date) -> Sales:
     if first > last:
         raise Unprocessable(
             f"from ({format_month(first)}) is after to ({format_month(last)})",
@@ -180,7 +179,7 @@ async def sales(session: AsyncSession, where: DivisionScope, first: date, last: 
             field="from",
             location="query",
         )
-    rows = await repository.sales(session, where.scope, first=first, last=last)
+    rows = await repository.sales(conn, where.scope, first=first, last=last)
     # The last row is the ROLLUP total (month NULL).
     *monthly, total = rows
     return Sales(
@@ -192,7 +191,7 @@ async def sales(session: AsyncSession, where: DivisionScope, first: date, last: 
     )
 
 
-def _figures(row: RowMapping) -> dict[str, object]:
+def _figures(row: Mapping[str, Any]) -> dict[str, object]:
     return {name: value for name, value in row.items() if name != "month"}
 
 
