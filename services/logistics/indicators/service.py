@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.divisionscope import division_scope
@@ -43,14 +44,15 @@ def _not_found(code: str) -> NotFound:
     )
 
 
-async def resolve_division(session: AsyncSession, raw: str | None) -> Where:
+async def resolve_division(db: AsyncSession | asyncpg.Connection, raw: str | None) -> Where:
+    """On the request's session, or on a hot read's connection."""
     scope = division_scope(raw)
     if scope.code is None:
         return Where(NATION, scope)
-    row = await repository.division(session, scope.code)
+    row = await repository.division(db, scope.code)
     if row is None:
         raise _not_found(scope.code)
-    return Where(DivisionRef(code=row.code, name=row.name, level=row.level), scope)
+    return Where(DivisionRef(code=row["code"], name=row["name"], level=row["level"]), scope)
 
 
 def _share(reached: int, total: int) -> Share:
@@ -63,11 +65,11 @@ def _share(reached: int, total: int) -> Share:
 
 
 async def coverage(
-    session: AsyncSession, raw_division: str | None, *, as_of: date, min_deliveries: int
+    conn: asyncpg.Connection, raw_division: str | None, *, as_of: date, min_deliveries: int
 ) -> CoverageIndicators:
     """The figures and the division they are of, in one statement."""
     scope = division_scope(raw_division)
-    row = await repository.coverage(session, scope, as_of=as_of, deliveries=min_deliveries)
+    row = await repository.coverage(conn, scope, as_of=as_of, deliveries=min_deliveries)
     division = NATION
     if scope.code is not None:
         if row["division_name"] is None:
@@ -124,10 +126,10 @@ async def volumes(session: AsyncSession, where: Where, first: date, last: date) 
 
 
 async def township_gaps(
-    session: AsyncSession, where: Where, *, as_of: date, after: str, limit: int
+    conn: asyncpg.Connection, where: Where, *, as_of: date, after: str, limit: int
 ) -> Sequence[TownshipGap]:
     rows = await repository.gaps(
-        session, where.scope, "townships-without-courier", as_of=as_of, after=after, limit=limit + 1
+        conn, where.scope, "townships-without-courier", as_of=as_of, after=after, limit=limit + 1
     )
     return [
         TownshipGap(
@@ -141,10 +143,10 @@ async def township_gaps(
 
 
 async def point_gaps(
-    session: AsyncSession, where: Where, *, as_of: date, after: str, limit: int
+    conn: asyncpg.Connection, where: Where, *, as_of: date, after: str, limit: int
 ) -> Sequence[PointGap]:
     rows = await repository.gaps(
-        session, where.scope, "points-without-carrier", as_of=as_of, after=after, limit=limit + 1
+        conn, where.scope, "points-without-carrier", as_of=as_of, after=after, limit=limit + 1
     )
     return [
         PointGap(
