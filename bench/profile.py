@@ -12,7 +12,11 @@ Scenarios:
 - ``gateway``: ``GET /stations/healthz`` through the gateway to the stations service, as
   ``http_json`` measures it; samples the gateway, then the service.
 - ``station_get``: ``GET /v1/stations/{code}`` on the national database, as ``station_get``.
-- ``county``: ``GET /v1/indicators/network`` of county 370982, as ``stations_indicators``.
+- ``county``, ``county_sales``, ``county_gaps``: county 370982's network indicators, its
+  sales of 12 months and its first page of villages without a point, as
+  ``stations_indicators`` sends them; ``logistics_county``, ``logistics_gaps``: its courier
+  coverage indicators and first page of townships without a courier, as
+  ``logistics_indicators`` (take ``--connections 1``, as those benchmarks do).
 - ``fund_check``: ``GET /v1/fund-check?division=141124`` on the programme benchmark's
   database, as ``fund_check`` (take ``--connections 1``, as the benchmark does).
 - ``coverage_bulk``: one 100,000-row coverage upload through the gateway (all created),
@@ -221,11 +225,15 @@ def _scenario(name: str) -> Iterator[list[Target]]:
             urls = [f"{programme.url}/v1/fund-check?division={fund_check.COUNTY}"]
             yield [Target("programme", programme.pid, urls, headers)]
             return
-        from bench.benchmarks.station_get import _codes
         from bench.national import bench_url
 
         url = bench_url()
         secret = secrets.token_hex(32)
+        if name in INDICATORS:
+            yield [_indicator_target(stack, name, url, secret, env)]
+            return
+        from bench.benchmarks.station_get import _codes
+
         token = mint_internal_token(
             Principal(subject="bench", role=Role.ADMIN), secret=secret, ttl_seconds=3600
         )
@@ -236,23 +244,55 @@ def _scenario(name: str) -> Iterator[list[Target]]:
         }
         stations = stack.enter_context(served("services.stations.app:create", env=env))
         headers = {"Authorization": f"Bearer {token}"}
-        if name == "station_get":
-            codes = asyncio.run(_codes(url))
-            paths = [f"/v1/stations/{code}" for code in codes]
-        else:
-            from bench.benchmarks.stations_indicators import COUNTY
-            from common.months import add_months, current_month
-
-            month = add_months(current_month(), -1)
-            paths = [f"/v1/indicators/network?division={COUNTY}&month={month:%Y-%m}"]
+        paths = [f"/v1/stations/{code}" for code in asyncio.run(_codes(url))]
         random.Random(1).shuffle(paths)
         yield [Target("stations", stations.pid, [stations.url + p for p in paths], headers)]
+
+
+# Indicator scenarios: a case of an indicator benchmark (its module, how the case's name
+# starts), sent as that benchmark sends it (a national platform's token).
+INDICATORS = {
+    "county": ("stations_indicators", "county 370982 network"),
+    "county_sales": ("stations_indicators", "county 370982 sales"),
+    "county_gaps": ("stations_indicators", "county 370982 villages"),
+    "logistics_county": ("logistics_indicators", "county 370982 coverage"),
+    "logistics_gaps": ("logistics_indicators", "county 370982 townships"),
+}
+
+
+def _indicator_target(
+    stack: ExitStack, name: str, url: str, secret: str, env: dict[str, str]
+) -> Target:
+    from importlib import import_module
+
+    from bench.core import Options
+    from common.auth import NATION
+
+    module_name, case_name = INDICATORS[name]
+    module = import_module(f"bench.benchmarks.{module_name}")
+    [case] = [c for c in module._cases(Options()) if c.name.startswith(case_name)]
+    component = module_name.removesuffix("_indicators")
+    prefix = component.upper()
+    app_env = env | {
+        f"{prefix}_DATABASE_URL": url,
+        f"{prefix}_LOG_JSON": "true",
+        "RURALNET_INTERNAL_SECRET": secret,
+        "LOGISTICS_FOLLOW_STATIONS": "false",
+    }
+    app = stack.enter_context(served(f"services.{component}.app:create", env=app_env))
+    token = mint_internal_token(
+        Principal(subject="bench", role=Role.PLATFORM, division=NATION),
+        secret=secret,
+        ttl_seconds=3600,
+    )
+    return Target(component, app.pid, [app.url + case.path], {"Authorization": f"Bearer {token}"})
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument(
-        "scenario", choices=["gateway", "station_get", "county", "fund_check", "coverage_bulk"]
+        "scenario",
+        choices=["gateway", "station_get", *INDICATORS, "fund_check", "coverage_bulk"],
     )
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)

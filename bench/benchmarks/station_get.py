@@ -6,9 +6,9 @@ internal token; JSON logs, as in production) and ``bench.apps:bare_station``, wh
 very SELECT the registry runs for that request (``registry.repository.READ_BY_CODE``) on an
 asyncpg pool and builds the same JSON by hand (checked equal, ETag included, on a sample
 before timing). Both get the same sequence of station codes, drawn at random (fixed seed)
-from the database. Throughput on 16 keep-alive connections (the goal: at least 0.6 of the
-bare endpoint's), latency on one; the two take turns over three rounds and each figure is
-the median round's.
+from the database. Throughput on 16 keep-alive connections (the goal, issue 7: at least 0.5
+of the bare endpoint's), latency on one; the two take turns over three rounds and each
+figure is the median round's.
 
 Both keep 16 database connections (``STATIONS_DB_POOL_SIZE=16``; the bare pool holds up to
 16). A third process, the API at its default pool size (10, no overflow: requests beyond
@@ -34,7 +34,7 @@ POOL_SIZE = THROUGHPUT_CONNECTIONS
 CODES = 20_000  # distinct requests in the sequence (both sides get the same one)
 SEED = 20231
 CHECKED = 50  # codes whose answers are compared before timing
-GOAL_THROUGHPUT = 0.6
+GOAL_THROUGHPUT = 0.5  # issue 7
 
 
 async def _codes(url: str) -> list[str]:

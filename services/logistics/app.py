@@ -10,6 +10,7 @@ from services.logistics.carriers.router import router as carriers_router
 from services.logistics.changes.router import router as changes_router
 from services.logistics.coverage.router import router as coverage_router
 from services.logistics.depots.router import router as depots_router
+from services.logistics.indicators.router import HOT_ROUTES as INDICATOR_HOT_ROUTES
 from services.logistics.indicators.router import router as indicators_router
 from services.logistics.points.router import router as points_router
 from services.logistics.settings import LogisticsSettings
@@ -32,6 +33,7 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
             indicators_router,
             changes_router,
         ],
+        hot_routes=INDICATOR_HOT_ROUTES,
         readiness_checks=[feed_readiness],
         extra_lifespan=follow_stations,
     )

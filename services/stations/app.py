@@ -9,6 +9,7 @@ from services.stations.base import SCHEMA
 from services.stations.changes.router import router as changes_router
 from services.stations.divisions.export import router as reference_router
 from services.stations.divisions.router import router as divisions_router
+from services.stations.indicators.router import HOT_ROUTES as INDICATOR_HOT_ROUTES
 from services.stations.indicators.router import router as indicators_router
 from services.stations.registry.router import HOT_READ
 from services.stations.registry.router import router as registry_router
@@ -30,5 +31,5 @@ def create(settings: StationsSettings | None = None) -> FastAPI:
             changes_router,
             reference_router,
         ],
-        hot_routes=[HOT_READ],
+        hot_routes=[HOT_READ, *INDICATOR_HOT_ROUTES],
     )

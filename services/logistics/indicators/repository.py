@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Row, RowMapping, bindparam, select, text
+from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import RawStatement
@@ -179,23 +179,29 @@ DIVISION = select(_division.c.code, _division.c.name, _division.c.level).where(
 )
 
 
-async def division(session: AsyncSession, code: str) -> Row[Any] | None:
-    return (await session.execute(DIVISION, {"code": code})).first()
-
-
-# What a report document reads (coverage and volumes) runs on the pool's asyncpg connection
-# (``common.db.read_connection``, ADR 0051); the routes' sessions run the same statements.
+# The coverage indicators, the gap lists and what a report document reads (coverage and
+# volumes) run on the pool's asyncpg connection (``common.db.read_connection``, ADR 0051).
+_DIVISION = RawStatement(DIVISION)
 _COVERAGE_RAW = {nation: RawStatement(statement) for nation, statement in COVERAGE.items()}
 _VOLUMES_RAW = {nation: RawStatement(statement) for nation, statement in VOLUMES.items()}
+_GAPS = {
+    kind: {nation: RawStatement(statement) for nation, statement in pair.items()}
+    for kind, pair in GAPS.items()
+}
+
+
+async def division(db: AsyncSession | asyncpg.Connection, code: str) -> Mapping[str, Any] | None:
+    """A division's code, name and level, on a session or a hot read's connection."""
+    if isinstance(db, AsyncSession):
+        return (await db.execute(DIVISION, {"code": code})).mappings().first()
+    return await _DIVISION.fetchrow(db, code=code)
 
 
 async def coverage(
-    db: AsyncSession | asyncpg.Connection, scope: Scope, *, as_of: date, deliveries: int
+    conn: asyncpg.Connection, scope: Scope, *, as_of: date, deliveries: int
 ) -> Mapping[str, Any]:
     params = scope.params() | {"as_of": as_of, "deliveries": deliveries}
-    if isinstance(db, AsyncSession):
-        return (await db.execute(COVERAGE[scope.nation], params)).mappings().one()
-    row = await _COVERAGE_RAW[scope.nation].fetchrow(db, **params)
+    row = await _COVERAGE_RAW[scope.nation].fetchrow(conn, **params)
     if row is None:
         raise RuntimeError("the coverage statement answers one row")
     return row
@@ -216,10 +222,10 @@ async def volumes(
 
 
 async def gaps(
-    session: AsyncSession, scope: Scope, kind: str, *, as_of: date, after: str, limit: int
-) -> Sequence[RowMapping]:
+    conn: asyncpg.Connection, scope: Scope, kind: str, *, as_of: date, after: str, limit: int
+) -> Sequence[Mapping[str, Any]]:
     params = scope.params() | {"as_of": as_of, "after": after, "limit": limit}
-    return (await session.execute(GAPS[kind][scope.nation], params)).mappings().all()
+    return await _GAPS[kind][scope.nation].fetch(conn, **params)
 
 
 # Carriers reaching each place of a batch on :as_of: a village by coverage of the village; a

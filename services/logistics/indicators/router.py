@@ -1,9 +1,18 @@
-"""Logistics indicators and gap lists per county, prefecture, province or the nation."""
+"""Logistics indicators and gap lists per county, prefecture, province or the nation.
 
+The coverage indicators and the gap lists are hot reads: on the pool's asyncpg connection
+(ADR 0051); the plain case of the coverage indicators and of the townships without a
+courier is answered before FastAPI's routing by the endpoints below called directly
+(``HOT_ROUTES``, ``common.hotpath``, ADR 0052). They are public and read no principal, so
+a carrier's is not looked up in the alias table (``caller``) for them.
+"""
+
+import re
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
 
 from common.auth import SignedInDep
 from common.authz import require_division_reader
@@ -12,6 +21,7 @@ from common.codelists import division_codes
 from common.db import SessionDep, read_connection
 from common.divisionscope import division_scope
 from common.errors import BadRequest, Forbidden, NotFound, Unprocessable, problem_responses
+from common.hotpath import HotRoute, Plain, answer, route_query
 from common.identifiers import DivisionLevel
 from common.months import add_months, china_today, current_month
 from common.pagination import Page, PageParams, cursor_key, next_link, page_params
@@ -56,20 +66,20 @@ _DIVISION_PROBLEMS = (
     responses=problem_responses(*_DIVISION_PROBLEMS),
 )
 async def coverage(
-    session: SessionDep,
-    principal: CallerDep,
+    request: Request,
     division: DivisionQuery = None,
     as_of: AsOfQuery = None,
     min_deliveries: Annotated[
         int, Query(ge=1, le=14, description="deliveries a week")
     ] = service.MIN_DELIVERIES,
 ) -> CoverageIndicators:
-    return await service.coverage(
-        session,
-        division_scope(division),
-        as_of=as_of or china_today(),
-        min_deliveries=min_deliveries,
-    )
+    async with read_connection(request) as conn:
+        return await service.coverage(
+            conn,
+            division_scope(division),
+            as_of=as_of or china_today(),
+            min_deliveries=min_deliveries,
+        )
 
 
 MAX_PLACES = 200
@@ -202,20 +212,19 @@ GapKind = Literal["townships-without-courier", "points-without-carrier"]
 )
 async def townships_without_courier(
     request: Request,
-    session: SessionDep,
-    principal: CallerDep,
     params: Annotated[PageParams, Depends(page_params)],
     division: DivisionQuery = None,
     as_of: AsOfQuery = None,
 ) -> Page[TownshipGap]:
-    where = await service.resolve_division(session, division)
-    rows = await service.township_gaps(
-        session,
-        where,
-        as_of=as_of or china_today(),
-        after=cursor_key(params, str) or "",
-        limit=params.limit,
-    )
+    async with read_connection(request) as conn:
+        where = await service.resolve_division(conn, division)
+        rows = await service.township_gaps(
+            conn,
+            where,
+            as_of=as_of or china_today(),
+            after=cursor_key(params, str) or "",
+            limit=params.limit,
+        )
     return Page(
         items=rows[: params.limit], next=next_link(request, rows, params, lambda r: [r.code])
     )
@@ -230,20 +239,50 @@ async def townships_without_courier(
 )
 async def points_without_carrier(
     request: Request,
-    session: SessionDep,
-    principal: CallerDep,
     params: Annotated[PageParams, Depends(page_params)],
     division: DivisionQuery = None,
     as_of: AsOfQuery = None,
 ) -> Page[PointGap]:
-    where = await service.resolve_division(session, division)
-    rows = await service.point_gaps(
-        session,
-        where,
-        as_of=as_of or china_today(),
-        after=cursor_key(params, str) or "",
-        limit=params.limit,
-    )
+    async with read_connection(request) as conn:
+        where = await service.resolve_division(conn, division)
+        rows = await service.point_gaps(
+            conn,
+            where,
+            as_of=as_of or china_today(),
+            after=cursor_key(params, str) or "",
+            limit=params.limit,
+        )
     return Page(
         items=rows[: params.limit], next=next_link(request, rows, params, lambda r: [r.code])
     )
+
+
+# The plain case of each, before FastAPI's routing (``common.hotpath``): the endpoint itself,
+# called with the dependencies it would get; anything else goes to the route.
+async def _hot_coverage(plain: Plain) -> Response:
+    return answer(await coverage(plain.request, **plain.arguments(coverage)))
+
+
+async def _hot_townships_without_courier(plain: Plain) -> Response:
+    params = await page_params(**plain.arguments(page_params))
+    gaps = await townships_without_courier(
+        plain.request, params, **plain.arguments(townships_without_courier)
+    )
+    return answer(gaps)
+
+
+_PREFIX = re.escape(router.prefix)
+HOT_ROUTES = (
+    HotRoute(
+        template=f"{router.prefix}/coverage",
+        path=re.compile(_PREFIX + "/coverage"),
+        handler=_hot_coverage,
+        query=route_query(coverage),
+    ),
+    HotRoute(
+        template=f"{router.prefix}/gaps/townships-without-courier",
+        path=re.compile(_PREFIX + "/gaps/townships-without-courier"),
+        handler=_hot_townships_without_courier,
+        query=route_query(townships_without_courier, page_params),
+    ),
+)

@@ -49,14 +49,15 @@ def _not_found(code: str) -> NotFound:
     )
 
 
-async def resolve_division(session: AsyncSession, raw: str | None) -> Where:
+async def resolve_division(db: AsyncSession | asyncpg.Connection, raw: str | None) -> Where:
+    """On the request's session, or on a hot read's connection."""
     scope = division_scope(raw)
     if scope.code is None:
         return Where(NATION, scope)
-    row = await repository.division(session, scope.code)
+    row = await repository.division(db, scope.code)
     if row is None:
         raise _not_found(scope.code)
-    return Where(DivisionRef(code=row.code, name=row.name, level=row.level), scope)
+    return Where(DivisionRef(code=row["code"], name=row["name"], level=row["level"]), scope)
 
 
 def _share(reached: int, total: int) -> Share:
@@ -69,10 +70,10 @@ def _share(reached: int, total: int) -> Share:
 
 
 async def coverage(
-    db: AsyncSession | asyncpg.Connection, scope: Scope, *, as_of: date, min_deliveries: int
+    conn: asyncpg.Connection, scope: Scope, *, as_of: date, min_deliveries: int
 ) -> CoverageIndicators:
     """The figures and the division they are of, in one statement."""
-    row = await repository.coverage(db, scope, as_of=as_of, deliveries=min_deliveries)
+    row = await repository.coverage(conn, scope, as_of=as_of, deliveries=min_deliveries)
     division = NATION
     if scope.code is not None:
         if row["division_name"] is None:
@@ -143,10 +144,10 @@ async def report(conn: asyncpg.Connection, scope: Scope, period: Period) -> Repo
 
 
 async def township_gaps(
-    session: AsyncSession, where: Where, *, as_of: date, after: str, limit: int
+    conn: asyncpg.Connection, where: Where, *, as_of: date, after: str, limit: int
 ) -> Sequence[TownshipGap]:
     rows = await repository.gaps(
-        session, where.scope, "townships-without-courier", as_of=as_of, after=after, limit=limit + 1
+        conn, where.scope, "townships-without-courier", as_of=as_of, after=after, limit=limit + 1
     )
     return [
         TownshipGap(
@@ -160,10 +161,10 @@ async def township_gaps(
 
 
 async def point_gaps(
-    session: AsyncSession, where: Where, *, as_of: date, after: str, limit: int
+    conn: asyncpg.Connection, where: Where, *, as_of: date, after: str, limit: int
 ) -> Sequence[PointGap]:
     rows = await repository.gaps(
-        session, where.scope, "points-without-carrier", as_of=as_of, after=after, limit=limit + 1
+        conn, where.scope, "points-without-carrier", as_of=as_of, after=after, limit=limit + 1
     )
     return [
         PointGap(

@@ -248,7 +248,7 @@ DIVISION = select(_division.c.code, _division.c.name, _division.c.level).where(
 )
 
 
-# The hot reads (a division's network indicators, the first page of a gap list, what a
+# The hot reads (a division's network indicators and sales, the pages of a gap list, what a
 # report document reads) run on the pool's asyncpg connection (``common.db.read_connection``,
 # ADR 0051).
 _DIVISION = RawStatement(DIVISION)
@@ -309,12 +309,10 @@ async def overdue(
 
 
 async def sales(
-    db: AsyncSession | asyncpg.Connection, scope: Scope, *, first: date, last: date
+    conn: asyncpg.Connection, scope: Scope, *, first: date, last: date
 ) -> Sequence[Mapping[str, Any]]:
     params = scope.params() | {"first": first, "last": last}
-    if isinstance(db, AsyncSession):
-        return (await db.execute(SALES[scope.nation], params)).mappings().all()
-    return await _SALES[scope.nation].fetch(db, **params)
+    return await _SALES[scope.nation].fetch(conn, **params)
 
 
 async def gaps(

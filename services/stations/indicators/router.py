@@ -1,12 +1,19 @@
-"""Network indicators per county, prefecture, province or the nation, computed in SQL."""
+"""Network indicators per county, prefecture, province or the nation, computed in SQL.
 
+The network indicators, the sales and the gap lists are hot reads: on the pool's asyncpg
+connection (ADR 0051), and their plain case answered before FastAPI's routing by the
+endpoints below called directly (``HOT_ROUTES``, ``common.hotpath``, ADR 0052).
+"""
+
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.responses import Response
 
-from common.auth import SignedInDep
+from common.auth import SignedInDep, require_signed_in
 from common.authz import require_division_reader
-from common.db import SessionDep, read_connection
+from common.db import read_connection
 from common.errors import (
     BadRequest,
     Forbidden,
@@ -15,6 +22,7 @@ from common.errors import (
     Unprocessable,
     problem_responses,
 )
+from common.hotpath import HotRoute, Plain, answer, route_query
 from common.months import add_months
 from common.pagination import Page, PageParams, next_link, page_params
 from common.periods import PERIOD_EXAMPLES, parse_period
@@ -26,7 +34,7 @@ from services.stations.indicators.schemas import (
     ReportFigures,
     Sales,
 )
-from services.stations.reports.router import DivisionQuery, MonthQueryDep
+from services.stations.reports.router import DivisionQuery, MonthQueryDep, month_query
 from services.stations.reports.schemas import parse_month
 from services.stations.reports.service import last_finished_month
 
@@ -76,8 +84,8 @@ async def network(
     ),
 )
 async def sales(
+    request: Request,
     principal: SignedInDep,
-    session: SessionDep,
     division: DivisionQuery = None,
     first: Annotated[
         str | None, Query(alias="from", description="YYYY-MM", examples=["2026-01"])
@@ -90,11 +98,12 @@ async def sales(
     first_month = (
         parse_month(first, field="from", location="query") if first else add_months(last_month, -11)
     )
-    where = await service.resolve_division(session, division)
-    require_division_reader(
-        principal, where.division.code, doing="read sales", doing_zh="查看销售额"
-    )
-    return await service.sales(session, where, first_month, last_month)
+    async with read_connection(request) as conn:
+        where = await service.resolve_division(conn, division)
+        require_division_reader(
+            principal, where.division.code, doing="read sales", doing_zh="查看销售额"
+        )
+        return await service.sales(conn, where, first_month, last_month)
 
 
 @router.get(
@@ -154,3 +163,44 @@ async def gaps(
     return Page(
         items=rows[: params.limit], next=next_link(request, rows, params, lambda row: [row.code])
     )
+
+
+# The plain case of each, before FastAPI's routing (``common.hotpath``): the endpoint itself,
+# called with the dependencies it would get; anything else goes to the route.
+async def _hot_network(plain: Plain) -> Response:
+    month = await month_query(**plain.arguments(month_query))
+    return answer(await network(plain.request, month, **plain.arguments(network)))
+
+
+async def _hot_sales(plain: Plain) -> Response:
+    principal = await require_signed_in(plain.principal)
+    return answer(await sales(plain.request, principal, **plain.arguments(sales)))
+
+
+async def _hot_gaps(plain: Plain) -> Response:
+    kind = GapKind(plain.params["kind"])  # not one: the route's 422
+    params = await page_params(**plain.arguments(page_params))
+    return answer(await gaps(plain.request, kind, params, **plain.arguments(gaps)))
+
+
+_PREFIX = re.escape(router.prefix)
+HOT_ROUTES = (
+    HotRoute(
+        template=f"{router.prefix}/network",
+        path=re.compile(_PREFIX + "/network"),
+        handler=_hot_network,
+        query=route_query(network, month_query),
+    ),
+    HotRoute(
+        template=f"{router.prefix}/sales",
+        path=re.compile(_PREFIX + "/sales"),
+        handler=_hot_sales,
+        query=route_query(sales),
+    ),
+    HotRoute(
+        template=f"{router.prefix}/gaps/{{kind}}",
+        path=re.compile(_PREFIX + r"/gaps/(?P<kind>[^/]+)"),
+        handler=_hot_gaps,
+        query=route_query(gaps, page_params),
+    ),
+)

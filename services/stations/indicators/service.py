@@ -163,9 +163,7 @@ async def overdue(
     ]
 
 
-async def sales(
-    db: AsyncSession | asyncpg.Connection, where: DivisionScope, first: date, last: date
-) -> Sales:
+async def sales(conn: asyncpg.Connection, where: DivisionScope, first: date, last: date) -> Sales:
     if first > last:
         raise Unprocessable(
             f"from ({format_month(first)}) is after to ({format_month(last)})",
@@ -183,7 +181,7 @@ async def sales(
             field="from",
             location="query",
         )
-    rows = await repository.sales(db, where.scope, first=first, last=last)
+    rows = await repository.sales(conn, where.scope, first=first, last=last)
     # The last row is the ROLLUP total (month NULL).
     *monthly, total = rows
     return Sales(

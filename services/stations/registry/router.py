@@ -21,7 +21,7 @@ from common.errors import (
     problem_responses,
 )
 from common.etag import etag
-from common.hotpath import HotRoute, NotHot, Plain
+from common.hotpath import HotRoute, NotHot, Plain, route_query
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.links import link_header, url_for
 from common.pagination import Page, PageParams, next_link, page_params
@@ -370,7 +370,7 @@ async def _hot_read(plain: Plain) -> Response:
     code = plain.params["code"]
     if _STATION_CODE.fullmatch(code) is None:
         raise NotHot
-    crs = await _crs_query(plain.query) if plain.query is not None else CRS.WGS84
+    crs = await _crs_query(**plain.arguments(_crs_query))
     return _station_response(
         views.station_out(await valid_station(plain.request, code), plain.principal, crs)
     )
@@ -381,7 +381,7 @@ HOT_READ = HotRoute(
     template=f"{router.prefix}/{{code}}",
     path=re.compile(re.escape(router.prefix) + r"/(?P<code>[^/]+)"),
     handler=_hot_read,
-    query="crs",
+    query=route_query(_crs_query),
 )
 
 
