@@ -215,12 +215,16 @@ async def stations(stations_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def logistics(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def logistics_app(database_url: str) -> FastAPI:
     from services.logistics.app import create
     from services.logistics.settings import LogisticsSettings
 
-    settings = LogisticsSettings(database_url=database_url, follow_stations=False)
-    async for client in _client(create(settings)):
+    return create(LogisticsSettings(database_url=database_url, follow_stations=False))
+
+
+@pytest.fixture(scope="session")
+async def logistics(logistics_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _client(logistics_app):
         yield client
 
 

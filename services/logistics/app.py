@@ -11,6 +11,7 @@ from services.logistics.changes.router import router as changes_router
 from services.logistics.coverage.router import router as coverage_router
 from services.logistics.depots.router import router as depots_router
 from services.logistics.indicators.router import router as indicators_router
+from services.logistics.points.router import HOT_CARRIERS
 from services.logistics.points.router import router as points_router
 from services.logistics.settings import LogisticsSettings
 from services.logistics.stations_feed import feed_metrics, feed_readiness, follow_stations
@@ -34,6 +35,7 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
         ],
         readiness_checks=[feed_readiness],
         extra_lifespan=follow_stations,
+        hot_routes=[HOT_CARRIERS],
     )
     app.state.metrics.on_scrape(feed_metrics)
     return app
