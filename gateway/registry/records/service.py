@@ -69,7 +69,7 @@ async def station_record(
             upstream.get(caller, "programme", f"/v1/stations/{code}/funding", part="funding"),
         ),
     )
-    if stations is None and stations_errors[0].status == 404:
+    if stations is None and stations_errors[0].code == "station_not_found":
         raise station_not_found(code)
     trained, trainees, training_errors = training
     errors += stations_errors + training_errors
