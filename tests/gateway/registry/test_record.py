@@ -12,6 +12,9 @@ from starlette.types import Receive, Scope, Send
 from common.auth import Principal, Role
 from gateway.app import create as create_gateway
 from gateway.auth import mint_user_token
+from gateway.registry.records.cache import etag_of
+from gateway.registry.records.router import answer_and_etag
+from gateway.registry.records.schemas import StationRecord
 from gateway.settings import GatewaySettings
 from tests.gateway.conftest import Front, user_headers
 from tests.gateway.registry import scene
@@ -209,3 +212,16 @@ async def test_a_machine_gets_each_piece_its_scopes_grant(
         headers=_platform(frozenset({"feeds:read"})),
     )
     problem(direct, 403, "insufficient_scope")
+
+
+async def test_the_answer_is_the_records_own_json(
+    client: httpx.AsyncClient, built: scene.Scene
+) -> None:
+    """The body and its ETag come from one serialisation (``answer_and_etag``): the same
+    bytes as the record's JSON, and the tag of that JSON without ``generated_at``."""
+    r = await client.get(f"/registry/v1/stations/{built.point}", headers=user_headers(**OFFICIAL))
+    record = StationRecord.model_validate_json(r.content)
+    assert r.content == record.model_dump_json().encode()
+    body, tag = answer_and_etag(record, "any|scope")
+    assert body == r.content
+    assert tag == etag_of("any|scope", record.model_dump_json(exclude={"generated_at"}).encode())
