@@ -22,6 +22,11 @@ Scenarios:
 - ``coverage_bulk``: one 100,000-row coverage upload through the gateway (all created),
   then the same again (all unchanged), as ``logistics_coverage_bulk``; samples the
   logistics app and the gateway together for the length of each request.
+- ``registry``: ``GET /registry/v1/stations/{code}`` on random village points, as
+  ``registry_views`` serves it (the four services and the gateway, the record cache off);
+  samples the five processes at once and says each one's CPU per record (samples while
+  holding the GIL ÷ the sample rate ÷ records answered), a steadier figure on a shared
+  machine than a latency (take ``--connections 1``, as the benchmark does).
 
 Like a benchmark, take the bench lock: ``flock /work/.bench.lock .venv/bin/python -m
 bench.profile gateway``. py-spy pauses the process for each sample, so absolute rates under
@@ -200,6 +205,68 @@ async def _profile_coverage_bulk() -> str:
     return "\n".join(report)
 
 
+async def _profile_together(
+    scenario: str, pids: dict[str, int], urls: list[str], headers: dict[str, str],
+    seconds: float, connections: int,
+) -> str:  # fmt: skip
+    """Sample every process in ``pids`` at once while the load runs: each one's share, and
+    its CPU per request."""
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    load = Load(requests=10**9, concurrency=connections, seconds=seconds + 3, warmup=200)
+    traffic = asyncio.create_task(measure(urls, load, headers=headers))
+    await asyncio.sleep(1.5)
+    outs = {n: RESULTS_DIR / f"profile-{scenario}-{n}-c{connections}.txt" for n in pids}
+    recorders = [
+        await asyncio.create_subprocess_exec(
+            *(spy, "record", "--pid", str(pid), "--duration", str(int(seconds))),
+            *("--rate", str(SAMPLE_RATE), "--format", "raw", "--output", str(outs[name])),
+            *("--gil", "--full-filenames"),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for name, pid in pids.items()
+    ]
+    for recorder in recorders:
+        await recorder.wait()
+    measured = await traffic
+    answered = measured.per_second * int(seconds)
+    lines = [
+        f"{scenario}: {measured.per_second:,.1f} req/s under the profiler "
+        f"(p50 {measured.percentile(50):.2f} ms), {measured.errors} errors, "
+        f"{connections} connections"
+    ]
+    total = 0.0
+    for name, out in outs.items():
+        samples = _samples(out)
+        cpu_ms = samples / SAMPLE_RATE / answered * 1000 if answered else float("nan")
+        total += cpu_ms
+        lines += [
+            f"{name}: {cpu_ms:.2f} ms of CPU per request ({out.relative_to(PROJECT_ROOT)})",
+            summarise(out),
+        ]
+    lines.append(f"all processes: {total:.2f} ms of CPU per request (PostgreSQL not counted)")
+    return "\n".join(lines)
+
+
+def _samples(raw: Path) -> int:
+    return sum(_frames(line)[1] for line in raw.read_text().splitlines() if _frames(line)[0])
+
+
+def _profile_registry(seconds: float, connections: int) -> str:
+    from bench.benchmarks import registry_views as views
+    from bench.national import bench_url
+
+    url = bench_url()  # built by the benchmark (python -m bench registry_views)
+    codes = asyncio.run(views.codes_of(url))
+    asyncio.run(views.seal_trainees(url, codes))
+    with views.serve(url) as apps:
+        pids = {"gateway": apps.gateway.pid} | {n: s.pid for n, s in apps.services.items()}
+        urls = [f"{apps.gateway.url}/registry/v1/stations/{c}" for c in codes]
+        return asyncio.run(
+            _profile_together("registry", pids, urls, apps.headers, seconds, connections)
+        )
+
+
 @contextmanager
 def _scenario(name: str) -> Iterator[list[Target]]:
     env = {"STATIONS_LOG_JSON": "true", "GATEWAY_LOG_JSON": "true"}
@@ -292,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument(
         "scenario",
-        choices=["gateway", "station_get", *INDICATORS, "fund_check", "coverage_bulk"],
+        choices=["gateway", "station_get", *INDICATORS, "fund_check", "coverage_bulk", "registry"],
     )
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)
@@ -300,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     if args.scenario == "coverage_bulk":
         print(asyncio.run(_profile_coverage_bulk()), flush=True)
+        return 0
+    if args.scenario == "registry":
+        print(_profile_registry(args.seconds, args.connections), flush=True)
         return 0
     with _scenario(args.scenario) as targets:
         for target in targets:

@@ -17,7 +17,12 @@ _LEVEL_ZH = {
 
 
 def division_codes(
-    raw: str, *, levels: Collection[DivisionLevel], limit: int, field: str = "codes"
+    raw: str,
+    *,
+    levels: Collection[DivisionLevel],
+    limit: int,
+    field: str = "codes",
+    location: str = "query",
 ) -> list[str]:
     """The distinct 12-digit codes of a comma-separated list, sorted; 422 naming ``field``
     for an empty or too long list (``invalid_code_list``), a malformed code
@@ -29,7 +34,7 @@ def division_codes(
             detail_zh=f"{field}:请给出 1 至 {limit} 个区划代码,以逗号分隔",
             code="invalid_code_list",
             field=field,
-            location="query",
+            location=location,
         )
     codes = set()
     for part in parts:
@@ -42,7 +47,7 @@ def division_codes(
                 detail_zh=f"{field}:{e.message_zh}",
                 code="invalid_division_code",
                 field=field,
-                location="query",
+                location=location,
             ) from None
         if level not in levels:
             wanted = ", ".join(str(v) for v in levels)
@@ -52,7 +57,7 @@ def division_codes(
                 detail_zh=f"{field}:{part} 是{_LEVEL_ZH[level]}级代码,应为{wanted_zh}级代码",
                 code="wrong_division_level",
                 field=field,
-                location="query",
+                location=location,
             )
         codes.add(code)
     return sorted(codes)

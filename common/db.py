@@ -124,9 +124,18 @@ class RawStatement:
             raise ValueError("a statement with post-compile parameters is compiled per call")
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
+        # Values written into the statement (``coalesce(…, 0)``, ``.limit(500)``) are bound
+        # parameters too; they keep their value unless given. A ``bindparam`` without one
+        # must be given.
+        self._fixed = {
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+        }
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
-        return [params[name] for name in self._names]
+        return [
+            params[name] if name in params or name not in self._fixed else self._fixed[name]
+            for name in self._names
+        ]
 
     async def fetch(self, conn: asyncpg.Connection, **params: Any) -> list[asyncpg.Record]:
         return await conn.fetch(self.sql, *self.args(params))

@@ -229,13 +229,16 @@ async def logistics(logistics_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def training(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def training_app(database_url: str) -> FastAPI:
     from services.training.app import create
     from services.training.settings import TrainingSettings
 
-    async for client in _client(
-        create(TrainingSettings(database_url=database_url, follow_stations=False))
-    ):
+    return create(TrainingSettings(database_url=database_url, follow_stations=False))
+
+
+@pytest.fixture(scope="session")
+async def training(training_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _client(training_app):
         yield client
 
 

@@ -5,8 +5,8 @@ On the national benchmark database (``bench.national``), the four services and t
 each in its own uvicorn process (JSON logs, as in production; logistics, training and
 programme do not follow feeds). An admin's access token.
 
-- ``GET /registry/v1/stations/{code}`` (six service calls in parallel; the record cache
-  off, ``GATEWAY_REGISTRY_CACHE_SECONDS=0``, so every request pays for them) against
+- ``GET /registry/v1/stations/{code}`` (four service calls in parallel, ADR 0076; the record
+  cache off, ``GATEWAY_REGISTRY_CACHE_SECONDS=0``, so every request pays for them) against
   ``GET /stations/v1/stations/{code}`` through the same gateway, the same random sequence of
   village points for both, one keep-alive connection, taking turns over three rounds:
   p50 and p99 (goal: the record ≤ 2× the plain GET at p50).

@@ -61,9 +61,15 @@ SCOPES: dict[str, Scope] = {
             "read indicators, monthly reports and report documents (platforms, MOFCOM)",
             frozenset({Role.PLATFORM, Role.ORGANISER, Role.CARRIER}),
             reads=(
-                *_on("stations", "/v1/indicators", "/v1/reports", "/v1/stations/*/reports"),
+                *_on(
+                    "stations",
+                    "/v1/indicators",
+                    "/v1/reports",
+                    "/v1/stations/*/reports",
+                    "/v1/record-parts",  # a station's reports among the rest (ADR 0076)
+                ),
                 *_on("logistics", "/v1/indicators"),
-                *_on("training", "/v1/indicators"),
+                *_on("training", "/v1/indicators", "/v1/record-parts"),
                 *_on("programme", "/v1/counties"),
                 *_on("reports", ""),
             ),

@@ -86,9 +86,12 @@ class Upstream:
         params: Params | None = None,
         *,
         part: str,
+        scoped_as: str | None = None,
     ) -> Any:
-        """The JSON a service answers to ``GET path``; :class:`PartFailed` otherwise."""
-        sent = self._headers(caller, service, path, "GET", part, None)
+        """The JSON a service answers to ``GET path``; :class:`PartFailed` otherwise.
+        ``scoped_as``: the path whose scope a machine needs, when the call reads on behalf
+        of that route (a record part read, ADR 0076) and is not named by a scope itself."""
+        sent = self._headers(caller, service, scoped_as or path, "GET", part, None)
         url = URL(self.urls[service] + path).with_query(_query(params))
         with _failures(part, service):
             async with asyncio.timeout(self.part_timeout):
@@ -111,12 +114,9 @@ class Upstream:
     ) -> dict[str, str]:
         """What goes with a call: the caller's internal token, request id and language;
         :class:`PartFailed` (403) when a machine's token lacks the scope it needs."""
-        try:
-            require_scope(caller.scopes, service, path, method)
-        except Forbidden as e:
-            raise PartFailed(
-                PartError(part=part, service=service, status=403, code=e.code, detail=e.detail)
-            ) from e
+        refused = scope_refusal(caller, service, path, part, method)
+        if refused is not None:
+            raise PartFailed(refused)
         sent = {
             **(headers or {}),
             REQUEST_ID_HEADER: caller.request_id,
@@ -165,6 +165,17 @@ class Upstream:
                 response.content,
             )
         return response
+
+
+def scope_refusal(
+    caller: Caller, service: str, path: str, part: str, method: str = "GET"
+) -> PartError | None:
+    """Why a machine's token may not have ``part`` (``method path``, ADR 0062), or None."""
+    try:
+        require_scope(caller.scopes, service, path, method)
+    except Forbidden as e:
+        return PartError(part=part, service=service, status=403, code=e.code, detail=e.detail)
+    return None
 
 
 @contextmanager

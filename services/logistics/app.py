@@ -12,6 +12,7 @@ from services.logistics.coverage.router import router as coverage_router
 from services.logistics.depots.router import router as depots_router
 from services.logistics.indicators.router import HOT_ROUTES as INDICATOR_HOT_ROUTES
 from services.logistics.indicators.router import router as indicators_router
+from services.logistics.points.router import HOT_CARRIERS
 from services.logistics.points.router import router as points_router
 from services.logistics.settings import LogisticsSettings
 from services.logistics.stations_feed import feed_metrics, feed_readiness, follow_stations
@@ -33,7 +34,7 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
             indicators_router,
             changes_router,
         ],
-        hot_routes=INDICATOR_HOT_ROUTES,
+        hot_routes=[HOT_CARRIERS, *INDICATOR_HOT_ROUTES],
         readiness_checks=[feed_readiness],
         extra_lifespan=follow_stations,
     )

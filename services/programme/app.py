@@ -11,6 +11,7 @@ from services.programme.base import SCHEMA
 from services.programme.changes.router import router as changes_router
 from services.programme.disbursements.router import router as disbursements_router
 from services.programme.disclosure.router import router as disclosure_router
+from services.programme.funding.router import HOT_FUNDING
 from services.programme.funding.router import router as funding_router
 from services.programme.funds.router import router as funds_router
 from services.programme.ledger.router import router as ledger_router
@@ -46,6 +47,7 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
         public_routers=[vocabulary_router],
         readiness_checks=[feed_readiness],
         extra_lifespan=peers,
+        hot_routes=[HOT_FUNDING],
     )
     app.state.metrics.on_scrape(status_on_scrape(ProgrammeFeedCursor, SOURCE))
     return app

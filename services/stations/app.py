@@ -11,6 +11,8 @@ from services.stations.divisions.export import router as reference_router
 from services.stations.divisions.router import router as divisions_router
 from services.stations.indicators.router import HOT_ROUTES as INDICATOR_HOT_ROUTES
 from services.stations.indicators.router import router as indicators_router
+from services.stations.record.router import HOT_RECORD_PART
+from services.stations.record.router import router as record_router
 from services.stations.registry.router import HOT_READ
 from services.stations.registry.router import router as registry_router
 from services.stations.reports.router import router as reports_router
@@ -30,6 +32,7 @@ def create(settings: StationsSettings | None = None) -> FastAPI:
             indicators_router,
             changes_router,
             reference_router,
+            record_router,
         ],
-        hot_routes=[HOT_READ, *INDICATOR_HOT_ROUTES],
+        hot_routes=[HOT_READ, HOT_RECORD_PART, *INDICATOR_HOT_ROUTES],
     )

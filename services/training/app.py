@@ -11,6 +11,8 @@ from services.training.base import SCHEMA
 from services.training.changes.router import router as changes_router
 from services.training.indicators.router import router as indicators_router
 from services.training.outcomes.router import router as outcomes_router
+from services.training.record.router import HOT_RECORD_PART
+from services.training.record.router import router as record_router
 from services.training.reference.models import TrainingFeedCursor
 from services.training.sessions.router import router as sessions_router
 from services.training.settings import TrainingSettings
@@ -36,7 +38,9 @@ def create(settings: TrainingSettings | None = None) -> FastAPI:
             subsidies_router,
             indicators_router,
             changes_router,
+            record_router,
         ],
+        hot_routes=[HOT_RECORD_PART],
     )
     app.state.field_cipher = settings.field_cipher()
     app.state.metrics.on_scrape(status_on_scrape(TrainingFeedCursor, SOURCE))

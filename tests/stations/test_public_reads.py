@@ -41,6 +41,8 @@ PUBLIC_READS = {
     "/v1/reports/rate": "/v1/reports/rate?division=141124",
     "/v1/indicators/network": "/v1/indicators/network?division=141124",
     "/v1/indicators/gaps/{kind}": "/v1/indicators/gaps/villages?division=141124",
+    # the station, and why its reports are not shown (ADR 0076)
+    "/v1/record-parts/stations/{code}": f"/v1/record-parts/stations/{CODE}",
 }
 SIGNED_IN_READS = {
     "/v1/stations/{code}/transitions": f"/v1/stations/{CODE}/transitions",

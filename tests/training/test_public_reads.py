@@ -50,6 +50,9 @@ PUBLIC_READS = {
     "/v1/indicators/training/gaps": f"/v1/indicators/training/gaps?division={COUNTY}&{PERIOD}",
     "/v1/indicators/training/villages": f"/v1/indicators/training/villages?codes={VILLAGE}"
     f"&{PERIOD}",
+    # the counts without categories, and why the residents are not listed (ADR 0076)
+    "/v1/record-parts/villages/{code}": f"/v1/record-parts/villages/{VILLAGE}"
+    f"?interval={days_ago(30)}/{days_ago(0)}",
 }
 SIGNED_IN_READS = {
     "/v1/trainees": f"/v1/trainees?division={COUNTY}",

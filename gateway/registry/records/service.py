@@ -1,20 +1,21 @@
-"""A station's whole record: the station (stations), its reporting (stations), the carriers
-that reach it (logistics), who was trained in its village (training) and what funds it
-(programme), fetched in parallel, each call with its own time budget.
+"""A station's whole record: the station and its reporting (stations), the carriers that
+reach it (logistics), who was trained in its village (training) and what funds it
+(programme), fetched in parallel, one call per service, each with its own time budget.
 
 Every call needs only the code (its first 12 digits are the station's division), so none
-waits for another. Only the station itself is essential: stations answering 404 makes the
-record 404; any other missing part leaves it ``null`` with an entry in ``errors``.
+waits for another. Stations and training answer their whole part in one read (ADR 0076); a
+piece of it the caller may not have comes back as a refusal, reported as a refused call
+was. Only the station itself is essential: stations answering 404 makes the record 404; any
+other missing part leaves it ``null`` with an entry in ``errors``.
 """
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from common.errors import NotFound
 from common.identifiers import DivisionLevel, division_level, division_prefix
-from common.months import add_months, current_month
 from gateway.registry.caller import Caller
 from gateway.registry.periods import Window
 from gateway.registry.records.schemas import (
@@ -24,11 +25,13 @@ from gateway.registry.records.schemas import (
     TrainedResidents,
 )
 from gateway.registry.schemas import PartError
-from gateway.registry.upstream import PartFailed, Upstream
+from gateway.registry.upstream import PartFailed, Upstream, scope_refusal
 
-# Residents listed in a record; the rest are a page of the trainees list away.
-TRAINEES_SHOWN = 20
 _ACTIVE = ("operating", "accepted")
+_NOBODY = {"people_times": 0, "persons": 0, "poor_household_people_times": 0}
+# The routes whose answers each part read stands for: a machine's scopes are those routes'.
+_VILLAGES = "/v1/indicators/training/villages"
+_TRAINEES = "/v1/trainees"
 
 
 async def _part(errors: list[PartError], call: Awaitable[Any]) -> Any:
@@ -53,81 +56,126 @@ async def station_record(
     upstream: Upstream, caller: Caller, code: str, window: Window
 ) -> StationRecord:
     division = code[:12]
-    level = division_level(division)
-    month = add_months(current_month(), -1)
     errors: list[PartError] = []
-    station_call = upstream.get(caller, "stations", f"/v1/stations/{code}", part="station")
-    reports_call = upstream.get(
-        caller,
-        "stations",
-        f"/v1/stations/{code}/reports",
-        {"from": add_months(month, -11).strftime("%Y-%m"), "to": month.strftime("%Y-%m")},
-        part="reporting",
-    )
-    period = {"from": window.first.isoformat(), "to": window.last.isoformat()}
-    if level is DivisionLevel.VILLAGE:
-        training_call = upstream.get(
-            caller,
-            "training",
-            "/v1/indicators/training/villages",
-            {"codes": division, **period},
-            part="training",
-        )
-        trainees_call: Awaitable[Any] = upstream.get(
-            caller,
-            "training",
-            "/v1/trainees",
-            {"division": division, "limit": TRAINEES_SHOWN},
-            part="trainees",
-        )
-    else:
-        training_call = upstream.get(
-            caller,
-            "training",
-            "/v1/indicators/training",
-            {"division": division_prefix(division), **period},
-            part="training",
-        )
-        trainees_call = asyncio.sleep(0, result=None)
-    (station, station_error), reports, carriers, training, trainees, funding = await asyncio.gather(
-        _outcome(station_call),
-        _part(errors, reports_call),
+    (stations, stations_errors), carriers, training, funding = await asyncio.gather(
+        _stations_part(upstream, caller, code),
         _part(
             errors,
             upstream.get(caller, "logistics", f"/v1/points/{code}/carriers", part="carriers"),
         ),
-        _part(errors, training_call),
-        _part(errors, trainees_call),
+        _training_part(upstream, caller, division, window),
         _part(
             errors,
             upstream.get(caller, "programme", f"/v1/stations/{code}/funding", part="funding"),
         ),
     )
-    if station_error is not None:
-        if station_error.status == 404:
-            raise station_not_found(code)
-        errors.append(station_error)
+    if stations is None and stations_errors[0].code == "station_not_found":
+        raise station_not_found(code)
+    trained, trainees, training_errors = training
+    errors += stations_errors + training_errors
+    station = reporting = None
+    if stations is not None:
+        station = stations["station"]
+        if stations["reports"] is not None:
+            month = date.fromisoformat(f"{stations['month']}-01")
+            reporting = _reporting(station, stations["reports"], month)
     return StationRecord(
         code=code,
         generated_at=datetime.now(UTC),
         partial=bool(errors),
         errors=sorted(errors, key=lambda e: e.part),
         station=station,
-        reporting=None if reports is None else _reporting(station, reports["items"], month),
+        reporting=reporting,
         carriers=carriers,
-        training=None if training is None else _training(division, level, window, training),
-        trainees=None
-        if trainees is None
-        else ResidentTrainees(items=trainees["items"], more=trainees.get("next") is not None),
+        training=trained,
+        trainees=trainees,
         funding=funding,
     )
 
 
-async def _outcome(call: Awaitable[Any]) -> tuple[Any, PartError | None]:
+def _for_parts(error: PartError, parts: Iterable[str]) -> list[PartError]:
+    """One call's failure as the failure of each part it stood for."""
+    return [error.model_copy(update={"part": part}) for part in parts]
+
+
+def _refused(service: str, body: Mapping[str, Any], parts: Mapping[str, str]) -> list[PartError]:
+    """The pieces a part read refused the caller (``parts``: its piece → the record's part)."""
+    return [
+        PartError(part=parts[piece], service=service, **refusal)
+        for piece, refusal in body["refused"].items()
+    ]
+
+
+async def _stations_part(
+    upstream: Upstream, caller: Caller, code: str
+) -> tuple[dict[str, Any] | None, list[PartError]]:
+    """The station, the last finished month and its reports in one read; a failed call is
+    the failure of both parts (a 404 first: the station is not there)."""
     try:
-        return await call, None
+        body = await upstream.get(
+            caller,
+            "stations",
+            f"/v1/record-parts/stations/{code}",
+            part="station",
+            scoped_as=f"/v1/stations/{code}",
+        )
     except PartFailed as e:
-        return None, e.error
+        return None, _for_parts(e.error, ("station", "reporting"))
+    scoped = scope_refusal(caller, "stations", f"/v1/stations/{code}/reports", "reporting")
+    if scoped is not None:
+        body["reports"] = None
+        return body, [scoped]
+    return body, _refused("stations", body, {"reports": "reporting"})
+
+
+async def _training_part(
+    upstream: Upstream, caller: Caller, division: str, window: Window
+) -> tuple[TrainedResidents | None, ResidentTrainees | None, list[PartError]]:
+    """Who was trained from the station's place in the period, and for a village point the
+    residents listed: one call either way."""
+    level = division_level(division)
+    period = {"from": window.first.isoformat(), "to": window.last.isoformat()}
+    if level is not DivisionLevel.VILLAGE:
+        try:
+            body = await upstream.get(
+                caller,
+                "training",
+                "/v1/indicators/training",
+                {"division": division_prefix(division), **period},
+                part="training",
+            )
+        except PartFailed as e:
+            return None, None, [e.error]
+        return _trained(division, window, body, body["by_category"]), None, []
+    counts_scoped = scope_refusal(caller, "training", _VILLAGES, "training")
+    trainees_scoped = scope_refusal(caller, "training", _TRAINEES, "trainees")
+    scoped = [e for e in (counts_scoped, trainees_scoped) if e is not None]
+    if len(scoped) == 2:
+        return None, None, scoped
+    try:
+        body = await upstream.get(
+            caller,
+            "training",
+            f"/v1/record-parts/villages/{division}",
+            {"interval": f"{period['from']}/{period['to']}"},
+            part="training",
+            scoped_as=_TRAINEES if counts_scoped else _VILLAGES,
+        )
+    except PartFailed as e:
+        return None, None, _for_parts(e.error, ("training", "trainees"))
+    errors = scoped
+    trained = trainees = None
+    if counts_scoped is None:
+        found = body["trained"]
+        # A village nobody was trained in has no categories to hide.
+        trained = _trained(
+            division, window, found or _NOBODY, found["by_category"] if found else {}
+        )
+    if trainees_scoped is None:
+        errors += _refused("training", body, {"trainees": "trainees"})
+        if body["trainees"] is not None:
+            trainees = ResidentTrainees(items=body["trainees"], more=body["more_trainees"])
+    return trained, trainees, errors
 
 
 def _reporting(
@@ -150,17 +198,12 @@ def _expected(station: dict[str, Any], month: date) -> bool:
     return station["status"] in _ACTIVE and (since is None or date.fromisoformat(since) <= month)
 
 
-def _training(
-    division: str, level: DivisionLevel, window: Window, body: dict[str, Any]
+def _trained(
+    division: str,
+    window: Window,
+    figures: Mapping[str, Any],
+    by_category: dict[str, dict[str, int]] | None,
 ) -> TrainedResidents:
-    if level is DivisionLevel.VILLAGE:
-        found = body["villages"][0] if body["villages"] else None
-        figures = found or {"people_times": 0, "persons": 0, "poor_household_people_times": 0}
-        # A village nobody was trained in has no categories to hide.
-        by_category = found["by_category"] if found else {}
-    else:
-        figures = body
-        by_category = body["by_category"]
     return TrainedResidents(
         division_code=division,
         period_from=window.first,

@@ -2,10 +2,14 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import func, select, tuple_
+import asyncpg
+from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db import RawStatement
 from services.stations.registry.models import Station
 from services.stations.reports.models import MonthlyReport, MonthlyReportRevision
 
@@ -65,6 +69,20 @@ async def report(session: AsyncSession, station_id: int, month: date) -> Monthly
     )
 
 
+def _reports_of(
+    station_id: Any, *, after: Any, first: Any, last: Any, rows: Any
+) -> Select[tuple[MonthlyReport]]:
+    """A station's reports oldest first (values, or bind parameters of a raw statement)."""
+    stmt = select(MonthlyReport).where(MonthlyReport.station_id == station_id)
+    if after is not None:
+        stmt = stmt.where(MonthlyReport.month > after)
+    if first is not None:
+        stmt = stmt.where(MonthlyReport.month >= first)
+    if last is not None:
+        stmt = stmt.where(MonthlyReport.month <= last)
+    return stmt.order_by(MonthlyReport.month).limit(rows)
+
+
 async def list_reports(
     session: AsyncSession,
     station_id: int,
@@ -75,15 +93,33 @@ async def list_reports(
     limit: int,
 ) -> list[MonthlyReport]:
     """A station's reports oldest first, keyset-paginated on the month (n+1 rows)."""
-    stmt = select(MonthlyReport).where(MonthlyReport.station_id == station_id)
-    if after is not None:
-        stmt = stmt.where(MonthlyReport.month > after)
-    if first is not None:
-        stmt = stmt.where(MonthlyReport.month >= first)
-    if last is not None:
-        stmt = stmt.where(MonthlyReport.month <= last)
-    stmt = stmt.order_by(MonthlyReport.month).limit(limit + 1)
+    stmt = _reports_of(station_id, after=after, first=first, last=last, rows=limit + 1)
     return list(await session.scalars(stmt))
+
+
+# The same statement for a station's record (ADR 0076): the months from ``first`` to
+# ``last``, on the asyncpg connection of ``common.db.read_connection``.
+_REPORTS_BETWEEN = RawStatement(
+    _reports_of(
+        bindparam("station_id"),
+        after=None,
+        first=bindparam("first"),
+        last=bindparam("last"),
+        rows=bindparam("rows"),
+    )
+)
+
+
+async def read_reports(
+    conn: asyncpg.Connection, station_id: int, first: date, last: date
+) -> list[SimpleNamespace]:
+    """``list_reports`` of the months ``first`` to ``last`` as rows to show, not entities:
+    each has the report's columns as attributes (what ``service.report_out`` reads)."""
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    found = await _REPORTS_BETWEEN.fetch(
+        conn, station_id=station_id, first=first, last=last, rows=max(months, 0)
+    )
+    return [SimpleNamespace(**row) for row in found]
 
 
 async def revisions(session: AsyncSession, report_id: int) -> list[MonthlyReportRevision]:

@@ -10,9 +10,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db import RawStatement
 from services.training.tallies.models import CATEGORIES, LEVELS
 from services.training.tallies.repository import CATEGORY_COLUMNS
 
@@ -324,3 +326,15 @@ ORDER BY p.residence_code
 async def villages(session: AsyncSession, codes: list[str], first: date, last: date) -> list[Any]:
     values = {"codes": codes, "first": first, "last": last}
     return list(await session.execute(text(VILLAGES), values))
+
+
+# The same statement for one village's record (ADR 0076), on the asyncpg connection of
+# ``common.db.read_connection``.
+_VILLAGES = RawStatement(text(VILLAGES))
+
+
+async def read_villages(
+    conn: asyncpg.Connection, codes: list[str], first: date, last: date
+) -> list[asyncpg.Record]:
+    """``villages`` on an asyncpg connection: records with the same names."""
+    return await _VILLAGES.fetch(conn, codes=codes, first=first, last=last)

@@ -1,7 +1,8 @@
 """``/v1/indicators/training`` and the gap list, computed in SQL (ADR 0031)."""
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -131,19 +132,21 @@ async def villages(
     return TrainedInVillages(
         period_from=first,
         period_to=last,
-        villages=[
-            VillageTrained(
-                code=r.code,
-                people_times=r.people_times,
-                persons=r.persons,
-                poor_household_people_times=r.poor_household_people_times,
-                by_category={
-                    k: Counted(people_times=v[0], persons=v[1])
-                    for k, v in sorted(r.by_category.items())
-                }
-                if _reads_categories(principal, r.code)
-                else None,
-            )
-            for r in rows
-        ],
+        villages=[village_trained(principal, r._mapping) for r in rows],
+    )
+
+
+def village_trained(principal: Principal, row: Mapping[str, Any]) -> VillageTrained:
+    """A row of ``repository.villages`` (or ``read_villages``) as ``principal`` reads it."""
+    return VillageTrained(
+        code=row["code"],
+        people_times=row["people_times"],
+        persons=row["persons"],
+        poor_household_people_times=row["poor_household_people_times"],
+        by_category={
+            k: Counted(people_times=v[0], persons=v[1])
+            for k, v in sorted(row["by_category"].items())
+        }
+        if _reads_categories(principal, row["code"])
+        else None,
     )

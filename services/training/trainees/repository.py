@@ -1,11 +1,15 @@
 """Queries of trainees. Only ``flush`` here; the request scope commits."""
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+import asyncpg
+from sqlalchemy import Select, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
+from common.db import RawStatement
 from services.training.attendance.models import Attendance
 from services.training.changes.models import TrainingIdempotencyRecord
 from services.training.outcomes.models import Outcome
@@ -56,17 +60,45 @@ async def scope_of(session: AsyncSession, trainee_id: int) -> tuple[list[str], l
     return places, organisers
 
 
-async def list_trainees(
-    session: AsyncSession, *, prefix: str, category: str | None, after: int | None, limit: int
-) -> list[Trainee]:
+def _trainees(*, prefix: Any, category: Any, after: Any, rows: Any) -> Select[tuple[Trainee]]:
+    """Trainees not erased by id (values, or bind parameters of a raw statement: a prefix
+    given as one is not escaped, so it must be digits)."""
     stmt = select(Trainee).where(Trainee.erased_at.is_(None))
-    if prefix:
+    if isinstance(prefix, BindParameter):
+        stmt = stmt.where(Trainee.residence_code.startswith(prefix))
+    elif prefix:
         stmt = stmt.where(Trainee.residence_code.startswith(prefix, autoescape=True))
     if category:
         stmt = stmt.where(Trainee.categories.any(category))
     if after is not None:
         stmt = stmt.where(Trainee.id > after)
-    return list(await session.scalars(stmt.order_by(Trainee.id).limit(limit + 1)))
+    return stmt.order_by(Trainee.id).limit(rows)
+
+
+async def list_trainees(
+    session: AsyncSession, *, prefix: str, category: str | None, after: int | None, limit: int
+) -> list[Trainee]:
+    stmt = _trainees(prefix=prefix, category=category, after=after, rows=limit + 1)
+    return list(await session.scalars(stmt))
+
+
+# The first page of ``list_trainees`` under a division (no category), for a station's
+# record (ADR 0076), on the asyncpg connection of ``common.db.read_connection``.
+_FIRST_UNDER = RawStatement(
+    _trainees(prefix=bindparam("prefix"), category=None, after=None, rows=bindparam("rows"))
+)
+
+
+async def read_first_trainees(
+    conn: asyncpg.Connection, prefix: str, limit: int
+) -> list[SimpleNamespace]:
+    """``list_trainees(prefix=…, category=None, after=None, limit=…)`` (n+1 rows) as rows to
+    show, not entities: each has the trainee's columns as attributes (what
+    ``service.trainee_out`` reads). ``prefix``: digits only."""
+    if not prefix.isdigit():
+        raise ValueError("a division prefix is digits")
+    found = await _FIRST_UNDER.fetch(conn, prefix=prefix, rows=limit + 1)
+    return [SimpleNamespace(**row) for row in found]
 
 
 async def attendance_of(session: AsyncSession, trainee_id: int) -> list[Attendance]:

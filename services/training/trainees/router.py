@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.auth import PrincipalDep, Role
+from common.auth import PrincipalDep
 from common.db import SessionDep
 from common.errors import Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from common.etag import etag
@@ -100,10 +100,7 @@ async def list_trainees(
     category: TraineeCategory | None = None,
 ) -> Page[TraineeOut]:
     prefix = division_query_prefix(division) if division else (principal.division or "")
-    if principal.role is not Role.ADMIN:
-        authz.require_official(
-            principal, prefix.ljust(12, "0"), doing="list trainees", doing_zh="查看学员名单"
-        )
+    service.require_lister(principal, prefix)
     rows = await repository.list_trainees(
         session,
         prefix=prefix,

@@ -96,6 +96,14 @@ UNREADABLE_ID_NUMBER = {
 }
 
 
+def require_lister(principal: Principal, prefix: str) -> None:
+    """Who may list the trainees residing under ``prefix``: admins, officials over it."""
+    if principal.role is not Role.ADMIN:
+        authz.require_official(
+            principal, prefix.ljust(12, "0"), doing="list trainees", doing_zh="查看学员名单"
+        )
+
+
 def trainee_out(
     row: Trainee,
     *,

@@ -9,12 +9,16 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from common.auth import Role
+from common.auth import Principal, Role
 from gateway.app import create as create_gateway
+from gateway.auth import mint_user_token
+from gateway.registry.records.cache import etag_of
+from gateway.registry.records.router import answer_and_etag
+from gateway.registry.records.schemas import StationRecord
 from gateway.settings import GatewaySettings
 from tests.gateway.conftest import Front, user_headers
 from tests.gateway.registry import scene
-from tests.support import closed_port, problem, serve
+from tests.support import JWT_SECRET, closed_port, problem, serve
 
 OFFICIAL = {"role": Role.OFFICIAL, "division": scene.COUNTY}
 ZH = {"Accept-Language": "zh"}
@@ -173,3 +177,51 @@ async def test_a_down_or_slow_service_leaves_its_part_out(
         f"/registry/v1/stations/{built.point}", headers=user_headers(**OFFICIAL)
     )
     assert again.json()["generated_at"] != record["generated_at"]
+
+
+def _platform(scopes: frozenset[str]) -> dict[str, str]:
+    principal = Principal(subject="platform:lvliang", role=Role.PLATFORM, division="1411")
+    return {
+        "Authorization": f"Bearer {mint_user_token(principal, secret=JWT_SECRET, scopes=scopes)}"
+    }
+
+
+async def test_a_machine_gets_each_piece_its_scopes_grant(
+    client: httpx.AsyncClient, built: scene.Scene
+) -> None:
+    """One call per service, but a machine's scopes still decide piece by piece, as for the
+    routes each piece stands for (ADR 0062, 0076)."""
+    url = f"/registry/v1/stations/{built.point}"
+    bare = (await client.get(url, headers=_platform(frozenset({"feeds:read"})))).json()
+    assert bare["station"]["code"] == built.point
+    assert {(e["part"], e["status"], e["code"]) for e in bare["errors"]} == {
+        ("reporting", 403, "insufficient_scope"),
+        ("training", 403, "insufficient_scope"),
+        ("trainees", 403, "role_forbidden"),  # training's own answer: platforms list nobody
+    }
+    assert (bare["reporting"], bare["training"], bare["trainees"]) == (None, None, None)
+    assert bare["carriers"]["carriers"][0]["carrier"] == "zto"
+    reader = (await client.get(url, headers=_platform(frozenset({"reports:read"})))).json()
+    assert {(e["part"], e["code"]) for e in reader["errors"]} == {("trainees", "role_forbidden")}
+    assert reader["reporting"]["state"] == "reported"
+    assert reader["training"]["by_category"]["poor_household"] == {"people_times": 1, "persons": 1}
+    # Asked directly, a part read needs the scope of the pieces it holds.
+    direct = await client.get(
+        f"/training/v1/record-parts/villages/{scene.JIESHANG}",
+        params={"interval": "2026-01-01/2026-01-31"},
+        headers=_platform(frozenset({"feeds:read"})),
+    )
+    problem(direct, 403, "insufficient_scope")
+
+
+async def test_the_answer_is_the_records_own_json(
+    client: httpx.AsyncClient, built: scene.Scene
+) -> None:
+    """The body and its ETag come from one serialisation (``answer_and_etag``): the same
+    bytes as the record's JSON, and the tag of that JSON without ``generated_at``."""
+    r = await client.get(f"/registry/v1/stations/{built.point}", headers=user_headers(**OFFICIAL))
+    record = StationRecord.model_validate_json(r.content)
+    assert r.content == record.model_dump_json().encode()
+    body, tag = answer_and_etag(record, "any|scope")
+    assert body == r.content
+    assert tag == etag_of("any|scope", record.model_dump_json(exclude={"generated_at"}).encode())
