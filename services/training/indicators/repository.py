@@ -139,8 +139,9 @@ _ACTIVE = f"""
     WHERE residence_code LIKE :prefix AND attended && {_PERIOD}
 """
 # Subsidies due: each held session's tally at its rate, less what its ineligible trainees (too
-# young under its policy) would have earned — the few sessions with any, which the planner
-# finds by the array's statistics (``<> '{}'``: almost every one is empty).
+# young under its policy) would have earned — counted for the few sessions that have any,
+# which the planner finds by the array's statistics (``<> '{}'``: almost every one is empty)
+# rather than running a subquery per session.
 _HELD = """s.status = 'held' AND s.starts_on BETWEEN :first AND :last
       AND s.division_code LIKE :prefix"""
 FROM_TALLIES = f"""
@@ -175,19 +176,22 @@ levels AS MATERIALIZED (
     ) x GROUP BY level
 ),
 subsidy AS (
-    SELECT r.unit_amount * CASE r.unit WHEN 'person' THEN t.pairs ELSE t.person_days END AS amount
+    SELECT r.unit_amount * CASE r.unit WHEN 'person' THEN t.pairs - coalesce(x.pairs, 0)
+                                       ELSE t.person_days - coalesce(x.days, 0) END AS amount
     FROM training.training_session s
     JOIN training.session_subsidy r ON r.session_id = s.id
     JOIN training.session_tally t ON t.session_id = s.id
+    LEFT JOIN (
+        SELECT a.session_id, count(DISTINCT a.trainee_id) AS pairs,
+               sum(CASE a.part WHEN 'day' THEN 1.0 ELSE 0.5 END) AS days
+        FROM training.training_session s
+        JOIN training.session_subsidy i ON i.session_id = s.id
+        JOIN training.attendance a
+          ON a.session_id = s.id AND a.trainee_id = ANY(i.ineligible_trainees)
+        WHERE i.ineligible_trainees <> '{{}}' AND {_HELD}
+        GROUP BY a.session_id
+    ) x ON x.session_id = s.id
     WHERE {_HELD}
-    UNION ALL
-    SELECT -r.unit_amount * CASE r.unit WHEN 'person' THEN count(DISTINCT a.trainee_id)
-                                        ELSE sum(CASE a.part WHEN 'day' THEN 1.0 ELSE 0.5 END) END
-    FROM training.training_session s
-    JOIN training.session_subsidy r ON r.session_id = s.id
-    JOIN training.attendance a ON a.session_id = s.id AND a.trainee_id = ANY(r.ineligible_trainees)
-    WHERE r.ineligible_trainees <> '{{}}' AND {_HELD}
-    GROUP BY s.id, r.unit, r.unit_amount
 )
 SELECT
     (SELECT coalesce(sum(pairs), 0) FROM levels) AS people_times,
