@@ -6,6 +6,7 @@ attendance gives the same roll-ups."""
 
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -184,3 +185,41 @@ async def test_the_roll_ups_count_what_attendance_says(
     async with db.acquire() as conn:
         await tallies.rebuild(conn)
     assert [tuple(r) for r in await db.fetch(TALLIES)] == kept
+
+
+async def test_the_roll_ups_leave_out_what_ineligible_trainees_would_earn(
+    training: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A minor signed in before the policy asked for adults earns nothing once the session
+    is held under the version that does: the roll-ups' subsidies subtract it as the direct
+    count leaves it out."""
+    r = await training.post("/v1/subsidy-policies", json=POLICY, headers=admin())
+    assert r.status_code == 201, r.text
+    day = await make_session(training, starts_on=days_ago(3), ends_on=days_ago(3))
+    half = await make_session(
+        training, starts_on=days_ago(2), ends_on=days_ago(2), duration_kind="half_day"
+    )
+    adult = person(resident_id(seq="411"), name="戊")
+    minor = person(resident_id(birth=f"{TODAY.year - 10}0101", seq="412"), name="己", categories=[])
+    for s in (day, half):
+        for who in (adult, minor):
+            await _sign(training, s["id"], s["starts_on"], who, "day" if s is day else "am")
+    policy = (await training.get(f"/v1/subsidy-policies/{POLICY['key']}", headers=admin())).json()
+    adults_only = {
+        k: policy[k] for k in ("name", "source", "region", "valid_from", "valid_to", "rules")
+    } | {"min_age": 18}
+    r = await training.put(
+        f"/v1/subsidy-policies/{POLICY['key']}",
+        json=adults_only,
+        headers=admin() | {"If-Match": '"1"'},
+    )
+    assert r.status_code == 200, r.text
+    for s in (day, half):
+        r = await training.post(
+            f"/v1/sessions/{s['id']}/status", json={"status": "held"}, headers=admin()
+        )
+        assert r.status_code == 200, r.text
+    await _assert_agree(session)
+    rolled = await repository.from_tallies(session, "141124", date(2000, 1, 1), TODAY)
+    assert rolled.subsidies_due == Decimal("260.00")  # the adult: a day at 200, a half at 60
+    assert rolled.people_times == 4

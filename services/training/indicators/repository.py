@@ -132,28 +132,31 @@ _CATEGORY_TOTALS = ", ".join(f"'{c}', coalesce(sum(pairs_{c}), 0)" for c in CATE
 
 # Trained residents (``active``) are read twice — counted per village, and in all per level
 # and category — rather than kept: 2 M rows at national size do not fit in ``work_mem``, and
-# reading them back from disk cost more than a second scan.
+# reading them back from disk cost more than a second scan. The village committees are
+# counted in the same join that finds the trained ones: joined to ``villages`` as a table
+# with statistics (not a CTE of unknown uniqueness, which the planner took for a billion-row
+# join and sorted on disk).
 _ACTIVE = f"""
     FROM training.trainee_activity
     WHERE residence_code LIKE :prefix AND attended && {_PERIOD}
 """
+# Subsidies due: each held session's tally at its rate, less what its ineligible trainees (too
+# young under its policy) would have earned — counted for the few sessions that have any,
+# which the planner finds by the array's statistics (``<> '{}'``: almost every one is empty)
+# rather than running a subquery per session.
+_HELD = """s.status = 'held' AND s.starts_on BETWEEN :first AND :last
+      AND s.division_code LIKE :prefix"""
 FROM_TALLIES = f"""
 WITH villages AS MATERIALIZED (
     SELECT residence_code AS village, count(*) AS persons {_ACTIVE} GROUP BY residence_code
 ),
 committees AS MATERIALIZED (
-    SELECT code FROM training.reference_division
-    WHERE level = 'village' AND division_class = 'village_committee' AND until_edition IS NULL
-      AND code LIKE :prefix
-),
-trained_committees AS MATERIALIZED (
-    SELECT count(*) AS trained, count(*) FILTER (WHERE v.persons >= 3) AS three,
+    SELECT count(*) AS committees, count(v.village) AS trained,
+           count(*) FILTER (WHERE v.persons >= 3) AS three,
            coalesce(sum(v.persons), 0) AS persons
-    FROM villages v JOIN committees c ON c.code = v.village
-),
-days AS (
-    SELECT level, pairs, person_days, {CATEGORY_COLUMNS} FROM training.county_day_tally
-    WHERE county LIKE :prefix AND day BETWEEN :first AND :last
+    FROM training.reference_division d LEFT JOIN villages v ON v.village = d.code
+    WHERE d.level = 'village' AND d.division_class = 'village_committee'
+      AND d.until_edition IS NULL AND d.code LIKE :prefix
 ),
 straddling AS (
     SELECT s.level, p.categories
@@ -166,10 +169,12 @@ straddling AS (
     HAVING min(a.day) < :first AND bool_or(a.day BETWEEN :first AND :last)
 ),
 levels AS MATERIALIZED (
-    SELECT level, sum(pairs) AS pairs, {_CATEGORY_PAIRS} FROM (
-        SELECT level, pairs, {CATEGORY_COLUMNS} FROM days
+    SELECT level, sum(pairs) AS pairs, sum(person_days) AS person_days, {_CATEGORY_PAIRS}
+    FROM (
+        SELECT level, pairs, person_days, {CATEGORY_COLUMNS} FROM training.county_day_tally
+        WHERE county LIKE :prefix AND day BETWEEN :first AND :last
         UNION ALL
-        SELECT level, 1, {_STRADDLING_PAIRS} FROM straddling
+        SELECT level, 1, 0, {_STRADDLING_PAIRS} FROM straddling
     ) x GROUP BY level
 ),
 subsidy AS (
@@ -178,29 +183,31 @@ subsidy AS (
     FROM training.training_session s
     JOIN training.session_subsidy r ON r.session_id = s.id
     JOIN training.session_tally t ON t.session_id = s.id
-    LEFT JOIN LATERAL (
-        SELECT count(DISTINCT a.trainee_id) AS pairs,
+    LEFT JOIN (
+        SELECT a.session_id, count(DISTINCT a.trainee_id) AS pairs,
                sum(CASE a.part WHEN 'day' THEN 1.0 ELSE 0.5 END) AS days
-        FROM training.attendance a
-        WHERE cardinality(r.ineligible_trainees) > 0
-          AND a.session_id = s.id AND a.trainee_id = ANY(r.ineligible_trainees)
-    ) x ON true
-    WHERE s.status = 'held' AND s.starts_on BETWEEN :first AND :last
-      AND s.division_code LIKE :prefix
+        FROM training.training_session s
+        JOIN training.session_subsidy i ON i.session_id = s.id
+        JOIN training.attendance a
+          ON a.session_id = s.id AND a.trainee_id = ANY(i.ineligible_trainees)
+        WHERE i.ineligible_trainees <> '{{}}' AND {_HELD}
+        GROUP BY a.session_id
+    ) x ON x.session_id = s.id
+    WHERE {_HELD}
 )
 SELECT
     (SELECT coalesce(sum(pairs), 0) FROM levels) AS people_times,
-    (SELECT coalesce(sum(person_days), 0) FROM days) AS person_days,
+    (SELECT coalesce(sum(person_days), 0) FROM levels) AS person_days,
     (SELECT coalesce(sum(pairs_poor_household), 0) FROM levels) AS poor_people_times,
     (SELECT coalesce(jsonb_object_agg(level, pairs), '{{}}') FROM levels) AS level_pairs,
     (SELECT jsonb_build_object({_CATEGORY_TOTALS}) FROM levels) AS category_pairs,
     (SELECT jsonb_build_object('persons', count(*), {_LEVEL_PERSONS}, {_CATEGORY_PERSONS})
      {_ACTIVE}) AS person_counts,
     (SELECT count(*) FROM villages) AS villages_any,
-    (SELECT count(*) FROM committees) AS committees,
-    (SELECT trained FROM trained_committees) AS committees_trained,
-    (SELECT three FROM trained_committees) AS committees_three,
-    (SELECT persons FROM trained_committees) AS committee_persons,
+    (SELECT committees FROM committees) AS committees,
+    (SELECT trained FROM committees) AS committees_trained,
+    (SELECT three FROM committees) AS committees_three,
+    (SELECT persons FROM committees) AS committee_persons,
     (SELECT jsonb_build_object(
         'online_shop', count(*) FILTER (WHERE kind = 'online_shop'),
         'station_operator', count(*) FILTER (WHERE kind = 'station_operator'),

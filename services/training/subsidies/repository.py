@@ -129,7 +129,8 @@ async def under_age(
             """
             SELECT DISTINCT a.trainee_id FROM training.attendance a
             JOIN training.trainee t ON t.id = a.trainee_id
-            WHERE a.session_id = :session_id AND t.birth_date > (:starts_on - make_interval(years => :min_age))
+            WHERE a.session_id = :session_id
+              AND t.birth_date > CAST(:starts_on AS date) - make_interval(years => CAST(:min_age AS int))
             ORDER BY 1
             """
         ),
