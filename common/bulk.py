@@ -170,16 +170,11 @@ class BulkResult(BaseModel, Generic[R]):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def accepted(**fields: Any) -> dict[str, Any]:
-    """An accepted row in its JSON form for ``bulk_body``: ``index``, ``status`` and the
-    fields that apply (those that are None are left out, as ``body()`` leaves them)."""
-    return {name: value for name, value in fields.items() if value is not None}
-
-
 def bulk_body(results: Sequence[Mapping[str, Any]], *, dry_run: bool) -> dict[str, Any]:
-    """``BulkResult(…).body()`` from rows already in their JSON form (``status`` and the
-    fields that apply): for answers of 100,000 rows, where building and dumping a model per
-    accepted row would cost more than judging it. Rejected rows come from
+    """``BulkResult(…).body()`` from rows already in their JSON form (``index``,
+    ``status`` and the fields that apply, those that are None left out): for answers of
+    100,000 rows, where building and dumping a model per accepted row would cost more than
+    judging it. Rejected rows come from
     ``BulkRowResult.rejected(…).model_dump(mode="json", exclude_none=True)``."""
     counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
     for result in results:

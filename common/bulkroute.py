@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.app import GZIP_MINIMUM_SIZE
-from common.bulk import BulkRow, BulkRowResult, accepted, bulk_body, collector_paused
+from common.bulk import BulkRow, BulkRowResult, bulk_body, collector_paused
 from common.errors import Problem, wants_chinese
 from common.idempotency import Idempotency, IdempotencyRecordMixin
 
@@ -166,13 +166,17 @@ async def answer_rows(
             raw = by_index[verdict.row]
             outcomes[verdict.row] = _rejected(result, raw, verdict.problem, chinese, named)
             continue
-        outcomes[verdict.row] = accepted(
-            index=verdict.row,
-            line=verdict.line,
-            status=verdict.outcome,
-            **named,
-            **written(verdict),
+        # The accepted row in its JSON form: the fields that apply (None ones left out, as
+        # ``BulkResult.body()`` leaves them), built with dict operations alone (100,000 rows).
+        head = (
+            {"index": verdict.row, "status": verdict.outcome}
+            if verdict.line is None
+            else {"index": verdict.row, "line": verdict.line, "status": verdict.outcome}
         )
+        entry = head | named | written(verdict)
+        if None in entry.values():
+            entry = {name: value for name, value in entry.items() if value is not None}
+        outcomes[verdict.row] = entry
     return bulk_body([outcomes[raw.index] for raw in rows], dry_run=dry_run)
 
 
