@@ -202,7 +202,8 @@ def _open(
         row=row,
     )
     periods.append(period)
-    periods.sort(key=lambda p: p.valid_from)
+    if len(periods) > 1:  # most places of an upload have no period before this one
+        periods.sort(key=lambda p: p.valid_from)
     plan.inserts.append(period)
     return period
 
