@@ -20,19 +20,22 @@ import csv
 import gc
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Generic, Literal, Self, TypeVar
 from urllib.parse import quote
 
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from common.bulkformats import (
     CSV_TYPES,
     NDJSON_TYPES,
+    RawRow,
     decode,
     decode_csv,
+    json_array,
     media_type,
     read_csv,
     read_json,
@@ -167,16 +170,11 @@ class BulkResult(BaseModel, Generic[R]):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def accepted(**fields: Any) -> dict[str, Any]:
-    """An accepted row in its JSON form for ``bulk_body``: ``index``, ``status`` and the
-    fields that apply (those that are None are left out, as ``body()`` leaves them)."""
-    return {name: value for name, value in fields.items() if value is not None}
-
-
 def bulk_body(results: Sequence[Mapping[str, Any]], *, dry_run: bool) -> dict[str, Any]:
-    """``BulkResult(…).body()`` from rows already in their JSON form (``status`` and the
-    fields that apply): for answers of 100,000 rows, where building and dumping a model per
-    accepted row would cost more than judging it. Rejected rows come from
+    """``BulkResult(…).body()`` from rows already in their JSON form (``index``,
+    ``status`` and the fields that apply, those that are None left out): for answers of
+    100,000 rows, where building and dumping a model per accepted row would cost more than
+    judging it. Rejected rows come from
     ``BulkRowResult.rejected(…).model_dump(mode="json", exclude_none=True)``."""
     counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
     for result in results:
@@ -337,10 +335,61 @@ def read_bulk(
     convert: Callable[[Any, Source], T],
     *,
     max_rows: int = MAX_BULK_ROWS,
+    json_model: type[BaseModel] | None = None,
 ) -> list[BulkRow[T]]:
-    """Every row of an upload at once (see ``iter_bulk``): for uploads small enough to hold."""
+    """Every row of an upload at once (see ``iter_bulk``): for uploads small enough to hold.
+
+    ``json_model``: the model ``convert`` validates a JSON object with and does nothing
+    else to (``convert(value, "json") == json_model.model_validate(value)`` for a dict).
+    A JSON array is then parsed in one call and its objects validated ``JSON_BATCH`` at a
+    time in one pydantic-core pass each; only a batch with a bad row in it goes through
+    ``convert`` row by row, so every row gets what it got row by row. A body that may hold
+    NUL, or is no array of 1 to ``max_rows`` elements, is read row by row as always."""
     with collector_paused():
-        return list(iter_bulk(content_type, body, columns, convert, max_rows=max_rows))
+        kind, text, raw = _open(content_type, body, columns, max_rows)
+        if json_model is not None and kind == "json" and not _may_hold_nul(text, kind):
+            values = json_array(text, max_rows)
+            if values is not None:
+                return _validated(values, json_model, convert, columns)
+        return list(_rows(kind, text, raw, convert, columns))
+
+
+# Objects validated in one pydantic-core call: large enough that the call costs nothing a
+# row, small enough that a batch with a bad row in it is cheap to go through row by row.
+JSON_BATCH = 1000
+
+
+@cache
+def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _validated(
+    values: list[Any],
+    model: type[BaseModel],
+    convert: Callable[[Any, Source], T],
+    columns: CsvColumns,
+) -> list[BulkRow[T]]:
+    adapter = _list_of(model)
+    rows: list[BulkRow[T]] = []
+    for start in range(0, len(values), JSON_BATCH):
+        batch = values[start : start + JSON_BATCH]
+        items: list[Any] | None = None
+        if all(type(value) is dict for value in batch):
+            # Else the batch's rows one by one: each bad one keeps its own problem.
+            with suppress(ValidationError):
+                items = adapter.validate_python(batch)
+        if items is None:
+            rows += (
+                _converted(start + i, None, value, None, convert, "json", columns)
+                for i, value in enumerate(batch, start=1)
+            )
+        else:
+            rows += (
+                BulkRow(index=start + i, line=None, value=value, parsed=item)
+                for i, (value, item) in enumerate(zip(batch, items, strict=True), start=1)
+            )
+    return rows
 
 
 @contextmanager
@@ -379,29 +428,52 @@ def iter_bulk(
     ``ValidationError`` for a bad row; that row then carries the problem and the others go
     on. Process rows in batches (e.g. ``itertools.batched``) to keep memory flat.
     """
+    kind, text, raw = _open(content_type, body, columns, max_rows)
+    yield from _rows(kind, text, raw, convert, columns)
+
+
+Kind = Literal["json", "ndjson", "csv"]
+
+
+def _open(
+    content_type: str | None, body: bytes, columns: CsvColumns, max_rows: int
+) -> tuple[Kind, str, Iterator[RawRow]]:
+    """The body's format, its text, and its raw rows (not read yet)."""
     media, charset = media_type(content_type)
-    source: Source
     if media in CSV_TYPES:
         text = decode_csv(body, charset)
-        source, rows = "csv", read_csv(text, columns, max_rows)
-    elif media in NDJSON_TYPES:
+        return "csv", text, read_csv(text, columns, max_rows)
+    if media in NDJSON_TYPES:
         text = decode(body, charset or "utf-8")
-        source, rows = "json", read_ndjson(text, max_rows)
-    elif media in ("", "application/json") or media.endswith("+json"):
+        return "ndjson", text, read_ndjson(text, max_rows)
+    if media in ("", "application/json") or media.endswith("+json"):
         # Without a Content-Type the body is taken as JSON, as FastAPI takes a JSON body.
         text = decode(body, charset or "utf-8")
-        source, rows = "json", read_json(text, max_rows)
-    else:
-        raise UnsupportedMediaType(
-            f"send application/json, application/x-ndjson or text/csv, not {media}",
-            detail_zh="请以 application/json、application/x-ndjson 或 text/csv 上传",
-            field="Content-Type",
-            location="header",
-        )
+        return "json", text, read_json(text, max_rows)
+    raise UnsupportedMediaType(
+        f"send application/json, application/x-ndjson or text/csv, not {media}",
+        detail_zh="请以 application/json、application/x-ndjson 或 text/csv 上传",
+        field="Content-Type",
+        location="header",
+    )
+
+
+def _may_hold_nul(text: str, kind: Kind) -> bool:
     # JSON spells NUL \u0000, and only rows with one need looking into.
-    may_hold_nul = "\x00" in text or (source == "json" and "\\u0000" in text)
+    return "\x00" in text or (kind != "csv" and "\\u0000" in text)
+
+
+def _rows(
+    kind: Kind,
+    text: str,
+    raw: Iterator[RawRow],
+    convert: Callable[[Any, Source], T],
+    columns: CsvColumns,
+) -> Iterator[BulkRow[T]]:
+    source: Source = "csv" if kind == "csv" else "json"
+    may_hold_nul = _may_hold_nul(text, kind)
     empty = True
-    for index, line, value, problem in rows:
+    for index, line, value, problem in raw:
         empty = False
         if may_hold_nul and problem is None:
             value, problem = _without_nul(value)

@@ -151,6 +151,20 @@ def read_json(text: str, max_rows: int) -> Iterator[RawRow]:
         raise _malformed(str(json.JSONDecodeError("Extra data", text, position)))
 
 
+def json_array(text: str, max_rows: int) -> list[Any] | None:
+    """The elements of a JSON array of 1 to ``max_rows`` elements parsed in one call (the
+    same parser, so the same values as ``read_json``'s); None for anything else (not an
+    array, empty, too long, not JSON at all), which ``read_json`` then reads and refuses as
+    it always does."""
+    try:
+        values = _DECODER.decode(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(values, list) or not 0 < len(values) <= max_rows:
+        return None
+    return values
+
+
 def read_ndjson(text: str, max_rows: int) -> Iterator[RawRow]:
     index = 0
     for line, raw in enumerate(text.splitlines(), start=1):

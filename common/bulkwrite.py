@@ -32,10 +32,11 @@ async def next_ids(session: AsyncSession, sequence: str, count: int) -> list[int
     if count == 0:
         return []
     conn = await driver_connection(session)
-    rows = await conn.fetch(
-        "SELECT nextval($1::regclass) FROM generate_series(1, $2)", sequence, count
+    # One array, not a row per value: 100,000 records cost ~10× the decoding of one array.
+    ids: list[int] = await conn.fetchval(
+        "SELECT array_agg(nextval($1::regclass)) FROM generate_series(1, $2)", sequence, count
     )
-    return [row[0] for row in rows]
+    return ids
 
 
 async def copy_rows(

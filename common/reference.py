@@ -12,7 +12,7 @@ messages clients get, and count the units under a division for indicators.
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
@@ -178,23 +178,25 @@ async def divisions_by_code(
     return {row[0]: DivisionRef(*row) for row in rows}
 
 
-async def divisions_refused(
-    session: AsyncSession,
+def refusing_join(
     model: type[ReferenceDivisionMixin],
-    codes: Iterable[str],
     rules: Collection[DivisionRule],
+    code: str,
+    args: list[Any],
     *,
     wanted: Iterable[str] = (),
-) -> dict[str, DivisionRef | None]:
-    """``divisions_by_code`` for the codes that none of ``rules`` accepts (None: not in the
-    list at all), and for the ``wanted`` ones whatever they are: the rule is applied in the
-    query, so an upload of 100,000 good codes fetches no rows (their problems, when any,
-    come from ``division_problem`` with the row returned)."""
-    unique = list(set(codes))
-    if not unique:
-        return {}
+) -> tuple[str, str]:
+    """For a set-based query over division codes (the SQL expression ``code``): a join of
+    each code's reference row as ``d`` (NULL columns when the list has no such code), and
+    the condition under which that row must come back to be judged — none of ``rules``
+    accepts it, or the code is one of ``wanted`` (a station is checked in it). The rules
+    are applied in the query, so an upload of 100,000 good codes fetches no reference rows
+    (their problems, when any, come from ``division_problem`` with the row returned);
+    ``args`` (the query's parameters so far) gets the rules' and ``wanted``'s."""
     table = model.__table__  # type: ignore[attr-defined]
-    accepted, args = [], [unique, sorted(set(wanted))]
+    args.append(sorted(set(wanted)))
+    refused = [f"{code} = ANY(${len(args)}::text[])", "d.code IS NULL"]
+    accepted = []
     for rule in rules:
         args.append([str(level) for level in rule.levels])
         clause = f"d.level = ANY(${len(args)}::text[])"
@@ -204,18 +206,14 @@ async def divisions_refused(
         if not rule.allow_retired:
             clause += " AND d.until_edition IS NULL"
         accepted.append(f"({clause})")
-    rows = await bulkwrite.fetch(
-        session,
-        # A lookup by index per code (OFFSET 0 keeps the planner from hashing the whole
-        # reference table instead: 0.1 s for 100,000 codes, not 0.5 s).
-        f"SELECT k.code, {', '.join('d.' + name for name in DivisionRef._fields[1:])}"
-        " FROM unnest($1::text[]) AS k(code) LEFT JOIN LATERAL"
-        f' (SELECT * FROM "{table.schema}"."{table.name}" d WHERE d.code = k.code OFFSET 0) d'
-        " ON true WHERE k.code = ANY($2::text[]) OR d.code IS NULL"
-        f" OR NOT coalesce({' OR '.join(accepted) or 'false'}, false)",
-        *args,
+    refused.append(f"NOT coalesce({' OR '.join(accepted) or 'false'}, false)")
+    # A lookup by index per code (OFFSET 0 keeps the planner from hashing the whole
+    # reference table instead: 0.1 s for 100,000 codes, not 0.5 s).
+    join = (
+        f'LEFT JOIN LATERAL (SELECT * FROM "{table.schema}"."{table.name}" d'
+        f" WHERE d.code = {code} OFFSET 0) d ON true"
     )
-    return {row[0]: None if row[1] is None else DivisionRef(*row) for row in rows}
+    return join, " OR ".join(refused)
 
 
 def division_problem(

@@ -151,6 +151,42 @@ def test_nul_refuses_the_row_not_the_upload() -> None:
     assert [r.problem.code if r.problem else None for r in rows] == ["nul_character", None]
 
 
+def _read(body: bytes, **options: Any) -> list[tuple[Any, ...]]:
+    rows = read_bulk("application/json", body, COLUMNS, _convert, **options)
+    return [
+        (r.index, r.line, r.value, r.parsed)
+        + (
+            (r.problem.code, r.problem.field, r.problem.detail, r.problem.detail_zh)
+            if r.problem
+            else ()
+        )
+        for r in rows
+    ]
+
+
+def test_a_json_array_validated_in_batches_reads_as_row_by_row() -> None:
+    """With ``json_model`` the objects of an array are validated a batch at a time: every
+    row, good or bad, comes out as the row-by-row reader makes it, and so does every
+    problem of the upload as a whole."""
+    good = {"code": "a", "month": "2026-08", "amount": 12.5}
+    values: list[Any] = [{**good, "code": f"r{i}"} for i in range(2500)]
+    values[1499] = {"code": "b", "month": "2026-13"}  # a bad row in the second batch
+    values[2199] = "not an object"  # and something else in the third
+    body = json.dumps(values).encode()
+    rows = _read(body, json_model=_Row)
+    assert rows == _read(body)
+    assert [r[4] for r in rows if len(r) > 4] == ["invalid_month", "expected_object"]
+    assert rows[0][3] == _Row(code="r0", month="2026-08", amount="12.5")  # type: ignore[arg-type]
+    nul = json.dumps([good, {**good, "code": "\u0000"}]).encode()
+    assert _read(nul, json_model=_Row) == _read(nul)
+    for bad in (b"", b"[1, 2] x", b'{"code": "a"}', b"[]", b"[" * 1000 + b"]" * 1000):
+        with_model = _problem(lambda bad=bad: _read(bad, json_model=_Row))
+        alone = _problem(lambda bad=bad: _read(bad))
+        assert (with_model.code, with_model.detail) == (alone.code, alone.detail), bad[:20]
+    too_many = _problem(lambda: _read(body, json_model=_Row, max_rows=2499))
+    assert too_many.code == "too_many_rows"
+
+
 class _Result(BulkRowResult):
     code_sent: str | None = None
 

@@ -152,3 +152,22 @@ async def test_feed_events_and_re_sent_uploads(
     earlier = coverage(JIESHANG, valid_from="2025-12-01")
     refused = await logistics.post("/v1/coverage/bulk", json=[earlier], headers=ZTO)
     assert refused.json()["results"][0]["code"] == "overlapping_validity"
+
+
+async def test_a_large_answer_is_gzipped_when_asked(logistics: httpx.AsyncClient) -> None:
+    """The answer is compressed by the route (quicker than the app's gzip layer), with the
+    headers that layer would send, and reads as the plain one."""
+    rows = [coverage(RESIDENTS)] * 20  # a residents' committee, 20 long messages
+    url = "/v1/coverage/bulk?dry_run=true"
+    packed = await logistics.post(url, json=rows, headers=ZTO | {"Accept-Encoding": "gzip"})
+    assert packed.status_code == 200
+    assert (packed.headers["content-encoding"], packed.headers["vary"]) == (
+        "gzip",
+        "Accept-Encoding",
+    )
+    plain = await logistics.post(url, json=rows, headers=ZTO | {"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert packed.json() == plain.json()
+    assert packed.json()["counts"]["rejected"] == 20
+    small = await logistics.post(url, json=rows[:1], headers=ZTO | {"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers

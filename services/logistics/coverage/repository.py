@@ -1,10 +1,10 @@
 """Queries of coverage. Bulk paths use set-based SQL (``common.bulkwrite``): one statement
 per kind of change however many rows an upload holds. Only flush; the request commits."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import pydantic_core
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import bulkwrite
 from common.pagination import PageParams, keyset
+from common.reference import DivisionRef, DivisionRule, refusing_join
 from services.logistics.carriers.models import Carrier
 from services.logistics.coverage.models import Coverage
 from services.logistics.reference.models import LogisticsDivision
@@ -50,9 +51,9 @@ async def lock_carriers(session: AsyncSession, carrier_ids: Sequence[int]) -> No
 _PERIOD = COLUMNS[3:9]  # station_code … valid_to
 
 
-@dataclass(frozen=True)
-class Sent:
-    """The service a row asks for, as it is compared with the period already there."""
+class Sent(NamedTuple):
+    """The service a row asks for, as it is compared with the period already there (a
+    tuple: made and hashed for every row of an upload)."""
 
     station_code: str | None
     mode: str
@@ -62,57 +63,93 @@ class Sent:
     valid_to: date | None
 
 
-async def periods_of(
-    session: AsyncSession, keys: Sequence[tuple[int, str]], sent: Sequence[Sent | None]
+async def places(
+    session: AsyncSession,
+    keys: Sequence[tuple[int, str]],
+    sent: Sequence[Sent | None],
+    rules: Collection[DivisionRule],
+    *,
+    wanted: Iterable[str],
 ) -> list[asyncpg.Record]:
-    """Every period that counts (not superseded) of these distinct (carrier id, division)
-    pairs, oldest first: ``n`` (the key's 1-based position), ``id``, ``settled`` and the
-    columns. ``sent[i]``: the service of the one row naming key i (None when several do).
-    A key whose one period that row leaves as it is (the same service over the same end
-    date, from a day inside it: what ``service._apply`` answers ``unchanged``) comes back
-    ``settled`` with its ``n`` and ``id`` only: a re-sent upload is judged in the query
-    instead of 100,000 periods coming back to be compared in Python."""
+    """What the reference list and the history say of these distinct (carrier id, division)
+    pairs, in one pass of index lookups: only the keys with something to say come back, as
+    ``n`` (the key's 1-based position), ``periods`` (its current, not superseded, periods),
+    ``settled``, ``judged`` and the reference row's ``DivisionRef`` columns.
+
+    ``judged``: none of ``rules`` accepts the code, or it is ``wanted`` (see
+    ``common.reference.refusing_join``); the reference columns are NULL otherwise, and
+    ``code`` NULL when the list has no such code. ``settled``: ``sent[i]`` is the service of
+    the one row naming key i (None when several do), and when that row leaves the key's one
+    period as it is (the same service over the same end date, from a day inside it: what
+    ``service._apply`` answers ``unchanged``), that period's id: a re-sent upload is judged
+    here instead of 100,000 periods coming back to be compared in Python. The services sent
+    go as a table of their distinct values (an upload repeats a few), not a column each."""
     if not keys:
         return []
-    columns = [[getattr(s, name) if s else None for s in sent] for name in _PERIOD]
+    services: dict[Sent, int] = {}
+    service = [None if s is None else services.setdefault(s, len(services) + 1) for s in sent]
+    args: list[Any] = [[k[0] for k in keys], [k[1] for k in keys], service]
+    args += [[getattr(s, name) for s in services] for name in _PERIOD]
+    join, judged = refusing_join(LogisticsDivision, rules, "k.code", args, wanted=wanted)
+    division = ", ".join(
+        f"CASE WHEN j.judged THEN d.{name} END AS {name}" for name in DivisionRef._fields
+    )
     return await bulkwrite.fetch(
         session,
         f"""
-        WITH p AS (
-            SELECT k.n, c.id, c.carrier_id, c.division_code, c.station_code, c.mode,
-                   c.pickups_per_week, c.deliveries_per_week, c.valid_from, c.valid_to,
-                   c.version,
-                   k.mode IS NOT NULL AND count(*) OVER (PARTITION BY k.n) = 1
-                   AND c.station_code IS NOT DISTINCT FROM k.station_code
-                   AND c.mode = k.mode AND c.pickups_per_week = k.pickups
-                   AND c.deliveries_per_week = k.deliveries
-                   AND c.valid_to IS NOT DISTINCT FROM k.valid_to
-                   AND k.valid_from >= c.valid_from
-                   AND k.valid_from <= coalesce(c.valid_to, 'infinity'::date) AS settled
-            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[],
-                        $6::int[], $7::date[], $8::date[])
-                 WITH ORDINALITY AS k(carrier_id, code, station_code, mode, pickups,
-                                      deliveries, valid_from, valid_to, n)
-            -- By index, place by place (OFFSET 0), not by hashing every period there is.
-            JOIN LATERAL (
-                SELECT * FROM logistics.coverage c
-                WHERE c.carrier_id = k.carrier_id AND c.division_code = k.code
-                  AND c.superseded_at IS NULL
-                OFFSET 0
-            ) c ON true
-        )
-        SELECT n, id, settled,
-               {", ".join(f"CASE WHEN NOT settled THEN {c} END AS {c}" for c in _KEPT)}
-        FROM p
-        ORDER BY n, valid_from
+        SELECT k.n, c.periods, j.judged, {division},
+               CASE WHEN s.i IS NOT NULL AND c.periods = 1 AND c.same THEN c.id END AS settled
+        FROM unnest($1::bigint[], $2::text[], $3::int[])
+             WITH ORDINALITY AS k(carrier_id, code, service, n)
+        LEFT JOIN unnest($4::text[], $5::text[], $6::int[], $7::int[], $8::date[], $9::date[])
+             WITH ORDINALITY AS s(station_code, mode, pickups, deliveries, valid_from, valid_to, i)
+             ON s.i = k.service
+        {join}
+        CROSS JOIN LATERAL (SELECT {judged} AS judged) j
+        -- By index, place by place: how many periods, and whether the one there is the
+        -- service sent.
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS periods, min(c.id) AS id,
+                   bool_and(c.station_code IS NOT DISTINCT FROM s.station_code
+                            AND c.mode = s.mode AND c.pickups_per_week = s.pickups
+                            AND c.deliveries_per_week = s.deliveries
+                            AND c.valid_to IS NOT DISTINCT FROM s.valid_to
+                            AND s.valid_from >= c.valid_from
+                            AND s.valid_from <= coalesce(c.valid_to, 'infinity'::date)) AS same
+            FROM logistics.coverage c
+            WHERE c.carrier_id = k.carrier_id AND c.division_code = k.code
+              AND c.superseded_at IS NULL
+        ) c
+        WHERE j.judged OR c.periods > 0
         """,
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        *columns,
+        *args,
     )
 
 
-_KEPT = ("carrier_id", "division_code", *_PERIOD, "version")
+async def periods_of(
+    session: AsyncSession, keys: Sequence[tuple[int, str]]
+) -> list[asyncpg.Record]:
+    """Every period that counts (not superseded) of these distinct (carrier id, division)
+    pairs, oldest first, with ``n`` (the key's 1-based position)."""
+    if not keys:
+        return []
+    return await bulkwrite.fetch(
+        session,
+        f"""
+        SELECT k.n, c.id, {", ".join(f"c.{name}" for name in ("carrier_id", "division_code", *_PERIOD))}
+        FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS k(carrier_id, code, n)
+        -- By index, place by place (OFFSET 0), not by hashing every period there is.
+        JOIN LATERAL (
+            SELECT * FROM logistics.coverage c
+            WHERE c.carrier_id = k.carrier_id AND c.division_code = k.code
+              AND c.superseded_at IS NULL
+            OFFSET 0
+        ) c ON true
+        ORDER BY k.n, c.valid_from
+        """,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
 
 
 async def station_points(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:

@@ -27,7 +27,7 @@ from common.errors import Conflict, NotFound, Problem, Unprocessable
 from common.identifiers import DivisionClass, DivisionLevel
 from common.months import china_today
 from common.pagination import PageParams
-from common.reference import DivisionRef, DivisionRule, division_problem, divisions_refused
+from common.reference import DivisionRef, DivisionRule, division_problem
 from services.logistics import authz, listing
 from services.logistics.carriers.service import CarrierResolver, ResolvedCarrier
 from services.logistics.coverage import repository
@@ -38,7 +38,6 @@ from services.logistics.coverage.schemas import (
     CoverageOut,
     Outcome,
 )
-from services.logistics.reference.models import LogisticsDivision
 
 TOPIC = "coverage"
 PLACE_RULE = DivisionRule(
@@ -203,7 +202,8 @@ def _open(
         row=row,
     )
     periods.append(period)
-    periods.sort(key=lambda p: p.valid_from)
+    if len(periods) > 1:  # most places of an upload have no period before this one
+        periods.sort(key=lambda p: p.valid_from)
     plan.inserts.append(period)
     return period
 
@@ -290,14 +290,6 @@ async def submit(
     carriers = sorted({r.id for r in resolved if isinstance(r, ResolvedCarrier)})
     if carriers and not dry_run:
         await repository.lock_carriers(session, carriers)
-    # Only the codes the place rules refuse come back, and those a station is checked in.
-    divisions = await divisions_refused(
-        session,
-        LogisticsDivision,
-        (s.coverage.division_code for s in submissions),
-        CLASS_RULES.values(),
-        wanted=(s.coverage.division_code for s in submissions if s.coverage.station_code),
-    )
     points = await repository.station_points(
         session, [s.coverage.station_code for s in submissions if s.coverage.station_code]
     )
@@ -308,13 +300,30 @@ async def submit(
             key = (r.id, s.coverage.division_code)
             named[key] = None if key in named else s.coverage
     keys = list(named)
-    history: dict[tuple[int, str], list[Period]] = defaultdict(list)
+    # Only the codes the place rules refuse come back, and those a station is checked in;
+    # only the places with periods, and of those only the ids of the ones a lone row
+    # leaves as they are.
+    divisions: dict[str, DivisionRef | None] = {}
     settled: dict[tuple[int, str], int] = {}
-    sent = [_sent(c) for c in named.values()]
-    for rec in await repository.periods_of(session, keys, sent):
-        if rec["settled"]:
-            settled[keys[rec["n"] - 1]] = rec["id"]
-            continue
+    unsettled: list[tuple[int, str]] = []
+    for rec in await repository.places(
+        session,
+        keys,
+        [_sent(c) for c in named.values()],
+        CLASS_RULES.values(),
+        wanted=[s.coverage.division_code for s in submissions if s.coverage.station_code],
+    ):
+        key = keys[rec["n"] - 1]
+        if rec["judged"]:
+            divisions[key[1]] = (
+                None if rec["code"] is None else DivisionRef(*(rec[f] for f in DivisionRef._fields))
+            )
+        if rec["settled"] is not None:
+            settled[key] = rec["settled"]
+        elif rec["periods"]:
+            unsettled.append(key)
+    history: dict[tuple[int, str], list[Period]] = defaultdict(list)
+    for rec in await repository.periods_of(session, unsettled):
         history[(rec["carrier_id"], rec["division_code"])].append(
             Period(
                 id=rec["id"],

@@ -76,7 +76,14 @@ def _coverage_row(value: Any, source: Source) -> CoverageIn:
 
 
 def read_upload(content_type: str | None, body: bytes) -> list[BulkRow[CoverageIn]]:
-    return read_bulk(content_type, body, COVERAGE_COLUMNS, _coverage_row, max_rows=MAX_ROWS)
+    return read_bulk(
+        content_type,
+        body,
+        COVERAGE_COLUMNS,
+        _coverage_row,
+        max_rows=MAX_ROWS,
+        json_model=CoverageIn,  # what _coverage_row makes of a JSON object
+    )
 
 
 async def submit_bulk(
