@@ -33,7 +33,9 @@ class TrainedResidents(BaseModel):
     period_to: date
     people_times: int
     persons: int
-    poor_household_people_times: int
+    poor_household_people_times: int | None = Field(
+        description="null where training does not show you a village's categories (it is one)"
+    )
     by_category: dict[str, dict[str, int]] | None = Field(
         description="people-times and persons by trainee category; null where training does "
         "not show them to you"

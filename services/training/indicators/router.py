@@ -138,15 +138,16 @@ async def villages(
 
 def village_trained(principal: Principal, row: Mapping[str, Any]) -> VillageTrained:
     """A row of ``repository.villages`` (or ``read_villages``) as ``principal`` reads it."""
+    reads = _reads_categories(principal, row["code"])
     return VillageTrained(
         code=row["code"],
         people_times=row["people_times"],
         persons=row["persons"],
-        poor_household_people_times=row["poor_household_people_times"],
+        poor_household_people_times=row["poor_household_people_times"] if reads else None,
         by_category={
             k: Counted(people_times=v[0], persons=v[1])
             for k, v in sorted(row["by_category"].items())
         }
-        if _reads_categories(principal, row["code"])
+        if reads
         else None,
     )

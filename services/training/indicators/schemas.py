@@ -71,7 +71,10 @@ class VillageTrained(BaseModel):
     code: str = Field(examples=["141124100201"])
     people_times: int
     persons: int
-    poor_household_people_times: int
+    poor_household_people_times: int | None = Field(
+        description="people-times of registered poor households' members; null unless you read "
+        "the village's trainees, as the categories (it is one of them)"
+    )
     by_category: dict[str, Counted] | None = Field(
         description="by trainee category; null unless you read the village's trainees (admins, "
         "officials and platforms over it): in a village of a few hundred people a category "

@@ -14,7 +14,7 @@ from common.auth import Principal, PrincipalDep
 from common.codelists import division_codes
 from common.db import read_connection
 from common.errors import Problem, Unprocessable, problem_responses
-from common.hotpath import HotRoute, NotHot, Plain
+from common.hotpath import HotRoute, NotHot, Plain, route_query
 from common.identifiers import DivisionLevel
 from common.recordparts import refusal
 from common.responses import model_response
@@ -122,14 +122,15 @@ async def _answer(request: Request, principal: Principal, code: str, interval: s
 async def _hot_answer(plain: Plain) -> Response:
     """The route's answer before FastAPI's routing; ``NotHot`` without ``interval`` (the
     route's 422). Anything else that fails goes to the route too (``common.hotpath``)."""
-    if plain.query is None:
+    interval = plain.query.get("interval")
+    if interval is None:
         raise NotHot
-    return await _answer(plain.request, plain.principal, plain.params["code"], plain.query)
+    return await _answer(plain.request, plain.principal, plain.params["code"], interval)
 
 
 HOT_RECORD_PART = HotRoute(
     template=f"{router.prefix}/villages/{{code}}",
     path=re.compile(re.escape(router.prefix) + r"/villages/(?P<code>[^/]+)"),
     handler=_hot_answer,
-    query="interval",
+    query=route_query(village_record_part),
 )
