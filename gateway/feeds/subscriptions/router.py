@@ -1,7 +1,7 @@
 """``/feeds/v1/subscriptions``: webhook subscriptions to the merged change feed, their
 deliveries, secrets and pings; ``/feeds/v1/topics``: what may be subscribed to."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -40,12 +40,8 @@ from gateway.registry.context import RegistryDep
 from gateway.reports.deliveries import access, secrets
 from gateway.reports.deliveries import repository as deliveries
 from gateway.reports.deliveries.models import Delivery
-from gateway.reports.deliveries.schemas import (
-    AttemptOut,
-    DeliveryStatus,
-    NewSecret,
-    SecretRotation,
-)
+from gateway.reports.deliveries.routes import secret_rotation_route
+from gateway.reports.deliveries.schemas import AttemptOut, DeliveryStatus
 from gateway.reports.deliveries.secrets import Owner
 from gateway.reports.targets.router import AUTH, IfMatchHeader
 
@@ -228,31 +224,17 @@ async def delete_subscription(
     return Response(status_code=204)
 
 
-@router.post(
-    "/subscriptions/{subscription_id}/secrets",
-    status_code=201,
-    summary="Rotate the signing secret",
+secret_rotation_route(
+    router,
+    path="/subscriptions/{subscription_id}/secrets",
+    name="rotate_subscription_secret",
+    id_parameter="subscription_id",
+    principal=ManagerDep,
+    rotate=service.rotate_secret,
     description="Answers a new `whsec_` secret, shown this once. For `overlap_hours` every "
     "delivery carries two signatures (old and new), so the receiver switches when it likes.",
-    response_model=NewSecret,
     responses=problem_responses(AUTH, WHO, NOT_FOUND),
 )
-async def rotate_subscription_secret(
-    request: Request,
-    subscription_id: SubscriptionId,
-    body: SecretRotation,
-    session: SessionDep,
-    principal: ManagerDep,
-) -> NewSecret:
-    issued = await service.rotate_secret(
-        session,
-        request.app.state.settings,
-        principal,
-        subscription_id,
-        timedelta(hours=body.overlap_hours),
-        _now(),
-    )
-    return secrets.shown_once(issued)
 
 
 def _delivery_out(delivery: Delivery) -> EventDeliveryOut:

@@ -195,13 +195,10 @@ async def rotate_secret(
     now: datetime,
 ) -> Issued:
     subscription = await get(session, principal, subscription_id, lock=True)
-    issued = await secrets.rotate(
-        session, settings.field_cipher(), Owner.SUBSCRIPTION, subscription.id,
-        principal.subject, overlap, now,
+    return await secrets.rotate(
+        session, settings.field_cipher(), Owner.SUBSCRIPTION, subscription, principal.subject,
+        overlap, now,
     )  # fmt: skip
-    subscription.version += 1
-    subscription.updated_at = now
-    return issued
 
 
 async def ping(
