@@ -27,6 +27,7 @@ from common.guards import refuse_nul
 from common.health import ReadinessCheck
 from common.health import router as health_router
 from common.hotpath import HotPathMiddleware, HotRoute
+from common.keyring import check_keys_at_start
 from common.links import PublicBaseVerifier
 from common.logging import configure_logging
 from common.metrics import Metrics
@@ -38,7 +39,7 @@ from common.middleware import (
 )
 from common.migrations import migration_head
 from common.openapi import openapi_with_problems
-from common.settings import ComponentSettings
+from common.settings import ComponentSettings, FieldKeySettings
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 OpenAPIBuilder = Callable[[FastAPI], dict[str, Any]]
@@ -59,9 +60,12 @@ def create_app(
     edge_middleware: Sequence[Middleware] = (),
     hot_routes: Sequence[HotRoute] = (),
     openapi: OpenAPIBuilder = openapi_with_problems,
+    field_keys_in_use: str | None = None,
 ) -> FastAPI:
     """Build a component: ``routers`` need the internal token, ``public_routers`` do not.
     ``hot_routes`` answer the plain case of a few hot reads directly (``common.hotpath``).
+    ``field_keys_in_use``: SQL listing the field key ids of what the component has sealed;
+    it refuses to start when its key ring lacks one (``common.keyring``).
 
     ``edge_middleware`` (outermost first) sees every request after the request context is
     set and before routing; ``openapi`` builds the document at ``/openapi.json``.
@@ -80,6 +84,9 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
+        if field_keys_in_use is not None:
+            assert isinstance(settings, FieldKeySettings)
+            await check_keys_at_start(engine, settings, field_keys_in_use)
         try:
             if extra_lifespan is None:
                 yield

@@ -106,7 +106,8 @@ class ChangeHead(BaseModel):
 class ChangePage(BaseModel):
     items: list[ChangeEvent]
     cursor: str | None = Field(
-        description="where the next poll starts: the last event's cursor, or `after` unchanged"
+        description="where the next poll starts: the last event's cursor, or `after` "
+        "unchanged; read with `topic`, the feed's head once no more of those topics are there"
     )
 
 
@@ -172,8 +173,14 @@ async def read_changes(
     ).where(model.txid < horizon)  # fmt: skip
     if after is not None:
         stmt = stmt.where(tuple_(model.txid, model.id) > tuple_(*decode_feed_cursor(after)))
+    head = None
     if topics:
-        stmt = stmt.where(model.topic.in_(topics))
+        # Only up to the head read first: every event up to it is committed, so when fewer
+        # than ``limit`` of these topics come back the cursor may move on to the head, past
+        # the other topics' events, and a filtered reader never rescans them (nor skips one
+        # of its own: nothing of its topics lies between its last event and the head).
+        head = decode_feed_cursor((await read_head(session, model)).cursor)
+        stmt = stmt.where(model.topic.in_(topics), tuple_(model.txid, model.id) <= tuple_(*head))
     rows = (await session.execute(stmt.order_by(model.txid, model.id).limit(limit))).all()
     items = [
         ChangeEvent.model_construct(
@@ -187,7 +194,11 @@ async def read_changes(
         )
         for txid, event_id, topic, key, action, version, occurred_at, payload in rows
     ]
-    return ChangePage(items=items, cursor=items[-1].cursor if items else after)
+    cursor = items[-1].cursor if items else after
+    if head is not None and len(items) < limit:
+        reached = max(head, decode_feed_cursor(cursor) if cursor else (0, 0))
+        cursor = encode_feed_cursor(*reached)
+    return ChangePage(items=items, cursor=cursor)
 
 
 # Before every event: the head of an empty feed.

@@ -19,6 +19,7 @@ from gateway.openapi import merged_openapi
 from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.registry.context import registry_lifespan
 from gateway.registry.router import routers as registry_routers
+from gateway.reports.deliveries import rekey
 from gateway.reports.deliveries.router import router as deliveries_router
 from gateway.reports.documents import jobs as document_jobs  # noqa: F401  (installs the revision hook)
 from gateway.reports.documents.router import router as documents_router
@@ -76,6 +77,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         ],
         readiness_checks=[check_services],
         extra_lifespan=_lifespan,
+        field_keys_in_use=rekey.IN_USE,
         edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],
         openapi=merged_openapi,
     )

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from common.auth import NATION, Principal, Role, scope_reason
 from common.migrations import COMPONENTS, alembic_config
 from common.settings import async_database_url
+from gateway.cli import app as gateway_app
 from gateway.reports.documents.cli import app as reports_app
 from ruralnet.devdb import Cluster, ClusterError, ensure_database
 from ruralnet.runner import PortTaken, run_components
@@ -26,6 +27,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(stations_app, name="stations")
 app.add_typer(reports_app, name="reports")
 app.add_typer(training_app, name="training")
+app.add_typer(gateway_app, name="gateway")
 
 
 def _fail(message: str, *, code: int = 1) -> None:

@@ -3,7 +3,7 @@
 0084)."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,13 +37,15 @@ async def read_merged(
     limit: int,
     scope: str | None,
     services: Sequence[str] = cursor.SERVICES,
+    topics: Mapping[str, Collection[str]] | None = None,
 ) -> Merged:
     """Up to ``limit`` events of ``services`` after ``positions`` visible to ``scope``
-    (None: all).
+    (None: all); with ``topics``, only those topics of each service (the service filters).
 
     An event moves only its own service's position, whether it was kept or filtered away;
     events beyond ``limit`` are left for the next read, so nothing is skipped whatever the
-    merge order.
+    merge order. A service whose page is used up moves to that page's cursor, which a
+    filtered page sets past the other topics' events (``common.changefeed.read_changes``).
     """
     moved = dict(positions)
 
@@ -51,10 +53,13 @@ async def read_merged(
         params: dict[str, Any] = {"limit": limit}
         if moved.get(service):
             params["after"] = moved[service]
+        if topics is not None:
+            params["topic"] = sorted(topics[service])
         return await upstream.get(caller, service, "/v1/changes", params, part=f"{service}.changes")
 
     answers = await asyncio.gather(*(page(s) for s in services), return_exceptions=True)
     queues: dict[str, list[dict[str, Any]]] = {}
+    ends: dict[str, str | None] = {}
     errors = []
     for service, answer in zip(services, answers, strict=True):
         if isinstance(answer, PartFailed):
@@ -63,12 +68,16 @@ async def read_merged(
             raise answer
         else:
             queues[service] = list(answer["items"])
+            ends[service] = answer["cursor"]
     items: list[FeedEvent] = []
     while len(items) < limit:
-        ready = [s for s in queues if queues[s]]
-        if not ready:
+        for service in [s for s in queues if not queues[s]]:
+            # Used up: on to where its page ended (beyond its last event when filtered).
+            moved[service] = ends.pop(service) or moved.get(service)
+            del queues[service]
+        if not queues:
             break
-        service = min(ready, key=lambda s: queues[s][0]["occurred_at"])
+        service = min(queues, key=lambda s: queues[s][0]["occurred_at"])
         event = queues[service].pop(0)
         moved[service] = event["cursor"]
         division = division_of(service, event["topic"], event["key"], event["payload"])

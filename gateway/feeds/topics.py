@@ -2,7 +2,11 @@
 from (ADR 0084). The services' own lists are the source (``tests/gateway/feeds`` checks that
 this one matches them); each entry says in English and Chinese what its events are."""
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+from common.auth import NATION
+from common.errors import Unprocessable
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,44 @@ TOPICS: dict[str, Topic] = {
     )
 }  # fmt: skip
 PING = "ping"
+
+
+def from_query(values: Sequence[str]) -> list[str]:
+    """``topics=a,b`` (or repeated): the distinct names, 422 ``unknown_topic`` on ``topics``
+    for one not in the vocabulary."""
+    names = sorted({n.strip() for v in values for n in v.split(",") if n.strip()})
+    for name in names:
+        if name not in TOPICS:
+            raise Unprocessable(
+                f"unknown topic {name!r}; GET /feeds/v1/topics lists them",
+                detail_zh=f"未知的主题 {name!r},可选主题见 GET /feeds/v1/topics",
+                code="unknown_topic",
+                field="topics",
+                location="query",
+            )
+    return names
+
+
+def by_service(names: Collection[str]) -> dict[str, set[str]]:
+    """``stations.station`` … as each service's feed names them: ``{"stations": {"station"}}``."""
+    found: dict[str, set[str]] = {}
+    for name in names:
+        found.setdefault(TOPICS[name].service, set()).add(TOPICS[name].topic)
+    return found
+
+
+def require_placed(names: Sequence[str], division: str, *, field: str, location: str) -> None:
+    """422 ``national_only_topic`` on ``field`` (``{n}`` in it: the topic's place in the
+    list) when a scope narrower than the nation asks for a topic whose events name no
+    division: it would never receive one."""
+    if division == NATION:
+        return
+    for n, name in enumerate(names):
+        if not TOPICS[name].placed:
+            raise Unprocessable(
+                f"topic {name} names no division: only a national scope receives it",
+                detail_zh=f"主题 {name} 不涉及具体区划,仅全国范围可订阅",
+                code="national_only_topic",
+                field=field.format(n=n),
+                location=location,
+            )

@@ -17,11 +17,13 @@ from pgqueuer.models import Job, Schedule
 from pgqueuer.types import QueueExecutionMode
 
 from common.db import make_engine, make_sessionmaker
+from common.keyring import check_keys_at_start
 from common.settings import plain_database_url
 from gateway.jobs.context import Clock, JobContext, system_clock
 from gateway.jobs.features import FEATURES
 from gateway.jobs.queue import decode, queries
 from gateway.jobs.registry import JOBS, SCHEDULES, JobSpec, ScheduleSpec
+from gateway.reports.deliveries import rekey
 from gateway.settings import GatewaySettings
 
 log = structlog.get_logger("gateway.jobs")
@@ -67,6 +69,8 @@ async def run_worker(
         application_name="ruralnet-gateway-worker",
         pool_size=settings.jobs_db_pool_size,
     )
+    # It signs deliveries: refuse to start without a key a signing secret is sealed with.
+    await check_keys_at_start(engine, settings, rekey.IN_USE)
     # Targets are other organisations' servers: a bounded wait, never our upstream pool.
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.jobs_http_timeout, connect=5.0),

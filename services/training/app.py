@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from common.app import create_app
 from common.feedconsumer import status_on_scrape
+from services.training import keys
 from services.training.attendance.router import router as attendance_router
 from services.training.base import SCHEMA
 from services.training.changes.router import router as changes_router
@@ -30,6 +31,7 @@ def create(settings: TrainingSettings | None = None) -> FastAPI:
         description="E-commerce training sessions, trainees, attendance, outcomes and subsidies.",
         readiness_checks=[feed_readiness],
         extra_lifespan=follow_stations,
+        field_keys_in_use=keys.IN_USE,
         routers=[
             sessions_router,
             trainees_router,

@@ -30,6 +30,19 @@ _WRITE = """
 """
 
 
+# The key ids in use (one index probe each, however many trainees), checked at start-up.
+IN_USE = """
+    WITH RECURSIVE k AS (
+        (SELECT key_id FROM training.trainee WHERE key_id IS NOT NULL ORDER BY key_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT t.key_id FROM training.trainee t WHERE t.key_id > k.key_id
+                ORDER BY t.key_id LIMIT 1)
+        FROM k WHERE k.key_id IS NOT NULL
+    )
+    SELECT key_id FROM k
+"""
+
+
 @dataclass
 class RotationResult:
     rotated: int

@@ -224,3 +224,30 @@ async def test_the_head_is_behind_every_event_still_in_flight(
     assert [e["key"] for e in events] == ["in flight", "new"]
     public = await stations.get("/v1/changes/head")
     assert public.status_code == 401
+
+
+async def test_a_topic_filter_moves_past_other_topics_but_not_past_a_late_commit(
+    stations: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    headers = internal_headers(Role.SERVICE)
+    other = """INSERT INTO stations.change_event (topic, key, action, version, payload)
+               VALUES ('monthly_report', $1, 'created', 1, '{}'::jsonb)"""
+    async with db.acquire() as early:
+        early_tx = early.transaction()
+        await early_tx.start()
+        late_station = await early.fetchval(INSERT, "late", "{}")
+        await db.execute(other, "after-the-late-one")
+        filtered = {"topic": "station"}
+        page = (await stations.get("/v1/changes", params=filtered, headers=headers)).json()
+        assert page["items"] == []
+        held = page["cursor"]  # at the head: below the open transaction
+        await early_tx.commit()
+    await db.execute(other, "noise")
+    page = (
+        await stations.get("/v1/changes", params={**filtered, "after": held}, headers=headers)
+    ).json()
+    assert [e["key"] for e in page["items"]] == ["late"]
+    assert page["items"][0]["cursor"].endswith(f".{late_station}")
+    # Past the monthly reports that follow: an unfiltered read from there finds nothing.
+    rest = await stations.get("/v1/changes", params={"after": page["cursor"]}, headers=headers)
+    assert rest.json()["items"] == []

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from common.fieldcrypt import FieldCipher, FieldCryptoError, key_id_of
 from common.identifiers import InvalidResidentId, parse_resident_id
+from common.keyring import require_keys
 from common.settings import DEV_FIELD_KEY
 from services.training import keys
 from services.training.app import create
@@ -124,6 +125,13 @@ async def test_rotate_key_in_batches_and_resume(
     assert [bytes(r["id_number_index"]) for r in rows] == [
         new_only.blind_index(n, context=CONTEXT) for n in numbers
     ]
+    # What the app checks at start-up: the old ring alone lacks the key now in use.
+    in_use = [r["key_id"] for r in await db.fetch(keys.IN_USE) if r["key_id"] is not None]
+    assert in_use == ["test-2"]
+    with pytest.raises(FieldCryptoError, match=r"test-2.*TRAINING_FIELD_KEYS"):
+        require_keys(FieldCipher({FIELD_KEY_ID: FIELD_KEY}, FIELD_KEY_ID), in_use,
+                     "TRAINING_FIELD_KEYS")  # fmt: skip
+    require_keys(new_only, in_use, "TRAINING_FIELD_KEYS")
 
 
 async def test_a_sheet_finds_people_registered_under_the_old_key(

@@ -8,19 +8,21 @@ under one ``webhook-id``.
 """
 
 import json
-from datetime import datetime
+from collections.abc import Collection
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
+from common.errors import ServiceUnavailable
 from gateway.feeds.cursor import SERVICES
 from gateway.feeds.merge import read_merged
 from gateway.feeds.schemas import FeedEvent
 from gateway.feeds.scope import visible
 from gateway.feeds.subscriptions import repository
 from gateway.feeds.subscriptions.repository import Receiving
-from gateway.feeds.topics import TOPICS
+from gateway.feeds.topics import TOPICS, by_service
 from gateway.jobs import JobContext
 from gateway.registry.caller import Caller
 from gateway.registry.upstream import PartFailed, Upstream, open_upstream
@@ -61,7 +63,8 @@ def event_body(event: FeedEvent) -> bytes:
 
 def takers(event: FeedEvent, subscriptions: list[Receiving]) -> list[int]:
     """The subscriptions that take ``event``: its topic, a division under theirs (an event
-    naming none: national ones only), and made before it happened."""
+    naming none: national ones only), and made before it happened (its service's
+    transaction time, ``occurred_at``)."""
     name = f"{event.service}.{event.topic}"
     return [
         s.id
@@ -73,7 +76,8 @@ def takers(event: FeedEvent, subscriptions: list[Receiving]) -> list[int]:
 
 
 async def _heads(upstream: Upstream, caller: Caller, services: list[str]) -> dict[str, str]:
-    """Where each feed is now: a feed first wanted starts there, not at its beginning."""
+    """Where each feed is now (those that answer): a feed first wanted starts there, not at
+    its beginning."""
     found = {}
     for service in services:
         try:
@@ -83,6 +87,43 @@ async def _heads(upstream: Upstream, caller: Caller, services: list[str]) -> dic
             continue
         found[service] = str(answer["cursor"])
     return found
+
+
+async def start_from_now(
+    session: AsyncSession, upstream: Upstream, request_id: str, topics: Collection[str]
+) -> datetime:
+    """Before a subscription is made, or given topics, in ``session``'s transaction: the
+    time it starts from (after this, so no event the reader has already passed is newer).
+
+    It holds the reader's position row until the transaction ends, so the reader's next
+    page, which locks that row, sees the subscription and never moves past events of it
+    without handing them over. A feed it wants that the reader has never read is started
+    at its head now, so every event from now on is read, even before the reader's first
+    run; 503 ``feed_unavailable`` when that feed does not answer.
+    """
+    services = {TOPICS[t].service for t in topics}
+    known = await repository.positions(session)
+    missing = [s for s in SERVICES if s in services and s not in known]
+    known = await repository.positions(session, lock=bool(missing), share=not missing)
+    missing = [s for s in missing if s not in known]
+    if missing:
+        caller = Caller(FEEDS_PRINCIPAL, None, request_id, None)
+        heads = await _heads(upstream, caller, missing)
+        down = [s for s in missing if s not in heads]
+        if down:
+            raise ServiceUnavailable(
+                f"the change feed of {', '.join(down)} does not answer; try again shortly",
+                detail_zh=f"{', '.join(down)} 的变更流暂不可用,请稍后重试",
+                code="feed_unavailable",
+            )
+        await repository.start(session, heads, datetime.now(UTC))
+    return datetime.now(UTC)
+
+
+def _covers(planned: dict[str, set[str]], subscriptions: list[Receiving]) -> bool:
+    """Whether a page read for ``planned`` topics holds everything ``subscriptions`` want."""
+    wanted = by_service({t for s in subscriptions for t in s.topics})
+    return all(topics <= planned.get(service, set()) for service, topics in wanted.items())
 
 
 async def _store(
@@ -110,10 +151,12 @@ async def _store(
 async def follow(ctx: JobContext) -> int:
     """One run: pages until caught up (or ``PAGES_PER_RUN``); the deliveries it queued.
 
-    A feed some subscription wants is read on from its position (every topic: a topic
-    filter would leave the position behind the other topics' events). A feed nobody wants
-    is not read: its position moves to its head, so when someone subscribes to it the
-    reader starts there, behind nothing older than a run.
+    A feed some subscription wants is read on from its position, only the topics wanted
+    (the service then moves the position past the other topics' events). A feed nobody
+    wants is not read: its position moves to its head. The page is stored under the
+    position row's lock with the subscriptions as they are then (one being made holds
+    that row until it commits, ``start_from_now``); if they want a topic the page was not
+    read for, the page is read again for them, so none misses an event from its start.
     """
     handed = 0
     caller = Caller(FEEDS_PRINCIPAL, None, f"job-{ctx.job_id}-webhooks", None)
@@ -122,15 +165,16 @@ async def follow(ctx: JobContext) -> int:
             async with ctx.session() as session:
                 subscriptions = await repository.receiving(session)
                 read_from = await repository.positions(session)
-            wanted = {TOPICS[t].service for s in subscriptions for t in s.topics}
-            reading = [s for s in SERVICES if s in wanted and s in read_from]
+            planned = by_service({t for s in subscriptions for t in s.topics})
+            reading = [s for s in SERVICES if s in planned and s in read_from]
             heads = await _heads(upstream, caller, [s for s in SERVICES if s not in reading])
             events: list[FeedEvent] = []
             moved = dict(read_from)
             if reading:
                 merged = await read_merged(
-                    upstream, caller, read_from, limit=PAGE, scope=None, services=reading
-                )
+                    upstream, caller, read_from, limit=PAGE, scope=None, services=reading,
+                    topics=planned,
+                )  # fmt: skip
                 events = merged.items
                 moved.update({s: p for s, p in merged.positions.items() if p is not None})
             moved.update(heads)
@@ -138,6 +182,9 @@ async def follow(ctx: JobContext) -> int:
             async with ctx.session() as session:
                 if await repository.positions(session, lock=True) != read_from:
                     return handed  # another run moved on meanwhile: its turn
+                subscriptions = await repository.receiving(session)
+                if not _covers(planned, subscriptions):
+                    continue  # a subscription came or changed meanwhile: read for it
                 handed += await _store(session, events, subscriptions, now)
                 await repository.move(session, moved, now)
             if len(events) < PAGE:

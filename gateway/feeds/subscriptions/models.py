@@ -66,8 +66,9 @@ class WebhookEvent(Base):
 
 class FeedFollower(Base):
     """Where the reader that feeds every subscription has got to in each service's feed
-    (``positions``: service → cursor; a service missing starts at its head). Moved in the
-    transaction that stores the events read, so an event is handed on once."""
+    (``positions``: service → cursor; a service missing is set to its head by the first
+    subscription that wants it, or by the reader's first run). Moved in the transaction that
+    stores the events read, so an event is handed on once."""
 
     __tablename__ = "feed_follower"
 

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,9 +64,13 @@ async def receiving(session: AsyncSession) -> list[Receiving]:
     return [Receiving(r.id, r.division, frozenset(r.topics), r.created_at) for r in rows]
 
 
-async def positions(session: AsyncSession, *, lock: bool = False) -> dict[str, Any]:
-    """Where the reader is in each feed (a service missing: not started)."""
-    if lock:
+async def positions(
+    session: AsyncSession, *, lock: bool = False, share: bool = False
+) -> dict[str, Any]:
+    """Where the reader is in each feed (a service missing: not started). ``lock``: the
+    reader's own lock, to move them; ``share``: a subscription being made or changed holds
+    the reader back until it commits, so the reader's next page sees it."""
+    if lock or share:
         await session.execute(
             insert(FeedFollower)
             .values(name=FOLLOWER, positions={})
@@ -74,8 +79,21 @@ async def positions(session: AsyncSession, *, lock: bool = False) -> dict[str, A
     stmt = select(FeedFollower).where(FeedFollower.name == FOLLOWER)
     if lock:
         stmt = stmt.with_for_update()
+    elif share:
+        stmt = stmt.with_for_update(read=True)
     row = (await session.execute(stmt)).scalar_one_or_none()
     return {} if row is None else dict(row.positions)
+
+
+async def start(session: AsyncSession, heads: dict[str, str], now: datetime) -> None:
+    """Positions for feeds the reader has not read yet (those it has stay as they are)."""
+    await session.execute(
+        text(
+            """UPDATE gateway.feed_follower
+               SET positions = CAST(:heads AS jsonb) || positions, updated_at = :now
+               WHERE name = :name"""
+        ).bindparams(heads=json.dumps(heads), now=now, name=FOLLOWER)
+    )
 
 
 async def move(session: AsyncSession, moved: dict[str, str], now: datetime) -> None:

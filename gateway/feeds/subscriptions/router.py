@@ -1,7 +1,7 @@
 """``/feeds/v1/subscriptions``: webhook subscriptions to the merged change feed, their
 deliveries, secrets and pings; ``/feeds/v1/topics``: what may be subscribed to."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -16,6 +16,7 @@ from common.errors import (
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
+    ServiceUnavailable,
     Unprocessable,
     problem_responses,
 )
@@ -35,15 +36,12 @@ from gateway.feeds.subscriptions.schemas import (
 from gateway.feeds.topics import TOPICS
 from gateway.identity.dependencies import PageDep, VerifiedDep
 from gateway.identity.scopes import require_scope
+from gateway.registry.context import RegistryDep
 from gateway.reports.deliveries import access, secrets
 from gateway.reports.deliveries import repository as deliveries
 from gateway.reports.deliveries.models import Delivery
-from gateway.reports.deliveries.schemas import (
-    AttemptOut,
-    DeliveryStatus,
-    NewSecret,
-    SecretRotation,
-)
+from gateway.reports.deliveries.routes import secret_rotation_route
+from gateway.reports.deliveries.schemas import AttemptOut, DeliveryStatus
 from gateway.reports.deliveries.secrets import Owner
 from gateway.reports.targets.router import AUTH, IfMatchHeader
 
@@ -60,7 +58,13 @@ NOT_FOUND = (NotFound, "`subscription_not_found` (none, or not yours)")
 _BAD = (
     Unprocessable,
     "`invalid_endpoint_url` (not http(s)), `endpoint_not_public` (loopback or private address, "
-    "in production), `endpoint_unresolvable`, `unknown_topic`, `invalid_scope`",
+    "in production), `endpoint_unresolvable`, `unknown_topic`, `invalid_scope`, "
+    "`national_only_topic` (a topic whose events name no division, for a division narrower "
+    "than the nation)",
+)
+_FEED_DOWN = (
+    ServiceUnavailable,
+    "`feed_unavailable`: a feed it wants was never read and does not answer now; try again",
 )
 _IF_MATCH = (
     (PreconditionRequired, "`if_match_required`"),
@@ -125,17 +129,23 @@ async def list_topics() -> list[TopicOut]:
     "that happen from now on are POSTed to `endpoint_url` within about a minute, signed as "
     "Standard Webhooks (`webhook-id` = the event's `id`, the same on every retry), retried "
     "for more than a day; a 410 disables the subscription. Answers its first `whsec_` "
-    "signing secret, shown this once.",
+    "signing secret, shown this once. From now on means: events whose transaction in their "
+    "service began after this request; none older, even if the feeds' reader has not run "
+    "yet.",
     response_model=SubscriptionWithSecret,
-    responses=problem_responses(AUTH, WHO, _BAD),
+    responses=problem_responses(AUTH, WHO, _BAD, _FEED_DOWN),
 )
 async def create_subscription(
-    request: Request, body: SubscriptionCreate, session: SessionDep, principal: ManagerDep
+    request: Request,
+    body: SubscriptionCreate,
+    session: SessionDep,
+    principal: ManagerDep,
+    registry: RegistryDep,
 ) -> Response:
-    now = _now()
     subscription, issued = await service.create(
-        session, request.app.state.settings, principal, body, now
-    )
+        session, request.app.state.settings, principal, body, registry.upstream,
+        request.state.request_id,
+    )  # fmt: skip
     out = service.subscription_out(subscription, [issued.row])
     return _response(SubscriptionWithSecret(**out.model_dump(), signing_secret=issued.value), 201)
 
@@ -179,7 +189,7 @@ async def get_subscription(
     "/subscriptions/{subscription_id}",
     summary="Change a subscription; `status: active` re-enables it",
     response_model=SubscriptionOut,
-    responses=problem_responses(AUTH, WHO, NOT_FOUND, _BAD, *_IF_MATCH),
+    responses=problem_responses(AUTH, WHO, NOT_FOUND, _BAD, _FEED_DOWN, *_IF_MATCH),
 )
 async def patch_subscription(
     request: Request,
@@ -187,12 +197,14 @@ async def patch_subscription(
     body: SubscriptionPatch,
     session: SessionDep,
     principal: ManagerDep,
+    registry: RegistryDep,
     if_match: IfMatchHeader = None,
 ) -> Response:
     now = _now()
     await service.patch(
-        session, request.app.state.settings, principal, subscription_id, body, if_match, now
-    )
+        session, request.app.state.settings, principal, subscription_id, body, if_match, now,
+        registry.upstream, request.state.request_id,
+    )  # fmt: skip
     return _response(await _out(session, subscription_id, now))
 
 
@@ -212,31 +224,17 @@ async def delete_subscription(
     return Response(status_code=204)
 
 
-@router.post(
-    "/subscriptions/{subscription_id}/secrets",
-    status_code=201,
-    summary="Rotate the signing secret",
+secret_rotation_route(
+    router,
+    path="/subscriptions/{subscription_id}/secrets",
+    name="rotate_subscription_secret",
+    id_parameter="subscription_id",
+    principal=ManagerDep,
+    rotate=service.rotate_secret,
     description="Answers a new `whsec_` secret, shown this once. For `overlap_hours` every "
     "delivery carries two signatures (old and new), so the receiver switches when it likes.",
-    response_model=NewSecret,
     responses=problem_responses(AUTH, WHO, NOT_FOUND),
 )
-async def rotate_subscription_secret(
-    request: Request,
-    subscription_id: SubscriptionId,
-    body: SecretRotation,
-    session: SessionDep,
-    principal: ManagerDep,
-) -> NewSecret:
-    issued = await service.rotate_secret(
-        session,
-        request.app.state.settings,
-        principal,
-        subscription_id,
-        timedelta(hours=body.overlap_hours),
-        _now(),
-    )
-    return secrets.shown_once(issued)
 
 
 def _delivery_out(delivery: Delivery) -> EventDeliveryOut:

@@ -11,14 +11,15 @@ from common.auth import NATION, Principal, Role
 from common.authz import require_role
 from common.errors import Conflict, Forbidden, NotFound
 from common.etag import check_if_match
-from gateway.feeds.subscriptions import repository
+from gateway.feeds.subscriptions import follower, repository
 from gateway.feeds.subscriptions.models import WebhookSubscription
 from gateway.feeds.subscriptions.schemas import (
     SubscriptionCreate,
     SubscriptionOut,
     SubscriptionPatch,
 )
-from gateway.feeds.topics import PING
+from gateway.feeds.topics import PING, require_placed
+from gateway.registry.upstream import Upstream
 from gateway.reports.deliveries import access, secrets
 from gateway.reports.deliveries import repository as deliveries
 from gateway.reports.deliveries import service as delivery
@@ -93,12 +94,16 @@ async def create(
     settings: GatewaySettings,
     principal: Principal,
     body: SubscriptionCreate,
-    now: datetime,
+    upstream: Upstream,
+    request_id: str,
 ) -> tuple[WebhookSubscription, Issued]:
+    """Made now: it takes the events that happen from now on (``start_from_now``)."""
     require_manager(principal)
     division = body.division or principal.division or NATION
     require_inside(principal, division)
+    require_placed(body.topics, division, field="topics.{n}", location="body")
     await check_endpoint(body.endpoint_url, settings)
+    now = await follower.start_from_now(session, upstream, request_id, body.topics)
     subscription = WebhookSubscription(
         owner=principal.subject,
         owner_client=principal.subject.removeprefix(_CLIENT)
@@ -131,9 +136,14 @@ async def patch(
     body: SubscriptionPatch,
     if_match: str | None,
     now: datetime,
+    upstream: Upstream,
+    request_id: str,
 ) -> WebhookSubscription:
     subscription = await get(session, principal, subscription_id, lock=True)
     check_if_match(if_match, subscription.version)
+    if body.topics is not None or body.status is not None:
+        # New topics (or events again) from now on, and the reader sees the change.
+        await follower.start_from_now(session, upstream, request_id, body.topics or [])
     if body.division is not None:
         require_inside(principal, body.division)
         subscription.division = body.division
@@ -142,6 +152,10 @@ async def patch(
         subscription.endpoint_url = body.endpoint_url
     if body.topics is not None:
         subscription.topics = sorted(body.topics)
+    if body.topics is not None or body.division is not None:
+        field = "topics.{n}" if body.topics is not None else "division"
+        require_placed(body.topics or subscription.topics, subscription.division, field=field,
+                       location="body")  # fmt: skip
     if "description" in body.model_fields_set:
         subscription.description = body.description
     if body.status is not None and body.status.value != subscription.status:
@@ -181,13 +195,10 @@ async def rotate_secret(
     now: datetime,
 ) -> Issued:
     subscription = await get(session, principal, subscription_id, lock=True)
-    issued = await secrets.rotate(
-        session, settings.field_cipher(), Owner.SUBSCRIPTION, subscription.id,
-        principal.subject, overlap, now,
+    return await secrets.rotate(
+        session, settings.field_cipher(), Owner.SUBSCRIPTION, subscription, principal.subject,
+        overlap, now,
     )  # fmt: skip
-    subscription.version += 1
-    subscription.updated_at = now
-    return issued
 
 
 async def ping(

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 
 from common.fieldcrypt import FieldCipher
 from gateway.reports.deliveries.models import SigningSecret
@@ -78,21 +80,32 @@ async def valid(
     return list((await session.execute(stmt)).scalars().all())
 
 
+class Versioned(Protocol):
+    """A destination row (a target, a subscription) whose ETag version a rotation moves."""
+
+    id: Mapped[int]
+    version: Mapped[int]
+    updated_at: Mapped[datetime]
+
+
 async def rotate(
     session: AsyncSession,
     cipher: FieldCipher,
     owner: Owner,
-    owner_id: int,
+    destination: Versioned,
     by: str,
     overlap: timedelta,
     now: datetime,
 ) -> Issued:
-    """A new secret; those still valid keep signing beside it for ``overlap`` at most."""
+    """A new secret for ``destination`` (locked by the caller), a new version of it; those
+    still valid keep signing beside the new secret for ``overlap`` at most."""
     ends = now + overlap
-    for old in await valid(session, owner, [owner_id], now):
+    for old in await valid(session, owner, [destination.id], now):
         if old.expires_at is None or old.expires_at > ends:
             old.expires_at = ends
-    issued = add(session, cipher, owner, owner_id, by, now)
+    issued = add(session, cipher, owner, destination.id, by, now)
+    destination.version += 1
+    destination.updated_at = now
     await session.flush()
     return issued
 

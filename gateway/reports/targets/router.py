@@ -1,6 +1,6 @@
 """``/reports/v1/targets``: where report documents go, for admins."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -21,7 +21,7 @@ from common.etag import etag
 from common.pagination import Page, next_link
 from gateway.identity.dependencies import PageDep, SignedInDep
 from gateway.reports.deliveries import secrets
-from gateway.reports.deliveries.schemas import NewSecret, SecretRotation
+from gateway.reports.deliveries.routes import secret_rotation_route
 from gateway.reports.deliveries.secrets import Owner
 from gateway.reports.deliveries.service import queue_resumed
 from gateway.reports.targets import repository, service
@@ -139,29 +139,15 @@ async def patch_target(
     return _target_response(service.target_out(target, signing))
 
 
-@router.post(
-    "/targets/{target_id}/secrets",
-    status_code=201,
-    summary="Rotate the signing secret",
+secret_rotation_route(
+    router,
+    path="/targets/{target_id}/secrets",
+    name="rotate_target_secret",
+    id_parameter="target_id",
+    principal=SignedInDep,
+    rotate=service.rotate_secret,
     description="Answers a new `whsec_` secret, shown this once. For `overlap_hours` every "
     "delivery carries two signatures (old and new secret), so the receiver can switch at "
     "any moment in between; then only the new one signs.",
-    response_model=NewSecret,
     responses=problem_responses(AUTH, ADMIN, NOT_FOUND),
 )
-async def rotate_target_secret(
-    request: Request,
-    target_id: TargetId,
-    body: SecretRotation,
-    session: SessionDep,
-    principal: SignedInDep,
-) -> NewSecret:
-    issued = await service.rotate_secret(
-        session,
-        request.app.state.settings,
-        principal,
-        target_id,
-        timedelta(hours=body.overlap_hours),
-        _now(),
-    )
-    return secrets.shown_once(issued)

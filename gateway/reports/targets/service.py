@@ -158,11 +158,6 @@ async def rotate_secret(
     """A new secret; those still valid keep signing beside it for ``overlap`` at most."""
     require_admin(principal)
     target = await get(session, target_id, lock=True)
-    issued = await secrets.rotate(
-        session, settings.field_cipher(), Owner.TARGET, target.id, principal.subject, overlap,
-        now,
-    )  # fmt: skip
-    target.version += 1
-    target.updated_at = now
-    await session.flush()
-    return issued
+    return await secrets.rotate(
+        session, settings.field_cipher(), Owner.TARGET, target, principal.subject, overlap, now
+    )

@@ -85,7 +85,7 @@ async def _subscribe(
 
 
 async def _follow_from_now(ctx: JobContext) -> None:
-    """The reader's first run takes each wanted feed's head: what is older is not sent."""
+    """The reader's first run after a subscription with nothing new: nothing to hand on."""
     assert await follower.follow(ctx) == 0
 
 
@@ -128,7 +128,6 @@ async def test_a_platform_gets_its_provinces_events_signed_once(
             client, machine, shanxi.url, ["stations.station", "programme.project"]
         )
         shanxi.secrets.append(secret)
-        await write_events(db, [LIN_STATION])  # before the reader started: not sent
         await _follow_from_now(ctx)
         ids = await write_events(db, [LIN_STATION, LIN_PROJECT, LISHUI_PROJECT, LIN_SESSION])
         assert await follower.follow(ctx) == 2
@@ -468,3 +467,75 @@ async def test_a_client_without_webhooks_manage_is_403_insufficient_scope(
     )
     assert listed.status_code == 200
     assert listed.json()["items"] == []
+
+
+async def test_a_new_subscription_gets_what_happens_from_its_creation_before_any_run(
+    client: httpx.AsyncClient, ctx: JobContext, db: asyncpg.Pool
+) -> None:
+    """ADR 0086: a subscription starts where the feeds are when it is made, whether or not
+    the reader has ever run; older events are not sent, newer ones all are."""
+    (older,) = await write_events(db, [LIN_STATION])
+    assert await db.fetchval("SELECT count(*) FROM gateway.feed_follower") == 0
+    with receiver("Shanxi") as shanxi:
+        _, secret = await _subscribe(
+            client, SHANXI, shanxi.url, ["stations.station", "programme.project"]
+        )
+        shanxi.secrets.append(secret)
+        newer = await write_events(db, [LIN_STATION, LIN_PROJECT])
+        assert await follower.follow(ctx) == 2  # the reader's very first run
+        assert await run_due(ctx, db) == 2
+        # A feed the reader had moved to its head while nobody wanted it: the same.
+        _, lin_secret = await _subscribe(client, LIN, shanxi.url, ["training.session"])
+        shanxi.secrets.append(lin_secret)
+        (session,) = await write_events(db, [LIN_SESSION])
+        assert await follower.follow(ctx) == 1
+        assert await run_due(ctx, db) == 1
+    assert set(shanxi.effective) == {
+        f"evt_stations_{newer[0]}",
+        f"evt_programme_{newer[1]}",
+        f"evt_training_{session}",
+    }
+    assert f"evt_stations_{older}" not in shanxi.effective
+
+
+async def test_a_subscription_made_while_the_reader_reads_is_not_passed_over(
+    client: httpx.AsyncClient, ctx: JobContext, db: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader planned its page before the subscription existed; it stores the page only
+    if the subscriptions then present are all served by it, else reads again for them."""
+    with receiver("Shanxi") as shanxi:
+        await _subscribe(client, SHANXI, shanxi.url, ["stations.station"])
+        await _follow_from_now(ctx)
+        made: list[int] = []
+        heads = follower._heads
+
+        async def subscribe_meanwhile(*args: object) -> dict[str, str]:
+            if not made:  # after the reader's plan, before it reads the heads, once
+                made.append((await _subscribe(client, LIN, shanxi.url, ["training.session"]))[0])
+                await write_events(db, [LIN_SESSION])
+            return await heads(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(follower, "_heads", subscribe_meanwhile)
+        assert await follower.follow(ctx) == 1
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM gateway.delivery WHERE subscription_id = $1", made[0]
+        )
+        == 1
+    )
+
+
+async def test_a_national_only_topic_is_422_for_a_narrower_division(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        "/feeds/v1/subscriptions",
+        json={"endpoint_url": "http://example.org/h", "topics": ["stations.station",
+                                                                 "logistics.carrier"]},
+        headers={**SHANXI, **ZH},
+    )  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert problem["code"] == "national_only_topic"
+    assert problem["errors"][0]["field"] == "topics.1"
+    assert "全国" in problem["detail"]
