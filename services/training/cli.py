@@ -11,11 +11,9 @@ from typing import Annotated
 
 import asyncpg
 import typer
-from tqdm import tqdm
 
-from common.changefeed import application_name
-from common.fieldcrypt import FieldCryptoError
 from common.settings import plain_database_url
+from ruralnet.keyrotation import run_rotation
 from services.training import keys
 from services.training.settings import TrainingSettings
 
@@ -32,35 +30,9 @@ def rotate_key(
     batches; safe to stop and run again, and while the apps serve. Put the new key in
     TRAINING_FIELD_KEYS beside the old one and make it TRAINING_FIELD_KEY_ID first (and in
     the apps); drop the old key once this reports nothing left."""
-    from ruralnet.cli import prepare_database  # ruralnet.cli mounts this app: import late
-    from ruralnet.devdb import ClusterError
-
     settings = TrainingSettings()
     cipher = settings.field_cipher()
-
-    async def work(url: str) -> keys.RotationResult:
-        conn = await asyncpg.connect(
-            plain_database_url(url),
-            timeout=10,
-            # Named, so that its batches do not hold back other components' feeds.
-            server_settings={"application_name": application_name("training", "rotate-keys")},
-        )
-        try:
-            with tqdm(total=await keys.pending(conn, cipher.current_key_id), unit="row") as bar:
-                return await keys.rotate(conn, cipher, batch=batch, progress=bar.update)
-        finally:
-            await conn.close()
-
-    cluster = None
-    try:
-        url, cluster = prepare_database()
-        result = asyncio.run(work(url))
-    except (ClusterError, OSError, asyncpg.PostgresError, FieldCryptoError) as e:
-        typer.secho(f"ruralnet: rotate-key: {e}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from e
-    finally:
-        if cluster is not None:
-            cluster.stop()
+    result = run_rotation("training", cipher, "row", keys.pending, keys.rotate, batch)
     typer.echo(
         f"re-encrypted {result.rotated} ID numbers under key {cipher.current_key_id}; "
         f"{result.left} left under other keys"
