@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.changefeed import ChangeEvent, ChangePage, application_name
+from common.health import ReadinessCheck
 from common.logging import get_logger
 from common.metrics import Metrics, ScrapeHook
 from common.service_client import service_client
@@ -331,20 +332,47 @@ def export_status(metrics: Metrics, status: FeedStatus, now: datetime | None = N
     ).labels(status.source).set(status.events_applied)
 
 
+async def _status_of(
+    request: Request, model: type[FeedCursorMixin], source: str
+) -> FeedStatus | None:
+    """``source``'s position from the cursor row (whichever process consumes); None when the
+    database does not answer (its own readiness check says why)."""
+    try:
+        async with request.app.state.read_sessionmaker() as session:
+            return await read_status(session, model, source)
+    except (SQLAlchemyError, OSError):
+        return None
+
+
 def status_on_scrape(model: type[FeedCursorMixin], source: str) -> ScrapeHook:
     """A ``/metrics`` hook (``app.state.metrics.on_scrape``) setting ``source``'s lag and
-    events applied from the cursor row, whichever process consumes; a database that does not
-    answer leaves them as they were (its readiness check says why)."""
+    events applied from the cursor row; a database that does not answer leaves them as they
+    were."""
 
     async def hook(request: Request) -> None:
-        try:
-            async with request.app.state.read_sessionmaker() as session:
-                status = await read_status(session, model, source)
-        except (SQLAlchemyError, OSError):
-            return
-        export_status(request.app.state.metrics, status)
+        status = await _status_of(request, model, source)
+        if status is not None:
+            export_status(request.app.state.metrics, status)
 
     return hook
+
+
+def status_on_ready(model: type[FeedCursorMixin], source: str) -> ReadinessCheck:
+    """A readiness check (``create_app(readiness_checks=…)``) reporting ``source``'s position
+    and lag under ``feeds``, and the role of this process's consumer if it runs one. Lag never
+    makes the app unready: it serves what it has while the source is away."""
+
+    async def check(request: Request) -> tuple[bool, Any]:
+        status = await _status_of(request, model, source)
+        if status is None:
+            return True, {}
+        detail = status.as_detail()
+        consumer = getattr(request.app.state, f"{source}_consumer", None)
+        if consumer is not None:
+            detail["consumer"] = consumer.state.role
+        return True, {"feeds": {source: detail}}
+
+    return check
 
 
 async def read_status(

@@ -5,6 +5,7 @@ Run: ``uvicorn services.logistics.app:create --factory``.
 from fastapi import FastAPI
 
 from common.app import create_app
+from common.feedconsumer import status_on_ready, status_on_scrape
 from services.logistics.base import SCHEMA
 from services.logistics.carriers.router import router as carriers_router
 from services.logistics.changes.router import router as changes_router
@@ -14,8 +15,9 @@ from services.logistics.indicators.router import HOT_ROUTES as INDICATOR_HOT_ROU
 from services.logistics.indicators.router import router as indicators_router
 from services.logistics.points.router import HOT_CARRIERS
 from services.logistics.points.router import router as points_router
+from services.logistics.reference.models import LogisticsFeedCursor
 from services.logistics.settings import LogisticsSettings
-from services.logistics.stations_feed import feed_metrics, feed_readiness, follow_stations
+from services.logistics.stations_feed import SOURCE, follow_stations
 from services.logistics.volumes.router import router as volumes_router
 
 
@@ -35,8 +37,8 @@ def create(settings: LogisticsSettings | None = None) -> FastAPI:
             changes_router,
         ],
         hot_routes=[HOT_CARRIERS, *INDICATOR_HOT_ROUTES],
-        readiness_checks=[feed_readiness],
+        readiness_checks=[status_on_ready(LogisticsFeedCursor, SOURCE)],
         extra_lifespan=follow_stations,
     )
-    app.state.metrics.on_scrape(feed_metrics)
+    app.state.metrics.on_scrape(status_on_scrape(LogisticsFeedCursor, SOURCE))
     return app

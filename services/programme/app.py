@@ -6,7 +6,7 @@ Run: ``uvicorn services.programme.app:create --factory``.
 from fastapi import FastAPI
 
 from common.app import create_app
-from common.feedconsumer import status_on_scrape
+from common.feedconsumer import status_on_ready, status_on_scrape
 from services.programme.base import SCHEMA
 from services.programme.changes.router import router as changes_router
 from services.programme.disbursements.router import router as disbursements_router
@@ -19,7 +19,7 @@ from services.programme.progress.router import router as progress_router
 from services.programme.projects.router import router as projects_router
 from services.programme.reference.models import ProgrammeFeedCursor
 from services.programme.settings import ProgrammeSettings
-from services.programme.stations_feed import SOURCE, feed_readiness, peers
+from services.programme.stations_feed import SOURCE, peers
 from services.programme.statistics.router import router as statistics_router
 from services.programme.targets.router import router as targets_router
 from services.programme.vocabulary.router import router as vocabulary_router
@@ -45,7 +45,7 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
             changes_router,
         ],
         public_routers=[vocabulary_router],
-        readiness_checks=[feed_readiness],
+        readiness_checks=[status_on_ready(ProgrammeFeedCursor, SOURCE)],
         extra_lifespan=peers,
         hot_routes=[HOT_FUNDING],
     )

@@ -4,12 +4,10 @@ sessions (docs/adr/0042)."""
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request
-from sqlalchemy.exc import SQLAlchemyError
+from fastapi import FastAPI
 
-from common.feedconsumer import FeedConsumer, read_status, running
+from common.feedconsumer import FeedConsumer, running
 from common.reference_sync import ReferenceFollower
 from common.service_client import service_client
 from services.programme.reference.models import ProgrammeDivision, ProgrammeFeedCursor
@@ -52,18 +50,3 @@ async def peers(app: FastAPI) -> AsyncIterator[None]:
                 running(stations_consumer(settings))
             )
         yield
-
-
-async def feed_readiness(request: Request) -> tuple[bool, Any]:
-    """The reference copy's lag, from the cursor row. Lag does not make programme unready."""
-    maker = request.app.state.read_sessionmaker
-    try:
-        async with maker() as session:
-            status = await read_status(session, ProgrammeFeedCursor, SOURCE)
-    except (SQLAlchemyError, OSError):
-        return True, {}  # the database check says what is wrong
-    detail = status.as_detail()
-    consumer = getattr(request.app.state, "stations_consumer", None)
-    if consumer is not None:
-        detail["consumer"] = consumer.state.role
-    return True, {"feeds": {SOURCE: detail}}

@@ -5,7 +5,7 @@ Run: ``uvicorn services.training.app:create --factory``.
 from fastapi import FastAPI
 
 from common.app import create_app
-from common.feedconsumer import status_on_scrape
+from common.feedconsumer import status_on_ready, status_on_scrape
 from services.training import keys
 from services.training.attendance.router import router as attendance_router
 from services.training.base import SCHEMA
@@ -17,7 +17,7 @@ from services.training.record.router import router as record_router
 from services.training.reference.models import TrainingFeedCursor
 from services.training.sessions.router import router as sessions_router
 from services.training.settings import TrainingSettings
-from services.training.stations_feed import SOURCE, feed_readiness, follow_stations
+from services.training.stations_feed import SOURCE, follow_stations
 from services.training.subsidies.router import router as subsidies_router
 from services.training.trainees.router import router as trainees_router
 
@@ -29,7 +29,7 @@ def create(settings: TrainingSettings | None = None) -> FastAPI:
         schema=SCHEMA,
         title="ruralnet training",
         description="E-commerce training sessions, trainees, attendance, outcomes and subsidies.",
-        readiness_checks=[feed_readiness],
+        readiness_checks=[status_on_ready(TrainingFeedCursor, SOURCE)],
         extra_lifespan=follow_stations,
         field_keys_in_use=keys.IN_USE,
         routers=[

@@ -2,12 +2,10 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request
-from sqlalchemy.exc import SQLAlchemyError
+from fastapi import FastAPI
 
-from common.feedconsumer import FeedConsumer, read_status, running
+from common.feedconsumer import FeedConsumer, running
 from common.reference_sync import ReferenceFollower
 from services.training.reference.models import TrainingDivision, TrainingFeedCursor
 from services.training.settings import TrainingSettings
@@ -38,18 +36,3 @@ async def follow_stations(app: FastAPI) -> AsyncIterator[None]:
     async with running(stations_consumer(settings)) as consumer:
         app.state.stations_consumer = consumer
         yield
-
-
-async def feed_readiness(request: Request) -> tuple[bool, Any]:
-    """The reference copy's lag, from the cursor row. Lag does not make training unready."""
-    maker = request.app.state.read_sessionmaker
-    try:
-        async with maker() as session:
-            status = await read_status(session, TrainingFeedCursor, SOURCE)
-    except (SQLAlchemyError, OSError):
-        return True, {}  # the database check says what is wrong
-    detail = status.as_detail()
-    consumer = getattr(request.app.state, "stations_consumer", None)
-    if consumer is not None:
-        detail["consumer"] = consumer.state.role
-    return True, {"feeds": {SOURCE: detail}}
