@@ -31,13 +31,15 @@ def answer(response: httpx.Response) -> tuple[int, dict[str, str], bytes]:
 
 class Passed:
     """Stands for the rest of the app behind the layer: answers 299 to whatever it is
-    passed, and keeps the paths."""
+    passed, and keeps the paths and the query strings."""
 
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.queries: list[str] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.paths.append(scope["path"])
+        self.queries.append(scope["query_string"].decode())
         await send({"type": "http.response.start", "status": 299, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -54,13 +56,18 @@ def layer(app: FastAPI, routes: Sequence[HotRoute], passed: Passed) -> Any:
     return with_app
 
 
+def layer_client(app: FastAPI, routes: Sequence[HotRoute], passed: Passed) -> httpx.AsyncClient:
+    """A client of the hot path of ``app`` alone, in front of ``passed``."""
+    transport = httpx.ASGITransport(app=layer(app, routes, passed))
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
 async def through_layer(
     app: FastAPI, routes: Sequence[HotRoute], url: str, headers: Mapping[str, str]
 ) -> tuple[httpx.Response, list[str]]:
     """``url`` sent to the layer alone: its answer, and the paths it passed on."""
     passed = Passed()
-    transport = httpx.ASGITransport(app=layer(app, routes, passed))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with layer_client(app, routes, passed) as client:
         return await client.get(url, headers=headers), passed.paths
 
 

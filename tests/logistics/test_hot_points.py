@@ -6,11 +6,10 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
 
 from common.auth import Role
-from common.hotpath import HotPathMiddleware
 from services.logistics.points.router import HOT_CARRIERS
+from tests.hotpath import Passed, layer_client
 from tests.logistics.factories import ADMIN, JIESHANG, ZAOLIN, ZTO, add_point, coverage
 from tests.support import internal_headers
 
@@ -50,16 +49,6 @@ async def test_a_plain_read_answers_what_the_route_does(
     )
 
 
-class _Route:
-    def __init__(self) -> None:
-        self.passed: list[str] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.passed.append(scope["path"])
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
 @pytest.mark.parametrize(
     ("path", "headers"),
     [
@@ -78,21 +67,11 @@ async def test_what_is_not_plain_goes_to_the_route(
     path: str,
     headers: dict[str, str],
 ) -> None:
-    route = _Route()
-    layer = HotPathMiddleware(
-        route, routes=[HOT_CARRIERS], tokens=logistics_app.state.internal_tokens
-    )
-
-    async def with_app(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = logistics_app
-        scope.setdefault("state", {})
-        await layer(scope, receive, send)
-
-    transport = httpx.ASGITransport(app=with_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://logistics") as client:
+    route = Passed()
+    async with layer_client(logistics_app, [HOT_CARRIERS], route) as client:
         answer = await client.get(path.format(point=point), headers=headers)
         plain = await client.get(f"/v1/points/{point}/carriers", headers=ADMIN)
     assert answer.status_code == 299
-    assert route.passed == [path.format(point=point).partition("?")[0]]
+    assert route.paths == [path.format(point=point).partition("?")[0]]
     assert plain.status_code == 200, plain.text
     assert plain.json()["point"]["code"] == point

@@ -6,11 +6,10 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
 
 from common.auth import Role
-from common.hotpath import HotPathMiddleware
 from services.programme.funding.router import HOT_FUNDING
+from tests.hotpath import Passed, layer_client
 from tests.programme.helpers import (
     ADMIN,
     JINGHONG_OFFICIAL,
@@ -71,16 +70,6 @@ async def test_a_plain_read_answers_what_the_route_does(
     assert masked == ([True, False] if role == "platform" else [False, False])
 
 
-class _Route:
-    def __init__(self) -> None:
-        self.passed: list[str] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.passed.append(scope["path"])
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
 @pytest.mark.parametrize(
     ("path", "headers"),
     [
@@ -98,21 +87,11 @@ async def test_what_is_not_plain_goes_to_the_route(
     path: str,
     headers: dict[str, str],
 ) -> None:
-    route = _Route()
-    layer = HotPathMiddleware(
-        route, routes=[HOT_FUNDING], tokens=programme_app.state.internal_tokens
-    )
-
-    async def with_app(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = programme_app
-        scope.setdefault("state", {})
-        await layer(scope, receive, send)
-
-    transport = httpx.ASGITransport(app=with_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://programme") as client:
+    route = Passed()
+    async with layer_client(programme_app, [HOT_FUNDING], route) as client:
         answer = await client.get(path.format(code=funded), headers=headers)
         plain = await client.get(f"/v1/stations/{funded}/funding", headers=ADMIN)
     assert answer.status_code == 299
-    assert route.passed == [path.format(code=funded).partition("?")[0]]
+    assert route.paths == [path.format(code=funded).partition("?")[0]]
     assert plain.status_code == 200, plain.text
     assert plain.json()["station_code"] == funded

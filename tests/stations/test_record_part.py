@@ -3,18 +3,15 @@ the caller, the reports of the last 12 finished months as their list shows them,
 list refuses the caller; the plain case answered before FastAPI's routing gives the route's
 answer byte for byte (``common.hotpath``)."""
 
-from typing import Any
-
 import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
 
 from common.auth import Role
-from common.hotpath import HotPathMiddleware
 from common.months import add_months, current_month
 from services.stations.record.router import HOT_RECORD_PART
+from tests.hotpath import Passed, layer_client
 from tests.stations.factories import insert_report, insert_station
 from tests.support import internal_headers, problem
 
@@ -113,29 +110,6 @@ async def test_bad_input(stations: httpx.AsyncClient, code: str) -> None:
     problem(await stations.get(f"/v1/record-parts/stations/{code}"), 401, "token_missing")
 
 
-class _Route:
-    """Stands for the rest of the app behind the layer: counts what it is passed."""
-
-    def __init__(self) -> None:
-        self.passed: list[str] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.passed.append(scope["path"])
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
-def _layer(app: FastAPI, route: _Route) -> Any:
-    layer = HotPathMiddleware(route, routes=[HOT_RECORD_PART], tokens=app.state.internal_tokens)
-
-    async def with_app(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = app
-        scope.setdefault("state", {})
-        await layer(scope, receive, send)
-
-    return with_app
-
-
 @pytest.mark.parametrize(
     ("path", "headers"),
     [
@@ -154,12 +128,11 @@ async def test_what_is_not_plain_goes_to_the_route(
     path: str,
     headers: dict[str, str],
 ) -> None:
-    route = _Route()
-    transport = httpx.ASGITransport(app=_layer(stations_app, route))
-    async with httpx.AsyncClient(transport=transport, base_url="http://stations") as client:
+    route = Passed()
+    async with layer_client(stations_app, [HOT_RECORD_PART], route) as client:
         answer = await client.get(path.format(code=code), headers=headers)
         plain = await client.get(f"/v1/record-parts/stations/{code}", headers=ROLES["admin"])
     assert answer.status_code == 299
-    assert route.passed == [path.format(code=code).partition("?")[0]]
+    assert route.paths == [path.format(code=code).partition("?")[0]]
     assert plain.status_code == 200, plain.text  # the plain case it does answer
     assert plain.json()["station"]["code"] == code

@@ -6,11 +6,10 @@ case answered before FastAPI's routing gives the route's answer byte for byte.""
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
 
 from common.auth import Role
-from common.hotpath import HotPathMiddleware
 from services.training.record.router import HOT_RECORD_PART, TRAINEES_SHOWN
+from tests.hotpath import Passed, layer_client
 from tests.support import internal_headers
 from tests.training.helpers import (
     COUNTY,
@@ -152,34 +151,12 @@ async def test_bad_input(training: httpx.AsyncClient) -> None:
     problem(await training.get(f"{base}/{VILLAGE}", headers=admin()), 422, "validation_failed")
 
 
-class _Route:
-    """Stands for the rest of the app behind the layer: counts what it is passed."""
-
-    def __init__(self) -> None:
-        self.passed: list[str] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.passed.append(scope["query_string"].decode())
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
 async def test_the_plain_case_is_answered_before_the_route(
     training: httpx.AsyncClient, training_app: FastAPI, trained: str
 ) -> None:
-    route = _Route()
-    layer = HotPathMiddleware(
-        route, routes=[HOT_RECORD_PART], tokens=training_app.state.internal_tokens
-    )
-
-    async def with_app(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = training_app
-        scope.setdefault("state", {})
-        await layer(scope, receive, send)
-
-    transport = httpx.ASGITransport(app=with_app)
+    route = Passed()
     url = f"/v1/record-parts/villages/{VILLAGE}"
-    async with httpx.AsyncClient(transport=transport, base_url="http://training") as client:
+    async with layer_client(training_app, [HOT_RECORD_PART], route) as client:
         plain = await client.get(f"{url}?interval={trained}", headers=admin())
         for query in (
             "",
@@ -190,7 +167,7 @@ async def test_the_plain_case_is_answered_before_the_route(
             assert (await client.get(f"{url}?{query}", headers=admin())).status_code == 299
     assert plain.status_code == 200, plain.text
     assert plain.json()["code"] == VILLAGE
-    assert route.passed == [
+    assert route.queries == [
         "",
         f"interval={trained}&x=1",
         "interval=2026-01-01%2F2026-02-01",
