@@ -197,9 +197,22 @@ def db_stop() -> None:
 
 @db_app.command("url")
 def db_url() -> None:
-    """Print the database URL the components would use."""
+    """Print the database URL the components would use: ``DATABASE_URL``, or the running
+    private cluster's. A cluster that is not running has no port yet (another checkout's
+    cluster may hold the preferred one): that is an error, not a guess."""
     given = os.environ.get("DATABASE_URL")
-    typer.echo(async_database_url(given) if given else Cluster().url())
+    if given:
+        typer.echo(async_database_url(given))
+        return
+    cluster = Cluster()
+    if not cluster.is_running():
+        typer.echo(
+            f"the private cluster of this checkout ({cluster.datadir}) is not running: "
+            "`ruralnet db start` or `make run` starts it",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(cluster.url())
 
 
 @app.command()

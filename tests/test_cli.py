@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import asyncpg
 import jwt
@@ -23,6 +24,7 @@ from common.settings import plain_database_url
 from gateway.auth import USER_AUDIENCE, USER_ISSUER
 from ruralnet import runner
 from ruralnet.cli import app
+from ruralnet.devdb import Cluster
 from tests.support import JWT_SECRET, drop_database, sibling_database_url
 
 
@@ -245,6 +247,18 @@ def test_db_url_prints_the_normalised_url(monkeypatch: pytest.MonkeyPatch) -> No
     result = CliRunner().invoke(app, ["db", "url"])
     assert result.exit_code == 0
     assert result.output.strip() == "postgresql+asyncpg://app@db.internal:5432/ruralnet"
+
+
+def test_db_url_of_a_stopped_cluster_is_an_error_not_a_guessed_port(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    stopped = Cluster(datadir=tmp_path / "never-started")
+    monkeypatch.setattr("ruralnet.cli.Cluster", lambda: stopped)
+    result = CliRunner().invoke(app, ["db", "url"])
+    assert result.exit_code == 1
+    assert "is not running" in result.output
+    assert "postgresql" not in result.output
 
 
 @pytest.mark.parametrize(
