@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, bindparam, delete, func, select, text, update
+from sqlalchemy import Select, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
@@ -69,7 +69,7 @@ def _trainees(*, prefix: Any, category: Any, after: Any, rows: Any) -> Select[tu
     elif prefix:
         stmt = stmt.where(Trainee.residence_code.startswith(prefix, autoescape=True))
     if category:
-        stmt = stmt.where(Trainee.categories.any(category))
+        stmt = stmt.where(any_(Trainee.categories) == category)
     if after is not None:
         stmt = stmt.where(Trainee.id > after)
     return stmt.order_by(Trainee.id).limit(rows)
