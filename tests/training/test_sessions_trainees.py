@@ -171,3 +171,23 @@ async def test_export_and_erasure_keep_the_counts(
     # The same person may register again: nothing links them to the erased record.
     r = await training.post("/v1/trainees", json=person(), headers=official())
     assert r.status_code == 201, r.text
+
+
+async def test_trainees_listed_by_category(training: httpx.AsyncClient) -> None:
+    poor = await training.post("/v1/trainees", json=person(), headers=official())
+    youth = await training.post(
+        "/v1/trainees",
+        json=person(resident_id(seq="124"), categories=["rural_youth", "veteran"]),
+        headers=official(),
+    )
+    assert poor.status_code == youth.status_code == 201, (poor.text, youth.text)
+    for category, expected in (
+        ("poor_household", [poor.json()["id"]]),
+        ("veteran", [youth.json()["id"]]),
+        ("first_secretary", []),
+    ):
+        r = await training.get(
+            "/v1/trainees", params={"division": VILLAGE, "category": category}, headers=admin()
+        )
+        assert r.status_code == 200, r.text
+        assert [t["id"] for t in r.json()["items"]] == expected, category
