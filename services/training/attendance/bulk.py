@@ -240,6 +240,7 @@ def _judge(
     created_in_upload: set[bytes] = set()
     # Blind indexes per person (HMACs under the current key and every key of the ring).
     keys: dict[str, tuple[bytes, list[bytes]]] = {}
+    current = fields.key_ids.index(fields.current_key_id)  # its place among those HMACs
     for res, raw in parsed:
         row, rid = raw.parsed
         res.session_id = row.session_id
@@ -254,10 +255,8 @@ def _judge(
             continue
         person = keys.get(rid.number)
         if person is None:
-            person = keys[rid.number] = (
-                fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT),
-                fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT),
-            )
+            indexes = fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT)
+            person = keys[rid.number] = (indexes[current], indexes)
         index, indexes = person
         halves = {"am", "pm"} if part == "day" else {part}
         taken = claimed.setdefault((index, row.day), set())
