@@ -16,6 +16,7 @@ transaction per step, recorded in ``public.bench_build`` like the national steps
 """
 
 import asyncio
+import json
 import sys
 import time
 from datetime import date, timedelta
@@ -23,11 +24,22 @@ from datetime import date, timedelta
 import asyncpg
 
 from bench.national import bench_url, prepare_async
-from common.settings import async_database_url, plain_database_url
+from common.settings import DEV_FIELD_KEY, DEV_FIELD_KEY_ID, async_database_url, plain_database_url
 from services.training.tallies import repository as tallies
 from services.training.tallies.models import LEVELS
 
 TRAINEES = 2_000_000
+# The key id of the generated trainees' fake ciphertexts. The training app refuses to start
+# while stored values name a key its ring lacks (common.keyring), so an app over this data
+# gets a ring with it beside the development key, which stays the current one (no benchmark
+# opens a generated ciphertext).
+KEY_ID = "bench"
+APP_KEYS = {
+    "TRAINING_FIELD_KEYS": json.dumps(
+        {DEV_FIELD_KEY_ID: DEV_FIELD_KEY, KEY_ID: "bench-only-key-of-generated-ciphertexts"}
+    ),
+    "TRAINING_FIELD_KEY_ID": DEV_FIELD_KEY_ID,
+}
 PERSONS_PER_SESSION = 50
 FIRST_DAY = "2024-01-01"
 SPAN_DAYS = 1030  # the last session starts 2026-10-26 and ends by 2026-10-28

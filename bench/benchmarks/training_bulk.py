@@ -19,7 +19,7 @@ import httpx
 from stdnum.cn import ric
 
 from bench.core import Figure, Options, uvicorn_process
-from bench.training_data import forget_sessions, prepare_training
+from bench.training_data import APP_KEYS, forget_sessions, prepare_training
 from common.auth import Principal, Role, mint_internal_token
 from common.settings import plain_database_url
 
@@ -154,6 +154,7 @@ async def run(options: Options) -> list[Figure]:
         "TRAINING_DATABASE_URL": url,
         "RURALNET_INTERNAL_SECRET": secret,
         "TRAINING_FOLLOW_STATIONS": "false",
+        **APP_KEYS,
         "TRAINING_LOG_JSON": "true",
     }
     conn = await asyncpg.connect(plain_database_url(url))

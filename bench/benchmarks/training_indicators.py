@@ -26,7 +26,7 @@ from bench.core import (
     median_of,
     uvicorn_process,
 )
-from bench.training_data import prepare_training
+from bench.training_data import APP_KEYS, prepare_training
 from common.auth import Principal, Role, mint_internal_token
 from common.settings import plain_database_url
 from services.training.indicators import repository
@@ -75,6 +75,7 @@ async def run(options: Options) -> list[Figure]:
         "TRAINING_DATABASE_URL": url,
         "RURALNET_INTERNAL_SECRET": secret,
         "TRAINING_FOLLOW_STATIONS": "false",
+        **APP_KEYS,
         "TRAINING_LOG_JSON": "true",
     }
     cases: list[tuple[str, str, int]] = [

@@ -130,6 +130,46 @@ async def test_bulk_sheet_in_gb18030_creates_trainees_once(
     assert await db.fetchval("SELECT count(*) FROM training.attendance") == 3
 
 
+async def test_bulk_sheet_rows_with_recurring_cells_answer_for_themselves(
+    training: httpx.AsyncClient,
+) -> None:
+    """A person's details and a session's day recur in a sheet and are validated once; a
+    row with a cell not seen before is validated whole and keeps its own problem; a replay
+    answers the first answer's very body."""
+    s = await make_session(
+        training, starts_on=days_ago(2), ends_on=days_ago(1), duration_kind="several_days"
+    )
+    sid, first, second = s["id"], days_ago(2), days_ago(1)
+    a, b = resident_id(seq="201"), resident_id(seq="202")
+    rows = [
+        f"{sid},{first},全天,{a},张三,13900000001,141124100201,",
+        f"{sid},{second},晚上,{a},张三,13900000001,141124100201,",  # a part never seen
+        f"{sid},{first},全天,{b},李四,,141124100202,外星人",  # a category never seen
+        f"{sid},{second},全天,{a},张三,13900000001,141124100201,",
+        f"{sid},{first},全天,{b},李四,,141124100202,",
+        f"{sid},{first},全天,{a},张三,13900000001,141124100201,",  # row 1 again
+    ]
+    sheet = (CSV_HEADER + "\n".join(rows) + "\n").encode()
+    headers = admin() | {"Content-Type": "text/csv", "Idempotency-Key": "sheet-0002-abcdef"}
+    r = await training.post("/v1/attendance/bulk", content=sheet, headers=headers)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    outcomes = [(x["status"], x.get("field"), x.get("trainee_created")) for x in answer["results"]]
+    assert outcomes == [
+        ("created", None, True),
+        ("rejected", "part", None),
+        ("rejected", "categories.0", None),
+        ("created", None, None),
+        ("created", None, True),
+        ("rejected", "day", None),
+    ]
+    assert answer["results"][1]["code"] == "invalid_part"
+    assert answer["results"][5]["code"] == "day_counted_twice"
+    again = await training.post("/v1/attendance/bulk", content=sheet, headers=headers)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == answer
+
+
 async def test_yeji_subsidies_are_fixed_when_held(
     training: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:

@@ -11,7 +11,7 @@ explained by one more query. A dry run does all of it inside a savepoint it roll
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,10 +35,12 @@ from common.identifiers import (
 )
 from services.training import authz, checks, divisions
 from services.training.attendance import repository, service
+from services.training.attendance.models import DayPart
 from services.training.attendance.schemas import AttendanceRow
 from services.training.base import ID_NUMBER_CONTEXT
 from services.training.reference.models import TrainingDivision
 from services.training.sessions.service import session_not_found
+from services.training.trainees.models import TraineeCategory
 
 CSV_COLUMNS = (
     "session_id",
@@ -81,19 +83,58 @@ COLUMNS = CsvColumns(
 )
 
 
-def converter() -> Callable[[Any, Source], tuple[AttendanceRow, ResidentId]]:
-    """One upload's row converter. A sheet lists each person once a day: their ID number is
-    checked once per upload (a refused one each time, as it is not kept)."""
-    people: dict[str, ResidentId] = {}
+class SheetRow(NamedTuple):
+    """A row of a sign-in sheet as ``AttendanceRow`` validated it."""
 
-    def convert(value: Any, source: Source) -> tuple[AttendanceRow, ResidentId]:
+    session_id: int
+    day: date
+    part: DayPart | None
+    id_number: str
+    name: str | None
+    phone: str | None
+    residence_code: str | None
+    categories: list[TraineeCategory]
+
+
+# A CSV row's cells in two parts: when the person is (the same for a session's rows of a
+# day) and who they are (ID number and details, the same on each of their days).
+_WHEN = SheetRow._fields[:3]
+_WHO = SheetRow._fields[3:]
+_CSV_FIELDS = frozenset(CSV_COLUMNS)
+
+
+def converter() -> Callable[[Any, Source], tuple[SheetRow, ResidentId]]:
+    """One upload's row converter. A sheet lists each person once a day: their ID number is
+    checked once per upload (a refused one each time, as it is not kept), and so are the
+    cells of a CSV row that recur — a person's details on each of their days, a session's
+    day on each of its people's rows. A field's validation depends on its cell alone, so a
+    row whose two parts were both seen is made of the values they were validated into; a
+    row with a part not seen yet is validated whole, which also gives a bad row its own
+    errors."""
+    people: dict[str, ResidentId] = {}
+    seen_when: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    seen_who: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def validated(value: dict[str, Any], source: Source) -> SheetRow:
+        if source != "csv" or not value.keys() <= _CSV_FIELDS:
+            return SheetRow(*AttendanceRow.model_validate(value).model_dump().values())
+        when = tuple(map(value.get, _WHEN))
+        who = tuple(map(value.get, _WHO))
+        done_when, done_who = seen_when.get(when), seen_who.get(who)
+        if done_when is None or done_who is None:
+            row = SheetRow(*AttendanceRow.model_validate(value).model_dump().values())
+            done_when = seen_when[when] = row[:3]
+            done_who = seen_who[who] = row[3:]
+        return SheetRow(*done_when, *done_who)
+
+    def convert(value: Any, source: Source) -> tuple[SheetRow, ResidentId]:
         if not isinstance(value, dict):
             raise Unprocessable(
                 "a row is an object of session_id, day, id_number …",
                 detail_zh="每一行应为包含 session_id、day、id_number 等字段的对象",
                 code="expected_object",
             )
-        row = AttendanceRow.model_validate(value)
+        row = validated(value, source)
         rid = people.get(row.id_number)
         if rid is None:
             rid = people[row.id_number] = checks.resident_id(row.id_number)
@@ -199,6 +240,7 @@ def _judge(
     created_in_upload: set[bytes] = set()
     # Blind indexes per person (HMACs under the current key and every key of the ring).
     keys: dict[str, tuple[bytes, list[bytes]]] = {}
+    current = fields.key_ids.index(fields.current_key_id)  # its place among those HMACs
     for res, raw in parsed:
         row, rid = raw.parsed
         res.session_id = row.session_id
@@ -213,10 +255,8 @@ def _judge(
             continue
         person = keys.get(rid.number)
         if person is None:
-            person = keys[rid.number] = (
-                fields.blind_index(rid.number, context=ID_NUMBER_CONTEXT),
-                fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT),
-            )
+            indexes = fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT)
+            person = keys[rid.number] = (indexes[current], indexes)
         index, indexes = person
         halves = {"am", "pm"} if part == "day" else {part}
         taken = claimed.setdefault((index, row.day), set())
@@ -239,7 +279,7 @@ def _judge(
 
 def _new_trainee(
     fields: FieldCipher,
-    row: AttendanceRow,
+    row: SheetRow,
     rid: ResidentId,
     index: bytes,
     residences: dict[str, TrainingDivision],

@@ -1,13 +1,13 @@
 """Attendance: one sign-in from an app, or a sign-in sheet in bulk."""
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.auth import PrincipalDep
 from common.bulk import READ_PROBLEMS, TEMPLATE_RESPONSE, BulkResult, template_response
+from common.bulkroute import DryRunQuery, answer_upload
 from common.db import SessionDep
 from common.errors import (
     Conflict,
@@ -15,7 +15,6 @@ from common.errors import (
     NotFound,
     Unprocessable,
     problem_responses,
-    wants_chinese,
 )
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.limits import BULK_BODY_LIMIT
@@ -182,38 +181,25 @@ async def upload(
     session: SessionDep,
     principal: PrincipalDep,
     fields: CipherDep,
-    dry_run: Annotated[bool, Query(description="judge every row, write nothing")] = False,
+    dry_run: DryRunQuery = False,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     authz.require_role(
         principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
     )
-    idempotency = await Idempotency.from_request(
+    max_rows = request.app.state.settings.bulk_max_rows
+    return await answer_upload(
         request,
         session,
-        TrainingIdempotencyRecord,
+        records=TrainingIdempotencyRecord,
         subject=principal.subject,
-        key=None if dry_run else idempotency_key,
-    )
-    replayed = await idempotency.replay()
-    if replayed is not None:
-        return replayed
-    rows = bulk.read_upload(
-        request.headers.get("content-type"),
-        await request.body(),
-        request.app.state.settings.bulk_max_rows,
-    )
-    answer = await bulk.submit(
-        session,
-        principal,
-        fields,
-        rows,
         dry_run=dry_run,
-        today=china_today(),
-        zh=wants_chinese(request),
+        idempotency_key=idempotency_key,
+        read=lambda content_type, body: bulk.read_upload(content_type, body, max_rows),
+        judge=lambda rows, zh: bulk.submit(
+            session, principal, fields, rows, dry_run=dry_run, today=china_today(), zh=zh
+        ),
     )
-    await idempotency.remember(200, answer)
-    return JSONResponse(answer)
 
 
 @router.get(
