@@ -43,6 +43,7 @@ import httpx
 
 from bench.core import Figure, Options, Served, served
 from bench.national import bench_url, prepare_async
+from bench.training_data import APP_KEYS
 from common.auth import Principal, Role
 from common.months import add_months, current_month
 from common.settings import plain_database_url
@@ -300,6 +301,7 @@ async def _soak(url: str, seconds: float) -> list[Figure]:
         "DATABASE_URL": url,
         "RURALNET_INTERNAL_SECRET": secrets.token_hex(32),
         "GATEWAY_JWT_SECRET": jwt_secret,
+        **APP_KEYS,  # the national data's trainees are sealed under the bench key id
         **{f"{name.upper()}_LOG_JSON": "true" for name in (*APPS, "gateway")},
     }
     token = mint_user_token(
