@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -178,7 +178,8 @@ async def _bare_coverage(request: Request) -> JSONResponse:
     nation, params = _scope_args(request)
     async with request.app.state.pool.acquire() as conn:
         row = await request.app.state.coverage[nation].fetchrow(conn, **params, deliveries=5)
-    return JSONResponse(dict(row))
+    # ``township_carriers`` is a sum: a ``Decimal``, as the API takes it.
+    return Response(json.dumps(dict(row), default=float), media_type="application/json")
 
 
 async def _bare_township_gaps(request: Request) -> JSONResponse:
