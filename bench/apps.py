@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -158,6 +158,75 @@ def bare_attendance() -> Starlette:
         routes=[
             Route("/healthz", _healthz),
             Route("/attendance", _attendance, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+# --- Logistics' county reads with raw asyncpg ----------------------------------------------
+
+
+def _scope_args(request: Request) -> tuple[bool, dict[str, Any]]:
+    from common.divisionscope import Scope
+
+    scope = Scope(request.query_params.get("division"))
+    as_of = date.fromisoformat(request.query_params["as_of"])
+    return scope.nation, scope.params() | {"as_of": as_of}
+
+
+async def _bare_coverage(request: Request) -> JSONResponse:
+    nation, params = _scope_args(request)
+    async with request.app.state.pool.acquire() as conn:
+        row = await request.app.state.coverage[nation].fetchrow(conn, **params, deliveries=5)
+    # ``township_carriers`` is a sum: a ``Decimal``, as the API takes it.
+    return Response(json.dumps(dict(row), default=float), media_type="application/json")
+
+
+async def _bare_township_gaps(request: Request) -> JSONResponse:
+    nation, params = _scope_args(request)
+    async with request.app.state.pool.acquire() as conn:
+        rows = await request.app.state.gaps[nation].fetch(conn, **params, after="", limit=51)
+    items = [
+        {"code": r["code"], "name": r["name"], "county_code": r["parent_code"],
+         "county_name": r["parent_name"]}
+        for r in rows[:50] if r["code"] is not None
+    ]  # fmt: skip
+    return JSONResponse({"items": items, "next": None})
+
+
+def bare_logistics_indicators() -> Starlette:
+    """``GET /v1/indicators/coverage`` and ``/gaps/townships-without-courier`` (``division``,
+    ``as_of``; the first page): the very statements the logistics API runs for them, compiled
+    once (``RawStatement``), by raw asyncpg from a pool (``jsonb`` decoded, as the API's
+    connections do), the row or rows as JSON. No token, parameter validation, models,
+    middleware or logging: what answering the same SQL over HTTP costs at least. The
+    database is ``BENCH_BARE_DATABASE_URL``."""
+    from common.db import RawStatement
+    from common.settings import plain_database_url
+    from services.logistics.indicators.repository import COVERAGE, GAPS
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await conn.set_type_codec(
+            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.coverage = {n: RawStatement(s) for n, s in COVERAGE.items()}
+        app.state.gaps = {n: RawStatement(s) for n, s in GAPS["townships-without-courier"].items()}
+        app.state.pool = await asyncpg.create_pool(
+            plain_database_url(os.environ[BARE_DATABASE_URL]), min_size=1, max_size=4, init=init
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", _healthz),
+            Route("/v1/indicators/coverage", _bare_coverage),
+            Route("/v1/indicators/gaps/townships-without-courier", _bare_township_gaps),
         ],
         lifespan=lifespan,
     )

@@ -8,6 +8,11 @@ process, running the very statements the API runs (the repository's module const
 else: no HTTP, no token, no session, no JSON. Both sides are timed one request at a time
 (latency, no queueing); they take turns over three rounds, the side going first alternating,
 and each figure is the median round's p50 or p95.
+
+A case may also be measured against a bare Starlette app over HTTP running the same
+statements by raw asyncpg (``bare_app``; a second limit): where the statement takes a
+millisecond or less, HTTP alone costs more than 0.3× of it, and this says what the API adds
+beyond the hop.
 """
 
 import secrets
@@ -19,6 +24,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.apps import BARE_DATABASE_URL
 from bench.core import (
     Figure,
     Load,
@@ -51,6 +57,7 @@ class Case:
     raw: Raw  # the same statements on a raw asyncpg connection
     load: Load
     goal_ms: float | None = None
+    bare: bool = False  # also measured against the bare app (``api_vs_raw``'s ``bare_app``)
 
 
 def raw_statements(
@@ -109,8 +116,11 @@ async def api_vs_raw(
     cases: list[Case],
     compare: Compare,
     env: dict[str, str] | None = None,
+    bare_app: str | None = None,
 ) -> list[Figure]:
-    """Time every case through ``app`` (``module:factory``) and by raw asyncpg."""
+    """Time every case through ``app`` (``module:factory``) and by raw asyncpg; the cases
+    marked ``bare`` through ``bare_app`` too (``bench.apps``, its database
+    ``BENCH_BARE_DATABASE_URL``)."""
     await prepare_async()
     url = bench_url()
     secret = secrets.token_hex(32)
@@ -129,10 +139,15 @@ async def api_vs_raw(
     }
     api: dict[str, list[Measurement]] = {case.name: [] for case in cases}
     raw: dict[str, list[Measurement]] = {case.name: [] for case in cases}
+    bare: dict[str, list[Measurement]] = {case.name: [] for case in cases if case.bare}
     conn = await asyncpg.connect(plain_database_url(url))
     try:
         with ExitStack() as stack:
             base = stack.enter_context(uvicorn_process(app, env=app_env))
+            bare_base = ""
+            if bare_app is not None and bare:
+                bare_env = {BARE_DATABASE_URL: url}
+                bare_base = stack.enter_context(uvicorn_process(bare_app, env=bare_env))
             _check(base, headers, cases, [await case.raw(conn) for case in cases], compare)
             for i in range(1 if options.quick else ROUNDS):
                 for case in cases:
@@ -147,29 +162,51 @@ async def api_vs_raw(
                         ),
                         (raw, lambda case=case, limit=limit: measure_calls(limit, case.load)),
                     ]
+                    if case.name in bare:
+                        sides.append(
+                            (bare, lambda case=case: measure(bare_base + case.path, case.load))
+                        )
                     for results, timed in sides if i % 2 == 0 else reversed(sides):
                         results[case.name].append(await timed())
     finally:
         await conn.close()
     for case in cases:
-        failed = sum(m.errors for m in api[case.name])
+        failed = sum(m.errors for m in api[case.name] + bare.get(case.name, []))
         if failed:
             raise RuntimeError(f"{case.path} answered {failed} requests with an error")
-    return [
+    figures = [
         _figure(case, s, api[case.name], raw[case.name]) for case in cases for s in ("p50", "p95")
     ]
+    for case in cases:
+        if case.name in bare:
+            figures += [
+                _figure(case, s, api[case.name], bare[case.name], limit=BARE_LIMIT)
+                for s in ("p50", "p95")
+            ]
+    return figures
 
 
-def _figure(case: Case, statistic: str, api: list[Measurement], raw: list[Measurement]) -> Figure:
+BARE_LIMIT = "bare Starlette + asyncpg over HTTP, same SQL"
+
+
+def _figure(
+    case: Case,
+    statistic: str,
+    api: list[Measurement],
+    raw: list[Measurement],
+    *,
+    limit: str = "raw asyncpg, same SQL",
+) -> Figure:
     value = median_of(api, statistic)
     limit_value = median_of(raw, statistic)
-    goals = [f"goal ≤ {GOAL_RATIO}"]
-    if case.goal_ms is not None and statistic == "p50":
+    goals = [f"goal ≤ {GOAL_RATIO}"] if limit != BARE_LIMIT else ["a second limit: no goal"]
+    if case.goal_ms is not None and statistic == "p50" and limit != BARE_LIMIT:
         goals.append(f"under {case.goal_ms:,.0f} ms")
     count = sum(m.completed for m in api)
+    name = case.name.replace("p50", statistic)
     return Figure(
-        case.name.replace("p50", statistic),
-        value, limit_value, "raw asyncpg, same SQL", "ms",
+        name if limit != BARE_LIMIT else f"{name}, vs bare HTTP",
+        value, limit_value, limit, "ms",
         higher_is_better=False,
         note=f"+{value - limit_value:.2f} ms; {count} requests; {', '.join(goals)}",
     )  # fmt: skip

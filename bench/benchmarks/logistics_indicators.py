@@ -10,8 +10,10 @@ Shanxi county and of the province (``/v1/indicators/volumes``, 12 months), and t
 page of the county's townships without a courier. The limit of each is raw asyncpg on one
 connection in this process running the very statements the API runs (the repository's
 module constants through ``compile_for_asyncpg``; the division lookup first where the API
-makes one: the coverage statement reads its division itself) and nothing
-else. Both sides are timed one request at a time (latency); they take turns over three
+makes one: the coverage and gap-list statements read their division themselves) and nothing
+else. The county's coverage and gap list are measured against a second limit too: the same
+statements answered over HTTP by a bare Starlette + asyncpg app
+(``bench.apps:bare_logistics_indicators``). Both sides are timed one request at a time (latency); they take turns over three
 rounds, the side going first alternating; each figure is the median round's p50 or p95.
 
 Goals (issue 8): ratio ≤ 1.3; a county under 50 ms and the nation under 3 s.
@@ -50,6 +52,7 @@ def _cases(options: Options) -> list[Case]:
             raw_statements(COUNTY, repository.COVERAGE, coverage, one=True),
             load(400, 10, 40),
             GOAL_COUNTY_MS,
+            bare=True,
         ),
         Case(
             f"province {PROVINCE} coverage indicators, p50",
@@ -89,9 +92,9 @@ def _cases(options: Options) -> list[Case]:
                 repository.GAPS["townships-without-courier"],
                 {"as_of": as_of, "after": "", "limit": DEFAULT_PAGE_SIZE + 1},
                 one=False,
-                lookup=repository.DIVISION,
             ),
             load(400, 10, 40),
+            bare=True,
         ),
     ]
 
@@ -117,6 +120,7 @@ async def run(options: Options) -> list[Figure]:
         cases=_cases(options),
         compare=_compare,
         env={"LOGISTICS_FOLLOW_STATIONS": "false"},
+        bare_app="bench.apps:bare_logistics_indicators",
     )
 
 

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Row, bindparam, select, text
+from sqlalchemy import Row, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import RawStatement
@@ -115,17 +115,28 @@ COVERAGE = variants(
 )
 
 # Volumes are summed per month (China-time days, as sent), laid on every month of the
-# range; ROLLUP adds the total as a last row (month NULL).
+# range; ROLLUP adds the total as a last row (month NULL). The rows are summed by day first
+# and the days by month: ``date_trunc`` (a date made a timestamptz and back) then runs once
+# a day, not once a row (a county's year is ~75,000 rows: 10–15 % of the statement's time).
 VOLUMES = variants(
     """
-WITH sums AS (
-    SELECT date_trunc('month', v.day)::date AS month, count(*) AS rows,
+WITH days AS (
+    SELECT v.day, count(*) AS rows,
            sum(v.outbound_parcels) AS outbound_parcels,
            sum(v.outbound_weight_kg) AS outbound_weight_kg,
            sum(v.inbound_parcels) AS inbound_parcels,
            sum(v.inbound_weight_kg) AS inbound_weight_kg
     FROM logistics.parcel_volume v
     WHERE v.day >= :first AND v.day < :after_last AND {v_scope}
+    GROUP BY 1
+),
+sums AS (
+    SELECT date_trunc('month', d.day)::date AS month, sum(d.rows) AS rows,
+           sum(d.outbound_parcels) AS outbound_parcels,
+           sum(d.outbound_weight_kg) AS outbound_weight_kg,
+           sum(d.inbound_parcels) AS inbound_parcels,
+           sum(d.inbound_weight_kg) AS inbound_weight_kg
+    FROM days d
     GROUP BY 1
 )
 SELECT m.month::date AS month,
@@ -168,9 +179,28 @@ WHERE s.tier = 'village' AND s.status IN {ACTIVE_POINTS} AND {{s_scope}}
 ORDER BY s.code
 LIMIT :limit
 """
+# A division's page and whether the division is there, in one round trip: one row with
+# ``division_found`` false when it is not; a row of NULLs beside it true when it has no gap.
+_OF_DIVISION = """
+SELECT named.code IS NOT NULL AS division_found, g.*
+FROM (SELECT 1) AS one
+LEFT JOIN logistics.reference_division named ON named.code = :lo
+LEFT JOIN LATERAL ({gaps}) AS g ON TRUE
+ORDER BY g.code
+"""
+
+
+def _gaps(template: str, column: str) -> dict[bool, TextClause]:
+    scoped, nation = _scoped(column)
+    return {
+        False: text(_OF_DIVISION.format(gaps=template.format(**scoped))),
+        True: text(template.format(**nation)),
+    }
+
+
 GAPS = {
-    "townships-without-courier": variants(_TOWNSHIP_GAPS, *_scoped("d.code")),
-    "points-without-carrier": variants(_POINT_GAPS, *_scoped("s.division_code")),
+    "townships-without-courier": _gaps(_TOWNSHIP_GAPS, "d.code"),
+    "points-without-carrier": _gaps(_POINT_GAPS, "s.division_code"),
 }
 
 _division = LogisticsDivision.__table__
@@ -223,9 +253,16 @@ async def volumes(
 
 async def gaps(
     conn: asyncpg.Connection, scope: Scope, kind: str, *, as_of: date, after: str, limit: int
-) -> Sequence[Mapping[str, Any]]:
+) -> Sequence[Mapping[str, Any]] | None:
+    """A page of gaps of the division, in one statement; None when there is no such
+    division."""
     params = scope.params() | {"as_of": as_of, "after": after, "limit": limit}
-    return await _GAPS[kind][scope.nation].fetch(conn, **params)
+    rows = await _GAPS[kind][scope.nation].fetch(conn, **params)
+    if scope.nation:
+        return rows
+    if not rows[0]["division_found"]:
+        return None
+    return [r for r in rows if r["code"] is not None]
 
 
 # Carriers reaching each place of a batch on :as_of: a village by coverage of the village; a

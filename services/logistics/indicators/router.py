@@ -11,6 +11,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
+import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
@@ -200,6 +201,17 @@ def _month(raw: str, field: str) -> date:
         ) from e
 
 
+async def _after(conn: asyncpg.Connection, params: PageParams, division: str | None) -> str:
+    """The gap list's cursor key ("" on the first page). The page's statement finds the
+    division too, so a bad cursor is refused before it runs: with an unknown division it is
+    answered 404 first, as when the division was looked up on its own."""
+    try:
+        return cursor_key(params, str) or ""
+    except BadRequest:
+        await service.resolve_division(conn, division)
+        raise
+
+
 GapKind = Literal["townships-without-courier", "points-without-carrier"]
 
 
@@ -216,13 +228,13 @@ async def townships_without_courier(
     division: DivisionQuery = None,
     as_of: AsOfQuery = None,
 ) -> Page[TownshipGap]:
+    scope = division_scope(division)
     async with read_connection(request) as conn:
-        where = await service.resolve_division(conn, division)
         rows = await service.township_gaps(
             conn,
-            where,
+            scope,
             as_of=as_of or china_today(),
-            after=cursor_key(params, str) or "",
+            after=await _after(conn, params, division),
             limit=params.limit,
         )
     return Page(
@@ -243,13 +255,13 @@ async def points_without_carrier(
     division: DivisionQuery = None,
     as_of: AsOfQuery = None,
 ) -> Page[PointGap]:
+    scope = division_scope(division)
     async with read_connection(request) as conn:
-        where = await service.resolve_division(conn, division)
         rows = await service.point_gaps(
             conn,
-            where,
+            scope,
             as_of=as_of or china_today(),
-            after=cursor_key(params, str) or "",
+            after=await _after(conn, params, division),
             limit=params.limit,
         )
     return Page(

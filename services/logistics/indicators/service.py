@@ -143,11 +143,21 @@ async def report(conn: asyncpg.Connection, scope: Scope, period: Period) -> Repo
     return ReportFigures(coverage=found, volumes=parcels)
 
 
+async def _gaps(
+    conn: asyncpg.Connection, scope: Scope, kind: str, *, as_of: date, after: str, limit: int
+) -> Sequence[Any]:
+    """A page and one more row; the division is looked up by the same statement (404)."""
+    rows = await repository.gaps(conn, scope, kind, as_of=as_of, after=after, limit=limit + 1)
+    if rows is None:
+        raise _not_found(scope.code or "")
+    return rows
+
+
 async def township_gaps(
-    conn: asyncpg.Connection, where: Where, *, as_of: date, after: str, limit: int
+    conn: asyncpg.Connection, scope: Scope, *, as_of: date, after: str, limit: int
 ) -> Sequence[TownshipGap]:
-    rows = await repository.gaps(
-        conn, where.scope, "townships-without-courier", as_of=as_of, after=after, limit=limit + 1
+    rows = await _gaps(
+        conn, scope, "townships-without-courier", as_of=as_of, after=after, limit=limit
     )
     return [
         TownshipGap(
@@ -161,11 +171,9 @@ async def township_gaps(
 
 
 async def point_gaps(
-    conn: asyncpg.Connection, where: Where, *, as_of: date, after: str, limit: int
+    conn: asyncpg.Connection, scope: Scope, *, as_of: date, after: str, limit: int
 ) -> Sequence[PointGap]:
-    rows = await repository.gaps(
-        conn, where.scope, "points-without-carrier", as_of=as_of, after=after, limit=limit + 1
-    )
+    rows = await _gaps(conn, scope, "points-without-carrier", as_of=as_of, after=after, limit=limit)
     return [
         PointGap(
             code=r["code"],
