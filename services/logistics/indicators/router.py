@@ -9,7 +9,7 @@ a carrier's is not looked up in the alias table (``caller``) for them.
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
@@ -210,9 +210,6 @@ async def _after(conn: asyncpg.Connection, params: PageParams, division: str | N
     except BadRequest:
         await service.resolve_division(conn, division)
         raise
-
-
-GapKind = Literal["townships-without-courier", "points-without-carrier"]
 
 
 @router.get(
