@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -40,6 +41,16 @@ from common.middleware import (
 from common.migrations import migration_head
 from common.openapi import openapi_with_problems
 from common.settings import ComponentSettings, FieldKeySettings
+
+# FastAPI's native OpenTelemetry asks the global providers on every request whether one is
+# configured (~7.5 µs a request, ~2.5 % of a request forwarded by the gateway); none ever is
+# here (only the API is installed, no SDK), so it is switched off rather than asked.
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 OpenAPIBuilder = Callable[[FastAPI], dict[str, Any]]
@@ -111,6 +122,7 @@ def create_app(
         redoc_url=None,
         generate_unique_id_function=operation_id,
         dependencies=[Depends(refuse_nul)],
+        telemetry=NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.schema = schema
