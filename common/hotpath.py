@@ -170,16 +170,33 @@ def _token(headers: list[tuple[bytes, bytes]]) -> str:
     return token
 
 
+# Who a plain request's bearer token names, as the app's routes would have it: a service's
+# internal token by default; the gateway's access token (its principal, a machine's scopes
+# left on ``request.state`` as its routes leave them).
+HotAuthenticate = Callable[[Request, str], Principal]
+
+
 class HotPathMiddleware:
     """Answers the plain case of each :class:`HotRoute` (``GET``, and ``HEAD`` turned into
-    ``GET`` by the layer outside); passes everything else on to the app."""
+    ``GET`` by the layer outside); passes everything else on to the app. ``authenticate``:
+    how the bearer token is checked, ``tokens`` (an internal token) unless given."""
 
     def __init__(
-        self, app: ASGIApp, *, routes: Sequence[HotRoute], tokens: VerifiedInternalTokens
+        self,
+        app: ASGIApp,
+        *,
+        routes: Sequence[HotRoute],
+        tokens: VerifiedInternalTokens | None = None,
+        authenticate: HotAuthenticate | None = None,
     ) -> None:
         self.app = app
         self.routes = tuple(routes)
-        self.tokens = tokens
+        if authenticate is None:
+            if tokens is None:
+                raise ValueError("a hot path needs tokens or authenticate")
+            verify = tokens
+            authenticate = lambda _request, token: verify(token)  # noqa: E731
+        self.authenticate = authenticate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
@@ -202,8 +219,9 @@ class HotPathMiddleware:
             if "\x00" in scope["path"]:
                 raise NotHot
             query = _plain_query(scope["query_string"], route.query)
-            principal = self.tokens(_token(scope["headers"]))
+            token = _token(scope["headers"])
             request = Request(scope, receive)
+            principal = self.authenticate(request, token)
             request.state.principal = principal  # as ``require_principal`` leaves it
             return await route.handler(Plain(match.groupdict(), query, principal, request))
         except Exception:

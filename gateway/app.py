@@ -18,6 +18,7 @@ from gateway.identity.router import routers as identity_routers
 from gateway.openapi import merged_openapi
 from gateway.proxy import Passthrough, check_services, upstream_client
 from gateway.registry.context import registry_lifespan
+from gateway.registry.records.router import HOT_RECORD, hot_authenticate
 from gateway.registry.router import routers as registry_routers
 from gateway.reports.deliveries import rekey
 from gateway.reports.deliveries.router import router as deliveries_router
@@ -79,5 +80,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         extra_lifespan=_lifespan,
         field_keys_in_use=rekey.IN_USE,
         edge_middleware=[*edge, Middleware(Passthrough, settings=settings)],
+        hot_routes=[HOT_RECORD],
+        hot_authenticate=hot_authenticate,
         openapi=merged_openapi,
     )

@@ -1,17 +1,21 @@
 """``/registry/v1/stations/{code}``: a station's whole record."""
 
+import re
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import TypeAdapter
 
+from common.auth import Principal
 from common.errors import NotFound, Unprocessable, problem_responses
 from common.etag import none_match
-from common.identifiers import STATION_CODE_PATTERN
-from gateway.registry.caller import CallerDep
+from common.hotpath import HotRoute, NotHot, Plain, route_query
+from common.identifiers import STATION_CODE, STATION_CODE_PATTERN
+from gateway.auth import authenticate
+from gateway.registry.caller import Caller, CallerDep
 from gateway.registry.context import RegistryDep
-from gateway.registry.periods import PeriodDep
+from gateway.registry.periods import PeriodDep, _period, window_for
 from gateway.registry.records import service
 from gateway.registry.records.cache import etag_of
 from gateway.registry.records.schemas import StationRecord
@@ -85,3 +89,38 @@ def answer_and_etag(record: StationRecord, scope_key: str) -> tuple[bytes, str]:
         + rest[len(head) :]
     )
     return body, etag_of(scope_key, rest)
+
+
+# The record before FastAPI's routing and dependency resolution (``common.hotpath``): on the
+# benchmark they were a seventh of the gateway's CPU for a record (``bench/README.md``,
+# registry_views). The plain case only — a signed-in caller's GET with at most ``?period=``,
+# no ``If-None-Match`` — through the route's own functions; anything else is the route's.
+def hot_authenticate(request: Request, token: str) -> Principal:
+    """The caller as the route's ``CallerDep`` finds it (``gateway.auth.authenticate``:
+    the access token checked, revocations included; a machine's scopes on the request)."""
+    principal = authenticate(request)
+    request.state.principal = principal
+    return principal
+
+
+async def _hot_record(plain: Plain) -> Response:
+    code = plain.params["code"]
+    if STATION_CODE.fullmatch(code) is None:
+        raise NotHot
+    request = plain.request
+    caller = Caller(
+        principal=plain.principal,
+        scopes=getattr(request.state, "scopes", None),
+        request_id=request.state.request_id,
+        language=request.headers.get("accept-language"),
+    )
+    window = window_for(plain.query.get("period"))
+    return await station_record(code, caller, request.app.state.registry, window)
+
+
+HOT_RECORD = HotRoute(
+    template=f"{router.prefix}/stations/{{code}}",
+    path=re.compile(re.escape(router.prefix) + r"/stations/(?P<code>[^/]+)"),
+    handler=_hot_record,
+    query=route_query(_period),
+)
