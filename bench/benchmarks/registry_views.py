@@ -14,7 +14,6 @@ programme do not follow feeds). An admin's access token.
   indicator, every target set): median of the rounds against the 1 s goal.
 """
 
-import json
 import random
 import secrets
 from collections.abc import Iterator
@@ -25,8 +24,9 @@ import asyncpg
 
 from bench.core import Figure, Load, Measurement, Options, Served, measure, median_of, served
 from bench.national import bench_url, prepare_async
+from bench.training_data import APP_KEYS
 from common.auth import Principal, Role
-from common.settings import DEV_FIELD_KEY, DEV_FIELD_KEY_ID, FieldKeySettings, plain_database_url
+from common.settings import DEV_FIELD_KEY_ID, FieldKeySettings, plain_database_url
 from gateway.auth import mint_user_token
 from services.training.base import ID_NUMBER_CONTEXT
 
@@ -34,11 +34,6 @@ ROUNDS = 3
 SEED = 20261202
 CODES = 2_000
 PROVINCE = "14"
-# ``bench.training_data`` labels its fake ciphertexts with key ``bench``: training refuses to
-# start when its ring lacks a key its rows name (``common.keyring``), so the ring holds a
-# stand-in for it beside the development key (nothing sealed with it is ever opened: the
-# sampled villages' trainees are sealed with the development key, ``seal_trainees``).
-TRAINING_KEYS = {DEV_FIELD_KEY_ID: DEV_FIELD_KEY, "bench": "bench-stand-in-" + "x" * 32}
 GOAL_RATIO = 2.0
 GOAL_DASHBOARD_MS = 1000.0
 SERVICES = {
@@ -119,8 +114,9 @@ def serve(url: str) -> Iterator[Apps]:
         "PROGRAMME_FOLLOW_STATIONS": "false",
         "GATEWAY_REGISTRY_CACHE_SECONDS": "0",
         "GATEWAY_REGISTRY_PART_TIMEOUT": "30",
-        "TRAINING_FIELD_KEYS": json.dumps(TRAINING_KEYS),
-        "TRAINING_FIELD_KEY_ID": DEV_FIELD_KEY_ID,
+        # The ring of bench.training_data (its key id beside the development key, which
+        # stays current: the sampled villages' trainees are sealed with it, seal_trainees).
+        **APP_KEYS,
         **{f"{name.upper()}_LOG_JSON": "true" for name in (*SERVICES, "gateway")},
     }
     with ExitStack() as stack:
