@@ -16,6 +16,7 @@ transaction per step, recorded in ``public.bench_build`` like the national steps
 """
 
 import asyncio
+import json
 import sys
 import time
 from datetime import date, timedelta
@@ -23,7 +24,12 @@ from datetime import date, timedelta
 import asyncpg
 
 from bench.national import bench_url, prepare_async
-from common.settings import async_database_url, plain_database_url
+from common.settings import (
+    DEV_FIELD_KEY,
+    DEV_FIELD_KEY_ID,
+    async_database_url,
+    plain_database_url,
+)
 from services.training.tallies import repository as tallies
 from services.training.tallies.models import LEVELS
 
@@ -33,6 +39,15 @@ FIRST_DAY = "2024-01-01"
 SPAN_DAYS = 1030  # the last session starts 2026-10-26 and ends by 2026-10-28
 STEP = "training"
 VERSION = 2  # 2: the attendance roll-ups (ADR 0033) built after the rows
+# Training refuses to start while rows are sealed with a key its ring lacks (ADR 0087): the
+# fake ciphertexts name key ``bench``, so a training process on this data holds a ``bench``
+# key too (no value opens with it) beside the development key it seals with.
+SERVICE_ENV = {
+    "TRAINING_FIELD_KEYS": json.dumps(
+        {DEV_FIELD_KEY_ID: DEV_FIELD_KEY, "bench": "bench-fake-ciphertexts-open-with-no-key"}
+    ),
+    "TRAINING_FIELD_KEY_ID": DEV_FIELD_KEY_ID,
+}
 
 _REFERENCE = """
 INSERT INTO training.reference_division

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from bench import training_data
 from bench.core import Figure, Load, Measurement, Options, Served, measure, median_of, served
 from bench.national import bench_url, prepare_async
 from common.auth import Principal, Role
@@ -113,6 +114,7 @@ def serve(url: str) -> Iterator[Apps]:
         "PROGRAMME_FOLLOW_STATIONS": "false",
         "GATEWAY_REGISTRY_CACHE_SECONDS": "0",
         "GATEWAY_REGISTRY_PART_TIMEOUT": "30",
+        **training_data.SERVICE_ENV,
         **{f"{name.upper()}_LOG_JSON": "true" for name in (*SERVICES, "gateway")},
     }
     with ExitStack() as stack:
