@@ -250,7 +250,7 @@ def _pairs_and_persons(pairs: dict[str, int], persons: dict[str, int]) -> dict[s
     return {k: [int(n), persons[k]] for k, n in pairs.items() if n > 0}
 
 
-# Without JIT compilation (ADR 0089): above ``jit_above_cost`` a province's statement
+# Without JIT compilation (ADR 0035): above ``jit_above_cost`` a province's statement
 # compiled for longer than it ran (山西: 0.53 s of 0.98 s; 0.24 s without), the nation's gained
 # nothing measurable, and a prefecture or county stays below it anyway.
 NO_JIT = "SET LOCAL jit = off"
