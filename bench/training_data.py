@@ -16,6 +16,8 @@ transaction per step, recorded in ``public.bench_build`` like the national steps
 """
 
 import asyncio
+import json
+import secrets
 import sys
 import time
 from datetime import date, timedelta
@@ -143,6 +145,16 @@ _TABLES = (
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def field_key_env() -> dict[str, str]:
+    """The training app's field key ring for the benchmark data: its trainees are sealed
+    (fake ciphertexts) under key id ``bench``, which the app checks at start (ADR 0087); a
+    fresh random secret, as nothing the benchmarks read is ever opened."""
+    return {
+        "TRAINING_FIELD_KEYS": json.dumps({"bench": secrets.token_urlsafe(32)}),
+        "TRAINING_FIELD_KEY_ID": "bench",
+    }
 
 
 async def prepare_training(url: str | None = None) -> str:

@@ -19,7 +19,7 @@ import httpx
 from stdnum.cn import ric
 
 from bench.core import Figure, Options, uvicorn_process
-from bench.training_data import forget_sessions, prepare_training
+from bench.training_data import field_key_env, forget_sessions, prepare_training
 from common.auth import Principal, Role, mint_internal_token
 from common.settings import plain_database_url
 
@@ -155,6 +155,7 @@ async def run(options: Options) -> list[Figure]:
         "RURALNET_INTERNAL_SECRET": secret,
         "TRAINING_FOLLOW_STATIONS": "false",
         "TRAINING_LOG_JSON": "true",
+        **field_key_env(),
     }
     conn = await asyncpg.connect(plain_database_url(url))
     try:

@@ -26,7 +26,7 @@ from bench.core import (
     median_of,
     uvicorn_process,
 )
-from bench.training_data import prepare_training
+from bench.training_data import field_key_env, prepare_training
 from common.auth import Principal, Role, mint_internal_token
 from common.settings import plain_database_url
 from services.training.indicators import repository
@@ -76,6 +76,7 @@ async def run(options: Options) -> list[Figure]:
         "RURALNET_INTERNAL_SECRET": secret,
         "TRAINING_FOLLOW_STATIONS": "false",
         "TRAINING_LOG_JSON": "true",
+        **field_key_env(),
     }
     cases: list[tuple[str, str, int]] = [
         ("county", COUNTY, 200),

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bench.core import Figure, Measurement, Options, _read_response, median_of, uvicorn_process
-from bench.training_data import forget_sessions, prepare_training
+from bench.training_data import field_key_env, forget_sessions, prepare_training
 from common.auth import Principal, Role
 from common.settings import plain_database_url
 from gateway.auth import mint_user_token
@@ -96,6 +96,7 @@ async def run(options: Options) -> list[Figure]:
         "GATEWAY_JWT_SECRET": user_secret,
         "TRAINING_FOLLOW_STATIONS": "false",
         "TRAINING_LOG_JSON": "true",
+        **field_key_env(),
         "GATEWAY_LOG_JSON": "true",
     }
     conn = await asyncpg.connect(plain_database_url(url))
