@@ -25,7 +25,12 @@ from datetime import date, timedelta
 import asyncpg
 
 from bench.national import bench_url, prepare_async
-from common.settings import async_database_url, plain_database_url
+from common.settings import (
+    DEV_FIELD_KEY,
+    DEV_FIELD_KEY_ID,
+    async_database_url,
+    plain_database_url,
+)
 from services.training.tallies import repository as tallies
 from services.training.tallies.models import LEVELS
 
@@ -148,12 +153,15 @@ def _log(message: str) -> None:
 
 
 def field_key_env() -> dict[str, str]:
-    """The training app's field key ring for the benchmark data: its trainees are sealed
-    (fake ciphertexts) under key id ``bench``, which the app checks at start (ADR 0087); a
-    fresh random secret, as nothing the benchmarks read is ever opened."""
+    """The training app's field key ring for the benchmark database, which it checks at
+    start (ADR 0087): the generated trainees are sealed (fake ciphertexts) under key id
+    ``bench`` — a random secret, as nothing the benchmarks read is ever opened — and those
+    the sign-in benchmarks create under the development key, still the current one."""
     return {
-        "TRAINING_FIELD_KEYS": json.dumps({"bench": secrets.token_urlsafe(32)}),
-        "TRAINING_FIELD_KEY_ID": "bench",
+        "TRAINING_FIELD_KEYS": json.dumps(
+            {DEV_FIELD_KEY_ID: DEV_FIELD_KEY, "bench": secrets.token_urlsafe(32)}
+        ),
+        "TRAINING_FIELD_KEY_ID": DEV_FIELD_KEY_ID,
     }
 
 
