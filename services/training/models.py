@@ -7,13 +7,20 @@ from services.training.outcomes.models import Outcome
 from services.training.reference.models import TrainingDivision, TrainingFeedCursor
 from services.training.sessions.models import SessionSubsidy, TrainingSession
 from services.training.subsidies.models import SubsidyPolicy
-from services.training.tallies.models import CountyDayTally, SessionTally, TraineeActivity
+from services.training.tallies.models import (
+    CountyDayTally,
+    CountyPersonTally,
+    SessionTally,
+    TraineeActivity,
+    VillageTally,
+)
 from services.training.trainees.models import Trainee
 
 __all__ = [
     "Attendance",
     "Base",
     "CountyDayTally",
+    "CountyPersonTally",
     "Outcome",
     "SessionSubsidy",
     "SessionTally",
@@ -25,4 +32,5 @@ __all__ = [
     "TrainingFeedCursor",
     "TrainingIdempotencyRecord",
     "TrainingSession",
+    "VillageTally",
 ]

@@ -99,6 +99,12 @@ UNION ALL
 SELECT 'session', to_jsonb(x.session_id), x.pairs, x.person_days FROM training.session_tally x
 UNION ALL
 SELECT 'activity', to_jsonb(x), 0, 0 FROM training.trainee_activity x
+UNION ALL
+SELECT 'village', to_jsonb(x.village), x.persons, 0 FROM training.village_tally x
+WHERE x.persons <> 0
+UNION ALL
+SELECT 'persons', to_jsonb(x), 0, 0 FROM training.county_person_tally x
+WHERE x.persons <> 0
 ORDER BY 1, 2
 """
 
@@ -121,11 +127,17 @@ async def test_the_roll_ups_count_what_attendance_says(
     )
     a = person(resident_id(seq="401"), name="甲", categories=["poor_household"])
     b = person(resident_id(seq="402"), name="乙", categories=["rural_youth"])
-    await _sign(training, several["id"], days_ago(5), a)
-    await _sign(training, several["id"], days_ago(6), a)  # an earlier day, signed later
-    await _sign(training, one["id"], days_ago(2), a)
-    await _sign(training, several["id"], days_ago(4), b, "am")
-    await _sign(training, several["id"], days_ago(4), b, "pm")
+    # After every write, not only at the end (ADR 0092: the residents ever trained are
+    # counted on a trainee's first day and on their first day of each level).
+    for held, day, who, part in [
+        (several, 5, a, "day"),
+        (several, 6, a, "day"),  # an earlier day, signed later
+        (one, 2, a, "day"),  # a second level, for a trainee already counted
+        (several, 4, b, "am"),
+        (several, 4, b, "pm"),
+    ]:
+        await _sign(training, held["id"], days_ago(day), who, part)
+        await _assert_agree(session)
     sheet = "\n".join(
         [
             "session_id,day,part,id_number,name,residence_code,categories",
@@ -156,6 +168,7 @@ async def test_the_roll_ups_count_what_attendance_says(
         {"residence_code": YEJI_VILLAGE, "categories": ["poor_household", "veteran"]},
     )
     await _patch(training, await _trainee_id(db, "乙"), {"categories": ["rural_youth", "veteran"]})
+    await _assert_agree(session)
     # An erasure changes no figure.
     erased = await _trainee_id(db, "丙")
     before = await repository.from_tallies(session, "141124", date(2000, 1, 1), TODAY)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import RawStatement
 from services.training.tallies.models import CATEGORIES, LEVELS
-from services.training.tallies.repository import CATEGORY_COLUMNS
+from services.training.tallies.repository import CATEGORY_COLUMNS, PERSON_COLUMNS
 
 # Attendance of the residents in ``residents`` in the period, each row once.
 ATTENDED = """
@@ -120,26 +120,37 @@ def params(prefix: str, first: date, last: date) -> dict[str, Any]:
 # counted on their first attended day, plus those begun before the period at sessions still
 # running on its first day and attended in it (``straddling``: the sessions of a few days).
 _PERIOD = "daterange(:first, :last, '[]')"
-_LEVEL_PERSONS = ", ".join(f"'{lv}', count(*) FILTER (WHERE {lv} && {_PERIOD})" for lv in LEVELS)
-_CATEGORY_PERSONS = ", ".join(
-    f"'{c}', count(*) FILTER (WHERE '{c}' = ANY(categories))" for c in CATEGORIES
-)
 _CATEGORY_PAIRS = ", ".join(f"sum(pairs_{c}) AS pairs_{c}" for c in CATEGORIES)
 _STRADDLING_PAIRS = ", ".join(
     f"CASE WHEN '{c}' = ANY(categories) THEN 1 ELSE 0 END" for c in CATEGORIES
 )
 _CATEGORY_TOTALS = ", ".join(f"'{c}', coalesce(sum(pairs_{c}), 0)" for c in CATEGORIES)
 
-# Trained residents (``active``) are read twice — counted per village, and in all per level
-# and category — rather than kept: 2 M rows at national size do not fit in ``work_mem``, and
-# reading them back from disk cost more than a second scan. The village committees are
-# counted in the same join that finds the trained ones: joined to ``villages`` as a table
-# with statistics (not a CTE of unknown uniqueness, which the planner took for a billion-row
-# join and sorted on disk).
-_ACTIVE = f"""
-    FROM training.trainee_activity
-    WHERE residence_code LIKE :prefix AND attended && {_PERIOD}
-"""
+# Distinct persons (ADR 0092): the residents ever trained (kept per village and per county)
+# less those who attended only outside the period. Only residents with a day before or after
+# it can be such (``outside``, found by the indexes on the first and the last day attended):
+# none for a period that covers the region's attendance, a few for a recent one.
+_OUTSIDE_TESTS = ", ".join(
+    [
+        f"count(*) FILTER (WHERE NOT (attended && {_PERIOD})) AS persons",
+        *(
+            f"count(*) FILTER (WHERE NOT isempty({lv}) AND NOT ({lv} && {_PERIOD})) AS {lv}"
+            for lv in LEVELS
+        ),
+        *(
+            f"count(*) FILTER (WHERE '{c}' = ANY(categories) AND NOT (attended && {_PERIOD}))"
+            f" AS {c}"
+            for c in CATEGORIES
+        ),
+    ]
+)
+_EVER = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in PERSON_COLUMNS)
+_PERSON_COUNTS = ", ".join(
+    [
+        "'persons', e.persons - o.persons",
+        *(f"'{k}', e.persons_{k} - o.{k}" for k in (*LEVELS, *CATEGORIES)),
+    ]
+)
 # Subsidies due: each held session's tally at its rate, less what its ineligible trainees (too
 # young under its policy) would have earned — counted for the few sessions that have any,
 # which the planner finds by the array's statistics (``<> '{}'``: almost every one is empty)
@@ -147,16 +158,38 @@ _ACTIVE = f"""
 _HELD = """s.status = 'held' AND s.starts_on BETWEEN :first AND :last
       AND s.division_code LIKE :prefix"""
 FROM_TALLIES = f"""
-WITH villages AS MATERIALIZED (
-    SELECT residence_code AS village, count(*) AS persons {_ACTIVE} GROUP BY residence_code
+WITH outside AS MATERIALIZED (
+    SELECT residence_code, categories, attended, {", ".join(LEVELS)}
+    FROM training.trainee_activity
+    WHERE residence_code LIKE :prefix
+      AND (lower(attended) < :first OR upper(attended) > CAST(:last AS date) + 1)
 ),
-committees AS MATERIALIZED (
-    SELECT count(*) AS committees, count(v.village) AS trained,
-           count(*) FILTER (WHERE v.persons >= 3) AS three,
-           coalesce(sum(v.persons), 0) AS persons
-    FROM training.reference_division d LEFT JOIN villages v ON v.village = d.code
-    WHERE d.level = 'village' AND d.division_class = 'village_committee'
-      AND d.until_edition IS NULL AND d.code LIKE :prefix
+lost AS (
+    SELECT {_OUTSIDE_TESTS} FROM outside
+),
+ever AS (
+    SELECT {_EVER} FROM training.county_person_tally WHERE county LIKE :prefix
+),
+villages AS (
+    SELECT v.village, v.persons - coalesce(l.persons, 0) AS persons
+    FROM training.village_tally v
+    LEFT JOIN (
+        SELECT residence_code AS village, count(*) AS persons FROM outside
+        WHERE NOT (attended && {_PERIOD}) GROUP BY residence_code
+    ) l USING (village)
+    WHERE v.village LIKE :prefix AND v.persons > coalesce(l.persons, 0)
+),
+places AS MATERIALIZED (
+    SELECT count(d.code) AS committees, count(v.village) AS villages_any,
+           count(d.code) FILTER (WHERE v.village IS NOT NULL) AS trained,
+           count(d.code) FILTER (WHERE v.persons >= 3) AS three,
+           coalesce(sum(v.persons) FILTER (WHERE d.code IS NOT NULL), 0) AS persons
+    FROM (
+        SELECT code FROM training.reference_division
+        WHERE level = 'village' AND division_class = 'village_committee'
+          AND until_edition IS NULL AND code LIKE :prefix
+    ) d
+    FULL JOIN villages v ON v.village = d.code
 ),
 straddling AS (
     SELECT s.level, p.categories
@@ -201,13 +234,12 @@ SELECT
     (SELECT coalesce(sum(pairs_poor_household), 0) FROM levels) AS poor_people_times,
     (SELECT coalesce(jsonb_object_agg(level, pairs), '{{}}') FROM levels) AS level_pairs,
     (SELECT jsonb_build_object({_CATEGORY_TOTALS}) FROM levels) AS category_pairs,
-    (SELECT jsonb_build_object('persons', count(*), {_LEVEL_PERSONS}, {_CATEGORY_PERSONS})
-     {_ACTIVE}) AS person_counts,
-    (SELECT count(*) FROM villages) AS villages_any,
-    (SELECT committees FROM committees) AS committees,
-    (SELECT trained FROM committees) AS committees_trained,
-    (SELECT three FROM committees) AS committees_three,
-    (SELECT persons FROM committees) AS committee_persons,
+    (SELECT jsonb_build_object({_PERSON_COUNTS}) FROM ever e, lost o) AS person_counts,
+    (SELECT villages_any FROM places) AS villages_any,
+    (SELECT committees FROM places) AS committees,
+    (SELECT trained FROM places) AS committees_trained,
+    (SELECT three FROM places) AS committees_three,
+    (SELECT persons FROM places) AS committee_persons,
     (SELECT jsonb_build_object(
         'online_shop', count(*) FILTER (WHERE kind = 'online_shop'),
         'station_operator', count(*) FILTER (WHERE kind = 'station_operator'),

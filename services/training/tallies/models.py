@@ -8,7 +8,10 @@ indicators of a county, a province or the nation read thousands of rows, not mil
 - ``TraineeActivity``: per trainee, the days attended (a date multirange, and one per
   session level) beside a copy of residence and categories: distinct persons are counted
   from it, never summed;
-- ``SessionTally``: per session, its participations and person-days (subsidies due).
+- ``SessionTally``: per session, its participations and person-days (subsidies due);
+- ``VillageTally`` and ``CountyPersonTally``: the residents ever trained, per village, and per
+  county in all, per level and per category (ADR 0092): the persons of a period are these
+  less those with days outside it who attended nothing in it, so only those are read.
 """
 
 from datetime import date
@@ -67,7 +70,12 @@ class CountyDayTally(Base):
 
 class TraineeActivity(Base):
     __tablename__ = "trainee_activity"
-    __table_args__ = (Index("ix_trainee_activity_residence_code", "residence_code"),)
+    __table_args__ = (
+        Index("ix_trainee_activity_residence_code", "residence_code"),
+        # Those with days before or after a period (ADR 0092).
+        Index("ix_trainee_activity_first_day", text("lower(attended)")),
+        Index("ix_trainee_activity_last_day", text("upper(attended)")),
+    )
 
     trainee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("trainee.id"), primary_key=True)
     residence_code: Mapped[str] = mapped_column(CODE, nullable=False)
@@ -89,3 +97,31 @@ class SessionTally(Base):
     person_days: Mapped[Decimal] = mapped_column(
         Numeric(14, 1), nullable=False, server_default=text("0")
     )
+
+
+class VillageTally(Base):
+    __tablename__ = "village_tally"
+
+    village: Mapped[str] = mapped_column(CODE, primary_key=True)
+    persons: Mapped[int] = _count()
+
+
+class CountyPersonTally(Base):
+    __tablename__ = "county_person_tally"
+
+    county: Mapped[str] = mapped_column(String(6, collation="C"), primary_key=True)
+    persons: Mapped[int] = _count()
+    persons_basic: Mapped[int] = _count()
+    persons_advanced: Mapped[int] = _count()
+    persons_senior: Mapped[int] = _count()
+    persons_incubation: Mapped[int] = _count()
+    persons_poor_household: Mapped[int] = _count()
+    persons_rural_youth: Mapped[int] = _count()
+    persons_returning_graduate: Mapped[int] = _count()
+    persons_veteran: Mapped[int] = _count()
+    persons_village_official: Mapped[int] = _count()
+    persons_first_secretary: Mapped[int] = _count()
+    persons_cooperative_member: Mapped[int] = _count()
+    persons_station_operator: Mapped[int] = _count()
+    persons_online_shop_owner: Mapped[int] = _count()
+    persons_other: Mapped[int] = _count()

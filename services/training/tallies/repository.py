@@ -8,6 +8,12 @@ of a trainee's residence or categories takes the trainee's participations out un
 ones and puts them back under the new. Writers of one session's attendance take the
 session's row lock first (``lock_sessions``), so two of them never both count a
 participation as new; the multiranges are unions, which commute.
+
+The residents ever trained (ADR 0092) are counted when a trainee's first attendance, or
+first of a level, is written: the writer takes the trainees' row locks (``lock_trainees``,
+after the attendance insert, before the roll-ups' statement) so that statement reads each
+trainee's activity as the last writer left it. A correction moves the trainee's count from
+the old village, county and categories to the new.
 """
 
 from collections.abc import Sequence
@@ -18,6 +24,31 @@ from services.training.tallies.models import CATEGORIES, LEVELS
 
 WEIGHT = "CASE {a}.part WHEN 'day' THEN 1.0 ELSE 0.5 END"
 CATEGORY_COLUMNS = ", ".join(f"pairs_{c}" for c in CATEGORIES)
+PERSON_COLUMNS = ["persons", *(f"persons_{k}" for k in (*LEVELS, *CATEGORIES))]
+
+
+def _ever(source: str, sign: str) -> tuple[str, str]:
+    """Adds the rows of ``source`` (residence_code, categories, ``new``: a person not counted
+    before, one boolean per level: attending it for the first time) times ``sign`` to the
+    village tally (a CTE's body) and the county person tally (a statement)."""
+    village = f"""
+    INSERT INTO training.village_tally AS t (village, persons)
+    SELECT residence_code, {sign} * count(*) FROM {source} WHERE new GROUP BY 1
+    ON CONFLICT (village) DO UPDATE SET persons = t.persons + excluded.persons
+    """
+    counts = [
+        "count(*) FILTER (WHERE new)",
+        *(f"count(*) FILTER (WHERE {lv})" for lv in LEVELS),
+        *(f"count(*) FILTER (WHERE new AND '{c}' = ANY(categories))" for c in CATEGORIES),
+    ]
+    county = f"""
+    INSERT INTO training.county_person_tally AS t (county, {", ".join(PERSON_COLUMNS)})
+    SELECT left(residence_code, 6), {", ".join(f"{sign} * {n}" for n in counts)}
+    FROM {source} WHERE new OR {" OR ".join(LEVELS)} GROUP BY 1
+    ON CONFLICT (county) DO UPDATE
+    SET {", ".join(f"{c} = t.{c} + excluded.{c}" for c in PERSON_COLUMNS)}
+    """
+    return village, county
 
 
 def _category_sums(pairs: str, categories: str) -> str:
@@ -101,6 +132,21 @@ change AS (
     UNION ALL
     SELECT trainee_id, session_id, day, 0, {WEIGHT.format(a="added")} FROM added
 ),
+before AS MATERIALIZED (
+    SELECT trainee_id, {", ".join(f"NOT isempty({lv}) AS {lv}" for lv in LEVELS)}
+    FROM training.trainee_activity WHERE trainee_id IN (SELECT id FROM touched_trainee)
+),
+opened AS (
+    SELECT p.residence_code, p.categories, b.trainee_id IS NULL AS new,
+        {", ".join(f"bool_or(s.level = '{lv}') AND NOT coalesce(b.{lv}, false) AS {lv}" for lv in LEVELS)}
+    FROM (SELECT DISTINCT trainee_id, session_id FROM added) a
+    JOIN touched_trainee p ON p.id = a.trainee_id
+    JOIN touched_session s ON s.id = a.session_id
+    LEFT JOIN before b ON b.trainee_id = a.trainee_id
+    GROUP BY p.id, p.residence_code, p.categories, b.trainee_id, {", ".join(f"b.{lv}" for lv in LEVELS)}
+),
+villages AS ({_ever("opened", "1")[0]}),
+persons AS ({_ever("opened", "1")[1]}),
 county AS ({_COUNTY}),
 sessions AS ({_SESSIONS})
 {_ACTIVITY}
@@ -144,6 +190,16 @@ change AS (
 {_on_tables(_COUNTY)}
 """
 _CONTRIBUTION_OF = _CONTRIBUTION.replace("{trainees}", "trainee_id = ANY($1::bigint[])")
+# The residents ever trained among the trainees in $1 (everyone in a rebuild), times $2, under
+# the residence and categories of their activity rows.
+_MINE = f"""mine AS (
+    SELECT residence_code, categories, true AS new,
+        {", ".join(f"NOT isempty({lv}) AS {lv}" for lv in LEVELS)}
+    FROM training.trainee_activity WHERE {{trainees}}
+)"""
+_VILLAGE_EVER, _COUNTY_EVER = _ever("mine", "$2::int")
+_EVER = f"WITH {_MINE}, villages AS ({_VILLAGE_EVER}) {_COUNTY_EVER}"
+_EVER_OF = _EVER.replace("{trainees}", "trainee_id = ANY($1::bigint[])")
 _ACTIVITY_COPY = """
 UPDATE training.trainee_activity a SET residence_code = p.residence_code, categories = p.categories
 FROM training.trainee p WHERE p.id = a.trainee_id AND p.id = ANY($1::bigint[])
@@ -160,15 +216,29 @@ async def lock_sessions(conn: asyncpg.Connection, session_ids: Sequence[int]) ->
     )
 
 
+async def lock_trainees(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
+    """The row locks that make writers of one trainee's attendance take turns over the
+    residents-ever-trained counts (in id order; a correction's ``FOR UPDATE`` waits too)."""
+    await conn.execute(
+        "SELECT 1 FROM training.trainee WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+        sorted(set(trainee_ids)),
+    )
+
+
 async def record_one(
     conn: asyncpg.Connection, session_id: int, trainee_id: int, day: object, part: str
 ) -> None:
     """After one attendance row was inserted (its session locked)."""
+    await lock_trainees(conn, [trainee_id])
     await conn.execute(RECORD_ONE, session_id, trainee_id, day, part)
 
 
 async def record_table(conn: asyncpg.Connection) -> None:
     """After the rows of the temporary table ``upload_added`` were inserted."""
+    await conn.execute(
+        "SELECT 1 FROM training.trainee WHERE id IN (SELECT trainee_id FROM upload_added)"
+        " ORDER BY id FOR NO KEY UPDATE"
+    )
     await conn.execute(RECORD_TABLE)
 
 
@@ -176,16 +246,19 @@ async def withdraw(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None
     """Before a trainee's residence or categories change (the trainee row locked FOR
     UPDATE, which a new attendance row's foreign key check waits for)."""
     await conn.execute(_CONTRIBUTION_OF, list(trainee_ids), -1)
+    await conn.execute(_EVER_OF, list(trainee_ids), -1)
 
 
 async def deposit(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
     """After the change: the participations again, and the activity's copy of both."""
     await conn.execute(_CONTRIBUTION_OF, list(trainee_ids), 1)
     await conn.execute(_ACTIVITY_COPY, list(trainee_ids))
+    await conn.execute(_EVER_OF, list(trainee_ids), 1)
 
 
 REBUILD = [
-    "TRUNCATE training.county_day_tally, training.trainee_activity, training.session_tally",
+    "TRUNCATE training.county_day_tally, training.trainee_activity, training.session_tally,"
+    " training.village_tally, training.county_person_tally",
     _CONTRIBUTION.replace("{trainees}", "true").replace("$2::int", "1"),
     _on_tables(_ACTIVITY).replace("FROM added a", "FROM training.attendance a"),
     f"""
@@ -193,6 +266,7 @@ REBUILD = [
     SELECT session_id, count(DISTINCT trainee_id), sum({WEIGHT.format(a="a")})
     FROM training.attendance a GROUP BY session_id
     """,
+    _EVER.replace("{trainees}", "true").replace("$2::int", "1"),
 ]
 
 
