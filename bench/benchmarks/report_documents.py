@@ -26,6 +26,7 @@ Goals (issue 13): ratio ≤ 1.3; the province under 2 s; every county under 10 m
 """
 
 import asyncio
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from sqlalchemy.engine import Engine
 
 from bench.core import Figure, Load, Measurement, Options, measure_calls, median_of, uvicorn_process
 from bench.national import LAST_REPORT_MONTH, bench_url, prepare_async
-from bench.training_data import prepare_training
+from bench.training_data import APP_KEYS, prepare_training
 from common.auth import Principal, Role
 from common.db import RawStatement
 from common.settings import async_database_url, plain_database_url
@@ -96,7 +97,9 @@ def _in_process(url: str, secret: str, stack: ExitStack) -> str:
     urls = {}
     for name in SERVICES:
         create, settings_class = service_factory(name)
-        extra = {} if name == "stations" else {"follow_stations": False}
+        extra: dict[str, Any] = {} if name == "stations" else {"follow_stations": False}
+        if name == "training":
+            extra["field_keys"] = json.loads(APP_KEYS["TRAINING_FIELD_KEYS"])  # the bench key id
         settings = settings_class(database_url=url, internal_secret=secret, **extra)  # type: ignore[call-arg]
         urls[name] = stack.enter_context(serve(create(settings)))
     from gateway.app import create as create_gateway
@@ -144,7 +147,7 @@ async def _programme_reference(url: str) -> None:
 
 
 def _env(url: str, secret: str) -> dict[str, str]:
-    env = {"RURALNET_INTERNAL_SECRET": secret, "GATEWAY_DATABASE_URL": url}
+    env = {"RURALNET_INTERNAL_SECRET": secret, "GATEWAY_DATABASE_URL": url, **APP_KEYS}
     for name in (*SERVICES, "gateway"):
         env[f"{name.upper()}_LOG_JSON"] = "true"
         env[f"{name.upper()}_DATABASE_URL"] = url

@@ -2,7 +2,7 @@
 and renderings (ADR 0081)."""
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -72,9 +72,16 @@ def _href(request: Request, r: ReportRevision, suffix: str = "") -> str:
     )
 
 
-def _out(request: Request, r: ReportRevision, older: ReportRevision | None) -> RevisionOut:
+def _out(
+    request: Request,
+    r: ReportRevision,
+    older: ReportRevision | None,
+    model: type[RevisionOut] = RevisionOut,
+    **extra: Any,
+) -> RevisionOut:
+    """The revision on the wire, as ``model`` (a generation's answer adds ``created``)."""
     href = _href(request, r)
-    return RevisionOut(
+    return model(
         id=r.id,
         document=r.document_type,
         version=int(r.document_version),
@@ -94,6 +101,7 @@ def _out(request: Request, r: ReportRevision, older: ReportRevision | None) -> R
         csv=href + "?format=csv",
         xlsx=href + "?format=xlsx",
         content=json.loads(r.body),
+        **extra,
     )
 
 
@@ -174,7 +182,7 @@ async def generate(
         HOOKS.on_revision,
     )
     older = await service.superseded(session, made.revision)
-    out = GenerationOut(**_out(request, made.revision, older).model_dump(), created=made.created)
+    out = _out(request, made.revision, older, GenerationOut, created=made.created)
     return JSONResponse(
         out.model_dump(mode="json"),
         status_code=201 if made.created else 200,

@@ -26,7 +26,7 @@ from common.hotpath import HotRoute, Plain, answer, route_query
 from common.identifiers import DivisionLevel
 from common.months import add_months, china_today, current_month
 from common.pagination import Page, PageParams, cursor_key, next_link, page_params
-from common.periods import PERIOD_EXAMPLES, parse_period
+from common.reportfigures import PeriodQuery, report_on_connection, report_route
 from services.logistics.caller import CallerDep, SignedInCallerDep
 from services.logistics.indicators import repository, service
 from services.logistics.indicators.schemas import (
@@ -49,6 +49,7 @@ DivisionQuery = Annotated[
         examples=["141102"],
     ),
 ]
+READ_VOLUMES = ("read parcel volumes", "查看快递业务量")
 AsOfQuery = Annotated[date | None, Query(description="the day counted; default today (China)")]
 _DIVISION_PROBLEMS = (
     (NotFound, "`division_not_found`"),
@@ -143,7 +144,7 @@ async def volumes(
 ) -> VolumeIndicators:
     where = await service.resolve_division(session, division)
     require_division_reader(
-        principal, where.division.code, doing="read parcel volumes", doing_zh="查看快递业务量"
+        principal, where.division.code, doing=READ_VOLUMES[0], doing_zh=READ_VOLUMES[1]
     )
     last_month = _month(last, "to") if last else current_month()
     first_month = _month(first, "from") if first else add_months(last_month, -11)
@@ -160,32 +161,19 @@ async def volumes(
 
 @router.get(
     "/report",
-    summary="What a report document reads of a division for a period",
-    description="In one answer, each part exactly as its own route answers it: courier "
-    "coverage on the period's last day (`/coverage`, default `min_deliveries`) and parcels "
-    "by month (`/volumes`) — what the gateway's report documents read of logistics, one "
-    "request instead of one per route. A finished month, quarter or year. Not public (the "
-    "volumes are not): officials and platforms over the division, services and admins.",
-    responses=problem_responses(
-        (NotFound, "`division_not_found`"),
-        (Unprocessable, "`invalid_division`; `invalid_period`, `period_not_finished`"),
-        (Forbidden, "`outside_scope` or `role_forbidden`"),
+    **report_route(
+        "logistics",
+        "courier coverage on the period's last day (`/coverage`, default `min_deliveries`) and "
+        "parcels by month (`/volumes`)",
+        not_public="the volumes are not",
     ),
 )
 async def report(
-    request: Request,
-    principal: SignedInDep,
-    period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
-    division: DivisionQuery = None,
+    request: Request, principal: SignedInDep, period: PeriodQuery, division: DivisionQuery = None
 ) -> ReportFigures:
-    scope = division_scope(division)
-    require_division_reader(
-        principal, scope.code, doing="read parcel volumes", doing_zh="查看快递业务量"
+    return await report_on_connection(
+        request, principal, division, period, service.report, READ_VOLUMES
     )
-    parsed = parse_period(period, field="period", location="query")
-    # On the pool's asyncpg connection, one statement after another (ADR 0051).
-    async with read_connection(request) as conn:
-        return await service.report(conn, scope, parsed)
 
 
 def _month(raw: str, field: str) -> date:

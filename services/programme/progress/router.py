@@ -9,7 +9,7 @@ from common.auth import PrincipalDep
 from common.authz import require_division_reader
 from common.db import SessionDep
 from common.errors import Unprocessable, problem_responses
-from common.periods import PERIOD_EXAMPLES, parse_period
+from common.reportfigures import PeriodQuery, report_period, report_route
 from services.programme.divisions import READ, DivisionQuery
 from services.programme.progress import service
 from services.programme.progress.schemas import ProgrammeProgress, ReportFigures
@@ -51,32 +51,27 @@ async def programme_progress(
 
 @router.get(
     "/indicators/report",
-    summary="What a report document reads of a division for a period",
-    description="In one answer, each part exactly as its own route answers it: programme "
-    "progress from the period's first day to its last (`/v1/indicators/programme`), the "
-    "county statistics (`/v1/indicators/statistics`) and, for a county, the targets it "
-    "adopted (`/v1/counties/{county}/targets`) — what the gateway's report documents read of "
-    "programme, one request instead of one per route. A finished month, quarter or year; "
-    "officials and platforms over the division.",
     response_model=ReportFigures,
-    response_model_by_alias=True,
-    responses=problem_responses(
-        (
-            Unprocessable,
-            "`invalid_division_code`, `below_county`, `unknown_division` … (division); "
-            "`invalid_period`, `period_not_finished` (period)",
-        )
+    **report_route(
+        "programme",
+        "programme progress from the period's first day to its last "
+        "(`/v1/indicators/programme`), the county statistics (`/v1/indicators/statistics`) and, "
+        "for a county, the targets it adopted (`/v1/counties/{county}/targets`)",
+        not_public="the progress is not",
+        division_problems=(
+            (
+                Unprocessable,
+                "`invalid_division_code`, `below_county`, `unknown_division` … (division)",
+            ),
+        ),
     ),
 )
 async def report(
     session: SessionDep,
     principal: PrincipalDep,
-    period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
+    period: PeriodQuery,
     division: DivisionQuery = None,
 ) -> ReportFigures:
     prefix = division_prefix_of(division)
-    require_division_reader(
-        principal, prefix.ljust(12, "0") if prefix else None, doing=READ[0], doing_zh=READ[1]
-    )
-    parsed = parse_period(period, field="period", location="query")
+    parsed = report_period(principal, prefix.ljust(12, "0") if prefix else None, period, READ)
     return await service.report(session, prefix, parsed)

@@ -25,7 +25,7 @@ from common.errors import (
 from common.hotpath import HotRoute, Plain, answer, route_query
 from common.months import add_months
 from common.pagination import Page, PageParams, next_link, page_params
-from common.periods import PERIOD_EXAMPLES, parse_period
+from common.reportfigures import PeriodQuery, report_on_connection, report_route
 from services.stations.indicators import service
 from services.stations.indicators.schemas import (
     Gap,
@@ -41,6 +41,7 @@ from services.stations.reports.service import last_finished_month
 router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+READ_SALES = ("read sales", "查看销售额")
 _DIVISION_PROBLEMS = (
     (NotFound, "no such division"),
     (Unprocessable, "a malformed division code or month"),
@@ -101,42 +102,27 @@ async def sales(
     async with read_connection(request) as conn:
         where = await service.resolve_division(conn, division)
         require_division_reader(
-            principal, where.division.code, doing="read sales", doing_zh="查看销售额"
+            principal, where.division.code, doing=READ_SALES[0], doing_zh=READ_SALES[1]
         )
         return await service.sales(conn, where, first_month, last_month)
 
 
 @router.get(
     "/report",
-    summary="What a report document reads of a division for a period",
-    description=(
-        "In one answer, each part exactly as its own route answers it: the network "
-        "indicators with the reporting rate of the period's last month (`/network`), sales "
-        "by month (`/sales`) and the reporting rate of every month (`/reports/rate`) — what "
-        "the gateway's report documents read of stations, one request instead of one per "
-        "route. A finished month, quarter or year. Not public (sales are not): officials and "
-        "platforms over the division (national ones without `division`), services and admins."
-    ),
-    response_model_by_alias=True,
-    responses=problem_responses(
-        (NotFound, "no such division"),
-        (Unprocessable, "a malformed division code; `invalid_period`, `period_not_finished`"),
-        (Unauthorized, "`authentication_required`: not public"),
-        (Forbidden, "`outside_scope` or `role_forbidden`"),
+    **report_route(
+        "stations",
+        "the network indicators with the reporting rate of the period's last month "
+        "(`/network`), sales by month (`/sales`) and the reporting rate of every month "
+        "(`/reports/rate`)",
+        not_public="sales are not",
     ),
 )
 async def report(
-    request: Request,
-    principal: SignedInDep,
-    period: Annotated[str, Query(max_length=16, description=PERIOD_EXAMPLES)],
-    division: DivisionQuery = None,
+    request: Request, principal: SignedInDep, period: PeriodQuery, division: DivisionQuery = None
 ) -> ReportFigures:
-    scope = service.division_scope(division)
-    require_division_reader(principal, scope.code, doing="read sales", doing_zh="查看销售额")
-    parsed = parse_period(period, field="period", location="query")
-    # On the pool's asyncpg connection, one statement after another (ADR 0051).
-    async with read_connection(request) as conn:
-        return await service.report(conn, scope, parsed)
+    return await report_on_connection(
+        request, principal, division, period, service.report, READ_SALES
+    )
 
 
 @router.get(
