@@ -120,9 +120,10 @@ class Upstream:
         if refused is not None:
             raise PartFailed(refused)
         sent = {
-            # Uncompressed: the services are next door, and a gzipped answer cost the service
-            # its compression and the gateway its decompression (a report's figures are
-            # ~1.5 KB each, over the services' gzip threshold).
+            # Uncompressed, on every call (aiohttp's and httpx's default is gzip): the
+            # services are next door, read here, never passed on as sent; a gzipped answer
+            # cost the service its compression and the gateway its decompression (a tenth of
+            # the stations service's CPU for a record; a report's figures are ~1.5 KB each).
             "Accept-Encoding": "identity",
             **(headers or {}),
             REQUEST_ID_HEADER: caller.request_id,
@@ -291,10 +292,6 @@ async def open_upstream(settings: GatewaySettings) -> AsyncIterator[Upstream]:
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
-                # Read on loopback and parsed here, never passed on as sent: aiohttp's default
-                # (gzip, deflate) had every service compress its part and the gateway inflate
-                # it again — a tenth of the stations service's CPU for a record.
-                headers={"Accept-Encoding": "identity"},
             )
         )
         clients = {}
