@@ -4,6 +4,7 @@ sheet, a correction of residence and categories, and an erasure — for the nati
 a prefecture and counties, over periods that cut through a session; and a rebuild from
 attendance gives the same roll-ups."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from common.settings import async_database_url
 from services.training.indicators import repository
 from services.training.tallies import repository as tallies
+from tests.jobs.support import eventually
 from tests.training.helpers import (
     OTHER_VILLAGE,
     TODAY,
@@ -236,3 +238,48 @@ async def test_the_roll_ups_leave_out_what_ineligible_trainees_would_earn(
     rolled = await repository.from_tallies(session, "141124", date(2000, 1, 1), TODAY)
     assert rolled.subsidies_due == Decimal("260.00")  # the adult: a day at 200, a half at 60
     assert rolled.people_times == 4
+
+
+async def test_two_writers_of_one_new_trainee_count_the_person_once(
+    training: httpx.AsyncClient, db: asyncpg.Pool, session: AsyncSession
+) -> None:
+    """ADR 0092: a trainee's writers take turns on the trainee's row, so the second sees the
+    first's committed attendance and does not count the person again. Writer A holds its
+    transaction open (its attendance and roll-ups written); writer B, a sign-in through the
+    API for another session, must wait for it; then both are counted once."""
+    first = await make_session(training, starts_on=days_ago(3), ends_on=days_ago(3))
+    second = await make_session(
+        training, level="advanced", starts_on=days_ago(2), ends_on=days_ago(2)
+    )
+    who = person(resident_id(seq="501"), name="戊", categories=["veteran"])
+    r = await training.post("/v1/trainees", json=who, headers=admin())
+    assert r.status_code == 201, r.text
+    trainee = int(r.json()["id"])
+    day = TODAY - timedelta(days=3)
+    async with db.acquire() as conn:
+        writer = conn.transaction()
+        await writer.start()
+        await tallies.lock_sessions(conn, [first["id"]])
+        await conn.execute(
+            "INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)"
+            " VALUES ($1, $2, $3, 'day', 'test')",
+            first["id"],
+            trainee,
+            day,
+        )
+        await tallies.record_one(conn, first["id"], trainee, day, "day")
+        other = asyncio.create_task(_sign(training, second["id"], days_ago(2), who))
+        await eventually(
+            lambda: db.fetchval(
+                "SELECT count(*) > 0 FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ),
+            within=30,
+        )
+        assert not other.done()
+        await writer.commit()
+    await other
+    everyone = await repository.from_tallies(session, "141124", date(2000, 1, 1), TODAY)
+    assert everyone.persons == 1
+    assert everyone.people_times == 2
+    await _assert_agree(session)
