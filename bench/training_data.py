@@ -205,7 +205,7 @@ async def prepare_training(url: str | None = None) -> str:
 
 async def forget_sessions(conn: asyncpg.Connection, created_by: str) -> None:
     """Take out again the sessions a benchmark made (``created_by``) with their attendance
-    and change events, keeping the roll-ups equal to a rebuild (ADR 0033). The benchmarks'
+    and change events, keeping the roll-ups equal to a rebuild (ADR 0033, 0092). The benchmarks'
     days lie after every day of the data, so what they added is exactly the county tally's
     rows of those days, those days in the attendees' ranges and the sessions' own tallies."""
     sessions = await conn.fetch(
@@ -229,6 +229,9 @@ async def forget_sessions(conn: asyncpg.Connection, created_by: str) -> None:
         await conn.execute(
             "DELETE FROM training.attendance WHERE session_id = ANY($1::bigint[])", ids
         )
+        # The residents-ever-trained counts (ADR 0092) follow the activity rows: out before
+        # they change, in again after (a trainee new in the benchmark is counted no more).
+        await tallies.count_ever(conn, trainees, -1)
         days = "datemultirange(daterange($2, $3, '[]'))"
         await conn.execute(
             f"""
@@ -245,6 +248,7 @@ async def forget_sessions(conn: asyncpg.Connection, created_by: str) -> None:
             " WHERE trainee_id = ANY($1::bigint[]) AND isempty(attended)",
             trainees,
         )
+        await tallies.count_ever(conn, trainees, 1)
         await conn.execute(
             "DELETE FROM training.county_day_tally WHERE day BETWEEN $1 AND $2", first, last
         )

@@ -242,18 +242,24 @@ async def record_table(conn: asyncpg.Connection) -> None:
     await conn.execute(RECORD_TABLE)
 
 
+async def count_ever(conn: asyncpg.Connection, trainee_ids: Sequence[int], sign: int) -> None:
+    """Put in (1) or take out (-1) the trainees' part of the residents-ever-trained counts,
+    as their activity rows say: around any change of those rows."""
+    await conn.execute(_EVER_OF, list(trainee_ids), sign)
+
+
 async def withdraw(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
     """Before a trainee's residence or categories change (the trainee row locked FOR
     UPDATE, which a new attendance row's foreign key check waits for)."""
     await conn.execute(_CONTRIBUTION_OF, list(trainee_ids), -1)
-    await conn.execute(_EVER_OF, list(trainee_ids), -1)
+    await count_ever(conn, trainee_ids, -1)
 
 
 async def deposit(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
     """After the change: the participations again, and the activity's copy of both."""
     await conn.execute(_CONTRIBUTION_OF, list(trainee_ids), 1)
     await conn.execute(_ACTIVITY_COPY, list(trainee_ids))
-    await conn.execute(_EVER_OF, list(trainee_ids), 1)
+    await count_ever(conn, trainee_ids, 1)
 
 
 REBUILD = [
