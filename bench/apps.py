@@ -163,6 +163,11 @@ def bare_attendance() -> Starlette:
     )
 
 
+async def _jsonb(conn: asyncpg.Connection) -> None:
+    """``jsonb`` decoded, as the services' connections do."""
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
 # --- Logistics' county reads with raw asyncpg ----------------------------------------------
 
 
@@ -205,17 +210,12 @@ def bare_logistics_indicators() -> Starlette:
     from common.settings import plain_database_url
     from services.logistics.indicators.repository import COVERAGE, GAPS
 
-    async def init(conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec(
-            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-        )
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.coverage = {n: RawStatement(s) for n, s in COVERAGE.items()}
         app.state.gaps = {n: RawStatement(s) for n, s in GAPS["townships-without-courier"].items()}
         app.state.pool = await asyncpg.create_pool(
-            plain_database_url(os.environ[BARE_DATABASE_URL]), min_size=1, max_size=4, init=init
+            plain_database_url(os.environ[BARE_DATABASE_URL]), min_size=1, max_size=4, init=_jsonb
         )
         try:
             yield
@@ -227,6 +227,81 @@ def bare_logistics_indicators() -> Starlette:
             Route("/healthz", _healthz),
             Route("/v1/indicators/coverage", _bare_coverage),
             Route("/v1/indicators/gaps/townships-without-courier", _bare_township_gaps),
+        ],
+        lifespan=lifespan,
+    )
+
+
+# --- Stations' county reads with raw asyncpg ------------------------------------------------
+
+
+async def _bare_network(request: Request) -> Response:
+    from common.divisionscope import Scope
+    from common.months import add_months
+
+    scope = Scope(request.query_params.get("division"))
+    month = date.fromisoformat(request.query_params["month"] + "-01")
+    params = scope.params() | {"month": month, "next_month": add_months(month, 1)}
+    async with request.app.state.pool.acquire() as conn:
+        row = await request.app.state.network[scope.nation].fetchrow(conn, **params)
+    if not scope.nation and row["division_name"] is None:
+        return JSONResponse({"code": "division_not_found"}, status_code=404)
+    return JSONResponse(dict(row))
+
+
+async def _bare_village_gaps(request: Request) -> Response:
+    from common.divisionscope import Scope
+
+    scope = Scope(request.query_params.get("division"))
+    params = scope.params() | {"after": "", "limit": 51}
+    async with request.app.state.pool.acquire() as conn:
+        # The division first (for the 404), then the page: as the API does.
+        found = scope.nation or await request.app.state.division.fetchrow(conn, code=scope.code)
+        if not found:
+            return JSONResponse({"code": "division_not_found"}, status_code=404)
+        rows = await request.app.state.gaps[scope.nation].fetch(conn, **params)
+    fields = (
+        "code",
+        "name",
+        "division_class",
+        "parent_code",
+        "parent_name",
+        "station_code",
+        "station_status",
+    )
+    items = [{f: r[f] for f in fields} for r in rows[:50]]
+    return JSONResponse({"items": items, "next": None})
+
+
+def bare_stations_indicators() -> Starlette:
+    """``GET /v1/indicators/network`` (``division``, ``month``) and ``/gaps/villages``
+    (``division``; the first page): the very statements the stations API runs for them,
+    compiled once (``RawStatement``), by raw asyncpg from a pool (``jsonb`` decoded, as the
+    API's connections do), the row or rows as JSON. No token, parameter validation, models,
+    middleware or logging: what answering the same SQL over HTTP costs at least. The
+    database is ``BENCH_BARE_DATABASE_URL``."""
+    from common.db import RawStatement
+    from common.settings import plain_database_url
+    from services.stations.indicators.repository import DIVISION, GAPS, NETWORK
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.network = {n: RawStatement(s) for n, s in NETWORK.items()}
+        app.state.division = RawStatement(DIVISION)
+        app.state.gaps = {n: RawStatement(s) for n, s in GAPS["villages"].items()}
+        app.state.pool = await asyncpg.create_pool(
+            plain_database_url(os.environ[BARE_DATABASE_URL]), min_size=1, max_size=4, init=_jsonb
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", _healthz),
+            Route("/v1/indicators/network", _bare_network),
+            Route("/v1/indicators/gaps/villages", _bare_village_gaps),
         ],
         lifespan=lifespan,
     )

@@ -9,9 +9,12 @@ without a point (``/v1/indicators/gaps/villages``). The limit of each is raw asy
 connection in this process, running the very statements the API runs (the repository's
 module constants through ``compile_for_asyncpg``; the division lookup ``DIVISION`` before
 sales and gaps, as the API makes it; the network statement reads its division itself) and
-nothing else: no HTTP, no token, no session, no JSON. Both sides are timed one request at a time on
-one connection (latency, no queueing); they take turns over three rounds, the side going
-first alternating, and each figure is the median round's p50 or p95.
+nothing else: no HTTP, no token, no session, no JSON. The county's
+network indicators and gap list are also measured against the same statements answered over
+HTTP by a bare Starlette + asyncpg app (``bench.apps:bare_stations_indicators``). Both sides
+are timed one request at a time on one connection (latency, no queueing); they take turns
+over three rounds, the side going first alternating, and each figure is the median round's
+p50 or p95.
 
 Goals (issue 3): ratio ≤ 1.3; a county under 50 ms and the nation under 3 s through the API.
 """
@@ -46,6 +49,7 @@ def _cases(options: Options) -> list[Case]:
             raw_statements(COUNTY, repository.NETWORK, network, one=True),
             load(400, 10, 40),
             GOAL_COUNTY_MS,
+            bare=True,
         ),
         Case(
             f"province {PROVINCE} network indicators, p50",
@@ -83,6 +87,7 @@ def _cases(options: Options) -> list[Case]:
                 lookup=repository.DIVISION,
             ),
             load(400, 10, 40),
+            bare=True,
         ),
     ]
 
@@ -107,6 +112,7 @@ async def run(options: Options) -> list[Figure]:
         app="services.stations.app:create",
         cases=_cases(options),
         compare=_compare,
+        bare_app="bench.apps:bare_stations_indicators",
     )
 
 
