@@ -207,13 +207,29 @@ def bare_logistics_indicators() -> Starlette:
     middleware or logging: what answering the same SQL over HTTP costs at least. The
     database is ``BENCH_BARE_DATABASE_URL``."""
     from common.db import RawStatement
-    from common.settings import plain_database_url
     from services.logistics.indicators.repository import COVERAGE, GAPS
+
+    return _bare_sql_app(
+        {
+            "coverage": {n: RawStatement(s) for n, s in COVERAGE.items()},
+            "gaps": {n: RawStatement(s) for n, s in GAPS["townships-without-courier"].items()},
+        },
+        [
+            Route("/v1/indicators/coverage", _bare_coverage),
+            Route("/v1/indicators/gaps/townships-without-courier", _bare_township_gaps),
+        ],
+    )
+
+
+def _bare_sql_app(statements: dict[str, Any], routes: list[Route]) -> Starlette:
+    """A bare app whose ``app.state`` holds ``statements`` and a pool on
+    ``BENCH_BARE_DATABASE_URL`` (``jsonb`` decoded), with ``/healthz`` and ``routes``."""
+    from common.settings import plain_database_url
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.coverage = {n: RawStatement(s) for n, s in COVERAGE.items()}
-        app.state.gaps = {n: RawStatement(s) for n, s in GAPS["townships-without-courier"].items()}
+        for name, statement in statements.items():
+            setattr(app.state, name, statement)
         app.state.pool = await asyncpg.create_pool(
             plain_database_url(os.environ[BARE_DATABASE_URL]), min_size=1, max_size=4, init=_jsonb
         )
@@ -222,14 +238,7 @@ def bare_logistics_indicators() -> Starlette:
         finally:
             await app.state.pool.close()
 
-    return Starlette(
-        routes=[
-            Route("/healthz", _healthz),
-            Route("/v1/indicators/coverage", _bare_coverage),
-            Route("/v1/indicators/gaps/townships-without-courier", _bare_township_gaps),
-        ],
-        lifespan=lifespan,
-    )
+    return Starlette(routes=[Route("/healthz", _healthz), *routes], lifespan=lifespan)
 
 
 # --- Stations' county reads with raw asyncpg ------------------------------------------------
@@ -281,29 +290,18 @@ def bare_stations_indicators() -> Starlette:
     middleware or logging: what answering the same SQL over HTTP costs at least. The
     database is ``BENCH_BARE_DATABASE_URL``."""
     from common.db import RawStatement
-    from common.settings import plain_database_url
     from services.stations.indicators.repository import DIVISION, GAPS, NETWORK
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.network = {n: RawStatement(s) for n, s in NETWORK.items()}
-        app.state.division = RawStatement(DIVISION)
-        app.state.gaps = {n: RawStatement(s) for n, s in GAPS["villages"].items()}
-        app.state.pool = await asyncpg.create_pool(
-            plain_database_url(os.environ[BARE_DATABASE_URL]), min_size=1, max_size=4, init=_jsonb
-        )
-        try:
-            yield
-        finally:
-            await app.state.pool.close()
-
-    return Starlette(
-        routes=[
-            Route("/healthz", _healthz),
+    return _bare_sql_app(
+        {
+            "network": {n: RawStatement(s) for n, s in NETWORK.items()},
+            "division": RawStatement(DIVISION),
+            "gaps": {n: RawStatement(s) for n, s in GAPS["villages"].items()},
+        },
+        [
             Route("/v1/indicators/network", _bare_network),
             Route("/v1/indicators/gaps/villages", _bare_village_gaps),
         ],
-        lifespan=lifespan,
     )
 
 
