@@ -195,7 +195,11 @@ class HotPathMiddleware:
             if tokens is None:
                 raise ValueError("a hot path needs tokens or authenticate")
             verify = tokens
-            authenticate = lambda _request, token: verify(token)  # noqa: E731
+
+            def by_internal_token(_request: Request, token: str) -> Principal:
+                return verify(token)
+
+            authenticate = by_internal_token
         self.authenticate = authenticate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -31,12 +31,14 @@ def window_of(period: Period, today: date | None = None) -> Window:
     return Window(period, period.start, min(period.end - timedelta(days=1), today))
 
 
-async def _period(
+async def period_query(
     period: Annotated[
         str | None,
         Query(max_length=16, description=f"{PERIOD_EXAMPLES}; default the current year"),
     ] = None,
 ) -> Window:
+    """The ``?period=`` dependency (``PeriodDep``); also the hot record's query (its name and
+    bounds, ``common.hotpath.route_query``)."""
     return window_for(period)
 
 
@@ -57,4 +59,4 @@ def window_for(period: str | None) -> Window:
     return window_of(parsed, today)
 
 
-PeriodDep = Annotated[Window, Depends(_period)]
+PeriodDep = Annotated[Window, Depends(period_query)]

@@ -15,7 +15,7 @@ from common.identifiers import STATION_CODE, STATION_CODE_PATTERN
 from gateway.auth import authenticate
 from gateway.registry.caller import Caller, CallerDep
 from gateway.registry.context import RegistryDep
-from gateway.registry.periods import PeriodDep, _period, window_for
+from gateway.registry.periods import PeriodDep, period_query, window_for
 from gateway.registry.records import service
 from gateway.registry.records.cache import etag_of
 from gateway.registry.records.schemas import StationRecord
@@ -122,5 +122,5 @@ HOT_RECORD = HotRoute(
     template=f"{router.prefix}/stations/{{code}}",
     path=re.compile(re.escape(router.prefix) + r"/stations/(?P<code>[^/]+)"),
     handler=_hot_record,
-    query=route_query(_period),
+    query=route_query(period_query),
 )
