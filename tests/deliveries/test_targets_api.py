@@ -65,6 +65,7 @@ async def test_an_admin_creates_a_target_and_sees_its_secret_once(
         ),
         ({"schedule": {"day": 31}}, "schedule.day", "less_than_equal"),
         ({"periods": ["week"]}, "periods.0", "string_pattern_mismatch"),
+        ({"periods": [["month"]]}, "periods.0", "string_type"),
         (
             {"document_types": ["county-report", "county-report"]},
             "document_types",
@@ -211,3 +212,18 @@ async def test_a_signing_secret_is_stored_sealed(
     assert secret.encode() not in sealed
     assert secret.removeprefix("whsec_").encode() not in sealed
     assert settings.field_cipher().decrypt(sealed, context=CONTEXT) == secret
+
+
+async def test_a_change_with_lists_of_lists_is_422_naming_the_field(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """Found by the fuzzer: a list of lists reached the duplicates check and crashed it."""
+    created = (await gateway.post("/reports/v1/targets", json=TARGET, headers=headers())).json()
+    answer = await gateway.patch(
+        f"/reports/v1/targets/{created['id']}",
+        json={"periods": [[-23704674430, None]], "document_types": [["county-report"]]},
+        headers=headers(**{"If-Match": '"1"', **ZH}),
+    )
+    assert answer.status_code == 422, answer.text
+    fields = {error["field"] for error in answer.json()["errors"]}
+    assert fields == {"periods.0", "document_types.0"}, fields

@@ -226,6 +226,13 @@ async def test_a_client_holds_only_what_its_kind_may(gw: httpx.AsyncClient, admi
         "scope_not_allowed",
         field="scopes[0]",
     )
+    nested = {**CARRIER, "scopes": [["coverage:write"]]}
+    problem(
+        await gw.post("/auth/clients", json=nested, headers=admin.headers),
+        422,
+        "validation_failed",
+        field="scopes.0",
+    )
     unknown = {**CARRIER, "scopes": ["everything"]}
     problem(
         await gw.post("/auth/clients", json=unknown, headers=admin.headers), 422, "unknown_scope"

@@ -53,7 +53,7 @@ class SubscriptionCreate(BaseModel):
 
     _url = field_validator("endpoint_url", mode="before")(_endpoint)
     _division = field_validator("division", mode="before")(_scope)
-    _topics = field_validator("topics", mode="before")(_distinct)
+    _topics = field_validator("topics")(_distinct)
 
 
 class SubscriptionPatch(BaseModel):
@@ -70,7 +70,7 @@ class SubscriptionPatch(BaseModel):
 
     _url = field_validator("endpoint_url", mode="before")(_endpoint)
     _division = field_validator("division", mode="before")(_scope)
-    _topics = field_validator("topics", mode="before")(_distinct)
+    _topics = field_validator("topics")(_distinct)
 
 
 class SubscriptionOut(BaseModel):

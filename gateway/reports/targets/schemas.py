@@ -55,8 +55,9 @@ def _timezone(value: Any) -> Any:
     return value
 
 
-def _distinct(value: Any) -> Any:
-    if isinstance(value, list) and len(set(value)) != len(value):
+def _distinct(value: list[str] | None) -> list[str] | None:
+    """After the items are validated: a list of anything else is their error, not ours."""
+    if value is not None and len(set(value)) != len(value):
         raise invalid("duplicate_value", "a value is listed twice", "有重复的值")
     return value
 
@@ -98,7 +99,7 @@ class TargetCreate(BaseModel):
 
     _url = field_validator("endpoint_url", mode="before")(_endpoint)
     _division = field_validator("division", mode="before")(_scope)
-    _lists = field_validator("document_types", "periods", mode="before")(_distinct)
+    _lists = field_validator("document_types", "periods")(_distinct)
 
 
 class TargetPatch(BaseModel):
@@ -117,7 +118,7 @@ class TargetPatch(BaseModel):
 
     _url = field_validator("endpoint_url", mode="before")(_endpoint)
     _division = field_validator("division", mode="before")(_scope)
-    _lists = field_validator("document_types", "periods", mode="before")(_distinct)
+    _lists = field_validator("document_types", "periods")(_distinct)
 
 
 class TargetOut(BaseModel):

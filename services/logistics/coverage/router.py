@@ -59,11 +59,17 @@ _ROW_PROBLEMS = (
     f"Errors: {_ROW_PROBLEMS}.",
     response_model=CoverageOut,
     status_code=201,
-    responses=problem_responses(
-        (Forbidden, "`role_forbidden`, `not_your_carrier`, `outside_scope`"),
-        (Conflict, "`station_closed`"),
-        (Unprocessable, "a bad field or place, an overlapping period, a reused key"),
-    ),
+    responses={
+        200: {
+            "model": CoverageOut,
+            "description": "changed (`updated`) or already so (`unchanged`)",
+        },
+        **problem_responses(
+            (Forbidden, "`role_forbidden`, `not_your_carrier`, `outside_scope`"),
+            (Conflict, "`station_closed`"),
+            (Unprocessable, "a bad field or place, an overlapping period, a reused key"),
+        ),
+    },
 )
 async def record_coverage(
     request: Request,

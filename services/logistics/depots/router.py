@@ -48,10 +48,13 @@ _ROW_PROBLEMS = (
     "`code_mismatch` (422) when the body names another code.",
     response_model=DepotOut,
     status_code=201,
-    responses=problem_responses(
-        (Forbidden, "`role_forbidden`, `not_your_carrier`, `outside_scope`"),
-        (Unprocessable, "a bad field or place, a reused key"),
-    ),
+    responses={
+        200: {"model": DepotOut, "description": "replaced (`updated`) or already so (`unchanged`)"},
+        **problem_responses(
+            (Forbidden, "`role_forbidden`, `not_your_carrier`, `outside_scope`"),
+            (Unprocessable, "a bad field or place, a reused key"),
+        ),
+    },
 )
 async def put_depot(
     request: Request,

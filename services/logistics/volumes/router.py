@@ -50,10 +50,16 @@ _ROW_PROBLEMS = (
     f"({REPLAY_HEADER}). Errors: {_ROW_PROBLEMS}.",
     response_model=VolumeRevisions,
     status_code=201,
-    responses=problem_responses(
-        (Forbidden, "`role_forbidden`, `not_your_carrier`, `outside_scope`"),
-        (Unprocessable, "a bad figure, place or day, a reused key"),
-    ),
+    responses={
+        200: {
+            "model": VolumeRevisions,
+            "description": "revised (`updated`) or repeated (`unchanged`)",
+        },
+        **problem_responses(
+            (Forbidden, "`role_forbidden`, `not_your_carrier`, `outside_scope`"),
+            (Unprocessable, "a bad figure, place or day, a reused key"),
+        ),
+    },
 )
 async def send_volume(
     request: Request,

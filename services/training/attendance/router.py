@@ -51,7 +51,10 @@ _RULES = (
     "again is `unchanged` (200), never counted twice.",
     response_model=AttendanceOut,
     status_code=201,
-    responses=problem_responses((NotFound, "`session_not_found`, `trainee_not_found`"), *_RULES),
+    responses={
+        200: {"model": AttendanceOut, "description": "already signed in (`unchanged`)"},
+        **problem_responses((NotFound, "`session_not_found`, `trainee_not_found`"), *_RULES),
+    },
 )
 async def sign_in(
     request: Request,

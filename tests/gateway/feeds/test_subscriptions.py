@@ -325,6 +325,17 @@ async def test_an_unknown_topic_is_422_naming_it(client: httpx.AsyncClient) -> N
     assert "未知的主题" in error["detail"]
 
 
+async def test_a_topic_that_is_not_a_string_is_422_naming_it(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/feeds/v1/subscriptions",
+        json={"endpoint_url": "https://h.example.gov.cn/", "topics": [["stations.station"]]},
+        headers={**SHANXI, **ZH},
+    )
+    assert answer.status_code == 422, answer.text
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "topics.0"
+
+
 async def test_a_url_that_is_not_http_is_422_naming_endpoint_url(
     client: httpx.AsyncClient,
 ) -> None:
