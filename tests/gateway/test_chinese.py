@@ -106,6 +106,20 @@ CASES = [
         422,
         ("phone",),
     ),
+    (
+        "POST",
+        "/reports/v1/targets",
+        {
+            "name": "商务部",
+            "kind": "mofcom",
+            "endpoint_url": "https://nc.mofcom.gov.cn/api/reports",
+            "division": "nation",
+            "document_types": ["county-report"],
+            "schedule": {"time": "二点"},
+        },
+        422,
+        ("schedule.time",),
+    ),
 ]
 
 
