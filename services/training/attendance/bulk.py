@@ -1,11 +1,15 @@
 """Sign-in sheets in bulk (签到表批量上传): ≥ 100,000 rows a call, trainees created on the way.
 
 Each row is judged by the rules of a single sign-in (``service.sign_in_problem``) and answers
-for itself. The work is set-based: every row is checked in memory against its session
-(looked up once per session), ID numbers are matched by blind index in one query, new
-trainees and then attendance go to temporary tables by COPY and are written by one
-``INSERT … SELECT … ON CONFLICT DO NOTHING`` each; the rows that did not insert are
-explained by one more query. A dry run does all of it inside a savepoint it rolls back.
+for itself. The work is set-based and goes in parts of ``PART_ROWS`` rows (ADR 0099): a
+part is read and checked in memory (in a thread) while the previous part is written, so
+Python and the database work at once. The sessions a sheet names are read from it first
+and locked in id order, before any row is written. A part's people are matched by blind
+index in one query, its new trainees go to a temporary table by COPY and are written by
+one ``INSERT … SELECT``, its attendance by one ``INSERT … SELECT FROM unnest(…)``; the rows
+that did not insert are explained by one more query; the roll-ups take every part's rows
+in one statement at the end. One transaction all the same; a dry run does all of it
+inside a savepoint it rolls back.
 """
 
 import asyncio

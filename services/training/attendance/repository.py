@@ -1,6 +1,7 @@
-"""Queries of attendance. The bulk path is set-based: rows go to temporary tables by COPY
-and are written by one ``INSERT … SELECT … ON CONFLICT`` each, never a round trip per row.
-Only ``flush`` here; the request scope commits."""
+"""Queries of attendance. The bulk path is set-based: a sheet's part is written by one
+``INSERT … SELECT`` per table (its trainees from a temporary table filled by COPY, its
+attendance from arrays), never a round trip per row. Only ``flush`` here; the request
+scope commits."""
 
 from collections.abc import Iterable, Sequence
 from datetime import date
