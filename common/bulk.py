@@ -412,11 +412,12 @@ def collector_paused() -> Iterator[None]:
 
 
 class OpenedBulk(Generic[T]):
-    """An upload opened to be read in parts (``parts``): to write each part while the next
+    """An upload opened to be read in parts (``part``): to write each part while the next
     is read (a sign-in sheet's 100,000 rows). ``cells`` tells beforehand what was sent in
     some columns (the sessions a sheet names, to lock them in order before writing any).
-    A problem with the upload as a whole is raised as ``iter_bulk`` raises it: the header's
-    by ``open_bulk``, the others when the reader reaches them."""
+    A problem with the upload as a whole is raised as ``iter_bulk`` raises it: a CSV's
+    header's by ``open_bulk``, its others when the reader reaches them; JSON's by
+    ``open_bulk``, which parses it whole."""
 
     def __init__(
         self,
