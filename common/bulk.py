@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from typing import Any, Generic, Literal, Self, TypeVar
 from urllib.parse import quote
 
@@ -408,6 +409,80 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+class OpenedBulk(Generic[T]):
+    """An upload opened to be read in parts (``part``): to write each part while the next
+    is read (a sign-in sheet's 100,000 rows). ``cells`` tells beforehand what was sent in
+    some columns (the sessions a sheet names, to lock them in order before writing any).
+    A problem with the upload as a whole is raised as ``iter_bulk`` raises it: a CSV's
+    header's by ``open_bulk``, its others when the reader reaches them; JSON's by
+    ``open_bulk``, which parses it whole."""
+
+    def __init__(
+        self,
+        content_type: str | None,
+        body: bytes,
+        columns: CsvColumns,
+        convert: Callable[[Any, Source], T],
+        max_rows: int,
+    ) -> None:
+        self.kind, self._text, raw = _open(content_type, body, columns, max_rows)
+        self._fields: list[str | None] = []
+        self._values: list[Any] = []
+        if self.kind == "csv":
+            # The header's problem now, as the reader would raise it before the first row (a
+            # malformed or missing header: the reader's own problem, when it reaches it).
+            with suppress(csv.Error):
+                header = next(csv.reader(io.StringIO(self._text, newline=""), strict=True), None)
+                if header is not None:
+                    self._fields = columns.fields(header)
+        else:
+            # JSON is parsed first (the rows' values are what ``cells`` reads).
+            listed = list(raw)
+            self._values = [value for _, _, value, _ in listed]
+            raw = iter(listed)
+        self._rows = _rows(self.kind, self._text, raw, convert, columns)
+
+    def cells(self, names: Sequence[str]) -> dict[str, set[Any]]:
+        """The distinct values sent under each of ``names``: a CSV's cells (stripped, as the
+        reader strips them; blank ones left out) or a JSON row's values (hashable ones)."""
+        found: dict[str, set[Any]] = {name: set() for name in names}
+        if self.kind == "csv":
+            wanted = [(i, found[name]) for i, name in enumerate(self._fields) if name in found]
+            reader = csv.reader(io.StringIO(self._text, newline=""), strict=True)
+            # A malformed CSV is refused by the reader, at its line.
+            with suppress(csv.Error):
+                next(reader, None)
+                for cells in reader:
+                    for i, values in wanted:
+                        if i < len(cells) and (cell := cells[i].strip()):
+                            values.add(cell)
+            return found
+        for value in self._values:
+            if isinstance(value, dict):
+                for name, values in found.items():
+                    sent = value.get(name)
+                    with suppress(TypeError):
+                        values.add(sent)
+        return found
+
+    def part(self, size: int) -> list[BulkRow[T]] | None:
+        """The next ``size`` rows (fewer at the end), None when all were read."""
+        rows = list(islice(self._rows, size))
+        return rows or None
+
+
+def open_bulk(
+    content_type: str | None,
+    body: bytes,
+    columns: CsvColumns,
+    convert: Callable[[Any, Source], T],
+    *,
+    max_rows: int = MAX_BULK_ROWS,
+) -> OpenedBulk[T]:
+    """An upload to read in parts (see ``OpenedBulk``); its rows are those of ``iter_bulk``."""
+    return OpenedBulk(content_type, body, columns, convert, max_rows)
 
 
 def iter_bulk(

@@ -30,6 +30,7 @@ from common.errors import Problem, wants_chinese
 from common.idempotency import Idempotency, IdempotencyRecordMixin
 
 T = TypeVar("T")
+Rows = TypeVar("Rows")
 
 DryRunQuery = Annotated[bool, Query(description="judge every row, write nothing")]
 
@@ -59,11 +60,12 @@ async def answer_upload(
     subject: str,
     dry_run: bool,
     idempotency_key: str | None,
-    read: Callable[[str | None, bytes], Sequence[BulkRow[T]]],
-    judge: Callable[[Sequence[BulkRow[T]], bool], Awaitable[dict[str, Any]]],
+    read: Callable[[str | None, bytes], Rows],
+    judge: Callable[[Rows, bool], Awaitable[dict[str, Any]]],
 ) -> Response:
     """Replay the batch's first answer, or read the body, ``judge`` its rows (the flag:
-    messages in Chinese) and remember the answer. A dry run wrote nothing: it is never
+    messages in Chinese) and remember the answer. The rows are what ``read`` makes of the
+    body: its ``BulkRow``s, or an upload read in parts as it is judged (``open_bulk``). A dry run wrote nothing: it is never
     remembered, so its key stays free for the real upload."""
     idempotency = await Idempotency.from_request(
         request, session, records, subject=subject, key=None if dry_run else idempotency_key

@@ -1,19 +1,26 @@
 """Sign-in sheets in bulk (签到表批量上传): ≥ 100,000 rows a call, trainees created on the way.
 
 Each row is judged by the rules of a single sign-in (``service.sign_in_problem``) and answers
-for itself. The work is set-based: every row is checked in memory against its session
-(looked up once per session), ID numbers are matched by blind index in one query, new
-trainees and then attendance go to temporary tables by COPY and are written by one
-``INSERT … SELECT … ON CONFLICT DO NOTHING`` each; the rows that did not insert are
-explained by one more query. A dry run does all of it inside a savepoint it rolls back.
+for itself. The work is set-based and goes in parts of ``PART_ROWS`` rows (ADR 0099): a
+part is read and checked in memory (in a thread) while the previous part is written, so
+Python and the database work at once. The sessions a sheet names are read from it first
+and locked in id order, before any row is written. A part's people are matched by blind
+index in one query, its new trainees go to a temporary table by COPY and are written by
+one ``INSERT … SELECT``, its attendance by one ``INSERT … SELECT FROM unnest(…)``; the rows
+that did not insert are explained by one more query; the roll-ups take every part's rows
+in one statement at the end. One transaction all the same; a dry run does all of it
+inside a savepoint it rolls back.
 """
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from pydantic import Field
+import asyncpg
+from pydantic import Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
@@ -21,9 +28,10 @@ from common.bulk import (
     BulkRow,
     BulkRowResult,
     CsvColumns,
+    OpenedBulk,
     Source,
     collector_paused,
-    read_bulk,
+    open_bulk,
 )
 from common.errors import Problem, Unprocessable
 from common.fieldcrypt import FieldCipher
@@ -167,15 +175,55 @@ class _Accepted:
     new_trainee: tuple[Any, ...] | None = field(default=None)
 
 
-def read_upload(content_type: str | None, body: bytes, max_rows: int) -> list[BulkRow[Any]]:
-    return read_bulk(content_type, body, COLUMNS, converter(), max_rows=max_rows)
+# Rows judged and written as one part: a part's database work runs while the next part is
+# read and judged (ADR 0099). Large enough that a part's statements cost little a row.
+PART_ROWS = 10_000
+
+
+@dataclass
+class Sheet:
+    """An upload opened, and what it names beforehand: its sessions (locked before any row
+    is written) and its residences (looked up once)."""
+
+    rows: OpenedBulk[tuple[SheetRow, ResidentId]]
+    session_ids: set[int]
+    residence_codes: set[str]
+
+
+def read_upload(content_type: str | None, body: bytes, max_rows: int) -> Sheet:
+    rows = open_bulk(content_type, body, COLUMNS, converter(), max_rows=max_rows)
+    sent = rows.cells(("session_id", "residence_code"))
+    return Sheet(
+        rows,
+        {v for v in map(_cell("session_id"), sent["session_id"]) if v is not None},
+        {
+            code
+            for v in map(_cell("residence_code"), sent["residence_code"])
+            if v is not None and (code := _residence(v)) is not None
+        },
+    )
+
+
+def _cell(name: str) -> Callable[[Any], Any]:
+    """A value sent under ``name`` as the row's validation makes it (None: refused)."""
+    validator = AttendanceRow.__pydantic_validator__
+    row = AttendanceRow.model_construct()  # made once: its defaults cost ~0.3 ms
+
+    def validated(value: Any) -> Any:
+        try:
+            validator.validate_assignment(row, name, value)
+        except ValidationError:
+            return None
+        return getattr(row, name)
+
+    return validated
 
 
 async def submit(
     session: AsyncSession,
     principal: Principal,
     fields: FieldCipher,
-    rows: Sequence[BulkRow[Any]],
+    sheet: Sheet,
     *,
     dry_run: bool,
     today: date,
@@ -188,34 +236,19 @@ async def submit(
         authz.require_role(
             principal, authz.SESSION_WRITERS, doing="record attendance", doing_zh="登记签到"
         )
-        results = [_Row(r.index, r.line) for r in rows]
-        parsed = [(res, r) for res, r in zip(results, rows, strict=True) if r.problem is None]
-        for res, r in zip(results, rows, strict=True):
-            if r.problem is not None:
-                res.problem = r.problem
-        sessions = await repository.sessions_by_id(
-            session, {r.parsed[0].session_id for _, r in parsed}
-        )
+        sessions = await repository.sessions_by_id(session, sheet.session_ids)
         contexts = await service.contexts_for(session, principal, list(sessions.values()))
-        residences = await divisions.lookup(
-            session,
-            {
-                code
-                for raw in {r.parsed[0].residence_code for _, r in parsed}
-                if (code := _residence(raw)) is not None
-            },
-        )
-        accepted = _judge(fields, parsed, contexts, residences, today)
+        residences = await divisions.lookup(session, sheet.residence_codes)
+        upload = _Upload(fields, principal.subject, contexts, residences, today)
         if dry_run:
             async with session.begin_nested() as savepoint:
-                await _write(session, principal, accepted, contexts)
+                await _write(session, sheet, upload)
                 await savepoint.rollback()
         else:
-            await _write(session, principal, accepted, contexts)
-            changed = sorted({a.session_id for a in accepted if a.result.outcome == "created"})
-            if changed:
-                await service.publish_counts(session, changed)
-        return _answer(results, dry_run=dry_run, zh=zh)
+            await _write(session, sheet, upload)
+            if upload.changed:
+                await service.publish_counts(session, sorted(upload.changed))
+        return _answer(upload.results, dry_run=dry_run, zh=zh)
 
 
 def _residence(raw: str | None) -> str | None:
@@ -226,55 +259,202 @@ def _residence(raw: str | None) -> str | None:
         return None
 
 
-def _judge(
-    fields: FieldCipher,
-    parsed: list[tuple[_Row, BulkRow[Any]]],
-    contexts: dict[int, service.SessionContext],
-    residences: dict[str, TrainingDivision],
-    today: date,
-) -> list[_Accepted]:
-    accepted: list[_Accepted] = []
-    # Half days already claimed in this upload, per person and day: a sheet listing one
-    # person twice for the same time counts them once.
-    claimed: dict[tuple[bytes, date], set[str]] = {}
-    created_in_upload: set[bytes] = set()
-    # Blind indexes per person (HMACs under the current key and every key of the ring).
-    keys: dict[str, tuple[bytes, list[bytes]]] = {}
-    current = fields.key_ids.index(fields.current_key_id)  # its place among those HMACs
-    for res, raw in parsed:
+async def _write(session: AsyncSession, sheet: Sheet, upload: "_Upload") -> None:
+    """Every part of the sheet read and judged (in a thread) while the previous part is
+    written: the database and Python work at once. One transaction all the same: a
+    problem with the upload as a whole, found in any part, leaves nothing written."""
+    conn = await repository.raw_connection(session)
+    await repository.without_jit(conn)
+    await repository.start_upload(conn, upload.writable_sessions())
+
+    def next_part() -> list[_Accepted] | None:
+        rows = sheet.rows.part(PART_ROWS)
+        return None if rows is None else upload.judge(rows)
+
+    writing: asyncio.Task[None] | None = None
+    try:
+        while (accepted := await asyncio.to_thread(next_part)) is not None:
+            if writing is not None:
+                await writing
+            writing = asyncio.create_task(upload.write(conn, accepted))
+        if writing is not None:
+            await writing
+    finally:
+        # A part's problem (or a cancelled request) waits for the write under way: the
+        # connection is left idle for the transaction's rollback.
+        if writing is not None:
+            with suppress(Exception):
+                await asyncio.shield(writing)
+    await upload.finish(conn)
+
+
+class _Upload:
+    """One sheet's judging (part after part, in upload order) and writing (each part
+    after the previous one): what a part leaves the next to know."""
+
+    def __init__(
+        self,
+        fields: FieldCipher,
+        subject: str,
+        contexts: dict[int, service.SessionContext],
+        residences: dict[str, TrainingDivision],
+        today: date,
+    ) -> None:
+        self.fields = fields
+        self.subject = subject
+        self.contexts = contexts
+        self.residences = residences
+        self.today = today
+        self.results: list[_Row] = []
+        self.changed: set[int] = set()  # sessions given attendance
+        # Half days already claimed in this upload, per person and day: a sheet listing one
+        # person twice for the same time counts them once.
+        self.claimed: dict[tuple[bytes, date], set[str]] = {}
+        self.created_in_upload: set[bytes] = set()
+        # Blind indexes per person (HMACs under the current key and every key of the ring).
+        self.keys: dict[str, tuple[bytes, list[bytes]]] = {}
+        self.current = fields.key_ids.index(fields.current_key_id)  # its place among those
+        # Written so far: each person's trainee (by current index) once looked up or made;
+        # those made here, not yet named on a row; rows of a person not found (yet: a
+        # later row may register them); the trainees the upload did not make.
+        self.looked_up: set[bytes] = set()
+        self.by_person: dict[bytes, int] = {}
+        self.fresh_left: set[bytes] = set()
+        self.fresh_ids: set[int] = set()
+        self.locked: set[int] = set()  # trainees written for, not made here
+        self.waiting: dict[bytes, list[_Accepted]] = {}
+        self.parts = 0
+
+    def writable_sessions(self) -> list[int]:
+        return sorted(
+            i for i, c in self.contexts.items() if c.writer_problem is None and not c.cancelled
+        )
+
+    def judge(self, rows: list[BulkRow[Any]]) -> list[_Accepted]:
+        """A part's rows: their results (in order), and those that passed every check made
+        in memory."""
+        accepted: list[_Accepted] = []
+        for raw in rows:
+            res = _Row(raw.index, raw.line)
+            self.results.append(res)
+            if raw.problem is not None:
+                res.problem = raw.problem
+                continue
+            item = self._judged(res, raw)
+            if item is not None:
+                accepted.append(item)
+        return accepted
+
+    def _judged(self, res: _Row, raw: BulkRow[Any]) -> "_Accepted | None":
         row, rid = raw.parsed
         res.session_id = row.session_id
-        ctx = contexts.get(row.session_id)
+        ctx = self.contexts.get(row.session_id)
         if ctx is None:
             res.problem = session_not_found(row.session_id, field="session_id", location="body")
-            continue
+            return None
         part = service.part_of(ctx, row.part)
-        problem = service.sign_in_problem(ctx, row.day, part, rid.birth_date, today=today)
+        problem = service.sign_in_problem(ctx, row.day, part, rid.birth_date, today=self.today)
         if problem is not None:
             res.problem = problem
-            continue
-        person = keys.get(rid.number)
+            return None
+        person = self.keys.get(rid.number)
         if person is None:
-            indexes = fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT)
-            person = keys[rid.number] = (indexes[current], indexes)
+            indexes = self.fields.blind_indexes(rid.number, context=ID_NUMBER_CONTEXT)
+            person = self.keys[rid.number] = (indexes[self.current], indexes)
         index, indexes = person
         halves = {"am", "pm"} if part == "day" else {part}
-        taken = claimed.setdefault((index, row.day), set())
+        taken = self.claimed.setdefault((index, row.day), set())
         if taken & halves:
             res.problem = service.counted_twice(row.session_id, row.session_id, part, row.day)
-            continue
+            return None
         taken |= halves
         item = _Accepted(res, row.session_id, row.day, part, index, indexes)
         try:
-            if index not in created_in_upload:
-                item.new_trainee = _new_trainee(fields, row, rid, index, residences)
+            if index not in self.created_in_upload:
+                item.new_trainee = _new_trainee(self.fields, row, rid, index, self.residences)
                 if item.new_trainee is not None:
-                    created_in_upload.add(index)
+                    self.created_in_upload.add(index)
         except Problem as e:
             res.problem = e
-            continue
-        accepted.append(item)
-    return accepted
+            return None
+        return item
+
+    async def write(self, conn: asyncpg.Connection, accepted: list[_Accepted]) -> None:
+        """A part's trainees and attendance."""
+        people = {a.index: a.indexes for a in accepted if a.index not in self.looked_up}
+        self.looked_up |= people.keys()
+        by_person = self.by_person
+        # While keys rotate, a person may be registered under an older key's index: those are
+        # looked up first. Under the current key, the insert's conflict finds the registered,
+        # and one lookup afterwards their ids (one probe of the index per new person, not two).
+        older = list({i for current, indexes in people.items() for i in indexes if i != current})
+        if older:
+            known = await repository.trainees_by_index(conn, older)
+            for current, indexes in people.items():
+                found = next((known[i] for i in indexes if i in known), None)
+                if found is not None:
+                    by_person[current] = found
+        new = {
+            a.index: a.new_trainee for a in accepted if a.index not in by_person and a.new_trainee
+        }
+        fresh = await repository.insert_trainees(conn, list(new.values()), self.subject)
+        by_person |= fresh
+        self.fresh_left |= fresh.keys()
+        self.fresh_ids.update(fresh.values())
+        rest = [i for i in people if i not in by_person]
+        if rest:
+            by_person |= await repository.trainees_by_index(conn, rest)
+        # Earlier rows of the people registered just now go first (upload order).
+        ready = [a for index in fresh for a in self.waiting.pop(index, ())]
+        records = []
+        for a in (*ready, *accepted):
+            trainee_id = by_person.get(a.index)
+            if trainee_id is None:
+                self.waiting.setdefault(a.index, []).append(a)
+                continue
+            a.result.trainee_id = trainee_id
+            if a.index in self.fresh_left:
+                a.result.trainee_created = True
+                self.fresh_left.discard(a.index)
+            if trainee_id not in self.fresh_ids:
+                self.locked.add(trainee_id)
+            records.append((a.result.row, a.session_id, trainee_id, a.day, a.part))
+        if not records:
+            return
+        self.parts += 1
+        done, existing = await repository.insert_attendance(conn, records, self.subject, self.parts)
+        by_row = {a.result.row: a for a in (*ready, *accepted)}
+        explained: set[int] = set()
+        for record in existing:
+            row_no = record["row_no"]
+            if row_no in explained:
+                continue
+            explained.add(row_no)
+            a = by_row[row_no]
+            if record["same"]:
+                a.result.outcome = "unchanged"
+            else:
+                a.result.problem = service.counted_twice(
+                    a.session_id, record["session_id"], record["part"], a.day
+                )
+        for row_no in done:
+            a = by_row[row_no]
+            a.result.outcome = "created"
+            self.changed.add(a.session_id)
+
+    async def finish(self, conn: asyncpg.Connection) -> None:
+        """After the last part: the rows of people never found, and the roll-ups."""
+        for rows in self.waiting.values():
+            for a in rows:
+                a.result.problem = Unprocessable(
+                    "the person is not registered yet; give name and residence_code to "
+                    "register them",
+                    detail_zh="该学员尚未登记,请填写姓名和居住村代码以便登记",
+                    code="trainee_details_required",
+                    field="name",
+                )
+        if self.parts:
+            await repository.record_upload(conn, sorted(self.locked))
 
 
 def _new_trainee(
@@ -306,71 +486,6 @@ def _new_trainee(
         residence,
         sorted({str(c) for c in row.categories}),
     )
-
-
-async def _write(
-    session: AsyncSession,
-    principal: Principal,
-    accepted: list[_Accepted],
-    contexts: dict[int, service.SessionContext],
-) -> None:
-
-    conn = await repository.raw_connection(session)
-    await repository.without_jit(conn)
-    people = {a.index: a.indexes for a in accepted}
-    by_person: dict[bytes, int] = {}
-    # While keys rotate, a person may be registered under an older key's index: those are
-    # looked up first. Under the current key, the insert's conflict finds the registered,
-    # and one lookup afterwards their ids (one probe of the index per new person, not two).
-    older = list({i for current, indexes in people.items() for i in indexes if i != current})
-    if older:
-        known = await repository.trainees_by_index(conn, older)
-        for current, indexes in people.items():
-            found = next((known[i] for i in indexes if i in known), None)
-            if found is not None:
-                by_person[current] = found
-    new = {a.index: a.new_trainee for a in accepted if a.index not in by_person and a.new_trainee}
-    fresh = await repository.insert_trainees(conn, list(new.values()), principal.subject)
-    by_person |= fresh
-    rest = [i for i in people if i not in by_person]
-    if rest:
-        by_person |= await repository.trainees_by_index(conn, rest)
-    fresh_left = set(fresh)
-    records = []
-    for a in accepted:
-        trainee_id = by_person.get(a.index)
-        if trainee_id is None:
-            a.result.problem = Unprocessable(
-                "the person is not registered yet; give name and residence_code to register them",
-                detail_zh="该学员尚未登记,请填写姓名和居住村代码以便登记",
-                code="trainee_details_required",
-                field="name",
-            )
-            continue
-        a.result.trainee_id = trainee_id
-        if a.index in fresh_left:
-            a.result.trainee_created = True
-            fresh_left.discard(a.index)
-        records.append((a.result.row, a.session_id, trainee_id, a.day, a.part))
-    if not records:
-        return
-    done, existing = await repository.insert_attendance(conn, records, principal.subject)
-    by_row = {a.result.row: a for a in accepted}
-    explained: set[int] = set()
-    for record in existing:
-        row_no = record["row_no"]
-        if row_no in explained:
-            continue
-        explained.add(row_no)
-        a = by_row[row_no]
-        if record["same"]:
-            a.result.outcome = "unchanged"
-        else:
-            a.result.problem = service.counted_twice(
-                a.session_id, record["session_id"], record["part"], a.day
-            )
-    for row_no in done:
-        by_row[row_no].result.outcome = "created"
 
 
 def _answer(results: list[_Row], *, dry_run: bool, zh: bool) -> dict[str, Any]:

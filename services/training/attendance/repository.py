@@ -1,6 +1,7 @@
-"""Queries of attendance. The bulk path is set-based: rows go to temporary tables by COPY
-and are written by one ``INSERT … SELECT … ON CONFLICT`` each, never a round trip per row.
-Only ``flush`` here; the request scope commits."""
+"""Queries of attendance. The bulk path is set-based: a sheet's part is written by one
+``INSERT … SELECT`` per table (its trainees from a temporary table filled by COPY, its
+attendance from arrays), never a round trip per row. Only ``flush`` here; the request
+scope commits."""
 
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -101,16 +102,30 @@ async def insert_trainees(
     return {bytes(r[0]): r[1] for r in inserted}
 
 
-# For the rows in $1 that did not insert: what the trainee already holds on that day. The
-# rows are joined (hashed) rather than tested against an array one by one, and attendance
-# is reached through the two partial indexes on (trainee, day), each with its predicate.
+async def start_upload(conn: asyncpg.Connection, session_ids: Sequence[int]) -> None:
+    """Before a sheet's first part is written: its sessions' locks, in id order (ADR 0033:
+    the session's attendance writers take turns; in order, two sheets never deadlock),
+    and the table that collects the rows its parts insert, for the roll-ups."""
+    await tallies.lock_sessions(conn, session_ids)
+    await conn.execute(
+        """
+        CREATE TEMP TABLE upload_added (
+            session_id bigint, trainee_id bigint, day date, part text, part_no integer
+        ) ON COMMIT DROP
+        """
+    )
+
+
+# For rows that did not insert: what the trainee already holds on that day. Attendance is
+# reached through the two partial indexes on (trainee, day), each with its predicate, once
+# per row in question (a sheet sent again: all of them).
 _HELD_ON_THOSE_DAYS = (
     " UNION ALL ".join(
         f"""
     SELECT u.row_no, a.session_id, a.part,
            u.session_id = a.session_id AND u.part = a.part AS same
-    FROM upload_attendance u
-    JOIN unnest($1::int[]) AS r(row_no) USING (row_no)
+    FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::date[], $5::text[])
+        AS u(row_no, session_id, trainee_id, day, part)
     JOIN training.attendance a
       ON a.trainee_id = u.trainee_id AND a.day = u.day AND a.part IN ({parts})
     """
@@ -119,61 +134,68 @@ _HELD_ON_THOSE_DAYS = (
     + " ORDER BY row_no, same DESC"
 )
 
+# One part's rows: inserted, and kept for the roll-ups. Nothing is joined to the rows
+# given, so the plan does not hang on an estimate of their number.
+_INSERT_PART = """
+WITH added AS (
+    INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
+    SELECT session_id, trainee_id, day, part, $1
+    FROM unnest($3::bigint[], $4::bigint[], $5::date[], $6::text[])
+        AS u(session_id, trainee_id, day, part)
+    {conflict}
+    RETURNING session_id, trainee_id, day, part
+),
+kept AS (INSERT INTO upload_added SELECT *, $2 FROM added RETURNING 1)
+SELECT count(*) FROM kept
+"""
+
 
 async def insert_attendance(
-    conn: asyncpg.Connection, records: Sequence[tuple[int, int, int, date, str]], recorded_by: str
+    conn: asyncpg.Connection,
+    records: Sequence[tuple[int, int, int, date, str]],
+    recorded_by: str,
+    part_no: int,
 ) -> tuple[set[int], list[asyncpg.Record]]:
-    """Insert (row, session, trainee, day, part) records. Returns the rows inserted, and for
-    the others the attendance already held on that trainee's day (same key: unchanged;
-    another part or session: the day would be counted twice)."""
-    await conn.execute(
-        """
-        CREATE TEMP TABLE upload_attendance (
-            row_no integer, session_id bigint, trainee_id bigint, day date, part text
-        ) ON COMMIT DROP
-        """
+    """Insert a part of a sheet, (row, session, trainee, day, part) records (after
+    ``start_upload``; no two of a sheet's records claim the same half day). Returns the
+    rows inserted, and for the others the attendance already held on that trainee's day
+    (same key: unchanged; another part or session: the day would be counted twice)."""
+    columns = [list(c) for c in zip(*records, strict=True)]
+    args = (recorded_by, part_no, *columns[1:])
+    # A plain insert first, in a savepoint: ``ON CONFLICT`` probes each of the three unique
+    # indexes before inserting into them (a third of the insert's time for new rows). A
+    # row held already (a sheet sent again) or meanwhile (another writer of the
+    # trainee's day) fails it; the part is then inserted again, row by row as it may.
+    await conn.execute("SAVEPOINT upload_part")
+    try:
+        count = await conn.fetchval(_INSERT_PART.format(conflict=""), *args)
+    except asyncpg.UniqueViolationError:
+        await conn.execute("ROLLBACK TO SAVEPOINT upload_part; RELEASE SAVEPOINT upload_part")
+        count = await conn.fetchval(_INSERT_PART.format(conflict="ON CONFLICT DO NOTHING"), *args)
+    else:
+        await conn.execute("RELEASE SAVEPOINT upload_part")
+    if count == len(records):
+        return {r[0] for r in records}, []
+    added = await conn.fetch(
+        "SELECT session_id, trainee_id, day, part FROM upload_added WHERE part_no = $1", part_no
     )
-    await conn.copy_records_to_table(
-        "upload_attendance",
-        records=records,
-        columns=("row_no", "session_id", "trainee_id", "day", "part"),
-    )
-    # Statistics, so that the statements below join 100,000 rows by hash, not row by row.
-    await conn.execute("ANALYZE upload_attendance")
-    await tallies.lock_sessions(conn, sorted({r[1] for r in records}))
-    await conn.execute(
-        """
-        CREATE TEMP TABLE upload_added (
-            session_id bigint, trainee_id bigint, day date, part text
-        ) ON COMMIT DROP
-        """
-    )
-    await conn.execute(
-        """
-        WITH added AS (
-            INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
-            SELECT session_id, trainee_id, day, part, $1 FROM upload_attendance
-            ON CONFLICT DO NOTHING
-            RETURNING session_id, trainee_id, day, part
-        )
-        INSERT INTO upload_added SELECT * FROM added
-        """,
-        recorded_by,
-    )
-    await conn.execute("ANALYZE upload_added")
-    await tallies.record_table(conn)
-    inserted = await conn.fetch(
-        "SELECT u.row_no FROM upload_attendance u"
-        " JOIN upload_added USING (session_id, trainee_id, day, part)"
-    )
-    done = {r[0] for r in inserted}
-    existing: list[asyncpg.Record] = []
-    if len(done) < len(records):
-        existing = await conn.fetch(
-            _HELD_ON_THOSE_DAYS, [r[0] for r in records if r[0] not in done]
-        )
-    await conn.execute("DROP TABLE upload_attendance, upload_added")
+    keys = {tuple(r) for r in added}
+    done = {r[0] for r in records if r[1:] in keys}
+    others = [r for r in records if r[0] not in done]
+    existing = await conn.fetch(_HELD_ON_THOSE_DAYS, *map(list, zip(*others, strict=True)))
     return done, existing
+
+
+async def record_upload(conn: asyncpg.Connection, trainees_to_lock: Sequence[int]) -> None:
+    """The roll-ups of every row a sheet's parts inserted, once. ``trainees_to_lock``: the
+    trainees written for that the upload did not create (no other transaction sees
+    those, so none waits for them)."""
+    # Statistics, so that the roll-ups join 100,000 rows by hash, not row by row.
+    await conn.execute("ANALYZE upload_added")
+    if trainees_to_lock:
+        await tallies.lock_trainees(conn, trainees_to_lock)
+    await tallies.record_table(conn)
+    await conn.execute("DROP TABLE upload_added")
 
 
 async def insert_one(

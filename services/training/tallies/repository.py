@@ -234,11 +234,8 @@ async def record_one(
 
 
 async def record_table(conn: asyncpg.Connection) -> None:
-    """After the rows of the temporary table ``upload_added`` were inserted."""
-    await conn.execute(
-        "SELECT 1 FROM training.trainee WHERE id IN (SELECT trainee_id FROM upload_added)"
-        " ORDER BY id FOR NO KEY UPDATE"
-    )
+    """After the rows of the temporary table ``upload_added`` were inserted (their
+    trainees locked: ``lock_trainees``)."""
     await conn.execute(RECORD_TABLE)
 
 
