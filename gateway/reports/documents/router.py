@@ -65,17 +65,17 @@ def _schema_url(request: Request, document: str, version: str) -> str:
     return public_url(request, f"/reports/v1/schemas/{document}/{version}")
 
 
-def _href(request: Request, r: ReportRevision, suffix: str = "") -> str:
+def _href(request: Request, r: ReportRevision, number: int | None = None) -> str:
+    """Revision ``number`` of ``r``'s document and period (``r`` itself by default)."""
     division = "nation" if r.document_type == DocumentType.NATION else r.division
-    return public_url(
-        request, f"/reports/v1/documents/{division}/{r.period}/revisions/{r.revision}{suffix}"
-    )
+    revision = r.revision if number is None else number
+    return public_url(request, f"/reports/v1/documents/{division}/{r.period}/revisions/{revision}")
 
 
 def _out(
     request: Request,
     r: ReportRevision,
-    older: ReportRevision | None,
+    older: service.Superseded | None,
     model: type[RevisionOut] = RevisionOut,
     **extra: Any,
 ) -> RevisionOut:
@@ -91,7 +91,9 @@ def _out(
         supersedes=None
         if older is None
         else SupersededRef(
-            revision=older.revision, content_hash=older.content_hash, href=_href(request, older)
+            revision=older.revision,
+            content_hash=older.content_hash,
+            href=_href(request, r, older.revision),
         ),
         content_hash=r.content_hash,
         created_by=r.created_by,
@@ -181,8 +183,7 @@ async def generate(
         caller.principal.subject,
         HOOKS.on_revision,
     )
-    older = await service.superseded(session, made.revision)
-    out = _out(request, made.revision, older, GenerationOut, created=made.created)
+    out = _out(request, made.revision, made.supersedes, GenerationOut, created=made.created)
     return JSONResponse(
         out.model_dump(mode="json"),
         status_code=201 if made.created else 200,
