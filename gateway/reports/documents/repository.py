@@ -1,19 +1,52 @@
 """Queries of the report revisions (``gateway.report_revision``)."""
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.reports.documents.models import ReportRevision
 
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+# migrations/gateway 0008 (ADR 0095): under an advisory transaction lock on the document and
+# period, the latest revision stands if its hash is the content's, else the next one is
+# inserted naming it — one statement instead of the lock, the read, the insert and its
+# created_at, and the superseded revision's read.
+_STORE = "SELECT * FROM gateway.store_report_revision($1, $2, $3, $4, $5, $6, $7)"
 
 
-async def lock(session: AsyncSession, key: str) -> None:
-    """Serialise the makers of one document's revisions until the transaction ends: two
-    generations of one period at once make one revision, not two with the same number."""
-    await session.execute(_LOCK, {"key": f"report_revision:{key}"})
+class Stored(NamedTuple):
+    """The revision that stands after a generation, and the one it supersedes."""
+
+    id: int
+    revision: int
+    created_by: str
+    created_at: datetime
+    created: bool  # made now (else the latest revision had the same content)
+    supersedes_id: int | None
+    supersedes_revision: int | None
+    supersedes_hash: str | None
+
+
+async def store(
+    session: AsyncSession,
+    document: str,
+    version: str,
+    division: str,
+    period: str,
+    body: bytes,
+    digest: str,
+    created_by: str,
+) -> Stored:
+    """Make or confirm a revision in the session's transaction. The lock it takes serialises
+    the makers of one document and period until the transaction ends: two generations at
+    once make one revision, not two with the same number."""
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(
+        _STORE, (document, version, division, period, body, digest, created_by)
+    )
+    return Stored(*result.one())
 
 
 def _of(document: str, version: str, division: str, period: str) -> tuple[ColumnElement[bool], ...]:

@@ -1,7 +1,6 @@
 """``/reports/v1/…``: report documents — their published schemas, generation, revisions
 and renderings (ADR 0081)."""
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -65,23 +64,28 @@ def _schema_url(request: Request, document: str, version: str) -> str:
     return public_url(request, f"/reports/v1/schemas/{document}/{version}")
 
 
-def _href(request: Request, r: ReportRevision, suffix: str = "") -> str:
+def _href(request: Request, r: ReportRevision, number: int | None = None) -> str:
+    """Revision ``number`` of ``r``'s document and period (``r`` itself by default)."""
     division = "nation" if r.document_type == DocumentType.NATION else r.division
-    return public_url(
-        request, f"/reports/v1/documents/{division}/{r.period}/revisions/{r.revision}{suffix}"
-    )
+    revision = r.revision if number is None else number
+    return public_url(request, f"/reports/v1/documents/{division}/{r.period}/revisions/{revision}")
 
 
-def _out(
+def _answer(
     request: Request,
     r: ReportRevision,
-    older: ReportRevision | None,
+    older: service.Superseded | None,
     model: type[RevisionOut] = RevisionOut,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
     **extra: Any,
-) -> RevisionOut:
-    """The revision on the wire, as ``model`` (a generation's answer adds ``created``)."""
+) -> Response:
+    """The revision on the wire, as ``model`` (a generation's answer adds ``created``). Its
+    ``content`` is the stored body as it is — the canonical JSON that was hashed — rather
+    than parsed and written again; everything else is ``model``'s JSON."""
     href = _href(request, r)
-    return model(
+    fields = model.model_construct(
         id=r.id,
         document=r.document_type,
         version=int(r.document_version),
@@ -91,7 +95,9 @@ def _out(
         supersedes=None
         if older is None
         else SupersededRef(
-            revision=older.revision, content_hash=older.content_hash, href=_href(request, older)
+            revision=older.revision,
+            content_hash=older.content_hash,
+            href=_href(request, r, older.revision),
         ),
         content_hash=r.content_hash,
         created_by=r.created_by,
@@ -100,9 +106,10 @@ def _out(
         href=href,
         csv=href + "?format=csv",
         xlsx=href + "?format=xlsx",
-        content=json.loads(r.body),
         **extra,
-    )
+    ).model_dump_json(exclude={"content"})
+    body = fields[:-1].encode() + b',"content":' + r.body + b"}"
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 @router.get(
@@ -181,12 +188,14 @@ async def generate(
         caller.principal.subject,
         HOOKS.on_revision,
     )
-    older = await service.superseded(session, made.revision)
-    out = _out(request, made.revision, older, GenerationOut, created=made.created)
-    return JSONResponse(
-        out.model_dump(mode="json"),
+    return _answer(
+        request,
+        made.revision,
+        made.supersedes,
+        GenerationOut,
         status_code=201 if made.created else 200,
-        headers={"Location": out.href},
+        headers={"Location": _href(request, made.revision)},
+        created=made.created,
     )
 
 
@@ -259,7 +268,7 @@ async def read_revision(
     closed = closed_period(period)
     found, older = await service.read(session, subject, closed, service.revision_number(revision))
     if format == "json":
-        return JSONResponse(_out(request, found, older).model_dump(mode="json"))
+        return _answer(request, found, older)
     content = ReportContent.model_validate_json(found.body)
     name = f"{found.document_type}-{subject.code}-{found.period}-r{found.revision}"
     if format == "csv":

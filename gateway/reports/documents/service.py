@@ -30,9 +30,18 @@ RevisionHook = Callable[[AsyncSession, ReportRevision], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Superseded:
+    """What a revision's answer names of the one it supersedes."""
+
+    revision: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
 class Made:
     revision: ReportRevision
     created: bool
+    supersedes: Superseded | None
 
 
 def stored_division(subject: Subject) -> str:
@@ -86,28 +95,31 @@ async def store(
     created_by: str,
     hooks: list[RevisionHook],
 ) -> Made:
+    """The content's revision: the latest one when its hash is the same, else the next one,
+    naming the latest (in one statement, ``repository.store``)."""
     document, version = subject.document.value, str(CURRENT_VERSION)
     division = stored_division(subject)
-    await repository.lock(session, f"{document}|{version}|{division}|{period.label}")
-    latest = await repository.latest(session, document, version, division, period.label)
-    if latest is not None and latest.content_hash == digest:
-        made = Made(latest, created=False)
-    else:
-        revision = ReportRevision(
-            document_type=document,
-            document_version=version,
-            division=division,
-            period=period.label,
-            revision=1 if latest is None else latest.revision + 1,
-            supersedes_id=None if latest is None else latest.id,
-            body=body,
-            content_hash=digest,
-            created_by=created_by,
-        )
-        session.add(revision)
-        await session.flush()
-        await session.refresh(revision, ["created_at"])
-        made = Made(revision, created=True)
+    stored = await repository.store(
+        session, document, version, division, period.label, body, digest, created_by
+    )
+    # The same hash is the same bytes: the body is the stored one either way.
+    revision = ReportRevision(
+        id=stored.id,
+        document_type=document,
+        document_version=version,
+        division=division,
+        period=period.label,
+        revision=stored.revision,
+        supersedes_id=stored.supersedes_id,
+        body=body,
+        content_hash=digest,
+        created_by=stored.created_by,
+        created_at=stored.created_at,
+    )
+    supersedes = None
+    if stored.supersedes_revision is not None and stored.supersedes_hash is not None:
+        supersedes = Superseded(stored.supersedes_revision, stored.supersedes_hash)
+    made = Made(revision, created=stored.created, supersedes=supersedes)
     for hook in hooks:
         await hook(session, made.revision)
     return made
@@ -130,7 +142,7 @@ def revision_number(raw: str) -> int | None:
 
 async def read(
     session: AsyncSession, subject: Subject, period: Period, number: int | None
-) -> tuple[ReportRevision, ReportRevision | None]:
+) -> tuple[ReportRevision, Superseded | None]:
     """A revision (the latest when ``number`` is None) and the one it supersedes."""
     key = (subject.document.value, str(CURRENT_VERSION), stored_division(subject), period.label)
     if number is None:
@@ -145,13 +157,14 @@ async def read(
             + ("" if number is None else f"第 {number} 次修订"),
             code="report_not_found",
         )
-    return found, await superseded(session, found)
+    return found, await _superseded(session, found)
 
 
-async def superseded(session: AsyncSession, revision: ReportRevision) -> ReportRevision | None:
+async def _superseded(session: AsyncSession, revision: ReportRevision) -> Superseded | None:
     if revision.supersedes_id is None:
         return None
-    return await repository.by_id(session, revision.supersedes_id)
+    older = await repository.by_id(session, revision.supersedes_id)
+    return None if older is None else Superseded(older.revision, older.content_hash)
 
 
 async def revisions(

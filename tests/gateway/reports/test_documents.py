@@ -3,6 +3,7 @@ valid against its own published schema, stored once per content (a correction ma
 revision naming the one it supersedes), roll-ups from the same queries, CSV and XLSX, and
 every bad input with its problem in Chinese."""
 
+import asyncio
 import hashlib
 import io
 import zipfile
@@ -21,6 +22,7 @@ from gateway.app import create as create_gateway
 from gateway.settings import GatewaySettings
 from tests.gateway.conftest import PUBLIC_URL, Front, local, user_headers
 from tests.gateway.registry import scene
+from tests.jobs.support import eventually
 from tests.stations.factories import insert_report
 from tests.support import closed_port, problem, serve
 
@@ -139,6 +141,59 @@ async def test_a_correction_makes_a_revision_naming_the_one_it_supersedes(
     assert [r["supersedes_id"] for r in stored] == [None, first["id"]]
     for row in stored:
         assert row["content_hash"] == "sha256:" + hashlib.sha256(row["body"]).hexdigest()
+
+
+async def _gateway_waiting(db: asyncpg.Pool, count: int) -> None:
+    await eventually(
+        lambda: db.fetchval(
+            "SELECT count(*) >= $1 FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name LIKE 'ruralnet-gateway%' AND wait_event_type = 'Lock'",
+            count,
+        ),
+        within=30,
+    )
+
+
+@pytest.mark.parametrize("correction", [False, True], ids=["first", "after-a-correction"])
+async def test_two_generations_at_once_make_one_revision(
+    client: httpx.AsyncClient, place: scene.Scene, db: asyncpg.Pool, correction: bool
+) -> None:
+    """Both read the figures, then one makes the revision and the other, having waited for
+    it, finds the same content and confirms it. The interleaving is forced: a connection of
+    the test holds the revisions table against inserts until both wait in the database."""
+    older = None
+    if correction:
+        older = (await client.post(URL, headers=ADMIN)).json()
+        station = await db.fetchval(
+            "SELECT id FROM stations.station WHERE code = $1", place.bare_point
+        )
+        await insert_report(db, station, LAST, upward_orders=10)
+    await db.execute("DELETE FROM gateway.pgqueuer")
+    async with db.acquire() as blocker, blocker.transaction():
+        await blocker.execute("LOCK TABLE gateway.report_revision IN SHARE ROW EXCLUSIVE MODE")
+        both = [asyncio.ensure_future(client.post(URL, headers=ADMIN)) for _ in range(2)]
+        await _gateway_waiting(db, 2)  # one at its insert, the other behind its lock
+        assert not any(t.done() for t in both)
+    answers = await asyncio.gather(*both)
+    assert sorted(r.status_code for r in answers) == [200, 201], [r.text for r in answers]
+    made, confirmed = sorted((r.json() for r in answers), key=lambda a: not a["created"])
+    assert (made["created"], confirmed["created"]) == (True, False)
+    assert confirmed["id"] == made["id"]
+    assert made["revision"] == confirmed["revision"] == (2 if correction else 1)
+    assert confirmed["supersedes"] == made["supersedes"]
+    if older is not None:
+        assert made["supersedes"]["content_hash"] == older["content_hash"]
+    assert confirmed["content_hash"] == made["content_hash"]
+    assert confirmed["content"] == made["content"]
+    assert await db.fetchval("SELECT count(*) FROM gateway.report_revision") == (
+        2 if correction else 1
+    )
+    # Each generation, made or confirmed, hands the revision to delivery (ADR 0082).
+    announced = await db.fetch(
+        "SELECT convert_from(payload, 'UTF8') AS p FROM gateway.pgqueuer"
+        " WHERE entrypoint = 'reports.revision_ready'"
+    )
+    assert [p["p"] for p in announced] == [f'{{"revision_id":{made["id"]}}}'] * 2
 
 
 async def test_roll_ups_are_built_from_the_same_queries(
