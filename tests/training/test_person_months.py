@@ -5,6 +5,7 @@ a person's attendance — before, inside and after it, inside a gap, across a mo
 per level and category, after a late earlier day, a correction and an erasure; and a
 rebuild gives the same month tallies."""
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from common.settings import async_database_url
 from services.training.indicators import repository
 from services.training.tallies import repository as tallies
+from tests.jobs.support import eventually
 from tests.training.helpers import (
     OTHER_VILLAGE,
     TODAY,
@@ -31,7 +33,7 @@ from tests.training.helpers import (
 )
 
 PREFIXES = ["", "14", "141124", "34"]
-_PICK = re.compile(r"pick AS MATERIALIZED \(.*?\),\noutside", re.S)
+_PICK = re.compile(r"pick AS MATERIALIZED \(.*?\),\noutside AS", re.S)
 
 
 @pytest.fixture
@@ -88,7 +90,7 @@ async def _assert_agree(
             assert await repository.from_tallies(session, prefix, first, last) == counted
             for subtract in (True, False):
                 forced = _PICK.sub(
-                    f"pick AS MATERIALIZED (SELECT {subtract} AS subtract),\noutside", statement
+                    f"pick AS MATERIALIZED (SELECT {subtract} AS subtract),\noutside AS", statement
                 )
                 assert forced != statement
                 monkeypatch.setattr(repository, "FROM_TALLIES", forced)
@@ -116,6 +118,8 @@ MONTH_TALLIES = """
 SELECT 'village' AS t, to_jsonb(x) AS k FROM training.village_month_tally x WHERE persons <> 0
 UNION ALL
 SELECT 'county', to_jsonb(x) FROM training.county_month_tally x WHERE persons <> 0
+UNION ALL
+SELECT 'gap', to_jsonb(x) FROM training.trainee_gap x
 ORDER BY 1, 2
 """
 
@@ -200,3 +204,57 @@ async def test_the_month_tallies_count_any_period_as_attendance_does(
     async with db.acquire() as conn:
         await tallies.rebuild(conn)
     assert [tuple(r) for r in await db.fetch(MONTH_TALLIES)] == kept
+
+
+async def test_two_writers_of_one_trainee_in_two_months_count_each_month_once(
+    training: httpx.AsyncClient,
+    db: asyncpg.Pool,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Writer A signs a trainee in for a day this month and holds its transaction open; writer
+    B, a sign-in through the API for a day two months earlier (the later month's last day
+    before it changes), waits on the trainee's row, then reads A's days: the month parts
+    and gaps are those of both days."""
+    late = TODAY - timedelta(days=1)
+    early = _month_start(TODAY, 2) + timedelta(days=9)
+    first = await make_session(training, starts_on=late.isoformat(), ends_on=late.isoformat())
+    second = await make_session(
+        training, level="advanced", starts_on=early.isoformat(), ends_on=early.isoformat()
+    )
+    who = person(resident_id(seq="701"), name="辰", categories=["veteran"])
+    r = await training.post("/v1/trainees", json=who, headers=admin())
+    assert r.status_code == 201, r.text
+    trainee = int(r.json()["id"])
+    async with db.acquire() as conn:
+        writer = conn.transaction()
+        await writer.start()
+        await tallies.lock_sessions(conn, [first["id"]])
+        await conn.execute(
+            "INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)"
+            " VALUES ($1, $2, $3, 'day', 'test')",
+            first["id"],
+            trainee,
+            late,
+        )
+        await tallies.record_one(conn, first["id"], trainee, late, "day")
+        other = asyncio.create_task(_sign(training, second, early, who))
+        await eventually(
+            lambda: db.fetchval(
+                "SELECT count(*) > 0 FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ),
+            within=30,
+        )
+        assert not other.done()
+        await writer.commit()
+    await other
+    assert await db.fetchval("SELECT count(*) FROM training.trainee_gap") == 1
+    months = await db.fetch(
+        "SELECT month, prev_day FROM training.village_month_tally WHERE persons <> 0 ORDER BY 1"
+    )
+    assert [(m["month"], m["prev_day"]) for m in months] == [
+        (_month_start(early), date.min),  # '-infinity': no day before
+        (_month_start(late), early),
+    ]
+    await _assert_agree(session, [early, late], monkeypatch)

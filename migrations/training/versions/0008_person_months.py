@@ -1,8 +1,8 @@
 """training: the persons of each month — per village, and per county and kind (in all, per
 level) with their categories — keyed by the days attended that month and the last day
-attended before it, so the distinct persons of any period are a sum; and an index on each
-trainee's longest run of days without attendance (ADR 0097); built here from the activity
-already held
+attended before it, so the distinct persons of any period are a sum; and each trainee's gaps
+between days attended, so those with a gap holding a period are found by an index (ADR
+0097); built here from the activity already held
 
 Revision ID: training_0008
 Revises: training_0007
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "training_0008"
 down_revision: str | Sequence[str] | None = "training_0007"
@@ -49,14 +50,6 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     ) x
 $$
 """
-# The most days between two attended days with none attended (0 for a single run).
-WIDEST_GAP = """
-CREATE FUNCTION training.widest_gap(days datemultirange) RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce(max(lower(r) - before), 0)
-    FROM (SELECT r, lag(upper(r)) OVER (ORDER BY r) AS before FROM unnest(days) AS r) x
-$$
-"""
 
 
 def _count(name: str) -> sa.Column:
@@ -73,7 +66,6 @@ def _keys() -> list[sa.Column]:
 
 def upgrade() -> None:
     op.execute(MONTH_PARTS)
-    op.execute(WIDEST_GAP)
     op.create_table(
         "village_month_tally",
         sa.Column("village", sa.String(length=12, collation="C"), nullable=False),
@@ -90,6 +82,7 @@ def upgrade() -> None:
         ["month", "village"],
         unique=False,
         schema="training",
+        postgresql_include=["prev_day", "mask", "persons"],
     )
     op.create_table(
         "county_month_tally",
@@ -103,11 +96,15 @@ def upgrade() -> None:
         ),
         schema="training",
     )
-    op.create_index(
-        "ix_trainee_activity_widest_gap",
-        "trainee_activity",
-        [sa.text("training.widest_gap(attended)")],
-        unique=False,
+    op.create_table(
+        "trainee_gap",
+        sa.Column("trainee_id", sa.BigInteger(), nullable=False),
+        sa.Column("gap", postgresql.DATERANGE(), nullable=False),
+        sa.Column("residence_code", sa.String(length=12, collation="C"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["trainee_id"], ["training.trainee.id"], name=op.f("fk_trainee_gap_trainee_id_trainee")
+        ),
+        sa.PrimaryKeyConstraint("trainee_id", "gap", name=op.f("pk_trainee_gap")),
         schema="training",
     )
     # What is already held, counted as the writers count it from now on.
@@ -138,13 +135,27 @@ def upgrade() -> None:
         FROM months_held GROUP BY 1, 2, 3, 4, 5
         """
     )
+    op.execute(
+        """
+        INSERT INTO training.trainee_gap (trainee_id, residence_code, gap)
+        SELECT trainee_id, residence_code,
+               unnest(datemultirange(range_merge(attended)) - attended)
+        FROM training.trainee_activity
+        """
+    )
+    op.create_index(
+        "ix_trainee_gap_gap",
+        "trainee_gap",
+        ["gap"],
+        unique=False,
+        schema="training",
+        postgresql_using="spgist",
+        postgresql_include=["residence_code"],
+    )
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_trainee_activity_widest_gap", table_name="trainee_activity", schema="training"
-    )
+    op.drop_table("trainee_gap", schema="training")
     op.drop_table("county_month_tally", schema="training")
     op.drop_table("village_month_tally", schema="training")
-    op.execute("DROP FUNCTION training.widest_gap(datemultirange)")
     op.execute("DROP FUNCTION training.month_parts(datemultirange)")

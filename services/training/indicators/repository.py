@@ -150,9 +150,10 @@ _PERSON_COUNTS = ", ".join(
 )
 # A village's persons either way, whichever reads fewer rows (``pick``): the month parts of the
 # period (a row per person and month), or its residents ever trained less those with no day in
-# it (ADR 0092) — all before it, all after it, or a gap in their days that holds it, found by
-# the indexes on the first day, the last day and the widest gap. The branch not taken is
-# never run (a one-time filter on ``pick``).
+# it (ADR 0092) — all before it, all after it (the indexes on the first and the last day), or
+# with a gap between two days that holds it (the gaps' index): exactly one row each, so the
+# persons the county tally leaves out are the rows read. The branch not taken is never run (a
+# one-time filter on ``pick``).
 # Subsidies due: each held session's tally at its rate, less what its ineligible trainees (too
 # young under its policy) would have earned — counted for the few sessions that have any,
 # which the planner finds by the array's statistics (``<> '{}'``: almost every one is empty)
@@ -176,12 +177,13 @@ pick AS MATERIALIZED (
            - coalesce((SELECT persons FROM months WHERE kind = 'all'), 0)
            < coalesce((SELECT parts FROM months WHERE kind = 'all'), 0) AS subtract
 ),
-outside AS MATERIALIZED (
+outside AS (
     SELECT residence_code FROM training.trainee_activity
     WHERE (SELECT subtract FROM pick) AND residence_code LIKE :prefix
-      AND (upper(attended) <= {_FIRST} OR lower(attended) > {_LAST}
-           OR training.widest_gap(attended) >= {_LAST} - {_FIRST} + 1)
-      AND NOT attended && {_PERIOD}
+      AND (upper(attended) <= {_FIRST} OR lower(attended) > {_LAST})
+    UNION ALL
+    SELECT residence_code FROM training.trainee_gap
+    WHERE (SELECT subtract FROM pick) AND residence_code LIKE :prefix AND gap @> {_PERIOD}
 ),
 villages AS (
     SELECT v.village, v.persons - coalesce(l.persons, 0) AS persons

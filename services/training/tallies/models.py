@@ -16,7 +16,10 @@ indicators of a county, a province or the nation read thousands of rows, not mil
   village, and per county and kind (``all`` or a level) with their categories — keyed by the
   days attended that month (``mask``, bit d-1 for day d) and the last day attended before it
   (``prev_day``): a person counts in a period on the first month with a day in it, the one
-  whose ``prev_day`` is before the period, so the persons of any period are a sum.
+  whose ``prev_day`` is before the period, so the persons of any period are a sum;
+- ``TraineeGap``: each run of days between two days a trainee attended, with a copy of the
+  residence (ADR 0097): those with no day in a period but days before and after it are those
+  with a gap holding it, found by the index on the gaps.
 """
 
 from datetime import date
@@ -32,7 +35,7 @@ from sqlalchemy import (
     String,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE
+from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE, DATERANGE
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.training.base import CODE, Base
@@ -80,8 +83,6 @@ class TraineeActivity(Base):
         # Those with days before or after a period (ADR 0092).
         Index("ix_trainee_activity_first_day", text("lower(attended)")),
         Index("ix_trainee_activity_last_day", text("upper(attended)")),
-        # Those with a gap in their days as long as a period (ADR 0097).
-        Index("ix_trainee_activity_widest_gap", text("training.widest_gap(attended)")),
     )
 
     trainee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("trainee.id"), primary_key=True)
@@ -136,7 +137,15 @@ class CountyPersonTally(Base):
 
 class VillageMonthTally(Base):
     __tablename__ = "village_month_tally"
-    __table_args__ = (Index("ix_village_month_tally_month", "month", "village"),)
+    # Read by month without the table (an index-only scan).
+    __table_args__ = (
+        Index(
+            "ix_village_month_tally_month",
+            "month",
+            "village",
+            postgresql_include=["prev_day", "mask", "persons"],
+        ),
+    )
 
     village: Mapped[str] = mapped_column(CODE, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -164,3 +173,19 @@ class CountyMonthTally(Base):
     persons_station_operator: Mapped[int] = _count()
     persons_online_shop_owner: Mapped[int] = _count()
     persons_other: Mapped[int] = _count()
+
+
+class TraineeGap(Base):
+    __tablename__ = "trainee_gap"
+    __table_args__ = (
+        Index(
+            "ix_trainee_gap_gap",
+            "gap",
+            postgresql_using="spgist",
+            postgresql_include=["residence_code"],
+        ),
+    )
+
+    trainee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("trainee.id"), primary_key=True)
+    gap: Mapped[object] = mapped_column(DATERANGE, primary_key=True)
+    residence_code: Mapped[str] = mapped_column(CODE, nullable=False)

@@ -150,6 +150,11 @@ _SESSIONS = """
     SET pairs = t.pairs + excluded.pairs, person_days = t.person_days + excluded.person_days
 """
 
+# A trainee's gaps: the runs of days between two days attended, none attended (ADR 0097).
+_GAPS = """
+    SELECT trainee_id, unnest(datemultirange(range_merge({days})) - {days}) AS gap FROM {source}
+"""
+
 # What the rows of ``added`` (just inserted) add. ``earlier``: each touched participation's
 # first day before them (read under the session's lock): its rows less the added ones, as a
 # set difference (hashed or sorted: a sheet's 100,000 rows are never compared pairwise).
@@ -198,7 +203,7 @@ added_days AS (
     GROUP BY a.trainee_id
 ),
 grown AS (
-    SELECT p.residence_code, p.categories,
+    SELECT d.trainee_id, p.residence_code, p.categories,
         coalesce(b.was_attended, '{{}}') + d.attended AS now_attended,
         {", ".join(f"coalesce(b.was_{lv}, '{{}}') + d.{lv} AS now_{lv}" for lv in LEVELS)}
     FROM added_days d
@@ -222,6 +227,19 @@ opened AS (
 villages AS ({_ever("opened", "1")[0]}),
 persons AS ({_ever("opened", "1")[1]}),
 village_months AS ({_months("month_change")[0]}),
+gaps_now AS ({_GAPS.format(source="grown", days="now_attended")}),
+gaps_was AS ({_GAPS.format(source="before", days="was_attended")}),
+gaps_closed AS (
+    DELETE FROM training.trainee_gap t
+    USING (SELECT trainee_id, gap FROM gaps_was EXCEPT SELECT trainee_id, gap FROM gaps_now) x
+    WHERE t.trainee_id = x.trainee_id AND t.gap = x.gap
+),
+gaps_opened AS (
+    INSERT INTO training.trainee_gap (trainee_id, gap, residence_code)
+    SELECT trainee_id, gap, residence_code FROM (
+        SELECT trainee_id, gap FROM gaps_now EXCEPT SELECT trainee_id, gap FROM gaps_was
+    ) x JOIN touched_trainee p ON p.id = x.trainee_id
+),
 county_months AS ({_months("month_change")[1]}),
 county AS ({_COUNTY}),
 sessions AS ({_SESSIONS})
@@ -284,6 +302,10 @@ village_months AS ({_VILLAGE_MONTHS}), county_months AS ({_COUNTY_MONTHS})
 {_COUNTY_EVER}"""
 _EVER_OF = _EVER.replace("{trainees}", "trainee_id = ANY($1::bigint[])")
 _ACTIVITY_COPY = """
+WITH gaps AS (
+    UPDATE training.trainee_gap g SET residence_code = p.residence_code
+    FROM training.trainee p WHERE p.id = g.trainee_id AND p.id = ANY($1::bigint[])
+)
 UPDATE training.trainee_activity a SET residence_code = p.residence_code, categories = p.categories
 FROM training.trainee p WHERE p.id = a.trainee_id AND p.id = ANY($1::bigint[])
 """
@@ -348,7 +370,7 @@ async def deposit(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
 REBUILD = [
     "TRUNCATE training.county_day_tally, training.trainee_activity, training.session_tally,"
     " training.village_tally, training.county_person_tally, training.village_month_tally,"
-    " training.county_month_tally",
+    " training.county_month_tally, training.trainee_gap",
     _CONTRIBUTION.replace("{trainees}", "true").replace("$2::int", "1"),
     _on_tables(_ACTIVITY).replace("FROM added a", "FROM training.attendance a"),
     f"""
@@ -357,6 +379,9 @@ REBUILD = [
     FROM training.attendance a GROUP BY session_id
     """,
     _EVER.replace("{trainees}", "true").replace("$2::int", "1"),
+    "INSERT INTO training.trainee_gap (trainee_id, gap, residence_code)"
+    f" SELECT g.trainee_id, g.gap, a.residence_code FROM ({_GAPS.format(source='training.trainee_activity', days='attended')}) g"
+    " JOIN training.trainee_activity a USING (trainee_id)",
 ]
 
 
