@@ -46,6 +46,17 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+@pytest.fixture
+async def reader(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A read session as the app's: autocommit (the statement runs on the driver)."""
+    engine = create_async_engine(async_database_url(database_url), isolation_level="AUTOCOMMIT")
+    try:
+        async with async_sessionmaker(engine)() as s:
+            yield s
+    finally:
+        await engine.dispose()
+
+
 def _month_start(day: date, back: int = 0) -> date:
     year, month = divmod(day.year * 12 + day.month - 1 - back, 12)
     return date(year, month + 1, 1)
@@ -78,16 +89,20 @@ def _periods(days: list[date]) -> Iterator[tuple[date, date]]:
 
 
 async def _assert_agree(
-    session: AsyncSession, days: list[date], monkeypatch: pytest.MonkeyPatch
+    session: AsyncSession,
+    reader: AsyncSession,
+    days: list[date],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> set[bool]:
-    """Each period's figures, counted each way, equal the direct count; which way ``pick``
-    took for them is returned."""
+    """Each period's figures, counted each way, and as a read session counts them, equal the
+    direct count; which way ``pick`` took for them is returned."""
     statement = repository.FROM_TALLIES
     picked: set[bool] = set()
     for prefix in PREFIXES:
         for first, last in _periods(days):
             counted = await repository.direct(session, prefix, first, last)
             assert await repository.from_tallies(session, prefix, first, last) == counted
+            assert await repository.from_tallies(reader, prefix, first, last) == counted
             for subtract in (True, False):
                 forced = _PICK.sub(
                     f"pick AS MATERIALIZED (SELECT {subtract} AS subtract),\noutside AS", statement
@@ -128,6 +143,7 @@ async def test_the_month_tallies_count_any_period_as_attendance_does(
     training: httpx.AsyncClient,
     db: asyncpg.Pool,
     session: AsyncSession,
+    reader: AsyncSession,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Days over more than a year; a three-day session across a month's end.
@@ -177,7 +193,7 @@ async def test_the_month_tallies_count_any_period_as_attendance_does(
     for name, day, who in signs:
         await _sign(training, held[name], day, who)
         days.append(day)
-    picked |= await _assert_agree(session, days, monkeypatch)
+    picked |= await _assert_agree(session, reader, days, monkeypatch)
     # Both ways were taken for some period (the check is not of one branch only).
     assert picked == {True, False}
 
@@ -190,13 +206,13 @@ async def test_the_month_tallies_count_any_period_as_attendance_does(
         headers=admin() | {"If-Match": got.headers["etag"]},
     )
     assert r.status_code == 200, r.text
-    await _assert_agree(session, days, monkeypatch)
+    await _assert_agree(session, reader, days, monkeypatch)
     # An erasure changes no figure.
     erased = await db.fetchval("SELECT id FROM training.trainee WHERE name = '子'")
     before = await repository.from_tallies(session, "", min(days), TODAY)
     r = await training.post(f"/v1/trainees/{erased}/erasure", headers=admin())
     assert r.status_code == 200, r.text
-    await _assert_agree(session, days, monkeypatch)
+    await _assert_agree(session, reader, days, monkeypatch)
     assert await repository.from_tallies(session, "", min(days), TODAY) == before
 
     await session.rollback()
@@ -210,6 +226,7 @@ async def test_two_writers_of_one_trainee_in_two_months_count_each_month_once(
     training: httpx.AsyncClient,
     db: asyncpg.Pool,
     session: AsyncSession,
+    reader: AsyncSession,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Writer A signs a trainee in for a day this month and holds its transaction open; writer
@@ -257,4 +274,4 @@ async def test_two_writers_of_one_trainee_in_two_months_count_each_month_once(
         (_month_start(early), date.min),  # '-infinity': no day before
         (_month_start(late), early),
     ]
-    await _assert_agree(session, [early, late], monkeypatch)
+    await _assert_agree(session, reader, [early, late], monkeypatch)

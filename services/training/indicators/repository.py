@@ -292,11 +292,6 @@ class Figures:
     subsidies_due: Decimal
 
 
-async def _as_planned(session: AsyncSession, prefix: str, first: date, last: date) -> Any:
-    await session.execute(text(PLAN_SETTINGS))
-    return (await session.execute(text(FROM_TALLIES), params(prefix, first, last))).one()
-
-
 def _pairs_and_persons(pairs: dict[str, int], persons: dict[str, int]) -> dict[str, list[int]]:
     """As the direct statement names them: those with a participation in the period."""
     return {k: [int(n), persons[k]] for k, n in pairs.items() if n > 0}
@@ -314,33 +309,48 @@ PLAN_SETTINGS = (
 )
 
 
+_FROM_TALLIES = RawStatement(text(FROM_TALLIES))
+
+
+async def _from_driver(driver: asyncpg.Connection, prefix: str, first: date, last: date) -> Any:
+    async with driver.transaction():
+        await driver.execute(PLAN_SETTINGS)
+        return await _FROM_TALLIES.fetchrow(driver, **params(prefix, first, last))
+
+
+async def _in_transaction(session: AsyncSession, prefix: str, first: date, last: date) -> Any:
+    await session.execute(text(PLAN_SETTINGS))
+    row = (await session.execute(text(FROM_TALLIES), params(prefix, first, last))).one()
+    return row._mapping
+
+
 async def from_tallies(session: AsyncSession, prefix: str, first: date, last: date) -> Figures:
     conn = await session.connection()
     if conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        # A read session: ``SET LOCAL`` would end with its own statement, so the two get a
-        # transaction of their own on the driver (SQLAlchemy opens none in autocommit).
+        # A read session: the settings need a transaction of their own (SQLAlchemy opens
+        # none in autocommit), opened on the driver, and the statement runs there too, with
+        # neither SQLAlchemy's execution nor its result objects (``common.db.RawStatement``).
         pooled = await conn.get_raw_connection()
         driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
-        async with driver.transaction():
-            row = await _as_planned(session, prefix, first, last)
-    else:  # a write's or a test's transaction: the setting lasts to its end
-        row = await _as_planned(session, prefix, first, last)
-    counts = row.person_counts
+        row = await _from_driver(driver, prefix, first, last)
+    else:  # a write's or a test's transaction: the settings last to its end
+        row = await _in_transaction(session, prefix, first, last)
+    counts = row["person_counts"]
     return Figures(
-        people_times=int(row.people_times),
-        person_days=row.person_days,
+        people_times=int(row["people_times"]),
+        person_days=row["person_days"],
         persons=counts["persons"],
-        poor_people_times=int(row.poor_people_times),
+        poor_people_times=int(row["poor_people_times"]),
         poor_persons=counts["poor_household"],
-        by_level=_pairs_and_persons(row.level_pairs, counts),
-        by_category=_pairs_and_persons(row.category_pairs, counts),
-        villages_any=row.villages_any,
-        committees=row.committees,
-        committees_trained=row.committees_trained,
-        committees_three=row.committees_three,
-        committee_persons=int(row.committee_persons),
-        outcomes=row.outcomes,
-        subsidies_due=row.subsidies_due,
+        by_level=_pairs_and_persons(row["level_pairs"], counts),
+        by_category=_pairs_and_persons(row["category_pairs"], counts),
+        villages_any=row["villages_any"],
+        committees=row["committees"],
+        committees_trained=row["committees_trained"],
+        committees_three=row["committees_three"],
+        committee_persons=int(row["committee_persons"]),
+        outcomes=row["outcomes"],
+        subsidies_due=row["subsidies_due"],
     )
 
 
