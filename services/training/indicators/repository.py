@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import RawStatement
-from services.training.tallies.models import CATEGORIES, LEVELS
-from services.training.tallies.repository import CATEGORY_COLUMNS, PERSON_COLUMNS
+from services.training.tallies.models import CATEGORIES
+from services.training.tallies.repository import CATEGORY_COLUMNS, KINDS, MONTH_PERSONS
 
 # Attendance of the residents in ``residents`` in the period, each row once.
 ATTENDED = """
@@ -126,31 +126,34 @@ _STRADDLING_PAIRS = ", ".join(
 )
 _CATEGORY_TOTALS = ", ".join(f"'{c}', coalesce(sum(pairs_{c}), 0)" for c in CATEGORIES)
 
-# Distinct persons (ADR 0092): the residents ever trained (kept per village and per county)
-# less those who attended only outside the period. Only residents with a day before or after
-# it can be such (``outside``, found by the indexes on the first and the last day attended):
-# none for a period that covers the region's attendance, a few for a recent one.
-_OUTSIDE_TESTS = ", ".join(
-    [
-        f"count(*) FILTER (WHERE NOT (attended && {_PERIOD})) AS persons",
-        *(
-            f"count(*) FILTER (WHERE NOT isempty({lv}) AND NOT ({lv} && {_PERIOD})) AS {lv}"
-            for lv in LEVELS
-        ),
-        *(
-            f"count(*) FILTER (WHERE '{c}' = ANY(categories) AND NOT (attended && {_PERIOD}))"
-            f" AS {c}"
-            for c in CATEGORIES
-        ),
-    ]
-)
-_EVER = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in PERSON_COLUMNS)
+# Distinct persons (ADR 0097): a person counts in a period on the first month with a day in
+# it — the month part whose days meet the period and whose last day before it (``prev_day``)
+# is before the period's first day: exactly one part per person, so the month tallies add up.
+# ``_BITS`` is the period's days within the part's month, as its mask has them (bit d-1).
+_FIRST = "CAST(:first AS date)"
+_LAST = "CAST(:last AS date)"
+_MONTH_END = "(month + interval '1 month')::date - 1"
+_BITS = f"""CASE WHEN greatest({_FIRST}, month) > least({_LAST}, {_MONTH_END}) THEN 0
+    ELSE ((1::bigint << (least({_LAST}, {_MONTH_END}) - month + 1))
+          - (1::bigint << (greatest({_FIRST}, month) - month)))::int END"""
+_MONTHS = f"month >= date_trunc('month', {_FIRST})::date AND month <= {_LAST}"
+_COUNTS = f"mask & {_BITS} <> 0 AND prev_day < {_FIRST}"
+_MONTH_SUMS = ", ".join(f"sum({c}) FILTER (WHERE counts) AS {c}" for c in MONTH_PERSONS)
 _PERSON_COUNTS = ", ".join(
     [
-        "'persons', e.persons - o.persons",
-        *(f"'{k}', e.persons_{k} - o.{k}" for k in (*LEVELS, *CATEGORIES)),
+        *(
+            f"'{k if k != 'all' else 'persons'}', coalesce(max(persons) FILTER (WHERE kind = '{k}'), 0)"
+            for k in KINDS
+        ),
+        *(f"'{c}', coalesce(max(persons_{c}) FILTER (WHERE kind = 'all'), 0)" for c in CATEGORIES),
     ]
 )
+# A village's persons either way, whichever reads fewer rows (``pick``): the month parts of the
+# period (a row per person and month), or its residents ever trained less those with no day in
+# it (ADR 0092) — all before it, all after it (the indexes on the first and the last day), or
+# with a gap between two days that holds it (the gaps' index): exactly one row each, so the
+# persons the county tally leaves out are the rows read. The branch not taken is never run (a
+# one-time filter on ``pick``).
 # Subsidies due: each held session's tally at its rate, less what its ineligible trainees (too
 # young under its policy) would have earned — counted for the few sessions that have any,
 # which the planner finds by the array's statistics (``<> '{}'``: almost every one is empty)
@@ -158,26 +161,42 @@ _PERSON_COUNTS = ", ".join(
 _HELD = """s.status = 'held' AND s.starts_on BETWEEN :first AND :last
       AND s.division_code LIKE :prefix"""
 FROM_TALLIES = f"""
-WITH outside AS MATERIALIZED (
-    SELECT residence_code, categories, attended, {", ".join(LEVELS)}
-    FROM training.trainee_activity
-    WHERE residence_code LIKE :prefix
-      AND (lower(attended) < :first OR upper(attended) > CAST(:last AS date) + 1)
+WITH months AS MATERIALIZED (
+    SELECT kind, {_MONTH_SUMS}, sum(persons) AS parts
+    FROM (  -- the test once a row (OFFSET 0: not copied into every sum's filter)
+        SELECT kind, {", ".join(MONTH_PERSONS)}, {_COUNTS} AS counts
+        FROM training.county_month_tally
+        WHERE county LIKE :prefix AND {_MONTHS}
+        OFFSET 0
+    ) x
+    GROUP BY kind
 ),
-lost AS (
-    SELECT {_OUTSIDE_TESTS} FROM outside
+pick AS MATERIALIZED (
+    SELECT (SELECT coalesce(sum(persons), 0) FROM training.county_person_tally
+            WHERE county LIKE :prefix)
+           - coalesce((SELECT persons FROM months WHERE kind = 'all'), 0)
+           < coalesce((SELECT parts FROM months WHERE kind = 'all'), 0) AS subtract
 ),
-ever AS (
-    SELECT {_EVER} FROM training.county_person_tally WHERE county LIKE :prefix
+outside AS (
+    SELECT residence_code FROM training.trainee_activity
+    WHERE (SELECT subtract FROM pick) AND residence_code LIKE :prefix
+      AND (upper(attended) <= {_FIRST} OR lower(attended) > {_LAST})
+    UNION ALL
+    SELECT residence_code FROM training.trainee_gap
+    WHERE (SELECT subtract FROM pick) AND residence_code LIKE :prefix AND gap @> {_PERIOD}
 ),
 villages AS (
     SELECT v.village, v.persons - coalesce(l.persons, 0) AS persons
     FROM training.village_tally v
     LEFT JOIN (
-        SELECT residence_code AS village, count(*) AS persons FROM outside
-        WHERE NOT (attended && {_PERIOD}) GROUP BY residence_code
+        SELECT residence_code AS village, count(*) AS persons FROM outside GROUP BY 1
     ) l USING (village)
-    WHERE v.village LIKE :prefix AND v.persons > coalesce(l.persons, 0)
+    WHERE (SELECT subtract FROM pick) AND v.village LIKE :prefix
+      AND v.persons > coalesce(l.persons, 0)
+    UNION ALL
+    SELECT village, sum(persons) FROM training.village_month_tally
+    WHERE NOT (SELECT subtract FROM pick) AND village LIKE :prefix AND {_MONTHS} AND {_COUNTS}
+    GROUP BY village HAVING sum(persons) > 0
 ),
 places AS MATERIALIZED (
     SELECT count(d.code) AS committees, count(v.village) AS villages_any,
@@ -234,7 +253,7 @@ SELECT
     (SELECT coalesce(sum(pairs_poor_household), 0) FROM levels) AS poor_people_times,
     (SELECT coalesce(jsonb_object_agg(level, pairs), '{{}}') FROM levels) AS level_pairs,
     (SELECT jsonb_build_object({_CATEGORY_TOTALS}) FROM levels) AS category_pairs,
-    (SELECT jsonb_build_object({_PERSON_COUNTS}) FROM ever e, lost o) AS person_counts,
+    (SELECT jsonb_build_object({_PERSON_COUNTS}) FROM months) AS person_counts,
     (SELECT villages_any FROM places) AS villages_any,
     (SELECT committees FROM places) AS committees,
     (SELECT trained FROM places) AS committees_trained,
@@ -248,7 +267,8 @@ SELECT
         'sales', coalesce(sum(sales_amount) FILTER (WHERE kind = 'online_sales'), 0))
      FROM training.outcome o JOIN training.trainee p ON p.id = o.trainee_id
      WHERE p.residence_code LIKE :prefix AND o.occurred_on BETWEEN :first AND :last) AS outcomes,
-    (SELECT coalesce(sum(amount), 0)::numeric(14, 2) FROM subsidy) AS subsidies_due
+    (SELECT coalesce(sum(amount), 0)::numeric(14, 2) FROM subsidy) AS subsidies_due,
+    (SELECT subtract FROM pick) AS by_subtraction
 """
 
 
@@ -272,11 +292,6 @@ class Figures:
     subsidies_due: Decimal
 
 
-async def _without_jit(session: AsyncSession, prefix: str, first: date, last: date) -> Any:
-    await session.execute(text(NO_JIT))
-    return (await session.execute(text(FROM_TALLIES), params(prefix, first, last))).one()
-
-
 def _pairs_and_persons(pairs: dict[str, int], persons: dict[str, int]) -> dict[str, list[int]]:
     """As the direct statement names them: those with a participation in the period."""
     return {k: [int(n), persons[k]] for k, n in pairs.items() if n > 0}
@@ -284,37 +299,58 @@ def _pairs_and_persons(pairs: dict[str, int], persons: dict[str, int]) -> dict[s
 
 # Without JIT compilation (ADR 0035): above ``jit_above_cost`` a province's statement
 # compiled for longer than it ran (山西: 0.53 s of 0.98 s; 0.24 s without), the nation's gained
-# nothing measurable, and a prefecture or county stays below it anyway.
-NO_JIT = "SET LOCAL jit = off"
+# nothing measurable, and a prefecture or county stays below it anyway. And planned for its
+# parameters every time (ADR 0097): after five runs of a prepared statement PostgreSQL may keep
+# a generic plan, made for an unknown ``LIKE`` and period — on a pooled connection that had
+# served the nation, a county then took 350 ms instead of 11.
+PLAN_SETTINGS = (
+    "SELECT set_config('jit', 'off', true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
+
+_FROM_TALLIES = RawStatement(text(FROM_TALLIES))
+
+
+async def _from_driver(driver: asyncpg.Connection, prefix: str, first: date, last: date) -> Any:
+    async with driver.transaction():
+        await driver.execute(PLAN_SETTINGS)
+        return await _FROM_TALLIES.fetchrow(driver, **params(prefix, first, last))
+
+
+async def _in_transaction(session: AsyncSession, prefix: str, first: date, last: date) -> Any:
+    await session.execute(text(PLAN_SETTINGS))
+    row = (await session.execute(text(FROM_TALLIES), params(prefix, first, last))).one()
+    return row._mapping
 
 
 async def from_tallies(session: AsyncSession, prefix: str, first: date, last: date) -> Figures:
     conn = await session.connection()
     if conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        # A read session: ``SET LOCAL`` would end with its own statement, so the two get a
-        # transaction of their own on the driver (SQLAlchemy opens none in autocommit).
+        # A read session: the settings need a transaction of their own (SQLAlchemy opens
+        # none in autocommit), opened on the driver, and the statement runs there too, with
+        # neither SQLAlchemy's execution nor its result objects (``common.db.RawStatement``).
         pooled = await conn.get_raw_connection()
         driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
-        async with driver.transaction():
-            row = await _without_jit(session, prefix, first, last)
-    else:  # a write's or a test's transaction: the setting lasts to its end
-        row = await _without_jit(session, prefix, first, last)
-    counts = row.person_counts
+        row = await _from_driver(driver, prefix, first, last)
+    else:  # a write's or a test's transaction: the settings last to its end
+        row = await _in_transaction(session, prefix, first, last)
+    counts = row["person_counts"]
     return Figures(
-        people_times=int(row.people_times),
-        person_days=row.person_days,
+        people_times=int(row["people_times"]),
+        person_days=row["person_days"],
         persons=counts["persons"],
-        poor_people_times=int(row.poor_people_times),
+        poor_people_times=int(row["poor_people_times"]),
         poor_persons=counts["poor_household"],
-        by_level=_pairs_and_persons(row.level_pairs, counts),
-        by_category=_pairs_and_persons(row.category_pairs, counts),
-        villages_any=row.villages_any,
-        committees=row.committees,
-        committees_trained=row.committees_trained,
-        committees_three=row.committees_three,
-        committee_persons=int(row.committee_persons),
-        outcomes=row.outcomes,
-        subsidies_due=row.subsidies_due,
+        by_level=_pairs_and_persons(row["level_pairs"], counts),
+        by_category=_pairs_and_persons(row["category_pairs"], counts),
+        villages_any=row["villages_any"],
+        committees=row["committees"],
+        committees_trained=row["committees_trained"],
+        committees_three=row["committees_three"],
+        committee_persons=int(row["committee_persons"]),
+        outcomes=row["outcomes"],
+        subsidies_due=row["subsidies_due"],
     )
 
 

@@ -11,7 +11,15 @@ indicators of a county, a province or the nation read thousands of rows, not mil
 - ``SessionTally``: per session, its participations and person-days (subsidies due);
 - ``VillageTally`` and ``CountyPersonTally``: the residents ever trained, per village, and per
   county in all, per level and per category (ADR 0092): the persons of a period are these
-  less those with days outside it who attended nothing in it, so only those are read.
+  less those with days outside it who attended nothing in it, so only those are read;
+- ``VillageMonthTally`` and ``CountyMonthTally``: the persons of each month (ADR 0097) — per
+  village, and per county and kind (``all`` or a level) with their categories — keyed by the
+  days attended that month (``mask``, bit d-1 for day d) and the last day attended before it
+  (``prev_day``): a person counts in a period on the first month with a day in it, the one
+  whose ``prev_day`` is before the period, so the persons of any period are a sum;
+- ``TraineeGap``: each run of days between two days a trainee attended, with a copy of the
+  residence (ADR 0097): those with no day in a period but days before and after it are those
+  with a gap holding it, found by the index on the gaps.
 """
 
 from datetime import date
@@ -27,7 +35,7 @@ from sqlalchemy import (
     String,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE
+from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE, DATERANGE
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.training.base import CODE, Base
@@ -125,3 +133,59 @@ class CountyPersonTally(Base):
     persons_station_operator: Mapped[int] = _count()
     persons_online_shop_owner: Mapped[int] = _count()
     persons_other: Mapped[int] = _count()
+
+
+class VillageMonthTally(Base):
+    __tablename__ = "village_month_tally"
+    # Read by month without the table (an index-only scan).
+    __table_args__ = (
+        Index(
+            "ix_village_month_tally_month",
+            "month",
+            "village",
+            postgresql_include=["prev_day", "mask", "persons"],
+        ),
+    )
+
+    village: Mapped[str] = mapped_column(CODE, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    prev_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    mask: Mapped[int] = mapped_column(Integer, primary_key=True)
+    persons: Mapped[int] = _count()
+
+
+class CountyMonthTally(Base):
+    __tablename__ = "county_month_tally"
+
+    county: Mapped[str] = mapped_column(String(6, collation="C"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    prev_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    mask: Mapped[int] = mapped_column(Integer, primary_key=True)
+    persons: Mapped[int] = _count()
+    persons_poor_household: Mapped[int] = _count()
+    persons_rural_youth: Mapped[int] = _count()
+    persons_returning_graduate: Mapped[int] = _count()
+    persons_veteran: Mapped[int] = _count()
+    persons_village_official: Mapped[int] = _count()
+    persons_first_secretary: Mapped[int] = _count()
+    persons_cooperative_member: Mapped[int] = _count()
+    persons_station_operator: Mapped[int] = _count()
+    persons_online_shop_owner: Mapped[int] = _count()
+    persons_other: Mapped[int] = _count()
+
+
+class TraineeGap(Base):
+    __tablename__ = "trainee_gap"
+    __table_args__ = (
+        Index(
+            "ix_trainee_gap_gap",
+            "gap",
+            postgresql_using="spgist",
+            postgresql_include=["residence_code"],
+        ),
+    )
+
+    trainee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("trainee.id"), primary_key=True)
+    gap: Mapped[object] = mapped_column(DATERANGE, primary_key=True)
+    residence_code: Mapped[str] = mapped_column(CODE, nullable=False)

@@ -14,6 +14,13 @@ first of a level, is written: the writer takes the trainees' row locks (``lock_t
 after the attendance insert, before the roll-ups' statement) so that statement reads each
 trainee's activity as the last writer left it. A correction moves the trainee's count from
 the old village, county and categories to the new.
+
+The persons of each month (ADR 0097) are a function of a trainee's days
+(``training.month_parts``: per month with days, its days and the last day attended before
+it). A write takes each touched trainee's parts out under the days before it and puts them
+back under the days after it (most cancel: only the months from the earliest day written
+change), in the same statement and under the same trainee locks; a correction does so
+around the change of residence or categories.
 """
 
 from collections.abc import Sequence
@@ -47,6 +54,53 @@ def _ever(source: str, sign: str) -> tuple[str, str]:
     FROM {source} WHERE new OR {" OR ".join(LEVELS)} GROUP BY 1
     ON CONFLICT (county) DO UPDATE
     SET {", ".join(f"{c} = t.{c} + excluded.{c}" for c in PERSON_COLUMNS)}
+    """
+    return village, county
+
+
+KINDS = ("all", *LEVELS)
+MONTH_PERSONS = ["persons", *(f"persons_{c}" for c in CATEGORIES)]
+
+
+def _parts(source: str, sign: str, *, prefix: str = "", alias: str = "a") -> str:
+    """The month parts of every kind of the rows of ``source`` (residence_code, categories,
+    the multiranges ``{prefix}attended`` and ``{prefix}<level>``) times ``sign``."""
+    columns = [f"{prefix}attended", *(f"{prefix}{lv}" for lv in LEVELS)]
+    kinds = ", ".join(f"('{k}', {alias}.{c})" for k, c in zip(KINDS, columns, strict=True))
+    return f"""
+    SELECT {alias}.residence_code, {alias}.categories, k.kind, m.month, m.prev_day, m.mask,
+        {sign} AS n
+    FROM {source} {alias}
+    CROSS JOIN LATERAL (VALUES {kinds}) AS k (kind, days)
+    CROSS JOIN LATERAL training.month_parts(k.days) AS m
+    """
+
+
+def _months(source: str) -> tuple[str, str]:
+    """Adds the month parts in ``source`` (residence_code, categories, kind, month, prev_day,
+    mask, ``n``: +1 or -1) to the village and the county month tallies (two CTE bodies);
+    parts that cancel are not written, the rest in key order."""
+    village = f"""
+    INSERT INTO training.village_month_tally AS t (village, month, prev_day, mask, persons)
+    SELECT residence_code, month, prev_day, mask, sum(n) FROM {source} WHERE kind = 'all'
+    GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (village, month, prev_day, mask) DO UPDATE SET persons = t.persons + excluded.persons
+    """
+    sums = [
+        "sum(n)",
+        *(f"coalesce(sum(n) FILTER (WHERE '{c}' = ANY(categories)), 0)" for c in CATEGORIES),
+    ]
+    county = f"""
+    INSERT INTO training.county_month_tally AS t
+        (county, kind, month, prev_day, mask, {", ".join(MONTH_PERSONS)})
+    SELECT * FROM (
+        SELECT left(residence_code, 6) AS county, kind, month, prev_day, mask,
+            {", ".join(f"{e} AS {c}" for e, c in zip(sums, MONTH_PERSONS, strict=True))}
+        FROM {source} GROUP BY 1, 2, 3, 4, 5
+    ) x WHERE {" OR ".join(f"{c} <> 0" for c in MONTH_PERSONS)}
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (county, kind, month, prev_day, mask) DO UPDATE
+    SET {", ".join(f"{c} = t.{c} + excluded.{c}" for c in MONTH_PERSONS)}
     """
     return village, county
 
@@ -96,6 +150,11 @@ _SESSIONS = """
     SET pairs = t.pairs + excluded.pairs, person_days = t.person_days + excluded.person_days
 """
 
+# A trainee's gaps: the runs of days between two days attended, none attended (ADR 0097).
+_GAPS = """
+    SELECT trainee_id, unnest(datemultirange(range_merge({days})) - {days}) AS gap FROM {source}
+"""
+
 # What the rows of ``added`` (just inserted) add. ``earlier``: each touched participation's
 # first day before them (read under the session's lock): its rows less the added ones, as a
 # set difference (hashed or sorted: a sheet's 100,000 rows are never compared pairwise).
@@ -133,8 +192,28 @@ change AS (
     SELECT trainee_id, session_id, day, 0, {WEIGHT.format(a="added")} FROM added
 ),
 before AS MATERIALIZED (
-    SELECT trainee_id, {", ".join(f"NOT isempty({lv}) AS {lv}" for lv in LEVELS)}
+    SELECT trainee_id, residence_code, categories, attended AS was_attended,
+        {", ".join(f"NOT isempty({lv}) AS {lv}, {lv} AS was_{lv}" for lv in LEVELS)}
     FROM training.trainee_activity WHERE trainee_id IN (SELECT id FROM touched_trainee)
+),
+added_days AS (
+    SELECT a.trainee_id, range_agg({_RANGE.format(a="a")}) AS attended,
+        {", ".join(f"coalesce(range_agg({_RANGE.format(a='a')}) FILTER (WHERE s.level = '{lv}'), '{{}}') AS {lv}" for lv in LEVELS)}
+    FROM added a JOIN touched_session s ON s.id = a.session_id
+    GROUP BY a.trainee_id
+),
+grown AS (
+    SELECT d.trainee_id, p.residence_code, p.categories,
+        coalesce(b.was_attended, '{{}}') + d.attended AS now_attended,
+        {", ".join(f"coalesce(b.was_{lv}, '{{}}') + d.{lv} AS now_{lv}" for lv in LEVELS)}
+    FROM added_days d
+    JOIN touched_trainee p ON p.id = d.trainee_id
+    LEFT JOIN before b ON b.trainee_id = d.trainee_id
+),
+month_change AS (
+    {_parts("grown", "1", prefix="now_", alias="g")}
+    UNION ALL
+    {_parts("before", "-1", prefix="was_", alias="b")}
 ),
 opened AS (
     SELECT p.residence_code, p.categories, b.trainee_id IS NULL AS new,
@@ -147,6 +226,21 @@ opened AS (
 ),
 villages AS ({_ever("opened", "1")[0]}),
 persons AS ({_ever("opened", "1")[1]}),
+village_months AS ({_months("month_change")[0]}),
+gaps_now AS ({_GAPS.format(source="grown", days="now_attended")}),
+gaps_was AS ({_GAPS.format(source="before", days="was_attended")}),
+gaps_closed AS (
+    DELETE FROM training.trainee_gap t
+    USING (SELECT trainee_id, gap FROM gaps_was EXCEPT SELECT trainee_id, gap FROM gaps_now) x
+    WHERE t.trainee_id = x.trainee_id AND t.gap = x.gap
+),
+gaps_opened AS (
+    INSERT INTO training.trainee_gap (trainee_id, gap, residence_code)
+    SELECT trainee_id, gap, residence_code FROM (
+        SELECT trainee_id, gap FROM gaps_now EXCEPT SELECT trainee_id, gap FROM gaps_was
+    ) x JOIN touched_trainee p ON p.id = x.trainee_id
+),
+county_months AS ({_months("month_change")[1]}),
 county AS ({_COUNTY}),
 sessions AS ({_SESSIONS})
 {_ACTIVITY}
@@ -198,9 +292,20 @@ _MINE = f"""mine AS (
     FROM training.trainee_activity WHERE {{trainees}}
 )"""
 _VILLAGE_EVER, _COUNTY_EVER = _ever("mine", "$2::int")
-_EVER = f"WITH {_MINE}, villages AS ({_VILLAGE_EVER}) {_COUNTY_EVER}"
+# Their month parts (ADR 0097), under the same copy.
+_MINE_MONTHS = f"""mine_months AS (
+    {_parts("(SELECT * FROM training.trainee_activity WHERE {trainees})", "$2::int")}
+)"""
+_VILLAGE_MONTHS, _COUNTY_MONTHS = _months("mine_months")
+_EVER = f"""WITH {_MINE}, villages AS ({_VILLAGE_EVER}), {_MINE_MONTHS},
+village_months AS ({_VILLAGE_MONTHS}), county_months AS ({_COUNTY_MONTHS})
+{_COUNTY_EVER}"""
 _EVER_OF = _EVER.replace("{trainees}", "trainee_id = ANY($1::bigint[])")
 _ACTIVITY_COPY = """
+WITH gaps AS (
+    UPDATE training.trainee_gap g SET residence_code = p.residence_code
+    FROM training.trainee p WHERE p.id = g.trainee_id AND p.id = ANY($1::bigint[])
+)
 UPDATE training.trainee_activity a SET residence_code = p.residence_code, categories = p.categories
 FROM training.trainee p WHERE p.id = a.trainee_id AND p.id = ANY($1::bigint[])
 """
@@ -261,7 +366,8 @@ async def deposit(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
 
 REBUILD = [
     "TRUNCATE training.county_day_tally, training.trainee_activity, training.session_tally,"
-    " training.village_tally, training.county_person_tally",
+    " training.village_tally, training.county_person_tally, training.village_month_tally,"
+    " training.county_month_tally, training.trainee_gap",
     _CONTRIBUTION.replace("{trainees}", "true").replace("$2::int", "1"),
     _on_tables(_ACTIVITY).replace("FROM added a", "FROM training.attendance a"),
     f"""
@@ -270,6 +376,9 @@ REBUILD = [
     FROM training.attendance a GROUP BY session_id
     """,
     _EVER.replace("{trainees}", "true").replace("$2::int", "1"),
+    "INSERT INTO training.trainee_gap (trainee_id, gap, residence_code)"
+    f" SELECT g.trainee_id, g.gap, a.residence_code FROM ({_GAPS.format(source='training.trainee_activity', days='attended')}) g"
+    " JOIN training.trainee_activity a USING (trainee_id)",
 ]
 
 
