@@ -107,22 +107,9 @@ class SessionTally(Base):
     )
 
 
-class VillageTally(Base):
-    __tablename__ = "village_tally"
+class _PersonsByCategory:
+    """Distinct persons per trainee category (a person in several counts in each)."""
 
-    village: Mapped[str] = mapped_column(CODE, primary_key=True)
-    persons: Mapped[int] = _count()
-
-
-class CountyPersonTally(Base):
-    __tablename__ = "county_person_tally"
-
-    county: Mapped[str] = mapped_column(String(6, collation="C"), primary_key=True)
-    persons: Mapped[int] = _count()
-    persons_basic: Mapped[int] = _count()
-    persons_advanced: Mapped[int] = _count()
-    persons_senior: Mapped[int] = _count()
-    persons_incubation: Mapped[int] = _count()
     persons_poor_household: Mapped[int] = _count()
     persons_rural_youth: Mapped[int] = _count()
     persons_returning_graduate: Mapped[int] = _count()
@@ -133,6 +120,24 @@ class CountyPersonTally(Base):
     persons_station_operator: Mapped[int] = _count()
     persons_online_shop_owner: Mapped[int] = _count()
     persons_other: Mapped[int] = _count()
+
+
+class VillageTally(Base):
+    __tablename__ = "village_tally"
+
+    village: Mapped[str] = mapped_column(CODE, primary_key=True)
+    persons: Mapped[int] = _count()
+
+
+class CountyPersonTally(_PersonsByCategory, Base):
+    __tablename__ = "county_person_tally"
+
+    county: Mapped[str] = mapped_column(String(6, collation="C"), primary_key=True)
+    persons: Mapped[int] = _count()
+    persons_basic: Mapped[int] = _count()
+    persons_advanced: Mapped[int] = _count()
+    persons_senior: Mapped[int] = _count()
+    persons_incubation: Mapped[int] = _count()
 
 
 class VillageMonthTally(Base):
@@ -154,7 +159,7 @@ class VillageMonthTally(Base):
     persons: Mapped[int] = _count()
 
 
-class CountyMonthTally(Base):
+class CountyMonthTally(_PersonsByCategory, Base):
     __tablename__ = "county_month_tally"
 
     county: Mapped[str] = mapped_column(String(6, collation="C"), primary_key=True)
@@ -163,16 +168,6 @@ class CountyMonthTally(Base):
     prev_day: Mapped[date] = mapped_column(Date, primary_key=True)
     mask: Mapped[int] = mapped_column(Integer, primary_key=True)
     persons: Mapped[int] = _count()
-    persons_poor_household: Mapped[int] = _count()
-    persons_rural_youth: Mapped[int] = _count()
-    persons_returning_graduate: Mapped[int] = _count()
-    persons_veteran: Mapped[int] = _count()
-    persons_village_official: Mapped[int] = _count()
-    persons_first_secretary: Mapped[int] = _count()
-    persons_cooperative_member: Mapped[int] = _count()
-    persons_station_operator: Mapped[int] = _count()
-    persons_online_shop_owner: Mapped[int] = _count()
-    persons_other: Mapped[int] = _count()
 
 
 class TraineeGap(Base):
