@@ -10,6 +10,7 @@ from services.training import keys
 from services.training.attendance.router import router as attendance_router
 from services.training.base import SCHEMA
 from services.training.changes.router import router as changes_router
+from services.training.indicators.router import HOT_ROUTES as INDICATOR_HOT_ROUTES
 from services.training.indicators.router import router as indicators_router
 from services.training.outcomes.router import router as outcomes_router
 from services.training.record.router import HOT_RECORD_PART
@@ -42,7 +43,7 @@ def create(settings: TrainingSettings | None = None) -> FastAPI:
             changes_router,
             record_router,
         ],
-        hot_routes=[HOT_RECORD_PART],
+        hot_routes=[HOT_RECORD_PART, *INDICATOR_HOT_ROUTES],
     )
     app.state.field_cipher = settings.field_cipher()
     app.state.metrics.on_scrape(status_on_scrape(TrainingFeedCursor, SOURCE))

@@ -1,15 +1,22 @@
-"""``/v1/indicators/training`` and the gap list, computed in SQL (ADR 0031)."""
+"""``/v1/indicators/training`` and the gap list, computed in SQL (ADR 0031).
 
+The indicators' plain case is also answered before FastAPI's routing (``HOT_ROUTES``,
+``common.hotpath``, ADR 0052, 0098): the endpoint itself, called with the request's session.
+"""
+
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
 
 from common.auth import Principal, PrincipalDep, Role
 from common.codelists import division_codes
-from common.db import SessionDep
+from common.db import SessionDep, request_session
 from common.errors import BadRequest, Unprocessable, problem_responses
+from common.hotpath import HotRoute, NotHot, Plain, answer, route_query
 from common.identifiers import DivisionLevel
 from common.pagination import Page, cursor_key, next_link
 from services.training.deps import PageDep
@@ -151,3 +158,23 @@ def village_trained(principal: Principal, row: Mapping[str, Any]) -> VillageTrai
         if reads
         else None,
     )
+
+
+async def _hot_training(plain: Plain) -> Response:
+    """The plain case of ``training``, before FastAPI's routing: the endpoint itself on the
+    session ``SessionDep`` would give it (committed before the answer is sent, as there);
+    ``NotHot`` without ``from`` or ``to`` (the route's 422)."""
+    if "from" not in plain.query or "to" not in plain.query:
+        raise NotHot
+    async with request_session(plain.request) as session:
+        return answer(await training(session, **plain.arguments(training)))
+
+
+HOT_ROUTES = (
+    HotRoute(
+        template=f"{router.prefix}/training",
+        path=re.compile(re.escape(router.prefix) + "/training"),
+        handler=_hot_training,
+        query=route_query(training),
+    ),
+)
