@@ -98,3 +98,17 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 60) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"not so within {within} s")
         await asyncio.sleep(0.2)
+
+
+async def waiting_for_lock(db: Any, count: int = 1, *, application: str = "%") -> None:
+    """Until ``count`` backends of this database wait for a lock (of the application whose
+    name matches ``application``, a LIKE pattern)."""
+    await eventually(
+        lambda: db.fetchval(
+            "SELECT count(*) >= $1 FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name LIKE $2 AND wait_event_type = 'Lock'",
+            count,
+            application,
+        ),
+        within=30,
+    )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from common.settings import async_database_url
 from services.training.indicators import repository
 from services.training.tallies import repository as tallies
-from tests.jobs.support import eventually
+from tests.jobs.support import waiting_for_lock
 from tests.training.helpers import (
     OTHER_VILLAGE,
     TODAY,
@@ -269,13 +269,7 @@ async def test_two_writers_of_one_new_trainee_count_the_person_once(
         )
         await tallies.record_one(conn, first["id"], trainee, day, "day")
         other = asyncio.create_task(_sign(training, second["id"], days_ago(2), who))
-        await eventually(
-            lambda: db.fetchval(
-                "SELECT count(*) > 0 FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ),
-            within=30,
-        )
+        await waiting_for_lock(db)
         assert not other.done()
         await writer.commit()
     await other

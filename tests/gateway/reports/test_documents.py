@@ -22,7 +22,7 @@ from gateway.app import create as create_gateway
 from gateway.settings import GatewaySettings
 from tests.gateway.conftest import PUBLIC_URL, Front, local, user_headers
 from tests.gateway.registry import scene
-from tests.jobs.support import eventually
+from tests.jobs.support import waiting_for_lock
 from tests.stations.factories import insert_report
 from tests.support import closed_port, problem, serve
 
@@ -144,14 +144,7 @@ async def test_a_correction_makes_a_revision_naming_the_one_it_supersedes(
 
 
 async def _gateway_waiting(db: asyncpg.Pool, count: int) -> None:
-    await eventually(
-        lambda: db.fetchval(
-            "SELECT count(*) >= $1 FROM pg_stat_activity WHERE datname = current_database()"
-            " AND application_name LIKE 'ruralnet-gateway%' AND wait_event_type = 'Lock'",
-            count,
-        ),
-        within=30,
-    )
+    await waiting_for_lock(db, count, application="ruralnet-gateway%")
 
 
 @pytest.mark.parametrize("correction", [False, True], ids=["first", "after-a-correction"])
