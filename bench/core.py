@@ -83,15 +83,20 @@ class Measurement:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def _requests(urls: Sequence[str], headers: Mapping[str, str]) -> tuple[str, int, list[bytes]]:
-    """Host, port and the bytes of a GET for each URL (all on one server)."""
+def _requests(
+    urls: Sequence[str], headers: Mapping[str, str], method: str
+) -> tuple[str, int, list[bytes]]:
+    """Host, port and the bytes of a request without a body for each URL (all on one
+    server)."""
     targets = [urlsplit(url) for url in urls]
     if not targets or len({t.netloc for t in targets}) != 1:
         raise ValueError("measure() needs at least one URL, all on the same server")
     extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    if method != "GET":
+        extra += "Content-Length: 0\r\n"
     requests = [
         (
-            f"GET {t.path or '/'}{'?' + t.query if t.query else ''} HTTP/1.1\r\n"
+            f"{method} {t.path or '/'}{'?' + t.query if t.query else ''} HTTP/1.1\r\n"
             f"Host: {t.netloc}\r\nUser-Agent: ruralnet-bench\r\n{extra}\r\n"
         ).encode()
         for t in targets
@@ -100,9 +105,14 @@ def _requests(urls: Sequence[str], headers: Mapping[str, str]) -> tuple[str, int
 
 
 async def measure(
-    url: str | Sequence[str], load: Load, *, headers: Mapping[str, str] | None = None
+    url: str | Sequence[str],
+    load: Load,
+    *,
+    headers: Mapping[str, str] | None = None,
+    method: str = "GET",
 ) -> Measurement:
-    """GET ``url`` under ``load`` over ``load.concurrency`` keep-alive connections.
+    """GET ``url`` under ``load`` over ``load.concurrency`` keep-alive connections (or send
+    ``method`` with an empty body: a report document's ``POST``).
 
     ``url`` may be a sequence of URLs on one server: request *i* (counted from 0, for the
     warm-up and again for the measured requests, across all connections) goes to
@@ -115,7 +125,7 @@ async def measure(
     against the bare app. Answers other than 200 count as errors.
     """
     urls = [url] if isinstance(url, str) else list(url)
-    host, port, requests = _requests(urls, headers or {})
+    host, port, requests = _requests(urls, headers or {}, method)
     result = Measurement()
     remaining = load.warmup
     issued = 0

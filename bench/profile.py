@@ -27,6 +27,9 @@ Scenarios:
   samples the five processes at once and says each one's CPU per record (samples while
   holding the GIL ÷ the sample rate ÷ records answered), a steadier figure on a shared
   machine than a latency (take ``--connections 1``, as the benchmark does).
+- ``report``: ``POST /reports/v1/documents/370982/<month>`` again and again (each confirms
+  the revision made first), as ``report_documents`` sends it; samples the five processes at
+  once and says each one's CPU per document, as ``registry`` (take ``--connections 1``).
 
 Like a benchmark, take the bench lock: ``flock /work/.bench.lock .venv/bin/python -m
 bench.profile gateway``. py-spy pauses the process for each sample, so absolute rates under
@@ -207,13 +210,13 @@ async def _profile_coverage_bulk() -> str:
 
 async def _profile_together(
     scenario: str, pids: dict[str, int], urls: list[str], headers: dict[str, str],
-    seconds: float, connections: int,
+    seconds: float, connections: int, method: str = "GET",
 ) -> str:  # fmt: skip
     """Sample every process in ``pids`` at once while the load runs: each one's share, and
     its CPU per request."""
     spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
     load = Load(requests=10**9, concurrency=connections, seconds=seconds + 3, warmup=200)
-    traffic = asyncio.create_task(measure(urls, load, headers=headers))
+    traffic = asyncio.create_task(measure(urls, load, headers=headers, method=method))
     await asyncio.sleep(1.5)
     outs = {n: RESULTS_DIR / f"profile-{scenario}-{n}-c{connections}.txt" for n in pids}
     recorders = [
@@ -264,6 +267,28 @@ def _profile_registry(seconds: float, connections: int) -> str:
         urls = [f"{apps.gateway.url}/registry/v1/stations/{c}" for c in codes]
         return asyncio.run(
             _profile_together("registry", pids, urls, apps.headers, seconds, connections)
+        )
+
+
+def _profile_report(seconds: float, connections: int) -> str:
+    import httpx
+
+    from bench.benchmarks import report_documents as report
+    from bench.national import bench_url
+    from common.settings import async_database_url
+
+    url = async_database_url(
+        bench_url()
+    )  # built by the benchmark (python -m bench report_documents)
+    secret, headers = asyncio.run(report.prepare(url))
+    with report.serve(url, secret) as apps:
+        document = f"{apps['gateway'].url}/reports/v1/documents/{report.COUNTY}/{report.PERIOD}"
+        httpx.post(document, headers=headers, timeout=300).raise_for_status()  # revision 1
+        pids = {name: app.pid for name, app in apps.items()}
+        return asyncio.run(
+            _profile_together(
+                "report", pids, [document], headers, seconds, connections, method="POST"
+            )
         )
 
 
@@ -359,7 +384,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument(
         "scenario",
-        choices=["gateway", "station_get", *INDICATORS, "fund_check", "coverage_bulk", "registry"],
+        choices=[
+            "gateway",
+            "station_get",
+            *INDICATORS,
+            "fund_check",
+            "coverage_bulk",
+            "registry",
+            "report",
+        ],
     )
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)
@@ -370,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.scenario == "registry":
         print(_profile_registry(args.seconds, args.connections), flush=True)
+        return 0
+    if args.scenario == "report":
+        print(_profile_report(args.seconds, args.connections), flush=True)
         return 0
     with _scenario(args.scenario) as targets:
         for target in targets:

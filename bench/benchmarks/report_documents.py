@@ -15,8 +15,10 @@ apps ran for that request**, in the order they ran them: captured once, untimed,
 same apps served in this process (SQLAlchemy's ``before_cursor_execute`` on every engine,
 and every ``RawStatement`` a hot read runs on a pooled connection's asyncpg connection),
 then replayed with their parameters — no HTTP, token, session, ORM, JSON or hashing, and
-one statement after another where the gateway asks the services at once. The sides take
-turns over three rounds, the median round's p50.
+one statement after another where the gateway asks the services at once. The documents
+are POSTed by the benchmarks' plain HTTP/1.1 client (``bench.core.measure``; httpx costs
+about a millisecond a request of its own). The sides take turns over three rounds, the
+median round's p50.
 
 Every county: ``POST`` for each current county-level unit, four at once, timed from the first
 to the last answer; the documents are made (revision 1) on the first run of a fresh
@@ -39,7 +41,17 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bench.core import Figure, Load, Measurement, Options, measure_calls, median_of, uvicorn_process
+from bench.core import (
+    Figure,
+    Load,
+    Measurement,
+    Options,
+    Served,
+    measure,
+    measure_calls,
+    median_of,
+    served,
+)
 from bench.national import LAST_REPORT_MONTH, bench_url, prepare_async
 from bench.training_data import APP_KEYS, prepare_training
 from common.auth import Principal, Role
@@ -156,6 +168,29 @@ def _env(url: str, secret: str) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def serve(url: str, secret: str) -> Iterator[dict[str, Served]]:
+    """The four services and the gateway in front of them, each under uvicorn in a process
+    of its own (also what ``bench.profile report`` samples)."""
+    env = _env(url, secret)
+    with ExitStack() as stack:
+        apps = {
+            name: stack.enter_context(served(f"services.{name}.app:create", env=env))
+            for name in SERVICES
+        }
+        apps["gateway"] = stack.enter_context(
+            served(
+                "gateway.app:create",
+                env={
+                    **env,
+                    "GATEWAY_REGISTRY_PART_TIMEOUT": "60",
+                    **{f"GATEWAY_{n.upper()}_URL": a.url for n, a in apps.items()},
+                },
+            )
+        )
+        yield apps
+
+
 async def _every_county(client: httpx.AsyncClient, counties: list[str]) -> tuple[float, dict]:
     outcome = {"created": 0, "unchanged": 0, "failed": 0}
     limit = asyncio.Semaphore(ALL_AT_ONCE)
@@ -171,17 +206,22 @@ async def _every_county(client: httpx.AsyncClient, counties: list[str]) -> tuple
     return time.perf_counter() - started, outcome
 
 
-async def run(options: Options) -> list[Figure]:
-    url = async_database_url(bench_url())
+async def prepare(url: str) -> tuple[str, dict[str, str]]:
+    """The national database ready for documents; the apps' internal secret and an admin's
+    headers."""
     await prepare_async(url)
     await prepare_training(url)
-    secret = secrets.token_urlsafe(32)
+    await _programme_reference(url)
     jwt_secret = GatewaySettings().jwt_secret.get_secret_value()  # the development one
     token = mint_user_token(
         Principal(subject="admin:bench", role=Role.ADMIN), secret=jwt_secret, ttl_seconds=7200
     )
-    headers = {"Authorization": f"Bearer {token}"}
-    await _programme_reference(url)
+    return secrets.token_urlsafe(32), {"Authorization": f"Bearer {token}"}
+
+
+async def run(options: Options) -> list[Figure]:
+    url = async_database_url(bench_url())
+    secret, headers = await prepare(url)
     captured = await _capture(url, secret, headers)
     conn = await asyncpg.connect(plain_database_url(url))
     counties = [
@@ -197,31 +237,21 @@ async def run(options: Options) -> list[Figure]:
     api: dict[str, list[Measurement]] = {name: [] for name, _, _ in cases}
     raw: dict[str, list[Measurement]] = {name: [] for name, _, _ in cases}
     try:
-        with ExitStack() as stack:
-            env = _env(url, secret)
-            urls = {
-                name: stack.enter_context(uvicorn_process(f"services.{name}.app:create", env=env))
-                for name in SERVICES
-            }
-            gateway = stack.enter_context(
-                uvicorn_process(
-                    "gateway.app:create",
-                    env={
-                        **env,
-                        "GATEWAY_REGISTRY_PART_TIMEOUT": "60",
-                        **{f"GATEWAY_{n.upper()}_URL": u for n, u in urls.items()},
-                    },
-                )
-            )
+        with serve(url, secret) as apps:
+            gateway = apps["gateway"].url
             async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=300) as client:
                 for name, division, n in cases:
                     path = f"/reports/v1/documents/{division}/{PERIOD}"
                     statements = captured[division]
 
-                    async def through_api(_: int, path: str = path) -> None:
-                        r = await client.post(path)
-                        if r.status_code != 200:
+                    async def through_api(load: Load, path: str = path) -> Measurement:
+                        # The plain client of ``measure``: httpx would add ~1 ms of its own
+                        # to each document, which the raw side does not pay.
+                        m = await measure(gateway + path, load, headers=headers, method="POST")
+                        if m.errors:
+                            r = await client.post(path)
                             raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
+                        return m
 
                     async def by_raw_sql(_: int, statements: list[Statement] = statements) -> None:
                         for sql, args in statements:
@@ -229,9 +259,12 @@ async def run(options: Options) -> list[Figure]:
 
                     load = Load(requests=n, concurrency=1, seconds=30, warmup=2)
                     for turn in range(ROUNDS):
-                        sides = [(api, through_api), (raw, by_raw_sql)]
-                        for results, call in sides if turn % 2 == 0 else sides[::-1]:
-                            results[name].append(await measure_calls(call, load))
+                        sides = [
+                            (api, through_api),
+                            (raw, lambda load, call=by_raw_sql: measure_calls(call, load)),
+                        ]
+                        for results, side in sides if turn % 2 == 0 else sides[::-1]:
+                            results[name].append(await side(load))
                 elapsed, outcome = await _every_county(client, counties)
     finally:
         await conn.close()
