@@ -13,6 +13,10 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# What a read written for asyncpg runs on: a request's session (its asyncpg connection, in its
+# transaction), or a connection of the pool's straight away (a hot read, ``read_connection``).
+Database = AsyncSession | asyncpg.Connection
+
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection of the session's transaction, with that transaction begun:
@@ -25,6 +29,13 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
         session.info["driver_transaction"] = transaction
     raw = await connection.get_raw_connection()
     return raw.driver_connection  # type: ignore[return-value]
+
+
+async def connection_of(db: Database) -> asyncpg.Connection:
+    """The asyncpg connection to run a statement on: ``db`` itself, or the session's."""
+    if isinstance(db, AsyncSession):
+        return await driver_connection(db)
+    return db
 
 
 async def next_ids(session: AsyncSession, sequence: str, count: int) -> list[int]:

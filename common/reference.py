@@ -25,7 +25,6 @@ from sqlalchemy import (
     Text,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from common import bulkwrite
@@ -159,18 +158,19 @@ class DivisionRef(NamedTuple):
 
 
 async def divisions_by_code(
-    session: AsyncSession, model: type[ReferenceDivisionMixin], codes: Iterable[str]
+    db: bulkwrite.Database, model: type[ReferenceDivisionMixin], codes: Iterable[str]
 ) -> dict[str, DivisionRef]:
     """The reference rows of these codes, in one query however many there are (plain
-    tuples, not ORM objects: an upload of 100,000 rows asks for 100,000 codes)."""
+    tuples, not ORM objects: an upload of 100,000 rows asks for 100,000 codes), on a session
+    or a connection."""
     unique = list(set(codes))
     if not unique:
         return {}
     # One array parameter, not one parameter per code; straight on the session's asyncpg
     # connection (SQLAlchemy's result processing costs ~10 µs a row, asyncpg's ~1 µs).
     table = model.__table__  # type: ignore[attr-defined]
-    rows = await bulkwrite.fetch(
-        session,
+    conn = await bulkwrite.connection_of(db)
+    rows = await conn.fetch(
         f'SELECT {", ".join(DivisionRef._fields)} FROM "{table.schema}"."{table.name}"'
         " WHERE code = ANY($1::text[])",
         unique,

@@ -16,12 +16,15 @@ its own figures query. A route reads::
                                           READ_VOLUMES)
 """
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Query
+from pydantic import BaseModel
 from starlette.requests import Request
+from starlette.responses import Response
 
 from common.auth import Principal
 from common.authz import require_division_reader
@@ -35,6 +38,7 @@ from common.errors import (
     Unprocessable,
     problem_responses,
 )
+from common.hotpath import HotRoute, NotHot, Plain, answer, route_query
 from common.periods import PERIOD_EXAMPLES, Period, parse_period
 
 T = TypeVar("T")
@@ -99,3 +103,26 @@ async def report_on_connection(
     parsed = report_period(principal, scope.code, period, doing)
     async with read_connection(request) as conn:
         return await figures(conn, scope, parsed)
+
+
+def report_hot_route(
+    template: str,
+    endpoint: Callable[..., Awaitable[BaseModel]],
+    call: Callable[[Plain], Awaitable[BaseModel]],
+) -> HotRoute:
+    """The route's plain case before FastAPI's routing (``common.hotpath``, ADR 0100): a
+    report document asks it of every service each time. ``call`` calls ``endpoint`` (the
+    route's own function, whose query declarations the hot path validates by) with what the
+    route's dependencies would give it; ``NotHot`` without ``period`` (the route's 422)."""
+
+    async def handler(plain: Plain) -> Response:
+        if "period" not in plain.query:
+            raise NotHot
+        return answer(await call(plain))
+
+    return HotRoute(
+        template=template,
+        path=re.compile(re.escape(template)),
+        handler=handler,
+        query=route_query(endpoint),
+    )

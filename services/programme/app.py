@@ -15,6 +15,7 @@ from services.programme.funding.router import HOT_FUNDING
 from services.programme.funding.router import router as funding_router
 from services.programme.funds.router import router as funds_router
 from services.programme.ledger.router import router as ledger_router
+from services.programme.progress.router import HOT_REPORT
 from services.programme.progress.router import router as progress_router
 from services.programme.projects.router import router as projects_router
 from services.programme.reference.models import ProgrammeFeedCursor
@@ -47,7 +48,7 @@ def create(settings: ProgrammeSettings | None = None) -> FastAPI:
         public_routers=[vocabulary_router],
         readiness_checks=[status_on_ready(ProgrammeFeedCursor, SOURCE)],
         extra_lifespan=peers,
-        hot_routes=[HOT_FUNDING],
+        hot_routes=[HOT_FUNDING, HOT_REPORT],
     )
     app.state.metrics.on_scrape(status_on_scrape(ProgrammeFeedCursor, SOURCE))
     return app

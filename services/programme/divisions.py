@@ -5,10 +5,10 @@ programme's copy of stations' division list (docs/adr/0020), one query per reque
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import PrincipalDep
 from common.authz import require_division_reader
+from common.bulkwrite import Database
 from common.db import SessionDep
 from common.errors import Unprocessable
 from common.identifiers import DivisionLevel, InvalidDivisionCode, normalize_division_code
@@ -38,7 +38,7 @@ def normalized(raw: str, *, field: str, location: str = "body") -> str:
 
 
 async def checked_division(
-    session: AsyncSession,
+    db: Database,
     raw: str,
     rule: DivisionRule,
     *,
@@ -49,7 +49,7 @@ async def checked_division(
     ``invalid_division_code``, ``unknown_division``, ``division_not_current``,
     ``wrong_division_level`` otherwise."""
     code = normalized(raw, field=field, location=location)
-    found = (await divisions_by_code(session, ProgrammeDivision, [code])).get(code)
+    found = (await divisions_by_code(db, ProgrammeDivision, [code])).get(code)
     problem = division_problem(code, found, rule, field=field, location=location)
     if problem is not None:
         raise problem

@@ -100,3 +100,26 @@ async def insert_session(
         division_code,
         status,
     )
+
+
+async def report_figures(programme: httpx.AsyncClient) -> None:
+    """What a report reads of programme: a demonstration county (景洪) with a project and a
+    payment in March 2017; statistics of 2016 and 2017 and adopted targets of 方山."""
+    await demonstration_county(programme)
+    points = await project(programme, budget={"central": "900000", "local": "100000"})
+    r = await programme.post(
+        f"/v1/projects/{points['code']}/disbursements",
+        json=payment("JH-1", "30000", paid_on="2017-03-10"),
+        headers=JINGHONG_OFFICIAL,
+    )
+    assert r.status_code == 201, r.text
+    for year, retail in (("2016", "100000000"), ("2017", "118000000")):
+        r = await programme.put(
+            f"/v1/counties/141128/statistics/{year}",
+            json={"figures": [{"figure": "rural_online_retail", "value": retail,
+                               "source": "statistics_bureau"}]},
+            headers=FANGSHAN_OFFICIAL,
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+    r = await programme.put("/v1/counties/141128/adoptions/shanxi-2017", headers=ADMIN)
+    assert r.status_code in (200, 201), r.text

@@ -5,15 +5,10 @@ a county's adopted targets), for a year and a month, a county, a prefecture and 
 import httpx
 
 from tests.programme.helpers import (
-    ADMIN,
-    FANGSHAN_OFFICIAL,
     JINGHONG,
-    JINGHONG_OFFICIAL,
     LINXIAN_OFFICIAL,
     PLATFORM,
-    demonstration_county,
-    payment,
-    project,
+    report_figures,
 )
 from tests.support import problem
 
@@ -26,24 +21,7 @@ async def _get(client: httpx.AsyncClient, path: str, params: dict[str, str] | No
 
 
 async def test_each_part_is_what_its_own_route_answers(programme: httpx.AsyncClient) -> None:
-    await demonstration_county(programme)
-    points = await project(programme, budget={"central": "900000", "local": "100000"})
-    r = await programme.post(
-        f"/v1/projects/{points['code']}/disbursements",
-        json=payment("JH-1", "30000", paid_on="2017-03-10"),
-        headers=JINGHONG_OFFICIAL,
-    )
-    assert r.status_code == 201, r.text
-    for year, retail in (("2016", "100000000"), ("2017", "118000000")):
-        r = await programme.put(
-            f"/v1/counties/141128/statistics/{year}",
-            json={"figures": [{"figure": "rural_online_retail", "value": retail,
-                               "source": "statistics_bureau"}]},
-            headers=FANGSHAN_OFFICIAL,
-        )  # fmt: skip
-        assert r.status_code == 200, r.text
-    r = await programme.put("/v1/counties/141128/adoptions/shanxi-2017", headers=ADMIN)
-    assert r.status_code in (200, 201), r.text
+    await report_figures(programme)
 
     periods = {"2017": ("2017-01-01", "2017-12-31"), "2017-03": ("2017-03-01", "2017-03-31")}
     for division in ("141128", "532801", "1411", "53", None):

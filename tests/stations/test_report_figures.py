@@ -1,15 +1,19 @@
 """``/v1/indicators/report``: what a report document reads of stations in one answer, each
 part exactly what its own route answers (the network, sales, the reporting rate of every
-month), for a month and a quarter, a county, a prefecture and the nation."""
+month), for a month and a quarter, a county, a prefecture and the nation; answered by its hot
+route byte for byte as by the route (ADR 0100), every bad request passed on to the route."""
 
 from datetime import date
 
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from common.auth import NATION, Role
 from common.months import add_months
+from services.stations.indicators.router import HOT_ROUTES
+from tests.hotpath import declined, hot_and_routed
 from tests.stations.factories import insert_report, insert_station
 from tests.stations.factories import month_text as _text
 from tests.stations.factories import months_from_now as _month
@@ -31,8 +35,13 @@ async def _get(client: httpx.AsyncClient, path: str, params: dict[str, str]) -> 
     return r.json()
 
 
+async def _hot(client: httpx.AsyncClient, app: FastAPI, params: dict[str, str]) -> object:
+    url = httpx.URL("/v1/indicators/report", params=params)
+    return (await hot_and_routed(client, app, HOT_ROUTES, str(url), HEADERS)).json()
+
+
 async def test_each_part_is_what_its_own_route_answers(
-    stations: httpx.AsyncClient, db: asyncpg.Pool
+    stations: httpx.AsyncClient, stations_app: FastAPI, db: asyncpg.Pool
 ) -> None:
     point = await insert_station(db, "141124100201", operating_since=QUARTER)
     await insert_station(db, "141124100000", status="planned")
@@ -48,7 +57,7 @@ async def test_each_part_is_what_its_own_route_answers(
     for prefix in ("141124", "1411", None):
         where = {"division": prefix} if prefix else {}
         for label, months in periods.items():
-            report = await _get(stations, "/v1/indicators/report", {**where, "period": label})
+            report = await _hot(stations, stations_app, {**where, "period": label})
             assert isinstance(report, dict)
             network = {**where, "month": _text(months[-1])}
             assert report["network"] == await _get(stations, "/v1/indicators/network", network)
@@ -58,8 +67,8 @@ async def test_each_part_is_what_its_own_route_answers(
                 await _get(stations, "/v1/reports/rate", {**where, "month": _text(m)})
                 for m in months
             ]
-    quarter = await _get(
-        stations, "/v1/indicators/report", {"division": "1411", "period": _quarter_label(QUARTER)}
+    quarter = await _hot(
+        stations, stations_app, {"division": "1411", "period": _quarter_label(QUARTER)}
     )
     assert isinstance(quarter, dict)
     assert [r["expected"] for r in quarter["reporting"]] == [1, 2, 2]
@@ -78,20 +87,27 @@ async def test_each_part_is_what_its_own_route_answers(
     ],
 )
 async def test_bad_report_queries(
-    stations: httpx.AsyncClient, query: str, status: int, code: str, field: str
+    stations: httpx.AsyncClient,
+    stations_app: FastAPI,
+    query: str,
+    status: int,
+    code: str,
+    field: str,
 ) -> None:
     query = query.replace("NOW", _text(_month(0))).replace("LAST", _text(LAST))
-    r = await stations.get(f"/v1/indicators/report?{query}", headers=HEADERS)
-    problem(r, status, code, field)
+    url = f"/v1/indicators/report?{query}"
+    problem(await declined(stations, stations_app, HOT_ROUTES, url, HEADERS), status, code, field)
 
 
-async def test_the_report_figures_are_not_public(stations: httpx.AsyncClient) -> None:
+async def test_the_report_figures_are_not_public(
+    stations: httpx.AsyncClient, stations_app: FastAPI
+) -> None:
     period = f"period={_text(LAST)}"
+    url = f"/v1/indicators/report?{period}&division=1411"
     public = internal_headers(Role.PUBLIC, subject="anonymous")
-    r = await stations.get(f"/v1/indicators/report?{period}&division=1411", headers=public)
+    r = await declined(stations, stations_app, HOT_ROUTES, url, public)
     problem(r, 401, "authentication_required")
     county = internal_headers(Role.OFFICIAL, division="141124")
-    r = await stations.get(f"/v1/indicators/report?{period}&division=1411", headers=county)
-    problem(r, 403, "outside_scope")
+    problem(await declined(stations, stations_app, HOT_ROUTES, url, county), 403, "outside_scope")
     r = await stations.get(f"/v1/indicators/report?{period}&division=141124", headers=county)
     assert r.status_code == 200, r.text

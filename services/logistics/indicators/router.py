@@ -15,7 +15,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from common.auth import SignedInDep
+from common.auth import SignedInDep, require_signed_in
 from common.authz import require_division_reader
 from common.cells import parse_month
 from common.codelists import division_codes
@@ -26,7 +26,12 @@ from common.hotpath import HotRoute, Plain, answer, route_query
 from common.identifiers import DivisionLevel
 from common.months import add_months, china_today, current_month
 from common.pagination import Page, PageParams, cursor_key, next_link, page_params
-from common.reportfigures import PeriodQuery, report_on_connection, report_route
+from common.reportfigures import (
+    PeriodQuery,
+    report_hot_route,
+    report_on_connection,
+    report_route,
+)
 from services.logistics.caller import CallerDep, SignedInCallerDep
 from services.logistics.indicators import repository, service
 from services.logistics.indicators.schemas import (
@@ -268,8 +273,14 @@ async def _hot_townships_without_courier(plain: Plain) -> Response:
     return answer(gaps)
 
 
+async def _hot_report(plain: Plain) -> ReportFigures:
+    principal = await require_signed_in(plain.principal)
+    return await report(plain.request, principal, **plain.arguments(report))
+
+
 _PREFIX = re.escape(router.prefix)
 HOT_ROUTES = (
+    report_hot_route(f"{router.prefix}/report", report, _hot_report),
     HotRoute(
         template=f"{router.prefix}/coverage",
         path=re.compile(_PREFIX + "/coverage"),

@@ -2,10 +2,12 @@
 figure comes from one snapshot."""
 
 from datetime import date
-from typing import Any
 
+import asyncpg
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.bulkwrite import Database, connection_of
+from common.db import RawStatement
 
 # A project counts while it is not cancelled, with its current budget (the ledger keeps no
 # history of a budget, nor a start date: a county enters its ledger after the fact). Payments count by
@@ -13,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # projects, judged on ``last`` — due by then, done by then, due and not done by then.
 # Breaches are the ones the last check holds now (mended ones are gone; the check judges the
 # ledger as it stands, not as of a day).
-PROGRESS = text("""
+PROGRESS = RawStatement(
+    text("""
 WITH projects AS (
     SELECT id, category, status, budget_central, budget_local, budget_social
     FROM programme.project
@@ -74,8 +77,11 @@ SELECT
                 'kind', kind, 'basis', basis, 'breaches', n, 'counties', counties)), '[]')
      FROM breaches) AS breaches
 """)
+)
 
 
-async def progress(session: AsyncSession, prefix: str, first: date, last: date) -> Any:
-    result = await session.execute(PROGRESS, {"prefix": prefix + "%", "first": first, "last": last})
-    return result.one()
+async def progress(db: Database, prefix: str, first: date, last: date) -> asyncpg.Record:
+    conn = await connection_of(db)
+    row = await PROGRESS.fetchrow(conn, prefix=prefix + "%", first=first, last=last)
+    assert row is not None  # one row of aggregates, whatever is held
+    return row

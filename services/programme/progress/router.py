@@ -1,15 +1,19 @@
-"""``/v1/indicators/programme``: a division's programme progress for a period."""
+"""``/v1/indicators/programme``: a division's programme progress for a period; and what the
+gateway's report documents read of programme, ``/v1/indicators/report``, which has a hot
+route (ADR 0100)."""
 
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.requests import Request
 
 from common.auth import PrincipalDep
 from common.authz import require_division_reader
-from common.db import SessionDep
+from common.db import SessionDep, read_connection
 from common.errors import Unprocessable, problem_responses
-from common.reportfigures import PeriodQuery, report_period, report_route
+from common.hotpath import Plain
+from common.reportfigures import PeriodQuery, report_hot_route, report_period, report_route
 from services.programme.divisions import READ, DivisionQuery
 from services.programme.progress import service
 from services.programme.progress.schemas import ProgrammeProgress, ReportFigures
@@ -67,11 +71,19 @@ async def programme_progress(
     ),
 )
 async def report(
-    session: SessionDep,
+    request: Request,
     principal: PrincipalDep,
     period: PeriodQuery,
     division: DivisionQuery = None,
 ) -> ReportFigures:
     prefix = division_prefix_of(division)
     parsed = report_period(principal, prefix.ljust(12, "0") if prefix else None, period, READ)
-    return await service.report(session, prefix, parsed)
+    async with read_connection(request) as conn:
+        return await service.report(conn, prefix, parsed)
+
+
+async def _hot_report(plain: Plain) -> ReportFigures:
+    return await report(plain.request, plain.principal, **plain.arguments(report))
+
+
+HOT_REPORT = report_hot_route(f"{router.prefix}/indicators/report", report, _hot_report)

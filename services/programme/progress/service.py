@@ -5,8 +5,9 @@ by source and category, fund-rule breaches — what a county reports to MOFCOM (
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
+from common.bulkwrite import Database
 from common.errors import Unprocessable
 from common.identifiers import DivisionLevel, division_level
 from common.periods import Period
@@ -49,13 +50,11 @@ def _money(value: object) -> Decimal:
     return Decimal(str(value))
 
 
-async def progress(
-    session: AsyncSession, prefix: str, first: date, last: date
-) -> ProgrammeProgress:
+async def progress(db: Database, prefix: str, first: date, last: date) -> ProgrammeProgress:
     check_window(first, last)
-    row = await repository.progress(session, prefix, first, last)
+    row = await repository.progress(db, prefix, first, last)
     categories = []
-    for c in row.categories:
+    for c in row["categories"]:
         planned = [_money(c[f"planned_{s}"]) for s in _SOURCES]
         paid = [_money(c[f"paid_{s}"]) for s in _SOURCES]
         categories.append(
@@ -70,17 +69,17 @@ async def progress(
     planned = [sum((getattr(c.planned, s) for c in categories), Decimal(0)) for s in _SOURCES]
     paid = [sum((getattr(c.disbursed, s) for c in categories), Decimal(0)) for s in _SOURCES]
     # ROLLUP rows: (kind, basis) detail, (kind, NULL) per kind, (NULL, NULL) the total.
-    total = next((b for b in row.breaches if b["kind"] is None), None)
+    total = next((b for b in row["breaches"] if b["kind"] is None), None)
     return ProgrammeProgress(
         division=prefix or None,
         period_from=first,
         period_to=last,
-        demonstration_counties=row.counties,
+        demonstration_counties=row["counties"],
         allocated=Allocated(
-            central=_money(row.allocated["central"]), local=_money(row.allocated["local"])
+            central=_money(row["allocated"]["central"]), local=_money(row["allocated"]["local"])
         ),
-        projects=dict(sorted(row.projects.items())),
-        milestones=Milestones(**row.milestones),
+        projects=dict(sorted(row["projects"].items())),
+        milestones=Milestones(**row["milestones"]),
         planned=_amounts(*planned),
         disbursed=_amounts(*paid),
         disbursed_in_period=sum((c.disbursed_in_period for c in categories), Decimal(0)),
@@ -91,7 +90,7 @@ async def progress(
             by_rule=sorted(
                 (
                     BreachCount(**b)
-                    for b in row.breaches
+                    for b in row["breaches"]
                     if b["kind"] is not None and b["basis"] is not None
                 ),
                 key=lambda b: (b.kind, b.basis),
@@ -100,16 +99,17 @@ async def progress(
     )
 
 
-async def report(session: AsyncSession, prefix: str, period: Period) -> ReportFigures:
+async def report(conn: asyncpg.Connection, prefix: str, period: Period) -> ReportFigures:
     """What a report document reads of programme for a division (``prefix``, '' for the
-    nation) and period, on the request's session (one connection) and by the statements of
-    ``/indicators/programme``, ``/indicators/statistics`` and, for a county, its targets."""
+    nation) and period, on one of the pool's connections, one statement after another, by
+    the statements of ``/indicators/programme``, ``/indicators/statistics`` and, for a
+    county, its targets."""
     county_targets = None
     if prefix and division_level(prefix.ljust(12, "0")) is DivisionLevel.COUNTY:
-        county = await checked_division(session, prefix, COUNTY, field="division", location="query")
-        county_targets = await targets.county_targets(session, county.code)
+        county = await checked_division(conn, prefix, COUNTY, field="division", location="query")
+        county_targets = await targets.county_targets(conn, county.code)
     return ReportFigures(
-        progress=await progress(session, prefix, period.start, period.end - timedelta(days=1)),
-        statistics=await statistics.indicators(session, prefix, period),
+        progress=await progress(conn, prefix, period.start, period.end - timedelta(days=1)),
+        statistics=await statistics.indicators(conn, prefix, period),
         targets=county_targets,
     )

@@ -8,6 +8,8 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.bulkwrite import Database, connection_of
+from common.db import RawStatement
 from common.periods import Period
 from services.programme.statistics.models import (
     CountyStatistic,
@@ -83,7 +85,8 @@ class FigureSums:
 # One statement (reads run in autocommit: one snapshot for all the figures). A county's
 # growth counts only where it recorded both periods, so a county that starts recording does
 # not show as growth.
-_INDICATORS = text("""
+_INDICATORS = RawStatement(
+    text("""
 WITH current AS (
     SELECT county_code, figure, value FROM programme.county_statistic
     WHERE county_code LIKE :prefix AND period_kind = :kind AND period_start = :start
@@ -105,32 +108,30 @@ SELECT f.figure, f.value, f.counties, f.compared, f.year_before, f.compared_coun
        p.online, p.total
 FROM products p LEFT JOIN figures f ON true
 """)
+)
 
 
 async def indicator_sums(
-    session: AsyncSession, prefix: str, period: Period
+    db: Database, prefix: str, period: Period
 ) -> tuple[dict[str, FigureSums], int, int]:
     """Sums of each figure under ``prefix`` for ``period`` and its year before, and the
     main products online and in all."""
-    rows = (
-        await session.execute(
-            _INDICATORS,
-            {
-                "prefix": prefix + "%",
-                "kind": period.kind.value,
-                "start": period.start,
-                "before": period.year_before().start,
-            },
-        )
-    ).all()
+    rows = await _INDICATORS.fetch(
+        await connection_of(db),
+        prefix=prefix + "%",
+        kind=period.kind.value,
+        start=period.start,
+        before=period.year_before().start,
+    )
     sums = {
-        row.figure: FigureSums(
-            row.value, row.counties, row.compared, row.year_before, row.compared_counties
+        row["figure"]: FigureSums(
+            row["value"], row["counties"], row["compared"], row["year_before"],
+            row["compared_counties"],
         )
         for row in rows
-        if row.figure is not None
-    }
-    return sums, rows[0].online, rows[0].total
+        if row["figure"] is not None
+    }  # fmt: skip
+    return sums, rows[0]["online"], rows[0]["total"]
 
 
 async def products_of(session: AsyncSession, county_code: str) -> Sequence[MainProduct]:

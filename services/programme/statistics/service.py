@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
 from common.authz import require_division_writer
+from common.bulkwrite import Database
 from common.changefeed import record_change
 from common.errors import Conflict, NotFound, Problem, Unprocessable, all_problems
 from common.etag import check_if_match
@@ -308,8 +309,8 @@ def _count(sums: repository.FigureSums | None) -> Count:
     return Count(value=sums.value if sums else None, counties=sums.counties if sums else 0)
 
 
-async def indicators(session: AsyncSession, prefix: str, period: Period) -> StatisticsIndicators:
-    sums, online, total = await repository.indicator_sums(session, prefix, period)
+async def indicators(db: Database, prefix: str, period: Period) -> StatisticsIndicators:
+    sums, online, total = await repository.indicator_sums(db, prefix, period)
     return StatisticsIndicators(
         division=prefix or None,
         period=period.label,

@@ -2,9 +2,11 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, literal, select
+from sqlalchemy import bindparam, delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.bulkwrite import Database, connection_of
+from common.db import RawStatement
 from common.pagination import PageParams, keyset
 from services.programme.targets.models import PolicyTarget, TargetAdoption, TargetSet
 
@@ -63,16 +65,45 @@ async def replace_targets(
     await session.flush()
 
 
-async def adoptions_of(
-    session: AsyncSession, county_code: str
-) -> Sequence[tuple[TargetAdoption, TargetSet]]:
-    rows = await session.execute(
-        select(TargetAdoption, TargetSet)
-        .join(TargetSet, TargetSet.id == TargetAdoption.target_set_id)
-        .where(TargetAdoption.county_code == county_code, TargetAdoption.active)
-        .order_by(TargetSet.code)
+_SET_COLUMNS = tuple(TargetSet.__table__.c)
+_TARGET_COLUMNS = tuple(
+    c for c in PolicyTarget.__table__.c if c.name not in ("id", "target_set_id", "position")
+)
+# A county's active adoptions, each with its set and the set's targets in order: one row a
+# target (a set without targets: one row, its target columns NULL).
+_ADOPTED = RawStatement(
+    select(
+        TargetAdoption.changed_by.label("adopted_by"),
+        TargetAdoption.changed_at.label("adopted_at"),
+        *_SET_COLUMNS,
+        *(c.label(f"target_{c.name}") for c in _TARGET_COLUMNS),
     )
-    return [(adoption, target_set) for adoption, target_set in rows]
+    .join_from(TargetAdoption, TargetSet, TargetSet.id == TargetAdoption.target_set_id)
+    .outerjoin(PolicyTarget, PolicyTarget.target_set_id == TargetSet.id)
+    .where(TargetAdoption.county_code == bindparam("county_code"), TargetAdoption.active)
+    .order_by(TargetSet.code, PolicyTarget.position)
+)
+
+
+async def adoptions_of(
+    db: Database, county_code: str
+) -> list[tuple[TargetAdoption, TargetSet, list[PolicyTarget]]]:
+    """A county's active adoptions with their sets and targets, in one statement on the
+    asyncpg connection (the report documents read it for every county). The rows come back
+    as unattached instances of the models, what the services' views take."""
+    rows = await _ADOPTED.fetch(await connection_of(db), county_code=county_code)
+    adopted: dict[int, tuple[TargetAdoption, TargetSet, list[PolicyTarget]]] = {}
+    for row in rows:
+        if row["id"] not in adopted:
+            target_set = TargetSet(**{c.name: row[c.name] for c in _SET_COLUMNS})
+            adoption = TargetAdoption(
+                county_code=county_code, changed_by=row["adopted_by"], changed_at=row["adopted_at"]
+            )
+            adopted[row["id"]] = (adoption, target_set, [])
+        if row["target_indicator"] is not None:
+            target = PolicyTarget(**{c.name: row[f"target_{c.name}"] for c in _TARGET_COLUMNS})
+            adopted[row["id"]][2].append(target)
+    return list(adopted.values())
 
 
 async def adoption(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
 from common.authz import require_division_writer
+from common.bulkwrite import Database
 from common.changefeed import record_change
 from common.errors import Conflict, NotFound, Problem, Unprocessable, all_problems
 from common.etag import check_if_match
@@ -314,12 +315,11 @@ def _adoption_out(adoption: TargetAdoption, target_set_out: TargetSetOut) -> Ado
     )
 
 
-async def county_targets(session: AsyncSession, county_code: str) -> CountyTargets:
-    pairs = await repository.adoptions_of(session, county_code)
-    targets = await repository.targets_of(session, [s.id for _, s in pairs])
+async def county_targets(db: Database, county_code: str) -> CountyTargets:
+    adopted = await repository.adoptions_of(db, county_code)
     return CountyTargets(
         county_code=county_code,
-        adoptions=[_adoption_out(a, set_out(s, targets[s.id])) for a, s in pairs],
+        adoptions=[_adoption_out(a, set_out(s, targets)) for a, s, targets in adopted],
     )
 
 

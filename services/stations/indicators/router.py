@@ -25,7 +25,12 @@ from common.errors import (
 from common.hotpath import HotRoute, Plain, answer, route_query
 from common.months import add_months
 from common.pagination import Page, PageParams, next_link, page_params
-from common.reportfigures import PeriodQuery, report_on_connection, report_route
+from common.reportfigures import (
+    PeriodQuery,
+    report_hot_route,
+    report_on_connection,
+    report_route,
+)
 from services.stations.indicators import service
 from services.stations.indicators.schemas import (
     Gap,
@@ -169,8 +174,14 @@ async def _hot_gaps(plain: Plain) -> Response:
     return answer(await gaps(plain.request, kind, params, **plain.arguments(gaps)))
 
 
+async def _hot_report(plain: Plain) -> ReportFigures:
+    principal = await require_signed_in(plain.principal)
+    return await report(plain.request, principal, **plain.arguments(report))
+
+
 _PREFIX = re.escape(router.prefix)
 HOT_ROUTES = (
+    report_hot_route(f"{router.prefix}/report", report, _hot_report),
     HotRoute(
         template=f"{router.prefix}/network",
         path=re.compile(_PREFIX + "/network"),
