@@ -15,7 +15,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from common.errors import NotFound
-from common.identifiers import DivisionLevel, division_level, division_prefix
+from common.identifiers import (
+    DivisionLevel,
+    InvalidDivisionCode,
+    division_level,
+    division_prefix,
+)
 from gateway.registry.caller import Caller
 from gateway.registry.periods import Window
 from gateway.registry.records.schemas import (
@@ -56,6 +61,12 @@ async def station_record(
     upstream: Upstream, caller: Caller, code: str, window: Window
 ) -> StationRecord:
     division = code[:12]
+    try:
+        level = division_level(division)
+    except InvalidDivisionCode:
+        # A place that skips a level (a county under prefecture 00) is no division: no
+        # station has such a code.
+        raise station_not_found(code) from None
     errors: list[PartError] = []
     (stations, stations_errors), carriers, training, funding = await asyncio.gather(
         _stations_part(upstream, caller, code),
@@ -63,7 +74,7 @@ async def station_record(
             errors,
             upstream.get(caller, "logistics", f"/v1/points/{code}/carriers", part="carriers"),
         ),
-        _training_part(upstream, caller, division, window),
+        _training_part(upstream, caller, division, level, window),
         _part(
             errors,
             upstream.get(caller, "programme", f"/v1/stations/{code}/funding", part="funding"),
@@ -129,11 +140,10 @@ async def _stations_part(
 
 
 async def _training_part(
-    upstream: Upstream, caller: Caller, division: str, window: Window
+    upstream: Upstream, caller: Caller, division: str, level: DivisionLevel, window: Window
 ) -> tuple[TrainedResidents | None, ResidentTrainees | None, list[PartError]]:
     """Who was trained from the station's place in the period, and for a village point the
     residents listed: one call either way."""
-    level = division_level(division)
     period = {"from": window.first.isoformat(), "to": window.last.isoformat()}
     if level is not DivisionLevel.VILLAGE:
         try:
