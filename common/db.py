@@ -93,9 +93,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-# The same session outside FastAPI's dependency resolution, for a hot route's handler
-# (``common.hotpath``): ``async with request_session(request) as session``.
-request_session = asynccontextmanager(get_session)
 
 
 def compile_for_asyncpg(

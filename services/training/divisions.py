@@ -4,8 +4,7 @@ upload however many rows it has."""
 
 from collections.abc import Iterable
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from common.bulkwrite import Database
 from common.errors import Problem
 from common.identifiers import DivisionLevel
 from common.reference import DivisionRule, division_problem, divisions_by_code
@@ -25,8 +24,8 @@ REGION = DivisionRule(
 )
 
 
-async def lookup(session: AsyncSession, codes: Iterable[str]) -> dict[str, TrainingDivision]:
-    return await divisions_by_code(session, TrainingDivision, codes)  # type: ignore[return-value]
+async def lookup(db: Database, codes: Iterable[str]) -> dict[str, TrainingDivision]:
+    return await divisions_by_code(db, TrainingDivision, codes)  # type: ignore[return-value]
 
 
 def problem(
@@ -40,10 +39,10 @@ def problem(
 
 
 async def require(
-    session: AsyncSession, code: str, rule: DivisionRule, field: str, location: str = "body"
+    db: Database, code: str, rule: DivisionRule, field: str, location: str = "body"
 ) -> TrainingDivision:
     """The division of a (well-formed, 12-digit) code if it is listed, current and fits."""
-    known = await lookup(session, [code])
+    known = await lookup(db, [code])
     found = problem(known, code, rule, field, location)
     if found is not None:
         raise found

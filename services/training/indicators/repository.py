@@ -14,6 +14,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.bulkwrite import Database, connection_of
 from common.db import RawStatement
 from services.training.tallies.models import CATEGORIES
 from services.training.tallies.repository import CATEGORY_COLUMNS, KINDS, MONTH_PERSONS
@@ -324,7 +325,7 @@ async def _in_transaction(session: AsyncSession, prefix: str, first: date, last:
     return row._mapping
 
 
-async def from_tallies(session: AsyncSession, prefix: str, first: date, last: date) -> Figures:
+async def _on_session(session: AsyncSession, prefix: str, first: date, last: date) -> Any:
     conn = await session.connection()
     if conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         # A read session: the settings need a transaction of their own (SQLAlchemy opens
@@ -335,6 +336,14 @@ async def from_tallies(session: AsyncSession, prefix: str, first: date, last: da
         row = await _from_driver(driver, prefix, first, last)
     else:  # a write's or a test's transaction: the settings last to its end
         row = await _in_transaction(session, prefix, first, last)
+    return row
+
+
+async def from_tallies(db: Database, prefix: str, first: date, last: date) -> Figures:
+    if isinstance(db, asyncpg.Connection):  # one of the pool's, outside any transaction
+        row = await _from_driver(db, prefix, first, last)
+    else:
+        row = await _on_session(db, prefix, first, last)
     counts = row["person_counts"]
     return Figures(
         people_times=int(row["people_times"]),
@@ -354,32 +363,36 @@ async def from_tallies(session: AsyncSession, prefix: str, first: date, last: da
     )
 
 
-async def direct(session: AsyncSession, prefix: str, first: date, last: date) -> Figures:
+_INDICATORS = RawStatement(text(INDICATORS))
+
+
+async def direct(db: Database, prefix: str, first: date, last: date) -> Figures:
     """The figures counted from attendance itself: a township's (the roll-ups are per
     county), and the independent count the roll-ups are tested against."""
-    row = (await session.execute(text(INDICATORS), params(prefix, first, last))).one()
+    row = await _INDICATORS.fetchrow(await connection_of(db), **params(prefix, first, last))
+    assert row is not None  # one row of aggregates, whatever is held
     return Figures(
-        people_times=row.people_times,
-        person_days=row.person_days,
-        persons=row.persons,
-        poor_people_times=row.poor_people_times,
-        poor_persons=row.poor_persons,
-        by_level=row.by_level,
-        by_category=row.by_category,
-        villages_any=row.villages_any,
-        committees=row.committees,
-        committees_trained=row.committees_trained,
-        committees_three=row.committees_three,
-        committee_persons=int(row.committee_persons),
-        outcomes=row.outcomes,
-        subsidies_due=row.subsidies_due,
+        people_times=row["people_times"],
+        person_days=row["person_days"],
+        persons=row["persons"],
+        poor_people_times=row["poor_people_times"],
+        poor_persons=row["poor_persons"],
+        by_level=row["by_level"],
+        by_category=row["by_category"],
+        villages_any=row["villages_any"],
+        committees=row["committees"],
+        committees_trained=row["committees_trained"],
+        committees_three=row["committees_three"],
+        committee_persons=int(row["committee_persons"]),
+        outcomes=row["outcomes"],
+        subsidies_due=row["subsidies_due"],
     )
 
 
-async def indicators(session: AsyncSession, prefix: str, first: date, last: date) -> Figures:
+async def indicators(db: Database, prefix: str, first: date, last: date) -> Figures:
     if len(prefix) <= 6:
-        return await from_tallies(session, prefix, first, last)
-    return await direct(session, prefix, first, last)
+        return await from_tallies(db, prefix, first, last)
+    return await direct(db, prefix, first, last)
 
 
 async def gaps(

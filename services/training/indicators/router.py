@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from common.auth import Principal, PrincipalDep, Role
 from common.codelists import division_codes
-from common.db import SessionDep, request_session
+from common.db import SessionDep, read_connection
 from common.errors import BadRequest, Unprocessable, problem_responses
 from common.hotpath import HotRoute, NotHot, Plain, answer, route_query
 from common.identifiers import DivisionLevel
@@ -60,9 +60,10 @@ _PROBLEMS = (
     responses=problem_responses(_PROBLEMS),
 )
 async def training(
-    session: SessionDep, first: FromQuery, last: ToQuery, division: DivisionQuery = None
+    request: Request, first: FromQuery, last: ToQuery, division: DivisionQuery = None
 ) -> TrainingIndicators:
-    return await service.training(session, division, first, last)
+    async with read_connection(request) as conn:
+        return await service.training(conn, division, first, last)
 
 
 @router.get(
@@ -161,13 +162,11 @@ def village_trained(principal: Principal, row: Mapping[str, Any]) -> VillageTrai
 
 
 async def _hot_training(plain: Plain) -> Response:
-    """The plain case of ``training``, before FastAPI's routing: the endpoint itself on the
-    session ``SessionDep`` would give it (committed before the answer is sent, as there);
+    """The plain case of ``training``, before FastAPI's routing: the endpoint itself;
     ``NotHot`` without ``from`` or ``to`` (the route's 422)."""
     if "from" not in plain.query or "to" not in plain.query:
         raise NotHot
-    async with request_session(plain.request) as session:
-        return answer(await training(session, **plain.arguments(training)))
+    return answer(await training(plain.request, **plain.arguments(training)))
 
 
 HOT_ROUTES = (

@@ -4,8 +4,7 @@ village committees with nobody trained (ADR 0031)."""
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from common.bulkwrite import Database
 from common.identifiers import DivisionLevel, division_prefix
 from common.reference import DivisionRule
 from services.training import checks, divisions
@@ -31,13 +30,13 @@ AREA = DivisionRule(
 )
 
 
-async def resolve(session: AsyncSession, raw: str | None) -> tuple[str, DivisionOut | None]:
+async def resolve(db: Database, raw: str | None) -> tuple[str, DivisionOut | None]:
     """The code prefix of ``?division=`` (a listed, current division above village level),
     and the division; the nation (prefix '') when absent."""
     if raw is None:
         return "", None
     code = checks.division_code(raw, "division", location="query")
-    found = await divisions.require(session, code, AREA, "division", location="query")
+    found = await divisions.require(db, code, AREA, "division", location="query")
     return division_prefix(code), DivisionOut(code=found.code, name=found.name, level=found.level)
 
 
@@ -46,11 +45,11 @@ def _counted(raw: dict[str, list[int]]) -> dict[str, Counted]:
 
 
 async def training(
-    session: AsyncSession, raw_division: str | None, first: date, last: date
+    db: Database, raw_division: str | None, first: date, last: date
 ) -> TrainingIndicators:
     check_period(first, last)
-    prefix, division = await resolve(session, raw_division)
-    row = await repository.indicators(session, prefix, first, last)
+    prefix, division = await resolve(db, raw_division)
+    row = await repository.indicators(db, prefix, first, last)
     committees = row.committees
     outcomes = row.outcomes
     return TrainingIndicators(
