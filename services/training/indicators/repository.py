@@ -5,7 +5,7 @@ partial unique indexes on (trainee, day) — one holds whole days and mornings, 
 whole days and afternoons — so no fourth index on the 10-million-row table is needed.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -371,22 +371,9 @@ async def direct(db: Database, prefix: str, first: date, last: date) -> Figures:
     county), and the independent count the roll-ups are tested against."""
     row = await _INDICATORS.fetchrow(await connection_of(db), **params(prefix, first, last))
     assert row is not None  # one row of aggregates, whatever is held
-    return Figures(
-        people_times=row["people_times"],
-        person_days=row["person_days"],
-        persons=row["persons"],
-        poor_people_times=row["poor_people_times"],
-        poor_persons=row["poor_persons"],
-        by_level=row["by_level"],
-        by_category=row["by_category"],
-        villages_any=row["villages_any"],
-        committees=row["committees"],
-        committees_trained=row["committees_trained"],
-        committees_three=row["committees_three"],
-        committee_persons=int(row["committee_persons"]),
-        outcomes=row["outcomes"],
-        subsidies_due=row["subsidies_due"],
-    )
+    # Its columns are the figures, by name; the committees' persons are summed as numeric.
+    figures = {f.name: row[f.name] for f in fields(Figures)}
+    return Figures(**figures | {"committee_persons": int(row["committee_persons"])})
 
 
 async def indicators(db: Database, prefix: str, first: date, last: date) -> Figures:
