@@ -106,3 +106,17 @@ async def declined(
     routed = await client.get(url, headers={**headers, **TO_THE_ROUTE})
     assert answer(got) == answer(routed)
     return got
+
+
+async def declined_in_chinese(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    routes: Sequence[HotRoute],
+    url: str,
+    headers: Mapping[str, str],
+) -> httpx.Response:
+    """:func:`declined` asking for Chinese: the route's problem, its detail in Chinese."""
+    got = await declined(client, app, routes, url, {**headers, "Accept-Language": "zh"})
+    assert got.headers["content-type"] == "application/problem+json", got.text
+    assert any("\u4e00" <= c <= "\u9fff" for c in got.json()["detail"]), got.text
+    return got

@@ -1,14 +1,17 @@
 """What the training tests share: principals, ID numbers with a right check digit, and
 sessions and trainees made through the API."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
+from asyncpg.transaction import Transaction
 from stdnum.cn import ric
 
 from common.auth import Role
 from common.months import china_today
+from services.training.tallies import repository as tallies
 from tests.support import internal_headers
 
 COUNTY = "141124"  # 临县, Lüliang
@@ -95,3 +98,22 @@ def problem(r: httpx.Response, status: int, code: str, field: str | None = None)
     if field is not None:
         assert body["field"] == field, body
     return body
+
+
+async def held_sign_in(
+    conn: asyncpg.Connection, session_id: int, trainee_id: int, day: date
+) -> Transaction:
+    """A writer that signed ``trainee_id`` in at ``session_id`` for ``day`` and tallied it,
+    its transaction left open (the caller commits): what another writer must wait for."""
+    writer = conn.transaction()
+    await writer.start()
+    await tallies.lock_sessions(conn, [session_id])
+    await conn.execute(
+        "INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)"
+        " VALUES ($1, $2, $3, 'day', 'test')",
+        session_id,
+        trainee_id,
+        day,
+    )
+    await tallies.record_one(conn, session_id, trainee_id, day, "day")
+    return writer

@@ -27,6 +27,7 @@ from tests.training.helpers import (
     TODAY,
     YEJI_VILLAGE,
     admin,
+    held_sign_in,
     make_session,
     person,
     resident_id,
@@ -244,17 +245,7 @@ async def test_two_writers_of_one_trainee_in_two_months_count_each_month_once(
     assert r.status_code == 201, r.text
     trainee = int(r.json()["id"])
     async with db.acquire() as conn:
-        writer = conn.transaction()
-        await writer.start()
-        await tallies.lock_sessions(conn, [first["id"]])
-        await conn.execute(
-            "INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)"
-            " VALUES ($1, $2, $3, 'day', 'test')",
-            first["id"],
-            trainee,
-            late,
-        )
-        await tallies.record_one(conn, first["id"], trainee, late, "day")
+        writer = await held_sign_in(conn, first["id"], trainee, late)
         other = asyncio.create_task(_sign(training, second, early, who))
         await waiting_for_lock(db)
         assert not other.done()

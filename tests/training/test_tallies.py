@@ -26,6 +26,7 @@ from tests.training.helpers import (
     YEJI_VILLAGE,
     admin,
     days_ago,
+    held_sign_in,
     make_session,
     person,
     resident_id,
@@ -257,17 +258,7 @@ async def test_two_writers_of_one_new_trainee_count_the_person_once(
     trainee = int(r.json()["id"])
     day = TODAY - timedelta(days=3)
     async with db.acquire() as conn:
-        writer = conn.transaction()
-        await writer.start()
-        await tallies.lock_sessions(conn, [first["id"]])
-        await conn.execute(
-            "INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)"
-            " VALUES ($1, $2, $3, 'day', 'test')",
-            first["id"],
-            trainee,
-            day,
-        )
-        await tallies.record_one(conn, first["id"], trainee, day, "day")
+        writer = await held_sign_in(conn, first["id"], trainee, day)
         other = asyncio.create_task(_sign(training, second["id"], days_ago(2), who))
         await waiting_for_lock(db)
         assert not other.done()
