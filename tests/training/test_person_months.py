@@ -33,7 +33,9 @@ from tests.training.helpers import (
     resident_id,
 )
 
-PREFIXES = ["", "14", "141124", "34"]
+# The nation, a county and another province (a province with data here is its county's
+# figures: the statement does not tell one kind of prefix from another).
+PREFIXES = ["", "141124", "34"]
 _PICK = re.compile(r"pick AS MATERIALIZED \(.*?\),\noutside AS", re.S)
 
 
@@ -63,10 +65,14 @@ def _month_start(day: date, back: int = 0) -> date:
     return date(year, month + 1, 1)
 
 
-def _periods(days: list[date]) -> Iterator[tuple[date, date]]:
+def _periods(days: list[date]) -> list[tuple[date, date]]:
     """Every month and quarter from the first day's to today's, the years, the whole span,
     single days and two-day periods on and around each day attended, and the periods
-    between two days attended (inside a gap)."""
+    between two days attended (inside a gap); each once."""
+    return list(dict.fromkeys(_each_period(days)))
+
+
+def _each_period(days: list[date]) -> Iterator[tuple[date, date]]:
     first, last = min(days), TODAY
     yield first, last
     yield date(2000, 1, 1), last
@@ -95,26 +101,31 @@ async def _assert_agree(
     days: list[date],
     monkeypatch: pytest.MonkeyPatch,
 ) -> set[bool]:
-    """Each period's figures, counted each way, and as a read session counts them, equal the
-    direct count; which way ``pick`` took for them is returned."""
+    """Each period's figures equal the direct count: as a read session counts them (the
+    statement as the app runs it, on the driver) and counted each way in a transaction (the
+    statement with ``pick`` forced; as it stands it takes one of the two). Which way ``pick``
+    takes is read until both have been seen, and returned."""
     statement = repository.FROM_TALLIES
+    forced = {
+        subtract: _PICK.sub(
+            f"pick AS MATERIALIZED (SELECT {subtract} AS subtract),\noutside AS", statement
+        )
+        for subtract in (True, False)
+    }
+    assert statement not in forced.values()
     picked: set[bool] = set()
     for prefix in PREFIXES:
         for first, last in _periods(days):
             counted = await repository.direct(session, prefix, first, last)
-            assert await repository.from_tallies(session, prefix, first, last) == counted
             assert await repository.from_tallies(reader, prefix, first, last) == counted
-            for subtract in (True, False):
-                forced = _PICK.sub(
-                    f"pick AS MATERIALIZED (SELECT {subtract} AS subtract),\noutside AS", statement
-                )
-                assert forced != statement
-                monkeypatch.setattr(repository, "FROM_TALLIES", forced)
+            for subtract, variant in forced.items():
+                monkeypatch.setattr(repository, "FROM_TALLIES", variant)
                 rolled = await repository.from_tallies(session, prefix, first, last)
                 monkeypatch.setattr(repository, "FROM_TALLIES", statement)
                 assert rolled == counted, (prefix, first, last, subtract)
-            row = await session.execute(text(statement), repository.params(prefix, first, last))
-            picked.add(row.one().by_subtraction)
+            if len(picked) < 2:
+                row = await session.execute(text(statement), repository.params(prefix, first, last))
+                picked.add(row.one().by_subtraction)
     return picked
 
 
