@@ -180,3 +180,13 @@ async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]
     finally:
         # In a greenlet, as SQLAlchemy's own check-in: the pool may close the connection.
         await greenlet_spawn(pooled.close)
+
+
+@asynccontextmanager
+async def write_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """For a write that needs no session (ADR 0101): a connection of the app's pool, as
+    ``read_connection`` checks it out, in a transaction of its own that commits when the
+    block ends without an exception and rolls back when it raises. Checked out only for the
+    block: what the route does before it (calls to other services) holds no connection."""
+    async with read_connection(request) as conn, conn.transaction():
+        yield conn

@@ -2,17 +2,16 @@
 document, or fans a prefix out into one job per division; every revision made or confirmed
 is announced to delivery (``reports.revision_ready``, ADR 0082) in its own transaction."""
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from gateway.jobs import JobContext, Payload, enqueue, job
+from common.bulkwrite import Database, connection_of
+from gateway.jobs import JobContext, Payload, enqueue, enqueue_on, job
 from gateway.reports.deliveries.jobs import REVISION_READY
 from gateway.reports.documents import runs
 from gateway.reports.documents.context import HOOKS
 from gateway.reports.documents.models import ReportRevision
 
 
-async def announce(session: AsyncSession, revision: ReportRevision) -> None:
-    await enqueue(session, REVISION_READY, {"revision_id": revision.id})
+async def announce(db: Database, revision: ReportRevision) -> None:
+    await enqueue_on(await connection_of(db), REVISION_READY, {"revision_id": revision.id})
 
 
 # The POST route's generation announces its revisions too (the gateway app imports this).

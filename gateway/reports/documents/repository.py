@@ -7,6 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.bulkwrite import Database, connection_of
 from gateway.reports.documents.models import ReportRevision
 
 # migrations/gateway 0008 (ADR 0095): under an advisory transaction lock on the document and
@@ -30,7 +31,7 @@ class Stored(NamedTuple):
 
 
 async def store(
-    session: AsyncSession,
+    db: Database,
     document: str,
     version: str,
     division: str,
@@ -39,14 +40,16 @@ async def store(
     digest: str,
     created_by: str,
 ) -> Stored:
-    """Make or confirm a revision in the session's transaction. The lock it takes serialises
-    the makers of one document and period until the transaction ends: two generations at
-    once make one revision, not two with the same number."""
-    connection = await session.connection()
-    result = await connection.exec_driver_sql(
-        _STORE, (document, version, division, period, body, digest, created_by)
+    """Make or confirm a revision in the transaction of ``db`` (a session's, or one opened on
+    a pooled connection). The lock it takes serialises the makers of one document and period
+    until the transaction ends: two generations at once make one revision, not two with the
+    same number."""
+    connection = await connection_of(db)
+    row = await connection.fetchrow(
+        _STORE, document, version, division, period, body, digest, created_by
     )
-    return Stored(*result.one())
+    assert row is not None  # the function answers one row, made or confirmed
+    return Stored(*row.values())
 
 
 def _of(document: str, version: str, division: str, period: str) -> tuple[ColumnElement[bool], ...]:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from common.db import SessionDep
+from common.db import SessionDep, write_connection
 from common.errors import (
     Forbidden,
     NotFound,
@@ -175,13 +175,12 @@ async def generate(
     division: DivisionPath,
     period: PeriodPath,
     caller: CallerDep,
-    session: SessionDep,
 ) -> Response:
     subject = subject_of(division)
     service.require_maker(caller.principal, subject)
     closed = closed_period(period)
     made = await service.generate(
-        session,
+        lambda: write_connection(request),
         request_reader(request),
         subject,
         closed,

@@ -99,8 +99,7 @@ async def run(
         reader = reports_reader(upstream, request_id)
         if _one(document, division):
             subject = subject_of("nation" if document is DocumentType.NATION else division)
-            async with sessions() as session:
-                await service.generate(session, reader, subject, period, CREATED_BY, hooks)
+            await service.generate(sessions, reader, subject, period, CREATED_BY, hooks)
             return []
         prefix = "" if division == NATION_CODE else division
         codes = await divisions_under(reader, _LEVELS[document], prefix)

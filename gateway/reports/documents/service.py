@@ -7,6 +7,7 @@ revision's: the same hash confirms that revision, another makes the next one, na
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import rfc8785
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import NATION, Principal, Role
 from common.authz import require_division_reader, require_division_writer, role_forbidden
+from common.bulkwrite import Database
 from common.errors import Forbidden, NotFound, Unprocessable
 from common.periods import Period
 from gateway.reports.documents import repository
@@ -25,8 +27,12 @@ from gateway.reports.documents.subjects import Subject
 GENERATE = ("make a report", "生成报告")
 READ = ("read reports", "查看报告")
 
-# Called in the transaction that makes or confirms a revision (delivery hooks in here).
-RevisionHook = Callable[[AsyncSession, ReportRevision], Awaitable[None]]
+# Called in the transaction that makes or confirms a revision (delivery hooks in here): a
+# session's (a job's), or a pooled connection's (the POST route's, ADR 0101).
+RevisionHook = Callable[[Database, ReportRevision], Awaitable[None]]
+# Where the revision is stored, opened once the figures are in: a transaction that commits
+# when the block ends without an exception.
+Transaction = Callable[[], AbstractAsyncContextManager[Database]]
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ def canonical(content: dict[str, object]) -> tuple[bytes, str]:
 
 
 async def generate(
-    session: AsyncSession,
+    transaction: Transaction,
     reader: Reader,
     subject: Subject,
     period: Period,
@@ -83,11 +89,12 @@ async def generate(
 ) -> Made:
     content = await read_content(reader, subject, period)
     body, digest = canonical(content.model_dump(mode="json", by_alias=True))
-    return await store(session, subject, period, body, digest, created_by, hooks)
+    async with transaction() as db:
+        return await store(db, subject, period, body, digest, created_by, hooks)
 
 
 async def store(
-    session: AsyncSession,
+    db: Database,
     subject: Subject,
     period: Period,
     body: bytes,
@@ -100,7 +107,7 @@ async def store(
     document, version = subject.document.value, str(CURRENT_VERSION)
     division = stored_division(subject)
     stored = await repository.store(
-        session, document, version, division, period.label, body, digest, created_by
+        db, document, version, division, period.label, body, digest, created_by
     )
     # The same hash is the same bytes: the body is the stored one either way.
     revision = ReportRevision(
@@ -121,7 +128,7 @@ async def store(
         supersedes = Superseded(stored.supersedes_revision, stored.supersedes_hash)
     made = Made(revision, created=stored.created, supersedes=supersedes)
     for hook in hooks:
-        await hook(session, made.revision)
+        await hook(db, made.revision)
     return made
 
 

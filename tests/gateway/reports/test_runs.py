@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.bulkwrite import Database
 from common.db import make_engine, make_sessionmaker
 from common.errors import Unprocessable
 from common.months import add_months, current_month
@@ -59,7 +60,7 @@ async def test_a_prefix_fans_out_and_a_county_is_made_once(
     now = datetime.now(UTC)
     handed: list[tuple[int, int]] = []
 
-    async def hook(_: AsyncSession, revision: ReportRevision) -> None:
+    async def hook(_: Database, revision: ReportRevision) -> None:
         handed.append((revision.id, revision.revision))
 
     payload = runs.payload_of(runs.DocumentType.COUNTY, "1411", MONTH)
