@@ -4,17 +4,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.bulkwrite import Database, connection_of
+from common.db import RawStatement
 from gateway.reports.documents.models import ReportRevision
 
 # migrations/gateway 0008 (ADR 0095): under an advisory transaction lock on the document and
 # period, the latest revision stands if its hash is the content's, else the next one is
 # inserted naming it — one statement instead of the lock, the read, the insert and its
 # created_at, and the superseded revision's read.
-_STORE = "SELECT * FROM gateway.store_report_revision($1, $2, $3, $4, $5, $6, $7)"
+_STORE = RawStatement(
+    text(
+        "SELECT * FROM gateway.store_report_revision("
+        ":document, :version, :division, :period, :body, :digest, :created_by)"
+    )
+)
 
 
 class Stored(NamedTuple):
@@ -44,9 +50,15 @@ async def store(
     a pooled connection). The lock it takes serialises the makers of one document and period
     until the transaction ends: two generations at once make one revision, not two with the
     same number."""
-    connection = await connection_of(db)
-    row = await connection.fetchrow(
-        _STORE, document, version, division, period, body, digest, created_by
+    row = await _STORE.fetchrow(
+        await connection_of(db),
+        document=document,
+        version=version,
+        division=division,
+        period=period,
+        body=body,
+        digest=digest,
+        created_by=created_by,
     )
     assert row is not None  # the function answers one row, made or confirmed
     return Stored(*row.values())
