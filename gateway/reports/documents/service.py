@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-import rfc8785
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import NATION, Principal, Role
@@ -19,6 +18,7 @@ from common.bulkwrite import Database
 from common.errors import Forbidden, NotFound, Unprocessable
 from common.periods import Period
 from gateway.reports.documents import repository
+from gateway.reports.documents.canonical import dumps as canonical_json
 from gateway.reports.documents.catalogue import CURRENT_VERSION
 from gateway.reports.documents.figures import Reader, read_content
 from gateway.reports.documents.models import NATION_CODE, ReportRevision
@@ -75,7 +75,7 @@ def require_reader(principal: Principal, subject: Subject) -> None:
 
 
 def canonical(content: dict[str, object]) -> tuple[bytes, str]:
-    body = rfc8785.dumps(content)
+    body = canonical_json(content)
     return body, "sha256:" + hashlib.sha256(body).hexdigest()
 
 
