@@ -125,12 +125,14 @@ async def read_content(reader: Reader, subject: Subject, period: Period) -> v1.R
     first, last = period.start, last_day(period)
     where = {"division": subject.prefix} if subject.prefix else {}
     # What a report reads of each service, in one call each (``…/indicators/report``; the
-    # training indicators are one route already), the four at once: part → the call.
+    # training indicators are one route already), the four at once: part → the call. Sent
+    # in this order, training's first: its statement is the longest, and each call's sending
+    # costs the others ~0.25 ms of the gateway's CPU before theirs leaves.
     calls = {
-        "stations": ("stations", "/v1/indicators/report", {**where, "period": period.label}),
-        "logistics": ("logistics", "/v1/indicators/report", {**where, "period": period.label}),
         "training": ("training", "/v1/indicators/training",
                      {**where, "from": first.isoformat(), "to": last.isoformat()}),
+        "stations": ("stations", "/v1/indicators/report", {**where, "period": period.label}),
+        "logistics": ("logistics", "/v1/indicators/report", {**where, "period": period.label}),
         "programme": ("programme", "/v1/indicators/report", {**where, "period": period.label}),
     }  # fmt: skip
     answers = await asyncio.gather(
