@@ -19,7 +19,7 @@ import httpx
 from stdnum.cn import ric
 
 from bench.core import Figure, Options, uvicorn_process
-from bench.training_data import APP_KEYS, forget_sessions, prepare_training
+from bench.training_data import APP_KEYS, forget_sessions, prepare_training, vacuum_training
 from common.auth import Principal, Role, mint_internal_token
 from common.settings import plain_database_url
 
@@ -110,6 +110,7 @@ async def _clean(conn: asyncpg.Connection, subject: str) -> None:
             DROP TABLE IF EXISTS public.bench_copy_attendance, public.bench_copy_trainee;
             """.replace("$1", f"'{subject}'")
         )
+    await vacuum_training(conn)
 
 
 async def _copy_limit(conn: asyncpg.Connection, subject: str) -> float:
