@@ -264,7 +264,7 @@ async def _write(session: AsyncSession, sheet: Sheet, upload: "_Upload") -> None
     written: the database and Python work at once. One transaction all the same: a
     problem with the upload as a whole, found in any part, leaves nothing written."""
     conn = await repository.raw_connection(session)
-    await repository.without_jit(conn)
+    await repository.plan_for_upload(conn)
     await repository.start_upload(conn, upload.writable_sessions())
 
     def next_part() -> list[_Accepted] | None:
