@@ -10,13 +10,16 @@ under its lock compares it with the latest revision. The first request of each d
 makes revision 1; the timed ones find the figures unchanged (200) — the whole generation
 but for one INSERT.
 
-The limit is raw asyncpg on one connection in this process running **the statements the
-apps ran for that request**, in the order they ran them: captured once, untimed, with the
-same apps served in this process (SQLAlchemy's ``before_cursor_execute`` on every engine,
-and every ``RawStatement`` a hot read runs on a pooled connection's asyncpg connection),
-then replayed with their parameters — no HTTP, token, session, ORM, JSON or hashing, and
-one statement after another where the gateway asks the services at once. The documents
-are POSTed by the benchmarks' plain HTTP/1.1 client (``bench.core.measure``; httpx costs
+The limit is raw asyncpg in this process running **the statements the apps sent for that
+request**, in the order they sent them: captured once, untimed, with the same apps served in
+this process (SQLAlchemy's ``before_cursor_execute`` on every engine, and everything sent
+straight on an asyncpg connection: the hot reads' ``RawStatement``, the division lookups,
+the queue's statement, every ``BEGIN``, ``COMMIT`` and ``SET``), then replayed with their
+parameters on one connection per app — so training's statement runs as training runs it,
+without JIT and planned for its parameters (ADR 0035, 0097), and the gateway stores the
+revision in its transaction (ADR 0101) — with no HTTP, token, session, ORM, JSON or
+hashing, and one statement after another where the gateway asks the services at once.
+The documents are POSTed by the benchmarks' plain HTTP/1.1 client (``bench.core.measure``; httpx costs
 about a millisecond a request of its own). The sides take turns over three rounds, the
 median round's p50.
 
@@ -55,7 +58,6 @@ from bench.core import (
 from bench.national import LAST_REPORT_MONTH, bench_url, prepare_async
 from bench.training_data import APP_KEYS, prepare_training
 from common.auth import Principal, Role
-from common.db import RawStatement
 from common.settings import async_database_url, plain_database_url
 from gateway.auth import mint_user_token
 from gateway.openapi import service_factory
@@ -68,34 +70,46 @@ SERVICES = ("stations", "logistics", "training", "programme")
 ROUNDS = 3
 ALL_AT_ONCE = 4
 
-Statement = tuple[str, tuple[Any, ...]]
+# SQL, its parameters (None: sent as a simple query) and the app that sent it.
+Statement = tuple[str, tuple[Any, ...] | None, str]
+
+
+def _component(driver: asyncpg.Connection) -> str:
+    """``ruralnet-training`` (``common.changefeed.application_name``) → ``training``."""
+    name = driver.get_settings().application_name or ""
+    return name.removeprefix("ruralnet-").split(":")[0]
 
 
 @contextmanager
 def _recording() -> Iterator[list[Statement]]:
-    """Every statement the apps of this process send, with its parameters: through any
-    engine, and on a pooled connection's asyncpg connection (``RawStatement``, the hot
-    reads of ADR 0051, which no engine event sees)."""
+    """Every statement the apps of this process send, with its parameters and the app that
+    sent it: through any engine (SQLAlchemy prepares them, so only its event sees them),
+    and straight on an asyncpg connection — the hot reads' ``RawStatement``, the queue's
+    statements, and every ``BEGIN``, ``COMMIT`` and ``SET`` as a simple query."""
     seen: list[Statement] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, tuple(parameters or ())))
+    def record(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        component = _component(conn.connection.driver_connection)
+        seen.append((statement, tuple(parameters or ()), component))
 
-    fetch, fetchrow = RawStatement.fetch, RawStatement.fetchrow
+    execute, extended = asyncpg.Connection.execute, asyncpg.Connection._execute
 
-    async def recorded_fetch(self: RawStatement, conn: Any, **params: Any) -> Any:
-        seen.append((self.sql, tuple(self.args(params))))
-        return await fetch(self, conn, **params)
+    async def recorded_execute(self: asyncpg.Connection, query: str, *args: Any, **kw: Any) -> Any:
+        if not args:  # with arguments it goes on to ``_execute``, recorded there
+            seen.append((query, None, _component(self)))
+        return await execute(self, query, *args, **kw)
 
-    async def recorded_fetchrow(self: RawStatement, conn: Any, **params: Any) -> Any:
-        seen.append((self.sql, tuple(self.args(params))))
-        return await fetchrow(self, conn, **params)
+    async def recorded_extended(
+        self: asyncpg.Connection, query: str, args: Any, *rest: Any, **kw: Any
+    ) -> Any:
+        seen.append((query, tuple(args), _component(self)))
+        return await extended(self, query, args, *rest, **kw)
 
     event.listen(Engine, "before_cursor_execute", record)
     try:
         with (
-            patch.object(RawStatement, "fetch", recorded_fetch),
-            patch.object(RawStatement, "fetchrow", recorded_fetchrow),
+            patch.object(asyncpg.Connection, "execute", recorded_execute),
+            patch.object(asyncpg.Connection, "_execute", recorded_extended),
         ):
             yield seen
     finally:
@@ -224,6 +238,11 @@ async def run(options: Options) -> list[Figure]:
     secret, headers = await prepare(url)
     captured = await _capture(url, secret, headers)
     conn = await asyncpg.connect(plain_database_url(url))
+    # The replay's connections: one per app, so each app's transactions are its own.
+    replay = {
+        component: await asyncpg.connect(plain_database_url(url))
+        for component in sorted({c for statements in captured.values() for *_, c in statements})
+    }
     counties = [
         r["code"][:6]
         for r in await conn.fetch(
@@ -254,8 +273,11 @@ async def run(options: Options) -> list[Figure]:
                         return m
 
                     async def by_raw_sql(_: int, statements: list[Statement] = statements) -> None:
-                        for sql, args in statements:
-                            await conn.fetch(sql, *args)
+                        for sql, args, component in statements:
+                            if args is None:
+                                await replay[component].execute(sql)
+                            else:
+                                await replay[component].fetch(sql, *args)
 
                     load = Load(requests=n, concurrency=1, seconds=30, warmup=2)
                     for turn in range(ROUNDS):
@@ -268,6 +290,8 @@ async def run(options: Options) -> list[Figure]:
                 elapsed, outcome = await _every_county(client, counties)
     finally:
         await conn.close()
+        for each in replay.values():
+            await each.close()
 
     figures = []
     for name, division, _ in cases:
