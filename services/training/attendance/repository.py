@@ -30,7 +30,7 @@ async def plan_for_upload(conn: asyncpg.Connection) -> None:
     for 10,000 rows). And each statement planned once, not for its parameters: they are
     arrays of a part's 10,000 rows, and planning for their values (as PostgreSQL does for a
     prepared statement's first five runs on a connection) cost more than it gained: a
-    million rows took 41–42 s with generic plans and 44–45 s without (ADR 0102)."""
+    million rows took 41–42 s with generic plans and 44–46 s without (ADR 0102)."""
     await conn.execute("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan")
 
 
