@@ -19,9 +19,9 @@ parameters on one connection per app — so training's statement runs as trainin
 without JIT and planned for its parameters (ADR 0035, 0097), and the gateway stores the
 revision in its transaction (ADR 0101) — with no HTTP, token, session, ORM, JSON or
 hashing, and one statement after another where the gateway asks the services at once.
-The documents are POSTed by the benchmarks' plain HTTP/1.1 client (``bench.core.measure``; httpx costs
-about a millisecond a request of its own). The sides take turns over three rounds, the
-median round's p50.
+The documents are POSTed by the benchmarks' plain HTTP/1.1 client (``bench.core.measure``;
+httpx costs about a millisecond a request of its own). The sides take turns over three
+rounds, the median round's p50.
 
 Every county: ``POST`` for each current county-level unit, four at once, timed from the first
 to the last answer; the documents are made (revision 1) on the first run of a fresh
