@@ -14,7 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
+
+from common.settings import plain_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
@@ -208,6 +211,86 @@ def median_of(measurements: Sequence[Measurement], statistic: str) -> float:
         for m in measurements
     ]
     return statistics.median(values)
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time process ``pid`` has spent so far (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def _parent_and_name(pid: int) -> tuple[int, str]:
+    with open(f"/proc/{pid}/status") as status:
+        lines = dict(line.split(":\t", 1) for line in status.read().splitlines() if ":\t" in line)
+    return int(lines["PPid"]), lines["Name"].strip()
+
+
+async def postmaster_of(url: str) -> int | None:
+    """The process id of the PostgreSQL server behind ``url`` when it runs on this machine
+    (the parent of a backend, both named ``postgres``), else None."""
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        backend: int = await conn.fetchval("SELECT pg_backend_pid()")
+        try:
+            parent, name = _parent_and_name(backend)
+            if name == "postgres" and _parent_and_name(parent)[1] == "postgres":
+                return parent
+        except (OSError, KeyError, ValueError):
+            pass
+        return None
+    finally:
+        await conn.close()
+
+
+@dataclass(frozen=True)
+class CPUReading:
+    apps: dict[str, float]
+    client: float
+    server: dict[int, float]  # per PostgreSQL server process
+
+
+class CPUMeter:
+    """CPU time spent between two readings by named processes (apps a benchmark serves), by
+    the local PostgreSQL server's processes (``postgres``, the children of ``postmaster``,
+    when given) and by the benchmark itself (``client``): what shares the machine's cores."""
+
+    def __init__(self, processes: Mapping[str, int], postmaster: int | None) -> None:
+        self.processes = dict(processes)
+        self.postmaster = postmaster
+
+    def _server(self) -> dict[int, float]:
+        found: dict[int, float] = {}
+        if self.postmaster is None:
+            return found
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if _parent_and_name(int(entry))[0] == self.postmaster:
+                    found[int(entry)] = cpu_seconds(int(entry))
+            except (OSError, KeyError, ValueError):
+                continue  # gone since listed
+        return found
+
+    def read(self) -> CPUReading:
+        apps = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
+        return CPUReading(apps, time.process_time(), self._server())
+
+    def since(self, before: CPUReading) -> dict[str, float]:
+        """Seconds of CPU per name since ``before``; a server process that started since
+        counts whole, one that ended since is lost."""
+        now = self.read()
+        spent = {name: cpu - before.apps[name] for name, cpu in now.apps.items()}
+        if self.postmaster is not None:
+            spent["postgres"] = sum(
+                cpu - before.server.get(pid, 0.0) for pid, cpu in now.server.items()
+            )
+        spent["client"] = now.client - before.client
+        return spent
 
 
 @dataclass(frozen=True)

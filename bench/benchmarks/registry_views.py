@@ -10,13 +10,21 @@ programme do not follow feeds). An admin's access token.
   ``GET /stations/v1/stations/{code}`` through the same gateway, the same random sequence of
   village points for both, one keep-alive connection, taking turns over three rounds:
   p50 and p99 (goal: the record ≤ 2× the plain GET at p50).
+- The CPU each of those requests costs every process that shares the machine's cores (the
+  five apps, the local PostgreSQL server's processes, this client; from ``/proc``), the
+  record's against the plain GET's; and the floor that sets: on N cores a record cannot take
+  less than its CPU ÷ N on average, however well its parallel calls overlap, which is
+  compared with the goal's line at the mean (2× the plain GET's mean latency).
 - ``GET /registry/v1/dashboards/14`` (Shanxi: the province and its 11 prefectures, every
   indicator, every target set): median of the rounds against the 1 s goal; one answer is
   checked whole first (a failed part answers 200 with ``partial``, faster).
 """
 
+import os
 import random
 import secrets
+import statistics
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -24,7 +32,18 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
-from bench.core import Figure, Load, Measurement, Options, Served, measure, median_of, served
+from bench.core import (
+    CPUMeter,
+    Figure,
+    Load,
+    Measurement,
+    Options,
+    Served,
+    measure,
+    median_of,
+    postmaster_of,
+    served,
+)
 from bench.national import bench_url, prepare_async
 from bench.training_data import APP_KEYS
 from common.auth import Principal, Role
@@ -153,8 +172,16 @@ async def run(options: Options) -> list[Figure]:
     record: list[Measurement] = []
     plain: list[Measurement] = []
     dashboard: list[Measurement] = []
+    # CPU per request of every process on the machine's cores, summed over the rounds.
+    spent: dict[str, Counter[str]] = {"record": Counter(), "plain": Counter()}
+    asked = {"record": 0, "plain": 0}
+    postmaster = await postmaster_of(url)
     with serve(url) as apps:
         gateway, headers = apps.gateway.url, apps.headers
+        meter = CPUMeter(
+            {"gateway": apps.gateway.pid, **{n: s.pid for n, s in apps.services.items()}},
+            postmaster,
+        )
         await check_whole(f"{gateway}/registry/v1/dashboards/{PROVINCE}", headers)
         targets = {
             "record": [f"{gateway}/registry/v1/stations/{c}" for c in codes],
@@ -163,7 +190,10 @@ async def run(options: Options) -> list[Figure]:
         for i in range(1 if options.quick else ROUNDS):
             order = ("record", "plain") if i % 2 == 0 else ("plain", "record")
             for key in order:
+                before = meter.read()
                 found = await measure(targets[key], latency, headers=headers)
+                spent[key].update(meter.since(before))
+                asked[key] += latency.warmup + found.completed + found.errors
                 (record if key == "record" else plain).append(found)
             dashboard.append(
                 await measure(
@@ -180,6 +210,11 @@ async def run(options: Options) -> list[Figure]:
 
     ratio = p(record, "p50") / p(plain, "p50")
     board = p(dashboard, "p50")
+    cpu = {k: {n: s * 1000 / asked[k] for n, s in spent[k].items()} for k in spent}
+    record_cpu, plain_cpu = sum(cpu["record"].values()), sum(cpu["plain"].values())
+    cores = os.cpu_count() or 1
+    plain_mean = statistics.mean(ms for m in plain for ms in m.latencies_ms)
+    counted = "" if postmaster else " (PostgreSQL not on this machine: not counted)"
     return [
         Figure(
             "GET /registry/v1/stations/{code}, p50 (1 connection, cache off)",
@@ -191,6 +226,19 @@ async def run(options: Options) -> list[Figure]:
             "GET /registry/v1/stations/{code}, p99 (1 connection, cache off)",
             p(record, "p99"), p(plain, "p99"), "GET /stations/v1/stations/{code}, same gateway",
             "ms", higher_is_better=False,
+        ),
+        Figure(
+            "CPU per record, every process (gateway, services, PostgreSQL, this client)",
+            record_cpu, plain_cpu, "CPU per plain GET, the same processes", "ms",
+            higher_is_better=False,
+            note=" ".join(f"{n} {v:.2f}" for n, v in cpu["record"].items()) + counted,
+        ),
+        Figure(
+            f"the record's least mean latency on {cores} cores: its CPU ÷ {cores}",
+            record_cpu / cores, GOAL_RATIO * plain_mean,
+            f"{GOAL_RATIO}× the plain GET's mean latency", "ms", higher_is_better=False,
+            note="above 1: with this much CPU no overlap of the parts brings the record "
+            "within the goal on this machine",
         ),
         Figure(
             f"GET /registry/v1/dashboards/{PROVINCE} (a province, national data), p50",
