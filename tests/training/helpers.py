@@ -108,12 +108,5 @@ async def held_sign_in(
     writer = conn.transaction()
     await writer.start()
     await tallies.lock_sessions(conn, [session_id])
-    await conn.execute(
-        "INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)"
-        " VALUES ($1, $2, $3, 'day', 'test')",
-        session_id,
-        trainee_id,
-        day,
-    )
-    await tallies.record_one(conn, session_id, trainee_id, day, "day")
+    await tallies.sign_in(conn, session_id, trainee_id, day, "day", "test")
     return writer

@@ -6,10 +6,9 @@ part is read and checked in memory (in a thread) while the previous part is writ
 Python and the database work at once. The sessions a sheet names are read from it first
 and locked in id order, before any row is written. A part's people are matched by blind
 index in one query, its new trainees go to a temporary table by COPY and are written by
-one ``INSERT … SELECT``, its attendance by one ``INSERT … SELECT FROM unnest(…)``; the rows
-that did not insert are explained by one more query; the roll-ups take every part's rows
-in one statement at the end. One transaction all the same; a dry run does all of it
-inside a savepoint it rolls back.
+one ``INSERT … SELECT``, its attendance by one ``INSERT … SELECT FROM unnest(…)`` that counts
+them in the roll-ups too; the rows that did not insert are explained by one more query. One
+transaction all the same; a dry run does all of it inside a savepoint it rolls back.
 """
 
 import asyncio
@@ -48,6 +47,7 @@ from services.training.attendance.schemas import AttendanceRow
 from services.training.base import ID_NUMBER_CONTEXT
 from services.training.reference.models import TrainingDivision
 from services.training.sessions.service import session_not_found
+from services.training.tallies import repository as tallies
 from services.training.trainees.models import TraineeCategory
 
 CSV_COLUMNS = (
@@ -265,7 +265,9 @@ async def _write(session: AsyncSession, sheet: Sheet, upload: "_Upload") -> None
     problem with the upload as a whole, found in any part, leaves nothing written."""
     conn = await repository.raw_connection(session)
     await repository.plan_for_upload(conn)
-    await repository.start_upload(conn, upload.writable_sessions())
+    # The session's attendance writers take turns (ADR 0033); in id order, two sheets never
+    # deadlock.
+    await tallies.lock_sessions(conn, upload.writable_sessions())
 
     def next_part() -> list[_Accepted] | None:
         rows = sheet.rows.part(PART_ROWS)
@@ -285,7 +287,7 @@ async def _write(session: AsyncSession, sheet: Sheet, upload: "_Upload") -> None
         if writing is not None:
             with suppress(Exception):
                 await asyncio.shield(writing)
-    await upload.finish(conn)
+    upload.finish()
 
 
 class _Upload:
@@ -323,7 +325,6 @@ class _Upload:
         self.fresh_ids: set[int] = set()
         self.locked: set[int] = set()  # trainees written for, not made here
         self.waiting: dict[bytes, list[_Accepted]] = {}
-        self.parts = 0
 
     def writable_sessions(self) -> list[int]:
         return sorted(
@@ -407,6 +408,7 @@ class _Upload:
         # Earlier rows of the people registered just now go first (upload order).
         ready = [a for index in fresh for a in self.waiting.pop(index, ())]
         records = []
+        to_lock: set[int] = set()
         for a in (*ready, *accepted):
             trainee_id = by_person.get(a.index)
             if trainee_id is None:
@@ -416,13 +418,15 @@ class _Upload:
             if a.index in self.fresh_left:
                 a.result.trainee_created = True
                 self.fresh_left.discard(a.index)
-            if trainee_id not in self.fresh_ids:
-                self.locked.add(trainee_id)
+            if trainee_id not in self.fresh_ids and trainee_id not in self.locked:
+                to_lock.add(trainee_id)
             records.append((a.result.row, a.session_id, trainee_id, a.day, a.part))
         if not records:
             return
-        self.parts += 1
-        done, existing = await repository.insert_attendance(conn, records, self.subject, self.parts)
+        self.locked |= to_lock
+        done, existing = await repository.insert_attendance(
+            conn, records, self.subject, sorted(to_lock)
+        )
         by_row = {a.result.row: a for a in (*ready, *accepted)}
         explained: set[int] = set()
         for record in existing:
@@ -442,8 +446,8 @@ class _Upload:
             a.result.outcome = "created"
             self.changed.add(a.session_id)
 
-    async def finish(self, conn: asyncpg.Connection) -> None:
-        """After the last part: the rows of people never found, and the roll-ups."""
+    def finish(self) -> None:
+        """After the last part: the rows of people never found."""
         for rows in self.waiting.values():
             for a in rows:
                 a.result.problem = Unprocessable(
@@ -453,8 +457,6 @@ class _Upload:
                     code="trainee_details_required",
                     field="name",
                 )
-        if self.parts:
-            await repository.record_upload(conn, sorted(self.locked))
 
 
 def _new_trainee(

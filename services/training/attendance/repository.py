@@ -1,7 +1,7 @@
 """Queries of attendance. The bulk path is set-based: a sheet's part is written by one
 ``INSERT … SELECT`` per table (its trainees from a temporary table filled by COPY, its
-attendance from arrays), never a round trip per row. Only ``flush`` here; the request
-scope commits."""
+attendance from arrays, with its roll-ups in the same statement), never a round trip per
+row. Only ``flush`` here; the request scope commits."""
 
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -105,20 +105,6 @@ async def insert_trainees(
     return {bytes(r[0]): r[1] for r in inserted}
 
 
-async def start_upload(conn: asyncpg.Connection, session_ids: Sequence[int]) -> None:
-    """Before a sheet's first part is written: its sessions' locks, in id order (ADR 0033:
-    the session's attendance writers take turns; in order, two sheets never deadlock),
-    and the table that collects the rows its parts insert, for the roll-ups."""
-    await tallies.lock_sessions(conn, session_ids)
-    await conn.execute(
-        """
-        CREATE TEMP TABLE upload_added (
-            session_id bigint, trainee_id bigint, day date, part text, part_no integer
-        ) ON COMMIT DROP
-        """
-    )
-
-
 # For rows that did not insert: what the trainee already holds on that day. Attendance is
 # reached through the two partial indexes on (trainee, day), each with its predicate, once
 # per row in question (a sheet sent again: all of them).
@@ -137,68 +123,60 @@ _HELD_ON_THOSE_DAYS = (
     + " ORDER BY row_no, same DESC"
 )
 
-# One part's rows: inserted, and kept for the roll-ups. Nothing is joined to the rows
-# given, so the plan does not hang on an estimate of their number.
+# One part's rows, inserted and counted in the roll-ups by one statement. Nothing is joined
+# to the rows given before they are inserted, so the plan does not hang on an estimate of
+# their number.
 _INSERT_PART = """
-WITH added AS (
     INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
     SELECT session_id, trainee_id, day, part, $1
-    FROM unnest($3::bigint[], $4::bigint[], $5::date[], $6::text[])
+    FROM unnest($2::bigint[], $3::bigint[], $4::date[], $5::text[])
         AS u(session_id, trainee_id, day, part)
     {conflict}
     RETURNING session_id, trainee_id, day, part
-),
-kept AS (INSERT INTO upload_added SELECT *, $2 FROM added RETURNING 1)
-SELECT count(*) FROM kept
 """
+_WRITE_PART = tallies.counted(_INSERT_PART.format(conflict=""), "SELECT 1")
+_WRITE_PART_AGAIN = tallies.counted(
+    _INSERT_PART.format(conflict="ON CONFLICT DO NOTHING"),
+    "SELECT session_id, trainee_id, day, part FROM added",
+)
 
 
 async def insert_attendance(
     conn: asyncpg.Connection,
     records: Sequence[tuple[int, int, int, date, str]],
     recorded_by: str,
-    part_no: int,
+    trainees_to_lock: Sequence[int],
 ) -> tuple[set[int], list[asyncpg.Record]]:
-    """Insert a part of a sheet, (row, session, trainee, day, part) records (after
-    ``start_upload``; no two of a sheet's records claim the same half day). Returns the
-    rows inserted, and for the others the attendance already held on that trainee's day
-    (same key: unchanged; another part or session: the day would be counted twice)."""
+    """Insert a part of a sheet, (row, session, trainee, day, part) records, and count it in
+    the roll-ups (its sessions locked; no two of a sheet's records claim the same half day).
+    ``trainees_to_lock``: its trainees not locked yet that the upload did not create (no
+    other transaction sees those, so none waits for them). Returns the rows inserted, and
+    for the others the attendance already held on that trainee's day (same key: unchanged;
+    another part or session: the day would be counted twice)."""
+    if trainees_to_lock:
+        await tallies.lock_trainees(conn, trainees_to_lock)
     columns = [list(c) for c in zip(*records, strict=True)]
-    args = (recorded_by, part_no, *columns[1:])
+    args = (recorded_by, *columns[1:])
     # A plain insert first, in a savepoint: ``ON CONFLICT`` probes each of the three unique
     # indexes before inserting into them (a third of the insert's time for new rows). A
     # row held already (a sheet sent again) or meanwhile (another writer of the
     # trainee's day) fails it; the part is then inserted again, row by row as it may.
     await conn.execute("SAVEPOINT upload_part")
     try:
-        count = await conn.fetchval(_INSERT_PART.format(conflict=""), *args)
+        await conn.execute(_WRITE_PART, *args)
     except asyncpg.UniqueViolationError:
         await conn.execute("ROLLBACK TO SAVEPOINT upload_part; RELEASE SAVEPOINT upload_part")
-        count = await conn.fetchval(_INSERT_PART.format(conflict="ON CONFLICT DO NOTHING"), *args)
+        added = await conn.fetch(_WRITE_PART_AGAIN, *args)
     else:
         await conn.execute("RELEASE SAVEPOINT upload_part")
-    if count == len(records):
         return {r[0] for r in records}, []
-    added = await conn.fetch(
-        "SELECT session_id, trainee_id, day, part FROM upload_added WHERE part_no = $1", part_no
-    )
     keys = {tuple(r) for r in added}
     done = {r[0] for r in records if r[1:] in keys}
     others = [r for r in records if r[0] not in done]
+    if not others:
+        return done, []
     existing = await conn.fetch(_HELD_ON_THOSE_DAYS, *map(list, zip(*others, strict=True)))
     return done, existing
-
-
-async def record_upload(conn: asyncpg.Connection, trainees_to_lock: Sequence[int]) -> None:
-    """The roll-ups of every row a sheet's parts inserted, once. ``trainees_to_lock``: the
-    trainees written for that the upload did not create (no other transaction sees
-    those, so none waits for them)."""
-    # Statistics, so that the roll-ups join 100,000 rows by hash, not row by row.
-    await conn.execute("ANALYZE upload_added")
-    if trainees_to_lock:
-        await tallies.lock_trainees(conn, trainees_to_lock)
-    await tallies.record_table(conn)
-    await conn.execute("DROP TABLE upload_added")
 
 
 async def insert_one(
@@ -209,22 +187,7 @@ async def insert_one(
     await session.flush()  # a trainee registered by this sign-in goes first
     conn = await raw_connection(session)
     await tallies.lock_sessions(conn, [session_id])
-    inserted = await conn.fetchval(
-        """
-        INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT DO NOTHING RETURNING true
-        """,
-        session_id,
-        trainee_id,
-        day,
-        part,
-        by,
-    )
-    if not inserted:
-        return False
-    await tallies.record_one(conn, session_id, trainee_id, day, part)
-    return True
+    return await tallies.sign_in(conn, session_id, trainee_id, day, part, by)
 
 
 async def held_on_day(session: AsyncSession, trainee_id: int, day: date) -> list[Attendance]:

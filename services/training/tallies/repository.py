@@ -5,14 +5,14 @@ the days attended; a participation (trainee × session) on its first attended da
 a late sheet brings an earlier day of a participation already counted, it moves there (−1 on
 the old first day, +1 on the new); the days attended to the trainee's multiranges. A change
 of a trainee's residence or categories takes the trainee's participations out under the old
-ones and puts them back under the new. Writers of one session's attendance take the
-session's row lock first (``lock_sessions``), so two of them never both count a
-participation as new; the multiranges are unions, which commute.
+ones and puts them back under the new. The insert and its roll-ups are one statement
+(``counted``), which reads attendance and activity as they were before its rows. Writers of
+one session's attendance take the session's row lock first (``lock_sessions``), so two of
+them never both count a participation as new; the multiranges are unions, which commute.
 
 The residents ever trained (ADR 0092) are counted when a trainee's first attendance, or
 first of a level, is written: the writer takes the trainees' row locks (``lock_trainees``,
-after the attendance insert, before the roll-ups' statement) so that statement reads each
-trainee's activity as the last writer left it. A correction moves the trainee's count from
+before the statement) so that it reads each trainee's activity as the last writer left it. A correction moves the trainee's count from
 the old village, county and categories to the new.
 
 The persons of each month (ADR 0097) are a function of a trainee's days
@@ -155,11 +155,13 @@ _GAPS = """
     SELECT trainee_id, unnest(datemultirange(range_merge({days})) - {days}) AS gap FROM {source}
 """
 
-# What the rows of ``added`` (just inserted) add. ``earlier``: each touched participation's
-# first day before them (read under the session's lock): its rows less the added ones, as a
-# set difference (hashed or sorted: a sheet's 100,000 rows are never compared pairwise).
+# An attendance insert (``{insert}``, ``RETURNING session_id, trainee_id, day, part``) and
+# what its rows add, in one statement, which ends with ``{answer}``. A statement does not see
+# its own changes: the attendance and activity it reads are those before its rows, so
+# ``earlier`` is each touched participation's first day before them (read under the
+# session's lock) and ``before`` each touched trainee's activity (under the trainee's).
 _RECORD = f"""
-WITH added AS ({{added}}),
+WITH added AS ({{insert}}),
 touched_trainee AS MATERIALIZED (
     SELECT id, residence_code, categories FROM training.trainee
     WHERE id IN (SELECT trainee_id FROM added)
@@ -168,14 +170,9 @@ touched_session AS MATERIALIZED (
     SELECT id, level FROM training.training_session WHERE id IN (SELECT session_id FROM added)
 ),
 earlier AS (
-    SELECT session_id, trainee_id, min(day) AS first
-    FROM (
-        SELECT a.session_id, a.trainee_id, a.day, a.part::text
-        FROM (SELECT DISTINCT session_id, trainee_id FROM added) t
-        JOIN training.attendance a USING (session_id, trainee_id)
-        EXCEPT
-        SELECT session_id, trainee_id, day, part FROM added
-    ) held_before
+    SELECT session_id, trainee_id, min(a.day) AS first
+    FROM (SELECT DISTINCT session_id, trainee_id FROM added) t
+    JOIN training.attendance a USING (session_id, trainee_id)
     GROUP BY session_id, trainee_id
 ),
 moved AS (
@@ -242,18 +239,38 @@ gaps_opened AS (
 ),
 county_months AS ({_months("month_change")[1]}),
 county AS ({_COUNTY}),
-sessions AS ({_SESSIONS})
-{_ACTIVITY}
-"""
-# The trainees and sessions of the rows written, looked up once each (a sheet's 100,000 rows
-# are a few thousand trainees and a few hundred sessions).
-_RECORD = _RECORD.replace("{people}", "touched_trainee").replace("{held}", "touched_session")
-RECORD_TABLE = _RECORD.replace(
-    "{added}", "SELECT session_id, trainee_id, day, part FROM upload_added"
+sessions AS ({_SESSIONS}),
+activity AS (
+    INSERT INTO training.trainee_activity AS t
+        (trainee_id, residence_code, categories, attended, {", ".join(LEVELS)})
+    SELECT trainee_id, residence_code, categories, now_attended,
+        {", ".join(f"now_{lv}" for lv in LEVELS)}
+    FROM grown
+    ON CONFLICT (trainee_id) DO UPDATE SET attended = excluded.attended,
+        {", ".join(f"{lv} = excluded.{lv}" for lv in LEVELS)}
 )
-RECORD_ONE = _RECORD.replace(
-    "{added}",
-    "SELECT $1::bigint AS session_id, $2::bigint AS trainee_id, $3::date AS day, $4::text AS part",
+{{answer}}
+"""
+# The trainees and sessions of the rows written, looked up once each (a sheet's part of 10,000
+# rows is a few thousand trainees and a few dozen sessions).
+_RECORD = _RECORD.replace("{people}", "touched_trainee").replace("{held}", "touched_session")
+
+
+def counted(insert: str, answer: str) -> str:
+    """The statement that runs ``insert`` (of attendance, returning its rows' keys) and counts
+    its rows in every roll-up, answering ``answer`` (a query over ``added``, its rows). The
+    session's writers take turns (``lock_sessions``) and so do the trainees' (``lock_trainees``),
+    both before it."""
+    return _RECORD.replace("{insert}", insert).replace("{answer}", answer)
+
+
+SIGN_IN = counted(
+    """
+    INSERT INTO training.attendance (session_id, trainee_id, day, part, recorded_by)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT DO NOTHING RETURNING session_id, trainee_id, day, part
+    """,
+    "SELECT count(*) FROM added",
 )
 
 
@@ -330,18 +347,13 @@ async def lock_trainees(conn: asyncpg.Connection, trainee_ids: Sequence[int]) ->
     )
 
 
-async def record_one(
-    conn: asyncpg.Connection, session_id: int, trainee_id: int, day: object, part: str
-) -> None:
-    """After one attendance row was inserted (its session locked)."""
+async def sign_in(
+    conn: asyncpg.Connection, session_id: int, trainee_id: int, day: object, part: str, by: str
+) -> bool:
+    """Insert one attendance row and count it (its session locked: ``lock_sessions``); False
+    when it was held already (or its half of the day is taken)."""
     await lock_trainees(conn, [trainee_id])
-    await conn.execute(RECORD_ONE, session_id, trainee_id, day, part)
-
-
-async def record_table(conn: asyncpg.Connection) -> None:
-    """After the rows of the temporary table ``upload_added`` were inserted (their
-    trainees locked: ``lock_trainees``)."""
-    await conn.execute(RECORD_TABLE)
+    return bool(await conn.fetchval(SIGN_IN, session_id, trainee_id, day, part, by))
 
 
 async def count_ever(conn: asyncpg.Connection, trainee_ids: Sequence[int], sign: int) -> None:
