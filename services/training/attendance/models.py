@@ -8,7 +8,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     PrimaryKeyConstraint,
     String,
@@ -52,10 +51,10 @@ class Attendance(Base):
         ),
     )
 
-    session_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("training_session.id"), nullable=False
-    )
-    trainee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("trainee.id"), nullable=False)
+    # The session and the trainee a row names exist: checked once per statement, not per row,
+    # by triggers that lock them as foreign keys would (migration training_0009, ADR 0103).
+    session_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    trainee_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     day: Mapped[date] = mapped_column(Date, nullable=False)
     part: Mapped[str] = mapped_column(String(3), nullable=False)
     recorded_by: Mapped[str] = mapped_column(Text, nullable=False)
