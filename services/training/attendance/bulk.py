@@ -5,9 +5,8 @@ for itself. The work is set-based and goes in parts of ``PART_ROWS`` rows (ADR 0
 part is read and checked in memory (in a thread) while the previous part is written, so
 Python and the database work at once. The sessions a sheet names are read from it first
 and locked in id order, before any row is written. A part's people are matched by blind
-index in one query, its new trainees go to a temporary table by COPY and are written by
-one ``INSERT … SELECT``, its attendance by one ``INSERT … SELECT FROM unnest(…)`` that counts
-them in the roll-ups too; the rows that did not insert are explained by one more query. One
+index in one query, its new trainees are written by one ``INSERT … SELECT FROM unnest(…)``,
+its attendance by another that counts them in the roll-ups too; the rows that did not insert are explained by one more query. One
 transaction all the same; a dry run does all of it inside a savepoint it rolls back.
 """
 

@@ -1,7 +1,6 @@
 """Queries of attendance. The bulk path is set-based: a sheet's part is written by one
-``INSERT … SELECT`` per table (its trainees from a temporary table filled by COPY, its
-attendance from arrays, with its roll-ups in the same statement), never a round trip per
-row. Only ``flush`` here; the request scope commits."""
+``INSERT … SELECT FROM unnest(…)`` per table (its trainees and its attendance from arrays,
+the attendance's roll-ups in the same statement), never a round trip per row. Only ``flush`` here; the request scope commits."""
 
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -17,7 +16,7 @@ from services.training.tallies import repository as tallies
 
 
 async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session, inside its transaction (for COPY)."""
+    """The asyncpg connection under the session, inside its transaction."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     return raw.driver_connection  # type: ignore[return-value]
@@ -25,9 +24,8 @@ async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
 
 async def plan_for_upload(conn: asyncpg.Connection) -> None:
     """For the rest of the transaction, no JIT compilation: the planner's estimates over a
-    sheet's temporary tables put its statements above ``jit_above_cost``, and compiling
-    them (over a second for the roll-ups' statement) costs more than running them (0.1 s
-    for 10,000 rows). And each statement planned once, not for its parameters: they are
+    sheet's arrays put its statements above ``jit_above_cost``, and compiling them (over a
+    second for the roll-ups') costs more than running them (0.1 s for 10,000 rows). And each statement planned once, not for its parameters: they are
     arrays of a part's 10,000 rows, and planning for their values (as PostgreSQL does for a
     prepared statement's first five runs on a connection) cost more than it gained: a
     million rows took 41–42 s with generic plans and 44–46 s without (ADR 0102)."""
@@ -57,51 +55,35 @@ async def trainees_by_index(conn: asyncpg.Connection, indexes: Sequence[bytes]) 
     return {bytes(r[0]): r[1] for r in rows}
 
 
-_NEW_TRAINEE_COLUMNS = (
-    "id_number_cipher",
-    "id_number_index",
-    "id_number_mask",
-    "key_id",
-    "name",
-    "phone",
-    "sex",
-    "birth_date",
-    "birth_year",
-    "residence_code",
-    "categories",
-)
+# A part's new trainees from one array per column (categories joined by commas: an array
+# per trainee would be a ragged two-dimensional one). One statement, one round trip.
+_INSERT_TRAINEES = """
+    INSERT INTO training.trainee (id_number_cipher, id_number_index, id_number_mask, key_id,
+        name, phone, sex, birth_date, birth_year, residence_code, categories, version,
+        created_by)
+    SELECT cipher, index, mask, key_id, name, phone, sex, birth_date, birth_year,
+        residence_code, string_to_array(categories, ','), 1, $12
+    FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::text[], $5::text[], $6::text[],
+        $7::text[], $8::date[], $9::smallint[], $10::text[], $11::text[])
+        AS u(cipher, index, mask, key_id, name, phone, sex, birth_date, birth_year,
+             residence_code, categories)
+    ON CONFLICT (id_number_index) WHERE id_number_index IS NOT NULL DO NOTHING
+    RETURNING id_number_index, id
+"""
 
 
 async def insert_trainees(
     conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], created_by: str
 ) -> dict[bytes, int]:
-    """Insert new trainees; the ids of those inserted by their blind index. A person
-    registered already (or meanwhile) is left as they are: not returned."""
+    """Insert new trainees, records of (ID cipher, blind index, mask, key id, name, phone,
+    sex, birth date, birth year, residence, categories); the ids of those inserted by their
+    blind index. A person registered already (or meanwhile) is left as they are: not
+    returned."""
     if not records:
         return {}
-    await conn.execute(
-        """
-        CREATE TEMP TABLE upload_trainee (
-            id_number_cipher bytea, id_number_index bytea, id_number_mask text, key_id text,
-            name text, phone text, sex text, birth_date date, birth_year smallint,
-            residence_code text, categories text[]
-        ) ON COMMIT DROP
-        """
-    )
-    await conn.copy_records_to_table(
-        "upload_trainee", records=records, columns=_NEW_TRAINEE_COLUMNS
-    )
-    columns = ", ".join(_NEW_TRAINEE_COLUMNS)
-    inserted = await conn.fetch(
-        f"""
-        INSERT INTO training.trainee ({columns}, version, created_by)
-        SELECT {columns}, 1, $1 FROM upload_trainee
-        ON CONFLICT (id_number_index) WHERE id_number_index IS NOT NULL DO NOTHING
-        RETURNING id_number_index, id
-        """,
-        created_by,
-    )
-    await conn.execute("DROP TABLE upload_trainee")
+    columns = [list(c) for c in zip(*records, strict=True)]
+    columns[10] = [",".join(c) for c in columns[10]]
+    inserted = await conn.fetch(_INSERT_TRAINEES, *columns, created_by)
     return {bytes(r[0]): r[1] for r in inserted}
 
 
