@@ -207,7 +207,8 @@ async def forget_sessions(conn: asyncpg.Connection, created_by: str) -> None:
     """Take out again the sessions a benchmark made (``created_by``) with their attendance
     and change events, keeping the roll-ups equal to a rebuild (ADR 0033, 0092). The benchmarks'
     days lie after every day of the data, so what they added is exactly the county tally's
-    rows of those days, those days in the attendees' ranges and the sessions' own tallies."""
+    rows of those days, those days in the attendees' ranges (and the month parts and gaps
+    those ranges make) and the sessions' own tallies."""
     sessions = await conn.fetch(
         "SELECT id, starts_on, ends_on FROM training.training_session WHERE created_by = $1",
         created_by,
@@ -249,6 +250,7 @@ async def forget_sessions(conn: asyncpg.Connection, created_by: str) -> None:
             trainees,
         )
         await tallies.count_ever(conn, trainees, 1)
+        await tallies.regap(conn, trainees)
         await conn.execute(
             "DELETE FROM training.county_day_tally WHERE day BETWEEN $1 AND $2", first, last
         )

@@ -376,6 +376,24 @@ async def deposit(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
     await count_ever(conn, trainee_ids, 1)
 
 
+# The gaps of the trainees ``{trainees}`` selects (everyone in a rebuild), from their activity.
+_GAPS_FROM_ACTIVITY = (
+    "INSERT INTO training.trainee_gap (trainee_id, gap, residence_code)"
+    " SELECT g.trainee_id, g.gap, a.residence_code FROM ("
+    + _GAPS.format(source="training.trainee_activity WHERE {trainees}", days="attended")
+    + ") g JOIN training.trainee_activity a USING (trainee_id)"
+)
+_GAPS_OF = _GAPS_FROM_ACTIVITY.replace("{trainees}", "trainee_id = ANY($1::bigint[])")
+
+
+async def regap(conn: asyncpg.Connection, trainee_ids: Sequence[int]) -> None:
+    """The trainees' gaps again from their activity, after days were taken out of it (a
+    benchmark taking back what it wrote; attendance itself only grows)."""
+    ids = list(trainee_ids)
+    await conn.execute("DELETE FROM training.trainee_gap WHERE trainee_id = ANY($1::bigint[])", ids)
+    await conn.execute(_GAPS_OF, ids)
+
+
 REBUILD = [
     "TRUNCATE training.county_day_tally, training.trainee_activity, training.session_tally,"
     " training.village_tally, training.county_person_tally, training.village_month_tally,"
@@ -388,9 +406,7 @@ REBUILD = [
     FROM training.attendance a GROUP BY session_id
     """,
     _EVER.replace("{trainees}", "true").replace("$2::int", "1"),
-    "INSERT INTO training.trainee_gap (trainee_id, gap, residence_code)"
-    f" SELECT g.trainee_id, g.gap, a.residence_code FROM ({_GAPS.format(source='training.trainee_activity', days='attended')}) g"
-    " JOIN training.trainee_activity a USING (trainee_id)",
+    _GAPS_FROM_ACTIVITY.replace("{trainees}", "true"),
 ]
 
 
