@@ -6,8 +6,9 @@ part is read and checked in memory (in a thread) while the previous part is writ
 Python and the database work at once. The sessions a sheet names are read from it first
 and locked in id order, before any row is written. A part's people are matched by blind
 index in one query, its new trainees are written by one ``INSERT … SELECT FROM unnest(…)``,
-its attendance by another that counts them in the roll-ups too; the rows that did not insert are explained by one more query. One
-transaction all the same; a dry run does all of it inside a savepoint it rolls back.
+its attendance by another that counts them in the roll-ups too; the rows that did not
+insert are explained by one more query. One transaction all the same; a dry run does all of
+it inside a savepoint it rolls back.
 """
 
 import asyncio
@@ -265,7 +266,7 @@ async def _write(session: AsyncSession, sheet: Sheet, upload: "_Upload") -> None
     conn = await repository.raw_connection(session)
     await repository.plan_for_upload(conn)
     # The session's attendance writers take turns (ADR 0033); in id order, two sheets never
-    # deadlock.
+    # deadlock over their sessions (over registered trainees they may: ADR 0103).
     await tallies.lock_sessions(conn, upload.writable_sessions())
 
     def next_part() -> list[_Accepted] | None:

@@ -1,6 +1,7 @@
 """Queries of attendance. The bulk path is set-based: a sheet's part is written by one
 ``INSERT … SELECT FROM unnest(…)`` per table (its trainees and its attendance from arrays,
-the attendance's roll-ups in the same statement), never a round trip per row. Only ``flush`` here; the request scope commits."""
+the attendance's roll-ups in the same statement), never a round trip per row. Only
+``flush`` here; the request scope commits."""
 
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -25,10 +26,11 @@ async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
 async def plan_for_upload(conn: asyncpg.Connection) -> None:
     """For the rest of the transaction, no JIT compilation: the planner's estimates over a
     sheet's arrays put its statements above ``jit_above_cost``, and compiling them (over a
-    second for the roll-ups') costs more than running them (0.1 s for 10,000 rows). And each statement planned once, not for its parameters: they are
-    arrays of a part's 10,000 rows, and planning for their values (as PostgreSQL does for a
-    prepared statement's first five runs on a connection) cost more than it gained: a
-    million rows took 41–42 s with generic plans and 44–46 s without (ADR 0102)."""
+    second for the roll-ups') costs more than running them (0.1 s for 10,000 rows). And
+    each statement planned once, not for its parameters: they are arrays of a part's 10,000
+    rows, and planning for their values (as PostgreSQL does for a prepared statement's first
+    five runs on a connection) cost more than it gained: a million rows took 41–42 s with
+    generic plans and 44–46 s without (ADR 0102)."""
     await conn.execute("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan")
 
 

@@ -12,8 +12,9 @@ them never both count a participation as new; the multiranges are unions, which 
 
 The residents ever trained (ADR 0092) are counted when a trainee's first attendance, or
 first of a level, is written: the writer takes the trainees' row locks (``lock_trainees``,
-before the statement) so that it reads each trainee's activity as the last writer left it. A correction moves the trainee's count from
-the old village, county and categories to the new.
+before the statement) so that it reads each trainee's activity as the last writer left it.
+A correction moves the trainee's count from the old village, county and categories to the
+new.
 
 The persons of each month (ADR 0097) are a function of a trainee's days
 (``training.month_parts``: per month with days, its days and the last day attended before
@@ -251,16 +252,16 @@ activity AS (
 )
 {{answer}}
 """
-# The trainees and sessions of the rows written, looked up once each (a sheet's part of 10,000
-# rows is a few thousand trainees and a few dozen sessions).
+# The trainees and sessions of the rows written, looked up once each (a sheet's part of
+# 10,000 rows is a few thousand trainees and a few dozen sessions).
 _RECORD = _RECORD.replace("{people}", "touched_trainee").replace("{held}", "touched_session")
 
 
 def counted(insert: str, answer: str) -> str:
     """The statement that runs ``insert`` (of attendance, returning its rows' keys) and counts
     its rows in every roll-up, answering ``answer`` (a query over ``added``, its rows). The
-    session's writers take turns (``lock_sessions``) and so do the trainees' (``lock_trainees``),
-    both before it."""
+    session's writers take turns (``lock_sessions``) and so do the trainees'
+    (``lock_trainees``), both before it."""
     return _RECORD.replace("{insert}", insert).replace("{answer}", answer)
 
 
